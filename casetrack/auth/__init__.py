@@ -1,0 +1,1 @@
+"""Users, roles, scoping rules, login and API tokens."""

@@ -1,0 +1,91 @@
+"""Users and their roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.time import utcnow
+from casetrack.org.models import Town, Unit, Village
+
+
+class Role(enum.StrEnum):
+    """What a user is in the town (DOMAIN.md, "Who uses it")."""
+
+    GRID_WORKER = "grid_worker"  # 网格员
+    HANDLER = "handler"  # 承办人
+    SUPERVISOR = "supervisor"  # 督办员
+    LEADER = "leader"  # 镇领导
+    ADMIN = "admin"  # 系统管理员
+    COUNTY = "county"  # 县级查看: every town of the county, read only
+
+
+ROLE_LABELS = {
+    Role.GRID_WORKER: "网格员",
+    Role.HANDLER: "承办人",
+    Role.SUPERVISOR: "督办员",
+    Role.LEADER: "镇领导",
+    Role.ADMIN: "系统管理员",
+    Role.COUNTY: "县级查看",
+}
+
+user_villages = Table(
+    "user_villages",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("village_id", ForeignKey("villages.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, Base):
+    """A person who logs in. Grid workers are tied to villages, handlers to a unit."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None only for county-level users, who see every town of ``county_code``
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"), index=True)
+    county_code: Mapped[str] = mapped_column(String(12), default="")
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: consecutive failed logins; reset on success
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    #: no login accepted before this instant (after too many failures)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: "zh_CN" or "en"; empty means the town's default (Chinese)
+    locale: Mapped[str] = mapped_column(String(10), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    town: Mapped[Town | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    villages: Mapped[list[Village]] = relationship(secondary=user_villages)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_enabled
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[Role(self.role)]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)

@@ -1,0 +1,98 @@
+"""Login, logout and the language switch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from casetrack.auth.models import User
+from casetrack.core.time import utcnow
+from casetrack.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+
+def init_app(app: Flask, login_manager: LoginManager) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("cases.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Password login; repeated failures lock the account for a while."""
+    if current_user.is_authenticated:
+        return redirect(url_for("cases.index"))
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        now = utcnow()
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is not None and user.locked_until and user.locked_until > now:
+            minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+            flash(_("登录失败次数过多，账号已暂时锁定，请 %(m)s 分钟后再试", m=minutes), "error")
+            return render_template("auth/login.html", username=username), 429
+        if user is None or not user.is_enabled or not user.check_password(password):
+            if user is not None:
+                user.failed_logins += 1
+                if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+                    user.locked_until = now + dt.timedelta(
+                        minutes=current_app.config["LOGIN_LOCK_MINUTES"]
+                    )
+                    user.failed_logins = 0
+                db.session.commit()
+            flash(_("用户名或密码错误"), "error")
+            return render_template("auth/login.html", username=username), 401
+        user.failed_logins = 0
+        user.locked_until = None
+        db.session.commit()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", username="")
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("您已退出登录"), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str):
+    """Switch the interface language (remembered on the user and in a cookie)."""
+    if code not in current_app.config["LANGUAGES"]:
+        code = current_app.config["LANGUAGES"][0]
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    resp = make_response(redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path)))
+    resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return resp

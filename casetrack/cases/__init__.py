@@ -1,0 +1,1 @@
+"""Cases (petitions and disputes), their parties, timeline, attachments and numbers."""

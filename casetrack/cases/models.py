@@ -1,0 +1,251 @@
+"""Case, Party, CaseEvent, Attachment and the per-town number counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.time import utcnow
+from casetrack.auth.models import User
+from casetrack.org.models import Town, Unit, Village
+
+
+class CaseKind(enum.StrEnum):
+    PETITION = "petition"  # 信访事项
+    DISPUTE = "dispute"  # 矛盾纠纷
+
+
+class CaseStatus(enum.StrEnum):
+    """Statuses of both kinds; which apply to which kind is in ``rules.TRANSITIONS``."""
+
+    REGISTERED = "registered"  # 已登记
+    ACCEPTED = "accepted"  # 已受理
+    HANDLING = "handling"  # 办理中
+    REPLIED = "replied"  # 已答复
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    RETURNED = "returned"  # 已退回
+    MEDIATING = "mediating"  # 调解中
+    RESOLVED = "resolved"  # 调解成功
+    TERMINATED = "terminated"  # 调解终止
+    CLOSED = "closed"  # 已办结
+
+
+class Case(Base):
+    """A petition (信访事项) or a dispute (矛盾纠纷) of one town.
+
+    Warning colour, overdue and days left are derived from ``due_on`` and "now" and are never
+    stored; the due date is stored because it is a decision (rule, basis, extension).
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("town_id", "kind", "number_year", "number_seq"),
+        Index("ix_cases_town_status_due", "town_id", "status", "due_on"),
+        Index("ix_cases_town_received", "town_id", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    #: GB/T 9704 number, e.g. 北和信〔2026〕18号
+    number: Mapped[str] = mapped_column(String(50), index=True)
+    number_year: Mapped[int]
+    number_seq: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: channel code (see ``rules.SOURCES``), e.g. "assigned" for 上级交办
+    source: Mapped[str] = mapped_column(String(30))
+    #: petition class: 建议意见 / 检举控告 / 申诉求决 (petitions only)
+    petition_class: Mapped[str | None] = mapped_column(String(20))
+    #: content category, from the town's list (城乡建设, 邻里, ...)
+    category: Mapped[str] = mapped_column(String(50), default="其他")
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: the assigning authority's reference number (上级交办/转送)
+    external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: the assigning authority's own reply deadline
+    external_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: authority that assigned or forwarded the case, e.g. 雷州市信访局
+    external_authority: Mapped[str] = mapped_column(String(100), default="")
+    #: number of people (group visits elect at most 5 representatives)
+    group_size: Mapped[int] = mapped_column(default=1)
+    #: 重信重访: the same petitioner has petitioned on the matter before
+    is_repeat: Mapped[bool] = mapped_column(default=False)
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.REGISTERED)
+    #: the current effective due date (after the earlier-of rule and any extension)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: code of the deadline rule behind ``due_on``, e.g. petition.handle
+    due_rule: Mapped[str | None] = mapped_column(String(50))
+    #: "statutory" or "external": which date won for an assigned case
+    due_basis: Mapped[str | None] = mapped_column(String(20))
+    #: False when the due date falls in a year with no holiday data: ``due_on`` is then the
+    #: earliest the date can be, shown as provisional until the admin enters the year
+    due_is_exact: Mapped[bool] = mapped_column(default=True)
+    #: days granted by an approved extension (at most once)
+    extension_days: Mapped[int] = mapped_column(default=0)
+    #: none / pending / approved / rejected
+    extension_state: Mapped[str] = mapped_column(String(20), default="none")
+    extension_requested_days: Mapped[int | None]
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    #: 支持 / 解释说明 / 不予支持
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    reply_text: Mapped[str] = mapped_column(Text, default="")
+    #: the day the written reply was delivered to the petitioner
+    reply_delivered_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: 满意 / 基本满意 / 不满意 / 未评价
+    rating: Mapped[str | None] = mapped_column(String(20))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: reason for 不予受理, 退回 or 调解终止
+    exit_reason: Mapped[str] = mapped_column(Text, default="")
+    #: dispute: level now mediating ("village" 村调委会 or "town" 镇综治中心/司法所)
+    mediation_level: Mapped[str | None] = mapped_column(String(20))
+    #: dispute: level at which it was resolved (reported: 小事不出村，大事不出镇)
+    resolution_level: Mapped[str | None] = mapped_column(String(20))
+    #: dispute: "written" 调解协议书 or "oral" 口头协议
+    agreement_type: Mapped[str | None] = mapped_column(String(20))
+    agreement_text: Mapped[str] = mapped_column(Text, default="")
+    #: dispute at risk of turning violent: reported to the police (人民调解法 Art. 25)
+    is_risk: Mapped[bool] = mapped_column(default=False)
+    follow_up_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: whether the follow-up visit found the agreement honoured
+    follow_up_honoured: Mapped[bool | None]
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: optimistic lock: a stale write is refused (API answers 409)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    town: Mapped[Town] = relationship()
+    village: Mapped[Village | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
+    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
+    parties: Mapped[list[Party]] = relationship(
+        back_populates="case", order_by="Party.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="case", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        from casetrack.cases.rules import is_open_status
+
+        return is_open_status(self.status)
+
+
+class Party(Base):
+    """A petitioner or a party to a dispute. ID numbers are shown masked unless allowed."""
+
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    #: petitioner / applicant / respondent
+    role: Mapped[str] = mapped_column(String(20), default="petitioner")
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    #: 18-character resident ID, validated (check digit); may be empty
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class CaseEvent(Base):
+    """One step on a case's timeline: who, when, what, with before and after values.
+
+    Append-only: updates and deletes are refused at the ORM level.
+    """
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: the service step, e.g. "accept", "extend_decide", "mediation_session"
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    #: {field: [before, after]} for every field the step changed
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(CaseEvent, "before_update")
+def _events_are_append_only(mapper, connection, target) -> None:
+    raise RuntimeError("case events are append-only")
+
+
+class Attachment(Base):
+    """A file on a case, stored under ``instance/uploads`` by its random storage key."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: random file name under the upload folder; never derived from user input
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="attachments")
+
+
+class CaseNumberCounter(Base):
+    """The last sequence number issued per town, kind and year.
+
+    Incremented with ``UPDATE ... RETURNING`` inside the registering transaction: the row
+    lock serialises concurrent registrations, so numbers have no gaps and no duplicates.
+    """
+
+    __tablename__ = "case_number_counters"
+
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class IdNumberView(Base):
+    """A log line for each time a user saw a party's full resident ID number."""
+
+    __tablename__ = "id_number_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: where it was shown: "web" or "api"
+    channel: Mapped[str] = mapped_column(String(10), default="web")

@@ -1,0 +1,197 @@
+"""The case state machine and field rules, as pure data and functions.
+
+One transition table per kind: ``(action) -> (statuses it may start from, status after)``;
+``None`` as the status after means the step does not change the status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from casetrack.cases.models import CaseKind, CaseStatus
+
+S = CaseStatus
+OPEN_STATUSES = frozenset({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLIED, S.MEDIATING,
+                           S.RESOLVED, S.TERMINATED})
+CLOSED_STATUSES = frozenset({S.CLOSED, S.NOT_ACCEPTED, S.RETURNED})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str | None
+    label: str
+
+
+def _t(action: str, sources: set[CaseStatus], target: CaseStatus | None, label: str) -> Transition:
+    return Transition(action, frozenset(sources), target, label)
+
+
+PETITION_TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        _t("accept", {S.REGISTERED}, S.ACCEPTED, "受理"),
+        _t("reject", {S.REGISTERED}, S.NOT_ACCEPTED, "不予受理"),
+        _t("return", {S.REGISTERED, S.ACCEPTED}, S.RETURNED, "退回交办机关"),
+        _t("assign", {S.ACCEPTED, S.HANDLING}, S.HANDLING, "交办承办单位"),
+        _t("progress", {S.ACCEPTED, S.HANDLING, S.REPLIED}, None, "记录办理进展"),
+        _t("extend_request", {S.ACCEPTED, S.HANDLING}, None, "申请延期"),
+        _t("extend_decide", {S.ACCEPTED, S.HANDLING}, None, "审批延期"),
+        _t("reply", {S.HANDLING}, S.REPLIED, "答复"),
+        _t("close", {S.REPLIED}, S.CLOSED, "办结"),
+        _t("rework", {S.CLOSED}, S.HANDLING, "退回重办"),
+    ]
+}
+
+DISPUTE_TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        _t("assign", {S.REGISTERED, S.MEDIATING}, None, "指定承办"),
+        _t("start_mediation", {S.REGISTERED}, S.MEDIATING, "开始调解"),
+        _t("mediation_session", {S.MEDIATING}, None, "记录调解"),
+        _t("escalate", {S.MEDIATING, S.TERMINATED}, S.MEDIATING, "上交镇级调解"),
+        _t("extend_request", {S.REGISTERED, S.MEDIATING}, None, "申请延期"),
+        _t("extend_decide", {S.REGISTERED, S.MEDIATING}, None, "审批延期"),
+        _t("resolve", {S.MEDIATING}, S.RESOLVED, "调解成功"),
+        _t("terminate", {S.MEDIATING}, S.TERMINATED, "调解终止"),
+        _t("follow_up", {S.RESOLVED}, None, "回访"),
+        _t("flag_risk", {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None,
+           "报告风险（已报警）"),
+        _t("progress", {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None,
+           "记录进展"),
+        _t("close", {S.RESOLVED, S.TERMINATED}, S.CLOSED, "结案"),
+    ]
+}
+
+TRANSITIONS: dict[str, dict[str, Transition]] = {
+    CaseKind.PETITION: PETITION_TRANSITIONS,
+    CaseKind.DISPUTE: DISPUTE_TRANSITIONS,
+}
+
+STATUS_LABELS = {
+    S.REGISTERED: "已登记",
+    S.ACCEPTED: "已受理",
+    S.HANDLING: "办理中",
+    S.REPLIED: "已答复",
+    S.NOT_ACCEPTED: "不予受理",
+    S.RETURNED: "已退回",
+    S.MEDIATING: "调解中",
+    S.RESOLVED: "调解成功",
+    S.TERMINATED: "调解终止",
+    S.CLOSED: "已办结",
+}
+
+KIND_LABELS = {CaseKind.PETITION: "信访事项", CaseKind.DISPUTE: "矛盾纠纷"}
+
+PETITION_SOURCES = {
+    "assigned": "上级交办",
+    "forwarded": "上级转送",
+    "letter": "来信",
+    "visit": "来访",
+    "call": "来电",
+    "online": "网上信访",
+    "leader_visit": "领导接访",
+}
+DISPUTE_SOURCES = {
+    "screening": "网格排查",
+    "application": "申请调解",
+    "transfer": "部门移送",
+}
+SOURCES = {CaseKind.PETITION: PETITION_SOURCES, CaseKind.DISPUTE: DISPUTE_SOURCES}
+SOURCE_LABELS = {**PETITION_SOURCES, **DISPUTE_SOURCES}
+#: sources whose case comes from a higher authority with its own reference and deadline
+EXTERNAL_SOURCES = frozenset({"assigned", "forwarded"})
+
+PETITION_CLASSES = ("建议意见", "检举控告", "申诉求决")
+PETITION_CATEGORIES = (
+    "城乡建设", "农村农业", "劳动和社会保障", "自然资源", "生态环境", "交通运输", "卫生健康",
+    "市场监督", "经济管理", "文体旅游", "民政与应急", "教育", "政法", "纪检监察", "组织人事",
+    "党务政务", "其他",
+)
+DISPUTE_CATEGORIES = (
+    "婚姻家庭", "邻里", "房屋宅基地", "合同", "生产经营", "损害赔偿", "山林土地", "征地拆迁",
+    "环境污染", "劳动争议", "消费", "医疗", "道路交通事故", "物业", "其他",
+)
+CATEGORIES = {CaseKind.PETITION: PETITION_CATEGORIES, CaseKind.DISPUTE: DISPUTE_CATEGORIES}
+OUTCOMES = ("支持", "解释说明", "不予支持")
+RATINGS = ("满意", "基本满意", "不满意", "未评价")
+MEDIATION_LEVELS = {"village": "村调委会", "town": "镇综治中心/司法所"}
+AGREEMENT_TYPES = {"written": "书面调解协议书", "oral": "口头协议"}
+PARTY_ROLES = {"petitioner": "信访人", "applicant": "申请人", "respondent": "被申请人",
+               "party": "当事人"}
+#: at most this many representatives for a group visit (信访工作条例 Art. 20)
+MAX_REPRESENTATIVES = 5
+#: an assigned case may be returned only within this many working days of receipt (Art. 23)
+RETURN_WORKDAYS = 5
+MAX_EXTENSION_DAYS = 30
+
+
+def is_open_status(status: str) -> bool:
+    return status in OPEN_STATUSES
+
+
+def transition_for(kind: str, action: str) -> Transition | None:
+    return TRANSITIONS[CaseKind(kind)].get(action)
+
+
+def can_transition(kind: str, status: str, action: str) -> bool:
+    t = transition_for(kind, action)
+    return t is not None and status in t.sources
+
+
+def actions_from(kind: str, status: str) -> list[str]:
+    """Actions the state machine allows now (before asking who the user is)."""
+    return [a for a, t in TRANSITIONS[CaseKind(kind)].items() if status in t.sources]
+
+
+def format_number(issuer_code: str, year: int, seq: int) -> str:
+    """GB/T 9704: issuer code, full year in 〔〕, sequence without leading zeros, 号."""
+    return f"{issuer_code}〔{year}〕{seq}号"
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_RE = re.compile(r"^\d{17}[\dX]$")
+
+
+def id_check_digit(first17: str) -> str:
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def validate_id_number(value: str) -> str | None:
+    """An error message in Chinese, or None when ``value`` is a valid 18-character ID."""
+    value = value.strip().upper()
+    if not _ID_RE.match(value):
+        return "身份证号码应为18位，前17位为数字，最后一位为数字或X"
+    try:
+        dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return "身份证号码中的出生日期无效"
+    if id_check_digit(value[:17]) != value[17]:
+        return "身份证号码校验位不正确"
+    return None
+
+
+def mask_id_number(value: str | None) -> str:
+    """440882********123X: first six and last four characters."""
+    if not value:
+        return ""
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+def validate_phone(value: str) -> str | None:
+    """11-digit mobile number or area code + number; None when valid."""
+    v = value.strip().replace(" ", "")
+    if _MOBILE_RE.match(v) or _LANDLINE_RE.match(v):
+        return None
+    return "电话号码应为11位手机号码，或区号加电话号码（如0759-8888888）"

@@ -1,0 +1,761 @@
+"""Services: the only way a case changes.
+
+Each takes the acting user and ``now`` (an aware UTC instant), checks the user's right and
+the state machine, applies the change, writes a ``CaseEvent`` with before and after values,
+flushes, and raises a ``DomainError`` on refusal. None of them commits: the caller does,
+exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casetrack.auth.models import Role, User
+from casetrack.auth.permissions import (
+    can_register_in_village,
+    has_right,
+    require_right,
+    require_visible,
+)
+from casetrack.cases import rules
+from casetrack.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseStatus,
+    IdNumberView,
+    Party,
+)
+from casetrack.cases.numbering import next_number
+from casetrack.core.errors import (
+    CalendarUnknown,
+    InvalidTransition,
+    PermissionDenied,
+    ValidationError,
+)
+from casetrack.core.time import local_date
+from casetrack.deadlines.calendar import WorkCalendar, load_calendar
+from casetrack.deadlines.rules import (
+    DEFAULT_RULES,
+    DeadlineRule,
+    compute_due,
+    earlier_due,
+    resolve_rule,
+)
+from casetrack.org.models import Town, Unit, Village
+
+S = CaseStatus
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class PartyInput:
+    name: str
+    role: str = "petitioner"
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+@dataclass
+class CaseInput:
+    """What registering a case needs; validated by ``register_case``."""
+
+    kind: str
+    title: str
+    source: str
+    received_on: dt.date
+    summary: str = ""
+    category: str = "其他"
+    petition_class: str | None = None
+    village_id: int | None = None
+    external_ref: str | None = None
+    external_due_on: dt.date | None = None
+    external_authority: str = ""
+    group_size: int = 1
+    parties: list[PartyInput] = field(default_factory=list)
+    #: extra text for the registration event (e.g. the import file's name)
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def record_event(
+    case: Case,
+    actor: User | None,
+    now: dt.datetime,
+    action: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str = "",
+) -> CaseEvent:
+    """Append a timeline entry; ``before``/``after`` become ``{field: [before, after]}``."""
+    before = before or {}
+    after = after or {}
+    changes = {
+        k: [_plain(before.get(k)), _plain(after.get(k))]
+        for k in sorted(set(before) | set(after))
+        if _plain(before.get(k)) != _plain(after.get(k))
+    }
+    ev = CaseEvent(
+        case=case,
+        actor_id=actor.id if actor else None,
+        at=now,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        changes=changes,
+        note=note,
+    )
+    case.events.append(ev)
+    return ev
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _snapshot(case: Case, fields: list[str]) -> dict[str, Any]:
+    return {f: getattr(case, f) for f in fields}
+
+
+def _rule(code: str) -> DeadlineRule:
+    return resolve_rule(code, current_app.config.get("DEADLINE_RULES"))
+
+
+def due_for(calendar: WorkCalendar, start: dt.date, amount: int, unit: str) -> tuple[dt.date, bool]:
+    """The due date and whether it is exact.
+
+    When the date runs into a year nobody has entered, the earliest date it can possibly be
+    is returned (unknown days counted as working days) with ``exact=False``: never a later
+    guess, so warnings err on the early side, and the case shows the date as provisional.
+    """
+    try:
+        return compute_due(start, amount, unit, calendar), True
+    except CalendarUnknown:
+
+        def optimistic(day: dt.date) -> bool:
+            try:
+                return calendar.is_workday(day)
+            except CalendarUnknown:
+                return True
+
+        return compute_due(start, amount, unit, optimistic), False
+
+
+def _set_due(session: Session, case: Case, rule_code: str, start: dt.date, extra_days: int = 0) -> None:
+    """Decide ``case.due_on`` from a rule (plus an extension) and, for an assigned case, the
+    assigning authority's deadline, whichever is earlier."""
+    rule = _rule(rule_code)
+    calendar = load_calendar(session)
+    due, exact = due_for(calendar, start, rule.amount + extra_days, rule.unit)
+    basis = "statutory"
+    if case.source in rules.EXTERNAL_SOURCES and case.external_due_on and rule_code != "petition.notify":
+        external = case.external_due_on
+        if extra_days:
+            external = external + dt.timedelta(days=extra_days)
+        due, basis = earlier_due(due, external)
+        if basis == "external":
+            exact = True
+    case.due_on, case.due_rule, case.due_basis, case.due_is_exact = due, rule_code, basis, exact
+
+
+def recompute_due(session: Session, case: Case) -> None:
+    """Recompute the due date of an open case from its rule (after the calendar changed)."""
+    if not case.is_open or not case.due_rule:
+        return
+    anchor = case.accepted_on if case.due_rule == "petition.handle" else case.received_on
+    if anchor is None:
+        return
+    _set_due(session, case, case.due_rule, anchor, case.extension_days)
+
+
+def _dispute_rule(case: Case) -> str:
+    return "dispute.mediate_labour" if case.category == "劳动争议" else "dispute.mediate"
+
+
+def _check(actor: User, case: Case, action: str, right: str | None = None) -> rules.Transition:
+    """Visibility, role right and state machine, in that order."""
+    require_visible(actor, case)
+    right = right or action
+    if not has_right(actor, right):
+        raise PermissionDenied("您没有执行此操作的权限")
+    transition = rules.transition_for(case.kind, action)
+    if transition is None or case.status not in transition.sources:
+        label = transition.label if transition else action
+        status = rules.STATUS_LABELS.get(CaseStatus(case.status), case.status)
+        raise InvalidTransition(f"案件当前状态为“{status}”，不能执行“{label}”")
+    return transition
+
+
+def _move(case: Case, actor: User, now: dt.datetime, action: str, transition: rules.Transition,
+          fields: list[str], change, note: str = "") -> CaseEvent:
+    """Apply ``change(case)``, move the status and record the event with before/after."""
+    before = _snapshot(case, fields)
+    old_status = case.status
+    change(case)
+    if transition.target is not None:
+        case.status = transition.target
+    after = _snapshot(case, fields)
+    return record_event(case, actor, now, action, before=before, after=after,
+                        from_status=old_status, to_status=case.status, note=note)
+
+
+def _today(now: dt.datetime) -> dt.date:
+    return local_date(now)
+
+
+def _require_text(value: str | None, field_name: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(message, fields={field_name: message})
+    return value
+
+
+def _not_future(day: dt.date, now: dt.datetime, field_name: str, label: str) -> None:
+    if day > _today(now):
+        raise ValidationError(f"{label}不能晚于今天", fields={field_name: f"{label}不能晚于今天"})
+
+
+# --------------------------------------------------------------------------- register
+
+
+def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[str, str]:
+    """Field errors (Chinese) for a registration; empty when valid."""
+    errors: dict[str, str] = {}
+    kind = data.kind
+    if kind not in (CaseKind.PETITION, CaseKind.DISPUTE):
+        errors["kind"] = "案件类型无效"
+        return errors
+    if not data.title.strip():
+        errors["title"] = "请填写事项标题"
+    elif len(data.title) > 200:
+        errors["title"] = "标题不能超过200字"
+    if data.source not in rules.SOURCES[CaseKind(kind)]:
+        errors["source"] = "来源无效"
+    if data.category not in rules.CATEGORIES[CaseKind(kind)]:
+        errors["category"] = "类别无效"
+    if kind == CaseKind.PETITION and data.petition_class not in rules.PETITION_CLASSES:
+        errors["petition_class"] = "请选择信访类别（建议意见、检举控告、申诉求决）"
+    if kind == CaseKind.DISPUTE and data.village_id is None:
+        errors["village_id"] = "请选择纠纷所在村（居）"
+    if data.village_id is not None:
+        village = session.get(Village, data.village_id)
+        if village is None or village.town_id != town.id:
+            errors["village_id"] = "村（居）不属于本镇"
+    if data.source in rules.EXTERNAL_SOURCES:
+        if not (data.external_ref or "").strip():
+            errors["external_ref"] = "上级交办、转送的事项须填写上级交办文号"
+        if data.source == "assigned" and data.external_due_on is None:
+            errors["external_due_on"] = "上级交办的事项须填写上级规定的办理期限"
+    if data.external_due_on and data.external_due_on < data.received_on:
+        errors["external_due_on"] = "上级期限不能早于收到日期"
+    if data.group_size < 1 or data.group_size > 10000:
+        errors["group_size"] = "人数应在1至10000之间"
+    if not data.parties:
+        errors["parties"] = "请至少填写一名当事人"
+    for i, p in enumerate(data.parties):
+        if not p.name.strip():
+            errors[f"parties-{i}-name"] = "请填写当事人姓名"
+        if p.id_number:
+            msg = rules.validate_id_number(p.id_number)
+            if msg:
+                errors[f"parties-{i}-id_number"] = msg
+        if p.phone:
+            msg = rules.validate_phone(p.phone)
+            if msg:
+                errors[f"parties-{i}-phone"] = msg
+        if p.role not in rules.PARTY_ROLES:
+            errors[f"parties-{i}-role"] = "当事人身份无效"
+    return errors
+
+
+def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInput) -> Case:
+    """Register a petition or a dispute, give it its number and its first due date."""
+    require_right(actor, "register", "您没有登记案件的权限")
+    town = session.get(Town, actor.town_id) if actor.town_id else None
+    if town is None:
+        raise PermissionDenied("您不属于任何乡镇，不能登记案件")
+    errors = validate_case_input(session, town, data)
+    if data.received_on > _today(now):
+        errors["received_on"] = "收到日期不能晚于今天"
+    if errors:
+        raise ValidationError("；".join(dict.fromkeys(errors.values())), fields=errors)
+    if not can_register_in_village(actor, data.village_id):
+        raise PermissionDenied("网格员只能登记本人负责村（居）的案件")
+
+    earlier = find_earlier_cases(
+        session, actor, [p.name for p in data.parties], [p.id_number for p in data.parties]
+    )
+    year = data.received_on.year
+    seq = next_number(session, town.id, data.kind, year)
+    case = Case(
+        town_id=town.id,
+        kind=data.kind,
+        number=rules.format_number(town.issuer_code(data.kind), year, seq),
+        number_year=year,
+        number_seq=seq,
+        title=data.title.strip(),
+        summary=data.summary.strip(),
+        source=data.source,
+        petition_class=data.petition_class if data.kind == CaseKind.PETITION else None,
+        category=data.category,
+        village_id=data.village_id,
+        received_on=data.received_on,
+        external_ref=(data.external_ref or "").strip() or None,
+        external_due_on=data.external_due_on,
+        external_authority=data.external_authority.strip(),
+        group_size=data.group_size,
+        is_repeat=bool(earlier),
+        status=S.REGISTERED,
+        reported_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    for p in data.parties:
+        case.parties.append(Party(
+            role=p.role, name=p.name.strip(), id_number=(p.id_number or "").strip().upper() or None,
+            phone=p.phone.strip(), address=p.address.strip(),
+        ))
+    if data.kind == CaseKind.PETITION:
+        _set_due(session, case, "petition.notify", data.received_on)
+    else:
+        _set_due(session, case, _dispute_rule(case), data.received_on)
+    session.add(case)
+    note = data.note
+    if earlier:
+        note = (note + "；" if note else "") + "重信重访：同一当事人此前有 " + "、".join(
+            c.number for c in earlier[:5]) + (" 等" if len(earlier) > 5 else "")
+    record_event(case, actor, now, "register",
+                 after={"number": case.number, "status": case.status, "due_on": case.due_on,
+                        "source": case.source, "title": case.title},
+                 to_status=case.status, note=note)
+    session.flush()
+    return case
+
+
+def find_earlier_cases(session: Session, actor: User, names: list[str],
+                       id_numbers: list[str]) -> list[Case]:
+    """Earlier cases (in the user's scope) with a party of the same ID number, or the same
+    name when no ID number was given: 初信初访 vs 重信重访."""
+    from casetrack.auth.permissions import scope_cases
+
+    ids = [i.strip().upper() for i in id_numbers if i and i.strip()]
+    bare_names = [n.strip() for n, i in zip(names, id_numbers, strict=False)
+                  if n and n.strip() and not (i and i.strip())]
+    conds = []
+    if ids:
+        conds.append(Party.id_number.in_(ids))
+    if bare_names:
+        conds.append(Party.name.in_(bare_names))
+    if not conds:
+        return []
+    from sqlalchemy import or_
+
+    stmt = select(Case).join(Party).where(or_(*conds)).order_by(Case.received_on.desc()).distinct()
+    return list(session.scalars(scope_cases(stmt, actor).limit(20)))
+
+
+# --------------------------------------------------------------------------- petitions
+
+
+def accept_case(session: Session, actor: User, now: dt.datetime, case: Case,
+                accepted_on: dt.date | None = None) -> Case:
+    """受理: the 60-day handling clock starts (Art. 34)."""
+    t = _check(actor, case, "accept")
+    day = accepted_on or _today(now)
+    _not_future(day, now, "accepted_on", "受理日期")
+    if day < case.received_on:
+        raise ValidationError("受理日期不能早于收到日期", fields={"accepted_on": "受理日期不能早于收到日期"})
+
+    def change(c: Case) -> None:
+        c.accepted_on = day
+        _set_due(session, c, "petition.handle", day)
+
+    _move(case, actor, now, "accept", t, ["accepted_on", "due_on", "due_rule", "due_basis"], change)
+    session.flush()
+    return case
+
+
+def reject_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
+    """不予受理, with the reason required."""
+    t = _check(actor, case, "reject")
+    reason = _require_text(reason, "reason", "不予受理须填写理由")
+
+    def change(c: Case) -> None:
+        c.exit_reason = reason
+        c.closed_on = _today(now)
+
+    _move(case, actor, now, "reject", t, ["exit_reason", "closed_on"], change, note=reason)
+    session.flush()
+    return case
+
+
+def return_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
+    """退回: an assigned case outside our remit, only within 5 working days of receipt."""
+    t = _check(actor, case, "return")
+    reason = _require_text(reason, "reason", "退回须填写理由")
+    if case.source not in rules.EXTERNAL_SOURCES:
+        raise InvalidTransition("只有上级交办或转送的事项可以退回")
+    calendar = load_calendar(session)
+    limit, exact = due_for(calendar, case.received_on, rules.RETURN_WORKDAYS, "workdays")
+    if _today(now) > limit:
+        raise InvalidTransition(
+            f"已超过收到后{rules.RETURN_WORKDAYS}个工作日的退回期限（{limit.isoformat()}），不能退回"
+        )
+
+    def change(c: Case) -> None:
+        c.exit_reason = reason
+        c.closed_on = _today(now)
+
+    _move(case, actor, now, "return", t, ["exit_reason", "closed_on"], change, note=reason)
+    session.flush()
+    return case
+
+
+def assign_case(session: Session, actor: User, now: dt.datetime, case: Case,
+                unit_id: int | None, handler_id: int | None, note: str = "") -> Case:
+    """交办: give the case to a unit and, optionally, one of its handlers."""
+    t = _check(actor, case, "assign")
+    unit = session.get(Unit, unit_id) if unit_id else None
+    if unit_id and (unit is None or unit.town_id != case.town_id):
+        raise ValidationError("承办单位不属于本镇", fields={"unit_id": "承办单位不属于本镇"})
+    handler = session.get(User, handler_id) if handler_id else None
+    if handler_id:
+        if handler is None or handler.town_id != case.town_id or not handler.is_enabled:
+            raise ValidationError("承办人不属于本镇", fields={"handler_id": "承办人不属于本镇"})
+        if unit is not None and handler.unit_id not in (None, unit.id) and handler.role == Role.HANDLER:
+            raise ValidationError("承办人不属于所选承办单位", fields={"handler_id": "承办人不属于所选承办单位"})
+        if unit is None and handler.unit_id:
+            unit = session.get(Unit, handler.unit_id)
+    if unit is None and handler is None:
+        raise ValidationError("请选择承办单位或承办人", fields={"unit_id": "请选择承办单位或承办人"})
+
+    def change(c: Case) -> None:
+        c.unit_id = unit.id if unit else None
+        c.handler_id = handler.id if handler else None
+
+    ev = _move(case, actor, now, "assign", t, ["unit_id", "handler_id"], change, note=note)
+    _describe_assignment(ev, unit, handler)
+    session.flush()
+    return case
+
+
+def _describe_assignment(ev: CaseEvent, unit: Unit | None, handler: User | None) -> None:
+    names = "、".join(x for x in [unit.name if unit else "", handler.name if handler else ""] if x)
+    ev.note = (f"交办给 {names}" + (f"；{ev.note}" if ev.note else "")) if names else ev.note
+
+
+def record_progress(session: Session, actor: User, now: dt.datetime, case: Case, note: str) -> Case:
+    """A progress note on the timeline (办理进展)."""
+    t = _check(actor, case, "progress")
+    note = _require_text(note, "note", "请填写进展情况")
+    record_event(case, actor, now, "progress", from_status=case.status, to_status=case.status,
+                 note=note)
+    session.flush()
+    return case
+
+
+def request_extension(session: Session, actor: User, now: dt.datetime, case: Case,
+                      days: int, reason: str) -> Case:
+    """Ask for an extension: at most 30 days, once, with a reason (Art. 34)."""
+    t = _check(actor, case, "extend_request")
+    reason = _require_text(reason, "reason", "申请延期须说明理由")
+    rule = _rule(case.due_rule) if case.due_rule in DEFAULT_RULES else None
+    if case.kind == CaseKind.PETITION and case.status == S.ACCEPTED and case.due_rule != "petition.handle":
+        raise InvalidTransition("尚未受理的事项不能申请延期")
+    if rule is None or not rule.extendable:
+        raise InvalidTransition("该期限不能延长")
+    if case.extension_state == "approved":
+        raise InvalidTransition("该案件已经延期一次，不能再次延期")
+    if case.extension_state == "pending":
+        raise InvalidTransition("已有延期申请等待审批")
+    if not 1 <= days <= rule.max_extension_days:
+        msg = f"延期天数应在1至{rule.max_extension_days}天之间"
+        raise ValidationError(msg, fields={"days": msg})
+
+    def change(c: Case) -> None:
+        c.extension_state = "pending"
+        c.extension_requested_days = days
+        c.extension_reason = reason
+
+    _move(case, actor, now, "extend_request", t,
+          ["extension_state", "extension_requested_days", "extension_reason"], change, note=reason)
+    session.flush()
+    return case
+
+
+def decide_extension(session: Session, actor: User, now: dt.datetime, case: Case,
+                     approve: bool, note: str = "") -> Case:
+    """The leader approves or refuses a pending extension; approval moves the due date."""
+    t = _check(actor, case, "extend_decide")
+    if case.extension_state != "pending":
+        raise InvalidTransition("没有待审批的延期申请")
+
+    def change(c: Case) -> None:
+        if approve:
+            c.extension_state = "approved"
+            c.extension_days = c.extension_requested_days or 0
+            anchor = c.accepted_on if c.due_rule == "petition.handle" else c.received_on
+            _set_due(session, c, c.due_rule, anchor, c.extension_days)
+        else:
+            c.extension_state = "rejected"
+
+    _move(case, actor, now, "extend_decide", t,
+          ["extension_state", "extension_days", "due_on"], change,
+          note=("批准延期" if approve else "不批准延期") + (f"：{note}" if note else ""))
+    session.flush()
+    return case
+
+
+def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
+               reply_text: str, delivered_on: dt.date) -> Case:
+    """答复: the written reply with its outcome and the day it was delivered."""
+    t = _check(actor, case, "reply")
+    if outcome not in rules.OUTCOMES:
+        raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
+    reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
+    _not_future(delivered_on, now, "delivered_on", "送达日期")
+    if case.accepted_on and delivered_on < case.accepted_on:
+        raise ValidationError("送达日期不能早于受理日期", fields={"delivered_on": "送达日期不能早于受理日期"})
+
+    def change(c: Case) -> None:
+        c.outcome, c.reply_text, c.reply_delivered_on = outcome, reply_text, delivered_on
+
+    _move(case, actor, now, "reply", t, ["outcome", "reply_delivered_on"], change, note=reply_text)
+    session.flush()
+    return case
+
+
+def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
+               rating: str | None = None, closed_on: dt.date | None = None, note: str = "") -> Case:
+    """办结 a replied petition (with the petitioner's rating) or 结案 a dispute."""
+    right = "close" if case.kind == CaseKind.PETITION else "close_dispute"
+    t = _check(actor, case, "close", right)
+    day = closed_on or _today(now)
+    _not_future(day, now, "closed_on", "办结日期")
+    if case.kind == CaseKind.PETITION:
+        if rating not in rules.RATINGS:
+            raise ValidationError("请选择信访人评价", fields={"rating": "请选择信访人评价"})
+    else:
+        rating = None
+        if case.status == S.RESOLVED and case.follow_up_on is None:
+            raise InvalidTransition("调解成功的纠纷须先回访，确认协议履行情况后才能结案")
+
+    def change(c: Case) -> None:
+        c.rating = rating
+        c.closed_on = day
+
+    _move(case, actor, now, "close", t, ["rating", "closed_on"], change, note=note)
+    session.flush()
+    return case
+
+
+def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
+    """退回重办: the assigning authority sent the closure back; the case reopens."""
+    t = _check(actor, case, "rework")
+    reason = _require_text(reason, "reason", "请填写退回重办的理由")
+
+    def change(c: Case) -> None:
+        c.closed_on = None
+        c.rating = None
+
+    _move(case, actor, now, "rework", t, ["closed_on", "rating"], change, note=reason)
+    session.flush()
+    return case
+
+
+# --------------------------------------------------------------------------- disputes
+
+
+def start_mediation(session: Session, actor: User, now: dt.datetime, case: Case,
+                    level: str = "village", note: str = "") -> Case:
+    """调解开始, at village (村调委会) or town level. Mediation is voluntary (Art. 17)."""
+    t = _check(actor, case, "start_mediation")
+    if level not in rules.MEDIATION_LEVELS:
+        raise ValidationError("调解层级无效", fields={"level": "调解层级无效"})
+
+    def change(c: Case) -> None:
+        c.mediation_level = level
+
+    _move(case, actor, now, "start_mediation", t, ["mediation_level"], change, note=note)
+    session.flush()
+    return case
+
+
+def record_mediation_session(session: Session, actor: User, now: dt.datetime, case: Case,
+                             held_on: dt.date, note: str) -> Case:
+    """One mediation session (调解记录) at the current level."""
+    t = _check(actor, case, "mediation_session")
+    note = _require_text(note, "note", "请填写调解情况")
+    _not_future(held_on, now, "held_on", "调解日期")
+    level = rules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
+    record_event(case, actor, now, "mediation_session", from_status=case.status,
+                 to_status=case.status,
+                 after={"held_on": held_on, "mediation_level": case.mediation_level},
+                 note=f"{held_on.isoformat()} {level}调解：{note}")
+    session.flush()
+    return case
+
+
+def escalate_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
+                     reason: str) -> Case:
+    """Village mediation failed: the town (综治中心/司法所) takes it over."""
+    t = _check(actor, case, "escalate")
+    reason = _require_text(reason, "reason", "请填写上交理由")
+    if case.mediation_level == "town" and case.status == S.MEDIATING:
+        raise InvalidTransition("该纠纷已在镇级调解")
+
+    def change(c: Case) -> None:
+        c.mediation_level = "town"
+        c.exit_reason = ""
+
+    _move(case, actor, now, "escalate", t, ["mediation_level"], change, note=reason)
+    session.flush()
+    return case
+
+
+def resolve_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
+                    agreement_type: str, agreement_text: str) -> Case:
+    """调解成功: record the agreement and the level it was reached at."""
+    t = _check(actor, case, "resolve")
+    if agreement_type not in rules.AGREEMENT_TYPES:
+        raise ValidationError("请选择协议形式", fields={"agreement_type": "请选择协议形式"})
+    agreement_text = _require_text(agreement_text, "agreement_text", "请填写协议内容")
+
+    def change(c: Case) -> None:
+        c.agreement_type = agreement_type
+        c.agreement_text = agreement_text
+        c.resolution_level = c.mediation_level or "village"
+
+    _move(case, actor, now, "resolve", t, ["agreement_type", "resolution_level"], change,
+          note=agreement_text)
+    session.flush()
+    return case
+
+
+def terminate_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
+                      reason: str) -> Case:
+    """调解终止: the parties are told their other routes; the case may move up a level."""
+    t = _check(actor, case, "terminate")
+    reason = _require_text(reason, "reason", "请填写终止理由及告知当事人的其他途径")
+
+    def change(c: Case) -> None:
+        c.exit_reason = reason
+
+    _move(case, actor, now, "terminate", t, ["exit_reason"], change, note=reason)
+    session.flush()
+    return case
+
+
+def record_follow_up(session: Session, actor: User, now: dt.datetime, case: Case,
+                     visited_on: dt.date, honoured: bool, note: str = "") -> Case:
+    """回访: is the agreement honoured?"""
+    t = _check(actor, case, "follow_up")
+    _not_future(visited_on, now, "visited_on", "回访日期")
+
+    def change(c: Case) -> None:
+        c.follow_up_on = visited_on
+        c.follow_up_honoured = honoured
+
+    _move(case, actor, now, "follow_up", t, ["follow_up_on", "follow_up_honoured"], change,
+          note=note)
+    session.flush()
+    return case
+
+
+def flag_risk(session: Session, actor: User, now: dt.datetime, case: Case, note: str) -> Case:
+    """A dispute at risk of turning violent: reported to the police at once (Art. 25)."""
+    t = _check(actor, case, "flag_risk")
+    note = _require_text(note, "note", "请说明风险情况及报警情况")
+
+    def change(c: Case) -> None:
+        c.is_risk = True
+
+    _move(case, actor, now, "flag_risk", t, ["is_risk"], change, note=note)
+    session.flush()
+    return case
+
+
+# --------------------------------------------------------------------------- files and IDs
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
+                   filename: str, content_type: str, stream: IO[bytes]) -> Attachment:
+    """Store an uploaded file under a random key after checking its type and size."""
+    require_visible(actor, case)
+    require_right(actor, "attach", "您没有上传附件的权限")
+    allowed = current_app.config["ATTACHMENT_EXTENSIONS"]
+    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if not name or ext not in allowed:
+        raise ValidationError("不支持的文件类型，允许：" + "、".join(sorted(allowed)),
+                              fields={"file": "不支持的文件类型"})
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        msg = f"文件不能超过 {max_bytes // (1024 * 1024)} MB"
+        raise ValidationError(msg, fields={"file": msg})
+    if not data:
+        raise ValidationError("文件为空", fields={"file": "文件为空"})
+    key = secrets.token_hex(16)
+    (upload_folder() / key).write_bytes(data)
+    att = Attachment(case=case, uploaded_by_id=actor.id, filename=name[:255],
+                     content_type=_content_type(ext), size=len(data),
+                     sha256=hashlib.sha256(data).hexdigest(), storage_key=key, created_at=now)
+    session.add(att)
+    record_event(case, actor, now, "attach", from_status=case.status, to_status=case.status,
+                 after={"attachment": name}, note=f"上传附件 {name}")
+    session.flush()
+    return att
+
+
+_TYPES = {
+    "pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "txt": "text/plain", "mp3": "audio/mpeg", "m4a": "audio/mp4", "amr": "audio/amr",
+    "ofd": "application/ofd",
+}
+
+
+def _content_type(ext: str) -> str:
+    """The type we serve a file with is decided by us, never by the uploader."""
+    return _TYPES.get(ext, "application/octet-stream")
+
+
+def reveal_id_number(session: Session, actor: User, now: dt.datetime, party: Party,
+                     channel: str = "web") -> str:
+    """The full ID number, for supervisors and above only; every view is logged."""
+    require_visible(actor, party.case)
+    require_right(actor, "view_id", "您无权查看完整身份证号码")
+    session.add(IdNumberView(user_id=actor.id, party_id=party.id, at=now, channel=channel))
+    session.flush()
+    return party.id_number or ""

@@ -1,0 +1,15 @@
+"""Registers each domain's command group on the ``flask`` command."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from casetrack.cases.cli import cases_cli
+    from casetrack.deadlines.cli import deadlines_cli
+    from casetrack.demo import demo_cli
+    from casetrack.org.cli import users_cli
+
+    for group in (cases_cli, deadlines_cli, demo_cli, users_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Shared machinery with no routes and no domain knowledge."""

@@ -1,0 +1,85 @@
+"""Template filters and globals shared by every page, and the locale choice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from casetrack.core.time import to_local, utcnow
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the ``lang`` cookie, else Chinese."""
+    langs = current_app.config["LANGUAGES"]
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+        if current_user.locale in langs:
+            return current_user.locale
+    cookie = request.cookies.get("lang") if request else None
+    if cookie in langs:
+        return cookie
+    return langs[0]
+
+
+def format_dt(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant shown in the town's zone."""
+    if value is None:
+        return ""
+    return to_local(value).strftime(fmt)
+
+
+def format_date(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_dt, "dt")
+    app.add_template_filter(format_date, "d")
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {
+            "now_utc": utcnow,
+            "current_locale": select_locale,
+            "current_rights": _current_rights,
+            "extra_nav": lambda: _collect("casetrack_nav"),
+            "page_banners": lambda: _collect("casetrack_banners"),
+        }
+
+    @app.template_filter("nl2br")
+    def nl2br(value: str | None) -> Markup:
+        return Markup("<br>").join(escape(value or "").split("\n"))
+
+
+def add_nav_provider(app: Flask, provider) -> None:
+    """Register ``provider() -> list[dict(url, label, badge)]`` for the top navigation.
+
+    Domains above ``core`` (dashboard, notifications, API tokens) add their links this way,
+    so that the base template needs no knowledge of them.
+    """
+    app.extensions.setdefault("casetrack_nav", []).append(provider)
+
+
+def add_banner_provider(app: Flask, provider) -> None:
+    """Register ``provider() -> list[dict(level, text, url, link_text)]`` for page banners."""
+    app.extensions.setdefault("casetrack_banners", []).append(provider)
+
+
+def _collect(key: str) -> list[dict]:
+    items: list[dict] = []
+    if not getattr(current_user, "is_authenticated", False):
+        return items
+    for provider in current_app.extensions.get(key, []):
+        items.extend(provider())
+    return items
+
+
+def _current_rights() -> frozenset[str]:
+    from casetrack.auth.permissions import ROLE_ACTIONS
+    from casetrack.auth.models import Role
+
+    if not getattr(current_user, "is_authenticated", False):
+        return frozenset()
+    return ROLE_ACTIONS.get(Role(current_user.role), frozenset())

@@ -1,0 +1,40 @@
+"""Holiday calendar data the admin maintains beside the ``chinesecalendar`` package."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.time import utcnow
+
+
+class CalendarYear(Base):
+    """A year whose holiday schedule the admin has entered in full (State Council notice).
+
+    Only a year listed here, or known to ``chinesecalendar``, can be counted in.
+    """
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: where the schedule came from, e.g. the notice's document number
+    source: Mapped[str] = mapped_column(String(200), default="")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HolidayOverride(Base):
+    """One day whose status differs from the plain week: a holiday or an adjusted workday
+    (调休). Overrides win over the package's data."""
+
+    __tablename__ = "holiday_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, unique=True)
+    #: True: a working day (e.g. an adjusted weekend); False: a holiday or rest day
+    is_workday: Mapped[bool]
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,13 @@
+"""Imports every domain's models, so that Alembic and ``db.create_all`` see every table."""
+
+from casetrack.auth.models import User, user_villages  # noqa: F401
+from casetrack.cases.models import (  # noqa: F401
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    IdNumberView,
+    Party,
+)
+from casetrack.deadlines.models import CalendarYear, HolidayOverride  # noqa: F401
+from casetrack.org.models import Town, Unit, Village  # noqa: F401

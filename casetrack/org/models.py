@@ -1,0 +1,69 @@
+"""The town's organisation: the tenant (town), its villages and its handling units."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.time import utcnow
+
+
+class Town(Base):
+    """A town government: the tenant boundary. No user sees another town's cases unless
+    given a county-level role."""
+
+    __tablename__ = "towns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: statistical division code of the county (e.g. 440882 for 雷州市)
+    county_code: Mapped[str] = mapped_column(String(12), default="", index=True)
+    county_name: Mapped[str] = mapped_column(String(100), default="")
+    #: GB/T 9704 issuer code for petition case numbers, e.g. 北和信 → 北和信〔2026〕18号
+    petition_issuer_code: Mapped[str] = mapped_column(String(20))
+    #: issuer code for dispute case numbers, e.g. 北和调
+    dispute_issuer_code: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    villages: Mapped[list[Village]] = relationship(
+        back_populates="town", order_by="Village.sort_order, Village.id"
+    )
+    units: Mapped[list[Unit]] = relationship(back_populates="town", order_by="Unit.id")
+
+    def issuer_code(self, kind: str) -> str:
+        """The number prefix for a case kind ("petition" or "dispute")."""
+        return self.petition_issuer_code if kind == "petition" else self.dispute_issuer_code
+
+
+class Village(Base):
+    """A village or residents' committee (村委会/居委会), the grid area of grid workers."""
+
+    __tablename__ = "villages"
+    __table_args__ = (UniqueConstraint("town_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: 社区 or 行政村
+    kind: Mapped[str] = mapped_column(String(20), default="行政村")
+    sort_order: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    town: Mapped[Town] = relationship(back_populates="villages")
+
+
+class Unit(Base):
+    """A town department that handles assigned cases (综治办, 司法所, 派出所, ...)."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("town_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    town: Mapped[Town] = relationship(back_populates="units")

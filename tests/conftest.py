@@ -1,0 +1,186 @@
+"""Fixtures: the app on a real database (SQLite file, or PostgreSQL when
+``CASETRACK_TEST_DATABASE_URL`` is set), a fixed ``now``, factories and a login helper."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from casetrack import create_app
+from casetrack.auth.models import Role, User
+from casetrack.extensions import db
+from casetrack.org.models import Town, Unit, Village
+
+PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
+REQUIRE_TOOLS = os.environ.get("CASETRACK_REQUIRE_TOOLS") == "1"
+
+#: the fixed "now" of the suite: Monday 2026-11-23 10:00 in Beihe (02:00 UTC)
+FIXED_NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+
+
+def require_tool(name: str) -> str:
+    """Path of a system tool, or skip (fail under CASETRACK_REQUIRE_TOOLS=1)."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"system tool {name!r} is not installed"
+        if REQUIRE_TOOLS:
+            pytest.fail(msg + " (CASETRACK_REQUIRE_TOOLS=1)")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh database for the whole run, dropped at the end."""
+    if PG_URL:
+        name = f"casetrack_test_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def _schema_app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "UPLOAD_FOLDER": str(instance / "uploads"),
+        "SERVER_NAME": "casetrack.test",
+    })
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(_schema_app):
+    """The app with empty tables for each test."""
+    with _schema_app.app_context():
+        _empty_tables()
+        db.session.remove()
+    ctx = _schema_app.app_context()
+    ctx.push()
+    yield _schema_app
+    db.session.rollback()
+    db.session.remove()
+    ctx.pop()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """The suite's fixed instant (never the wall clock)."""
+    return FIXED_NOW
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def create_town(app):
+    def factory(name: str = "北和镇", villages=("北和社区", "鹅感村"), units=("综治办", "信访办", "司法所")):
+        town = Town(name=name, county_code="440882", county_name="雷州市",
+                    petition_issuer_code=name[:2] + "信", dispute_issuer_code=name[:2] + "调")
+        db.session.add(town)
+        for i, v in enumerate(villages):
+            db.session.add(Village(town=town, name=v, sort_order=i,
+                                   kind="社区" if v.endswith("社区") else "行政村"))
+        for u in units:
+            db.session.add(Unit(town=town, name=u))
+        db.session.flush()
+        return town
+
+    return factory
+
+
+@pytest.fixture
+def create_user(app):
+    def factory(username: str, role: Role, town: Town | None, *, villages=(), unit=None,
+                name: str | None = None, password: str = "pass-1234", county_code: str = ""):
+        user = User(username=username, name=name or username, role=str(role),
+                    town_id=town.id if town else None, unit_id=unit.id if unit else None,
+                    county_code=county_code)
+        user.set_password(password)
+        user.villages = list(villages)
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    return factory
+
+
+class World:
+    """One town with two villages and a user of every role; a second town for isolation."""
+
+    def __init__(self, create_town, create_user):
+        self.town = create_town()
+        self.v1, self.v2 = self.town.villages
+        self.unit_zz, self.unit_xf, self.unit_sf = self.town.units
+        self.grid1 = create_user("grid1", Role.GRID_WORKER, self.town, villages=[self.v1], name="网格员甲")
+        self.grid2 = create_user("grid2", Role.GRID_WORKER, self.town, villages=[self.v2], name="网格员乙")
+        self.handler1 = create_user("handler1", Role.HANDLER, self.town, unit=self.unit_xf, name="承办人甲")
+        self.handler2 = create_user("handler2", Role.HANDLER, self.town, unit=self.unit_sf, name="承办人乙")
+        self.supervisor = create_user("super", Role.SUPERVISOR, self.town, name="督办员")
+        self.leader = create_user("leader", Role.LEADER, self.town, name="镇领导")
+        self.admin = create_user("admin", Role.ADMIN, self.town, name="管理员")
+        self.other_town = create_town("南兴镇", villages=("南兴社区",), units=("综治办",))
+        self.other_super = create_user("other_super", Role.SUPERVISOR, self.other_town)
+        db.session.commit()
+
+
+@pytest.fixture
+def world(create_town, create_user) -> World:
+    return World(create_town, create_user)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str, password: str = "pass-1234"):
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
