@@ -69,7 +69,9 @@ def _schema_app(database_url, tmp_path_factory):
     })
     with app.app_context():
         db.create_all()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
