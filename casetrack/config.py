@@ -49,5 +49,7 @@ class DefaultConfig:
     PAGE_SIZE = 20
     #: path of the demo town's villages CSV (../shared/demo/beihe_villages.csv when present)
     DEMO_VILLAGES_CSV: str | None = None
+    #: pin "now" (ISO datetime) for tests and demos; None means the wall clock
+    FIXED_NOW = None
     #: start the reminder scheduler inside the web process (scripts/run sets it)
     SCHEDULER_EMBEDDED = False

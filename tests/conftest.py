@@ -65,7 +65,7 @@ def _schema_app(database_url, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_FOLDER": str(instance / "uploads"),
-        "SERVER_NAME": "casetrack.test",
+        "FIXED_NOW": FIXED_NOW,
     })
     with app.app_context():
         db.create_all()

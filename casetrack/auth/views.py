@@ -21,7 +21,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from sqlalchemy import select
 
 from casetrack.auth.models import User
-from casetrack.core.time import utcnow
+from casetrack.core.time import app_now
 from casetrack.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -52,7 +52,7 @@ def login():
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        now = utcnow()
+        now = app_now()
         user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.locked_until and user.locked_until > now:
             minutes = int((user.locked_until - now).total_seconds() // 60) + 1

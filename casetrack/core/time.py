@@ -31,3 +31,20 @@ def local_midnight(day: dt.date, zone: ZoneInfo = TOWN_ZONE) -> dt.datetime:
 def end_of_local_day(day: dt.date, zone: ZoneInfo = TOWN_ZONE) -> dt.datetime:
     """The last UTC instant that still belongs to ``day`` in the town's zone (exclusive bound)."""
     return local_midnight(day + dt.timedelta(days=1), zone)
+
+
+def app_now() -> dt.datetime:
+    """"Now" for views, CLI commands and jobs: the wall clock, or the instant fixed in the
+    ``FIXED_NOW`` setting (tests and demos pin it so that dates never depend on the day the
+    suite runs). Services never call this: they are given ``now``."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        fixed = current_app.config.get("FIXED_NOW")
+        if fixed is not None:
+            if isinstance(fixed, str):
+                fixed = dt.datetime.fromisoformat(fixed)
+            if fixed.tzinfo is None:
+                fixed = fixed.replace(tzinfo=TOWN_ZONE)
+            return fixed.astimezone(dt.UTC)
+    return utcnow()
