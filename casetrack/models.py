@@ -10,4 +10,4 @@ from casetrack.cases.models import (  # noqa: F401
     Party,
 )
 from casetrack.deadlines.models import CalendarYear, HolidayOverride  # noqa: F401
-from casetrack.org.models import Town, Unit, Village  # noqa: F401
+from casetrack.org.models import Town, TownSetting, Unit, Village  # noqa: F401

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casetrack.core.db import Base, UTCDateTime
@@ -67,3 +68,20 @@ class Unit(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
 
     town: Mapped[Town] = relationship(back_populates="units")
+
+
+class TownSetting(Base):
+    """One admin-editable setting of a town (reminder policy, report templates, webhook).
+
+    Values are JSON; the defaults live in ``config.py`` and apply while no row exists.
+    """
+
+    __tablename__ = "town_settings"
+    __table_args__ = (UniqueConstraint("town_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), index=True)
+    #: dotted name, e.g. "reminders.yellow_days" or "reports.sentence.petition"
+    key: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
