@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.i18n import N_
 from casetrack.core.time import utcnow
 from casetrack.org.models import Town, Unit, Village
 
@@ -27,12 +28,12 @@ class Role(enum.StrEnum):
 
 
 ROLE_LABELS = {
-    Role.GRID_WORKER: "网格员",
-    Role.HANDLER: "承办人",
-    Role.SUPERVISOR: "督办员",
-    Role.LEADER: "镇领导",
-    Role.ADMIN: "系统管理员",
-    Role.COUNTY: "县级查看",
+    Role.GRID_WORKER: N_("网格员"),
+    Role.HANDLER: N_("承办人"),
+    Role.SUPERVISOR: N_("督办员"),
+    Role.LEADER: N_("镇领导"),
+    Role.ADMIN: N_("系统管理员"),
+    Role.COUNTY: N_("县级查看"),
 }
 
 user_villages = Table(

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from casetrack.cases.models import CaseKind, CaseStatus
+from casetrack.core.i18n import N_
 
 S = CaseStatus
 OPEN_STATUSES = frozenset({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLIED, S.MEDIATING,
@@ -33,36 +34,36 @@ def _t(action: str, sources: set[CaseStatus], target: CaseStatus | None, label: 
 PETITION_TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        _t("accept", {S.REGISTERED}, S.ACCEPTED, "受理"),
-        _t("reject", {S.REGISTERED}, S.NOT_ACCEPTED, "不予受理"),
-        _t("return", {S.REGISTERED, S.ACCEPTED}, S.RETURNED, "退回交办机关"),
-        _t("assign", {S.ACCEPTED, S.HANDLING}, S.HANDLING, "交办承办单位"),
-        _t("progress", {S.ACCEPTED, S.HANDLING, S.REPLIED}, None, "记录办理进展"),
-        _t("extend_request", {S.ACCEPTED, S.HANDLING}, None, "申请延期"),
-        _t("extend_decide", {S.ACCEPTED, S.HANDLING}, None, "审批延期"),
-        _t("reply", {S.HANDLING}, S.REPLIED, "答复"),
-        _t("close", {S.REPLIED}, S.CLOSED, "办结"),
-        _t("rework", {S.CLOSED}, S.HANDLING, "退回重办"),
+        _t("accept", {S.REGISTERED}, S.ACCEPTED, N_("受理")),
+        _t("reject", {S.REGISTERED}, S.NOT_ACCEPTED, N_("不予受理")),
+        _t("return", {S.REGISTERED, S.ACCEPTED}, S.RETURNED, N_("退回交办机关")),
+        _t("assign", {S.ACCEPTED, S.HANDLING}, S.HANDLING, N_("交办承办单位")),
+        _t("progress", {S.ACCEPTED, S.HANDLING, S.REPLIED}, None, N_("记录办理进展")),
+        _t("extend_request", {S.ACCEPTED, S.HANDLING}, None, N_("申请延期")),
+        _t("extend_decide", {S.ACCEPTED, S.HANDLING}, None, N_("审批延期")),
+        _t("reply", {S.HANDLING}, S.REPLIED, N_("答复")),
+        _t("close", {S.REPLIED}, S.CLOSED, N_("办结")),
+        _t("rework", {S.CLOSED}, S.HANDLING, N_("退回重办")),
     ]
 }
 
 DISPUTE_TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        _t("assign", {S.REGISTERED, S.MEDIATING}, None, "指定承办"),
-        _t("start_mediation", {S.REGISTERED}, S.MEDIATING, "开始调解"),
-        _t("mediation_session", {S.MEDIATING}, None, "记录调解"),
-        _t("escalate", {S.MEDIATING, S.TERMINATED}, S.MEDIATING, "上交镇级调解"),
-        _t("extend_request", {S.REGISTERED, S.MEDIATING}, None, "申请延期"),
-        _t("extend_decide", {S.REGISTERED, S.MEDIATING}, None, "审批延期"),
-        _t("resolve", {S.MEDIATING}, S.RESOLVED, "调解成功"),
-        _t("terminate", {S.MEDIATING}, S.TERMINATED, "调解终止"),
-        _t("follow_up", {S.RESOLVED}, None, "回访"),
+        _t("assign", {S.REGISTERED, S.MEDIATING}, None, N_("指定承办")),
+        _t("start_mediation", {S.REGISTERED}, S.MEDIATING, N_("开始调解")),
+        _t("mediation_session", {S.MEDIATING}, None, N_("记录调解")),
+        _t("escalate", {S.MEDIATING, S.TERMINATED}, S.MEDIATING, N_("上交镇级调解")),
+        _t("extend_request", {S.REGISTERED, S.MEDIATING}, None, N_("申请延期")),
+        _t("extend_decide", {S.REGISTERED, S.MEDIATING}, None, N_("审批延期")),
+        _t("resolve", {S.MEDIATING}, S.RESOLVED, N_("调解成功")),
+        _t("terminate", {S.MEDIATING}, S.TERMINATED, N_("调解终止")),
+        _t("follow_up", {S.RESOLVED}, None, N_("回访")),
         _t("flag_risk", {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None,
            "报告风险（已报警）"),
         _t("progress", {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None,
            "记录进展"),
-        _t("close", {S.RESOLVED, S.TERMINATED}, S.CLOSED, "结案"),
+        _t("close", {S.RESOLVED, S.TERMINATED}, S.CLOSED, N_("结案")),
     ]
 }
 
@@ -72,56 +73,56 @@ TRANSITIONS: dict[str, dict[str, Transition]] = {
 }
 
 STATUS_LABELS = {
-    S.REGISTERED: "已登记",
-    S.ACCEPTED: "已受理",
-    S.HANDLING: "办理中",
-    S.REPLIED: "已答复",
-    S.NOT_ACCEPTED: "不予受理",
-    S.RETURNED: "已退回",
-    S.MEDIATING: "调解中",
-    S.RESOLVED: "调解成功",
-    S.TERMINATED: "调解终止",
-    S.CLOSED: "已办结",
+    S.REGISTERED: N_("已登记"),
+    S.ACCEPTED: N_("已受理"),
+    S.HANDLING: N_("办理中"),
+    S.REPLIED: N_("已答复"),
+    S.NOT_ACCEPTED: N_("不予受理"),
+    S.RETURNED: N_("已退回"),
+    S.MEDIATING: N_("调解中"),
+    S.RESOLVED: N_("调解成功"),
+    S.TERMINATED: N_("调解终止"),
+    S.CLOSED: N_("已办结"),
 }
 
-KIND_LABELS = {CaseKind.PETITION: "信访事项", CaseKind.DISPUTE: "矛盾纠纷"}
+KIND_LABELS = {CaseKind.PETITION: N_("信访事项"), CaseKind.DISPUTE: N_("矛盾纠纷")}
 
 PETITION_SOURCES = {
-    "assigned": "上级交办",
-    "forwarded": "上级转送",
-    "letter": "来信",
-    "visit": "来访",
-    "call": "来电",
-    "online": "网上信访",
-    "leader_visit": "领导接访",
+    "assigned": N_("上级交办"),
+    "forwarded": N_("上级转送"),
+    "letter": N_("来信"),
+    "visit": N_("来访"),
+    "call": N_("来电"),
+    "online": N_("网上信访"),
+    "leader_visit": N_("领导接访"),
 }
 DISPUTE_SOURCES = {
-    "screening": "网格排查",
-    "application": "申请调解",
-    "transfer": "部门移送",
+    "screening": N_("网格排查"),
+    "application": N_("申请调解"),
+    "transfer": N_("部门移送"),
 }
 SOURCES = {CaseKind.PETITION: PETITION_SOURCES, CaseKind.DISPUTE: DISPUTE_SOURCES}
 SOURCE_LABELS = {**PETITION_SOURCES, **DISPUTE_SOURCES}
 #: sources whose case comes from a higher authority with its own reference and deadline
 EXTERNAL_SOURCES = frozenset({"assigned", "forwarded"})
 
-PETITION_CLASSES = ("建议意见", "检举控告", "申诉求决")
+PETITION_CLASSES = ("建议意见", N_("检举控告"), N_("申诉求决"))
 PETITION_CATEGORIES = (
-    "城乡建设", "农村农业", "劳动和社会保障", "自然资源", "生态环境", "交通运输", "卫生健康",
-    "市场监督", "经济管理", "文体旅游", "民政与应急", "教育", "政法", "纪检监察", "组织人事",
-    "党务政务", "其他",
+    N_("城乡建设"), N_("农村农业"), N_("劳动和社会保障"), N_("自然资源"), N_("生态环境"), N_("交通运输"), N_("卫生健康"),
+    N_("市场监督"), N_("经济管理"), N_("文体旅游"), N_("民政与应急"), N_("教育"), N_("政法"), N_("纪检监察"), N_("组织人事"),
+    N_("党务政务"), N_("其他"),
 )
 DISPUTE_CATEGORIES = (
-    "婚姻家庭", "邻里", "房屋宅基地", "合同", "生产经营", "损害赔偿", "山林土地", "征地拆迁",
-    "环境污染", "劳动争议", "消费", "医疗", "道路交通事故", "物业", "其他",
+    N_("婚姻家庭"), N_("邻里"), N_("房屋宅基地"), N_("合同"), N_("生产经营"), N_("损害赔偿"), N_("山林土地"), N_("征地拆迁"),
+    N_("环境污染"), N_("劳动争议"), N_("消费"), N_("医疗"), N_("道路交通事故"), N_("物业"), N_("其他"),
 )
 CATEGORIES = {CaseKind.PETITION: PETITION_CATEGORIES, CaseKind.DISPUTE: DISPUTE_CATEGORIES}
-OUTCOMES = ("支持", "解释说明", "不予支持")
-RATINGS = ("满意", "基本满意", "不满意", "未评价")
-MEDIATION_LEVELS = {"village": "村调委会", "town": "镇综治中心/司法所"}
-AGREEMENT_TYPES = {"written": "书面调解协议书", "oral": "口头协议"}
-PARTY_ROLES = {"petitioner": "信访人", "applicant": "申请人", "respondent": "被申请人",
-               "party": "当事人"}
+OUTCOMES = ("支持", N_("解释说明"), N_("不予支持"))
+RATINGS = ("满意", N_("基本满意"), N_("不满意"), N_("未评价"))
+MEDIATION_LEVELS = {"village": N_("村调委会"), "town": N_("镇综治中心/司法所")}
+AGREEMENT_TYPES = {"written": N_("书面调解协议书"), "oral": N_("口头协议")}
+PARTY_ROLES = {"petitioner": N_("信访人"), "applicant": N_("申请人"), "respondent": N_("被申请人"),
+               "party": N_("当事人")}
 #: at most this many representatives for a group visit (信访工作条例 Art. 20)
 MAX_REPRESENTATIVES = 5
 #: an assigned case may be returned only within this many working days of receipt (Art. 23)
