@@ -570,16 +570,23 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
     return case
 
 
-def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
-    """退回重办: the assigning authority sent the closure back; the case reopens."""
+def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str,
+                due_on: dt.date | None = None) -> Case:
+    """退回重办: the assigning authority sent the closure back; the case reopens, with the
+    new deadline the authority set (``due_on``), if any."""
     t = _check(actor, case, "rework")
     reason = _require_text(reason, "reason", "请填写退回重办的理由")
+    if due_on is not None and due_on < _today(now):
+        raise ValidationError("新的办理期限不能早于今天", fields={"due_on": "新的办理期限不能早于今天"})
 
     def change(c: Case) -> None:
         c.closed_on = None
         c.rating = None
+        if due_on is not None:
+            c.external_due_on = due_on
+            c.due_on, c.due_basis, c.due_is_exact = due_on, "external", True
 
-    _move(case, actor, now, "rework", t, ["closed_on", "rating"], change, note=reason)
+    _move(case, actor, now, "rework", t, ["closed_on", "rating", "due_on"], change, note=reason)
     session.flush()
     return case
 
