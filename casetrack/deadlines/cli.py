@@ -44,3 +44,40 @@ def list_rules() -> None:
     for rule in DEFAULT_RULES.values():
         ext = f", extendable by up to {rule.max_extension_days} days" if rule.extendable else ""
         click.echo(f"{rule.code}: {rule.amount} {rule.unit} from {rule.anchor}{ext}  {rule.label}")
+
+
+@deadlines_cli.command("load-year")
+@click.option("--year", required=True, type=int, help="the year the schedule is for, e.g. 2027")
+@click.option("--file", "path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="CSV with columns date,type,name (UTF-8, with or without BOM, or GB18030)")
+@click.option("--source", default="", help="where the schedule comes from, e.g. the notice number")
+@click.option("--dry-run", is_flag=True, help="validate and show the recomputed due dates, save nothing")
+@with_appcontext
+def load_year(year: int, path: str, source: str, dry_run: bool) -> None:
+    """Enter a year's holidays and adjusted workdays from a CSV and recompute due dates."""
+    from casetrack.core.errors import DomainError
+    from casetrack.core.time import app_now
+    from casetrack.deadlines import services as calendar_services
+
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        entries = calendar_services.parse_entries(
+            calendar_services.decode_upload(data), year, require_header=True)
+        result = calendar_services.enter_year(db.session, None, app_now(), year, entries,
+                                              source)
+    except DomainError as exc:
+        db.session.rollback()
+        lines = exc.fields.get("entries") or [exc.message]
+        raise click.ClickException("\n".join(lines)) from exc
+    click.echo(f"{year} 年：放假 {result.holidays} 天，调休上班 {result.workdays} 天"
+               + (f"（替换原有 {result.replaced} 条）" if result.replaced else ""))
+    for change in result.changes:
+        exact = "" if change.exact_after else "（仍为暂定）"
+        click.echo(f"  {change.number}: {change.before or '—'} → {change.after or '—'}{exact}")
+    click.echo(f"重新计算了 {len(result.changes)} 个案件的期限")
+    if dry_run:
+        db.session.rollback()
+        click.echo("试运行：未保存任何内容")
+    else:
+        db.session.commit()

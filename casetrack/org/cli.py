@@ -1,10 +1,124 @@
-"""``flask users``: user accounts from the command line."""
+"""``flask users``: user accounts from the command line (production set-up and recovery)."""
 
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from casetrack.auth.models import ROLE_LABELS, Role, User
+from casetrack.core.errors import DomainError
+from casetrack.core.time import app_now, to_local
+from casetrack.extensions import db
+from casetrack.org import services as svc
+from casetrack.org.models import Town, Unit, Village
 
 
 @click.group("users")
 def users_cli() -> None:
     """User accounts."""
+
+
+def _fail(exc: DomainError) -> click.ClickException:
+    db.session.rollback()
+    details = "；".join(dict.fromkeys(exc.fields.values())) if exc.fields else ""
+    return click.ClickException(details or exc.message)
+
+
+def _town(name: str) -> Town:
+    town = db.session.scalar(select(Town).where(Town.name == name))
+    if town is None:
+        known = "、".join(db.session.scalars(select(Town.name).order_by(Town.name))) or "（无）"
+        raise click.ClickException(f"没有名为“{name}”的乡镇；已有：{known}")
+    return town
+
+
+@users_cli.command("create")
+@click.option("--username", required=True, help="login name (letters, digits, . _ -)")
+@click.option("--name", "full_name", required=True, help="the person's name")
+@click.option("--role", required=True, type=click.Choice([str(r) for r in Role]),
+              help="grid_worker, handler, supervisor, leader, admin or county")
+@click.option("--town", "town_name", help="the town's name, e.g. 北和镇 (not for county users)")
+@click.option("--unit", "unit_name", help="the handler's unit, e.g. 信访办")
+@click.option("--village", "village_names", multiple=True,
+              help="a grid worker's village; repeat for several")
+@click.option("--county-code", default="", help="county division code (county users only)")
+@click.option("--phone", default="", help="mobile number")
+@click.option("--email", default="", help="e-mail address for reminders")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="initial password (asked for when not given)")
+@with_appcontext
+def create(username: str, full_name: str, role: str, town_name: str | None,
+           unit_name: str | None, village_names: tuple[str, ...], county_code: str,
+           phone: str, email: str, password: str) -> None:
+    """Create a user (the production way; the demo logins are for the demo only)."""
+    now = app_now()
+    data = svc.UserInput(username=username, name=full_name, role=role, phone=phone,
+                         email=email, password=password)
+    try:
+        if role == Role.COUNTY:
+            user = svc.create_county_user(db.session, now, data, county_code)
+        else:
+            if not town_name:
+                raise click.ClickException("请用 --town 指定乡镇")
+            town = _town(town_name)
+            if unit_name:
+                unit = db.session.scalar(select(Unit).where(Unit.town_id == town.id,
+                                                            Unit.name == unit_name))
+                if unit is None:
+                    raise click.ClickException(f"{town.name}没有名为“{unit_name}”的单位")
+                data.unit_id = unit.id
+            for vname in village_names:
+                village = db.session.scalar(select(Village).where(
+                    Village.town_id == town.id, Village.name == vname))
+                if village is None:
+                    raise click.ClickException(f"{town.name}没有名为“{vname}”的村（社区）")
+                data.village_ids.append(village.id)
+            user = svc.create_user(db.session, None, now, data, town=town)
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"已创建用户 {user.username}（{user.name}，{ROLE_LABELS[Role(user.role)]}）")
+
+
+@users_cli.command("list")
+@click.option("--town", "town_name", help="only this town's users")
+@click.option("--role", type=click.Choice([str(r) for r in Role]), help="only this role")
+@with_appcontext
+def list_users(town_name: str | None, role: str | None) -> None:
+    """List users: username, name, role, town, unit or villages, and state."""
+    stmt = select(User).order_by(User.town_id, User.role, User.username)
+    if town_name:
+        stmt = stmt.where(User.town_id == _town(town_name).id)
+    if role:
+        stmt = stmt.where(User.role == role)
+    now = app_now()
+    count = 0
+    for user in db.session.scalars(stmt):
+        count += 1
+        where = user.unit.name if user.unit else "、".join(v.name for v in user.villages)
+        state = "停用" if not user.is_enabled else (
+            f"锁定至 {to_local(user.locked_until):%Y-%m-%d %H:%M}"
+            if svc.is_locked(user, now) else "正常")
+        town = user.town.name if user.town else f"县级 {user.county_code}"
+        click.echo("\t".join([user.username, user.name, ROLE_LABELS[Role(user.role)], town,
+                              where or "-", state]))
+    click.echo(f"共 {count} 个用户")
+
+
+@users_cli.command("set-password")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="the new password (asked for when not given)")
+@with_appcontext
+def set_password(username: str, password: str) -> None:
+    """Set a user's password and lift any login lock."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"用户 {username} 不存在")
+    try:
+        svc.set_password(db.session, None, app_now(), user, password)
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"已为 {user.username} 设置新密码")

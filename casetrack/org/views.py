@@ -1,7 +1,366 @@
-"""Admin pages: villages, units, users."""
+"""Admin pages: villages, units, users of the admin's own town.
+
+Every route needs the "admin" right (403 otherwise); every object outside the admin's town
+is 404. Views parse the form, call one service, commit, flash and redirect; on a refusal
+they roll back and show the Chinese message with a 4xx status.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from casetrack.auth.models import ROLE_LABELS, Role, User
+from casetrack.auth.permissions import has_right
+from casetrack.core.errors import DomainError, ValidationError
+from casetrack.core.time import app_now
+from casetrack.extensions import db
+from casetrack.org import services as svc
+from casetrack.org.models import Unit, Village
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def _require_admin():
+    """Log in first; then only a town admin may pass."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not has_right(current_user, "admin") or current_user.town_id is None:
+        abort(403)
+    return None
+
+
+def _refused(exc: DomainError) -> None:
+    db.session.rollback()
+    flash(exc.message, "error")
+
+
+def _int_or_none(value: str | None, label: str, field_name: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        msg = f"{label}应为整数"
+        raise ValidationError(msg, fields={field_name: msg}) from None
+
+
+def _is_on(value: str | None) -> bool:
+    return value in ("1", "true", "on", "yes")
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+@bp.route("/")
+def index():
+    """The admin's start page: links to every admin page with a few counts."""
+    town_id = current_user.town_id
+    now = app_now()
+    villages = db.session.execute(
+        select(Village.is_active, func.count()).where(Village.town_id == town_id)
+        .group_by(Village.is_active)).all()
+    units = db.session.scalar(select(func.count()).select_from(Unit).where(
+        Unit.town_id == town_id, Unit.is_active.is_(True)))
+    by_role = dict(db.session.execute(
+        select(User.role, func.count()).where(User.town_id == town_id).group_by(User.role)).all())
+    locked = db.session.scalar(select(func.count()).select_from(User).where(
+        User.town_id == town_id, User.locked_until > now))
+    return render_template(
+        "admin/index.html",
+        villages_active=sum(n for active, n in villages if active),
+        villages_total=sum(n for _a, n in villages),
+        units_active=units,
+        by_role=[(str(r), ROLE_LABELS[r], by_role.get(str(r), 0)) for r in svc.TOWN_ROLES],
+        users_total=sum(by_role.values()),
+        locked=locked,
+    )
+
+
+# --------------------------------------------------------------------------- villages
+
+
+def _villages_page(status: int = 200, form: dict | None = None, errors: dict | None = None):
+    return render_template(
+        "admin/villages.html",
+        villages=svc.list_villages(db.session, current_user.town_id),
+        kinds=svc.VILLAGE_KINDS,
+        form=form or {},
+        errors=errors or {},
+    ), status
+
+
+@bp.route("/villages")
+def villages():
+    """The town's villages and residents' committees, with add and edit forms."""
+    return _villages_page()
+
+
+@bp.route("/villages", methods=["POST"])
+def village_create():
+    """Add a village."""
+    try:
+        sort_order = _int_or_none(request.form.get("sort_order"), _("排序"), "sort_order")
+        village = svc.create_village(db.session, current_user, app_now(),
+                                     request.form.get("name", ""), request.form.get("kind", ""),
+                                     sort_order)
+        db.session.commit()
+    except DomainError as exc:
+        _refused(exc)
+        return _villages_page(exc.http_status, request.form, exc.fields)
+    flash(_("已添加：%(name)s", name=village.name), "success")
+    return redirect(url_for("admin.villages"))
+
+
+@bp.route("/villages/<int:village_id>", methods=["POST"])
+def village_update(village_id: int):
+    """Rename a village, change its kind or its place in the list."""
+    try:
+        village = svc.get_village(db.session, current_user, village_id)
+        sort_order = _int_or_none(request.form.get("sort_order"), _("排序"), "sort_order")
+        svc.update_village(db.session, current_user, app_now(), village,
+                           name=request.form.get("name", ""), kind=request.form.get("kind"),
+                           sort_order=sort_order)
+        db.session.commit()
+    except DomainError as exc:
+        _refused(exc)
+        return _villages_page(exc.http_status)
+    flash(_("已保存：%(name)s", name=village.name), "success")
+    return redirect(url_for("admin.villages"))
+
+
+@bp.route("/villages/<int:village_id>/active", methods=["POST"])
+def village_active(village_id: int):
+    """Deactivate a village (no longer offered in forms) or activate it again."""
+    try:
+        village = svc.get_village(db.session, current_user, village_id)
+        svc.update_village(db.session, current_user, app_now(), village,
+                           is_active=_is_on(request.form.get("active")))
+        db.session.commit()
+    except DomainError as exc:
+        _refused(exc)
+        return _villages_page(exc.http_status)
+    flash(_("已启用：%(name)s", name=village.name) if village.is_active
+          else _("已停用：%(name)s", name=village.name), "success")
+    return redirect(url_for("admin.villages"))
+
+
+# --------------------------------------------------------------------------- units
+
+
+def _units_page(status: int = 200, form: dict | None = None, errors: dict | None = None):
+    units = svc.list_units(db.session, current_user.town_id)
+    counts = dict(db.session.execute(
+        select(User.unit_id, func.count()).where(User.town_id == current_user.town_id,
+                                                 User.unit_id.is_not(None))
+        .group_by(User.unit_id)).all())
+    return render_template("admin/units.html", units=units, counts=counts, form=form or {},
+                           errors=errors or {}), status
+
+
+@bp.route("/units")
+def units():
+    """The town's handling units, with add and edit forms."""
+    return _units_page()
+
+
+@bp.route("/units", methods=["POST"])
+def unit_create():
+    """Add a unit."""
+    try:
+        unit = svc.create_unit(db.session, current_user, app_now(), request.form.get("name", ""))
+        db.session.commit()
+    except DomainError as exc:
+        _refused(exc)
+        return _units_page(exc.http_status, request.form, exc.fields)
+    flash(_("已添加：%(name)s", name=unit.name), "success")
+    return redirect(url_for("admin.units"))
+
+
+@bp.route("/units/<int:unit_id>", methods=["POST"])
+def unit_update(unit_id: int):
+    """Rename a unit."""
+    try:
+        unit = svc.get_unit(db.session, current_user, unit_id)
+        svc.update_unit(db.session, current_user, app_now(), unit,
+                        name=request.form.get("name", ""))
+        db.session.commit()
+    except DomainError as exc:
+        _refused(exc)
+        return _units_page(exc.http_status)
+    flash(_("已保存：%(name)s", name=unit.name), "success")
+    return redirect(url_for("admin.units"))
+
+
+@bp.route("/units/<int:unit_id>/active", methods=["POST"])
+def unit_active(unit_id: int):
+    """Deactivate a unit (no longer offered for assignment) or activate it again."""
+    try:
+        unit = svc.get_unit(db.session, current_user, unit_id)
+        svc.update_unit(db.session, current_user, app_now(), unit,
+                        is_active=_is_on(request.form.get("active")))
+        db.session.commit()
+    except DomainError as exc:
+        _refused(exc)
+        return _units_page(exc.http_status)
+    flash(_("已启用：%(name)s", name=unit.name) if unit.is_active
+          else _("已停用：%(name)s", name=unit.name), "success")
+    return redirect(url_for("admin.units"))
+
+
+# --------------------------------------------------------------------------- users
+
+
+@bp.route("/users")
+def users():
+    """The town's users, filtered by role and searched by username or name."""
+    role = request.args.get("role", "")
+    if role not in {str(r) for r in svc.TOWN_ROLES}:
+        role = ""
+    q = request.args.get("q", "")
+    page = db.paginate(svc.users_query(current_user.town_id, role or None, q),
+                       per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
+    return render_template("admin/users.html", page=page, role=role, q=q,
+                           roles=svc.role_choices(), now=app_now(), is_locked=svc.is_locked)
+
+
+def _user_input(with_password: bool) -> svc.UserInput:
+    form = request.form
+    village_ids = []
+    for raw in form.getlist("village_ids"):
+        try:
+            village_ids.append(int(raw))
+        except ValueError:
+            raise ValidationError(_("所选村（社区）无效"), fields={"village_ids": _("所选村（社区）无效")}) from None
+    return svc.UserInput(
+        username=form.get("username", "").strip(),
+        name=form.get("name", ""),
+        role=form.get("role", ""),
+        unit_id=_int_or_none(form.get("unit_id"), _("单位"), "unit_id"),
+        village_ids=village_ids,
+        phone=form.get("phone", ""),
+        email=form.get("email", ""),
+        password=form.get("password", "") if with_password else "",
+    )
+
+
+def _user_form(user: User | None, status: int = 200, errors: dict | None = None,
+               data: svc.UserInput | None = None):
+    if data is None and user is not None:
+        data = svc.UserInput(username=user.username, name=user.name, role=user.role,
+                             unit_id=user.unit_id, village_ids=[v.id for v in user.villages],
+                             phone=user.phone, email=user.email)
+    data = data or svc.UserInput(username="", name="", role=str(Role.GRID_WORKER))
+    town_id = current_user.town_id
+    return render_template(
+        "admin/user_form.html",
+        user=user,
+        data=data,
+        errors=errors or {},
+        roles=svc.role_choices(),
+        units=[u for u in svc.list_units(db.session, town_id)
+               if u.is_active or u.id == data.unit_id],
+        villages=[v for v in svc.list_villages(db.session, town_id)
+                  if v.is_active or v.id in data.village_ids],
+        now=app_now(),
+        is_locked=svc.is_locked,
+        min_password=svc.MIN_PASSWORD_LENGTH,
+    ), status
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    """Create a user with a role, unit or villages, contact details and an initial password."""
+    if request.method == "GET":
+        return _user_form(None)
+    data = None
+    try:
+        data = _user_input(with_password=True)
+        user = svc.create_user(db.session, current_user, app_now(), data)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if data is not None:
+            data.password = ""
+        return _user_form(None, exc.http_status, exc.fields or {"_": exc.message}, data)
+    flash(_("已创建用户 %(username)s，请把初始密码告知本人", username=user.username), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    """Edit a user's name, role, unit, villages and contact details."""
+    try:
+        user = svc.get_user(db.session, current_user, user_id)
+    except DomainError as exc:
+        abort(exc.http_status)
+    if request.method == "GET":
+        return _user_form(user)
+    data = None
+    try:
+        data = _user_input(with_password=False)
+        data.username = user.username
+        svc.update_user(db.session, current_user, app_now(), user, data)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        user = db.session.get(User, user_id)
+        return _user_form(user, exc.http_status, exc.fields or {"_": exc.message}, data)
+    flash(_("已保存：%(name)s", name=user.name), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+def _user_action(user_id: int, action, done_message: str):
+    """Run one account action (password, enable, unlock) and come back to the user's page."""
+    try:
+        user = svc.get_user(db.session, current_user, user_id)
+        action(user)
+        db.session.commit()
+    except DomainError as exc:
+        _refused(exc)
+        user = db.session.get(User, user_id)
+        if user is None or user.town_id != current_user.town_id:
+            abort(404)
+        return _user_form(user, exc.http_status)
+    flash(done_message % {"username": user.username}, "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def user_password(user_id: int):
+    """Set a new password for a user (also lifts a login lock)."""
+    password = request.form.get("password", "")
+    return _user_action(
+        user_id, lambda u: svc.set_password(db.session, current_user, app_now(), u, password),
+        _("已为 %(username)s 设置新密码"))
+
+
+@bp.route("/users/<int:user_id>/enabled", methods=["POST"])
+def user_enabled(user_id: int):
+    """Enable or disable a user's login."""
+    enabled = _is_on(request.form.get("enabled"))
+    return _user_action(
+        user_id,
+        lambda u: svc.set_user_enabled(db.session, current_user, app_now(), u, enabled),
+        _("已启用 %(username)s") if enabled else _("已停用 %(username)s"))
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+def user_unlock(user_id: int):
+    """Lift the lock put on an account by too many failed logins."""
+    return _user_action(
+        user_id, lambda u: svc.unlock_user(db.session, current_user, app_now(), u),
+        _("已解除 %(username)s 的登录锁定"))

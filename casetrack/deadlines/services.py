@@ -1,0 +1,361 @@
+"""Upkeep of the holiday calendar: year status, single overrides, whole years entered by the
+admin (form or CSV), and the recomputation of the due dates a calendar change affects.
+
+Services take the acting user (``None``: the command line) and ``now``, flush and never
+commit. The calendar is national (State Council schedule), so a change recomputes the open
+cases of every town: like the reminder job, that is system upkeep, not a list shown to a
+user, and it does not go through ``scope_cases``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from casetrack.auth.models import User
+from casetrack.core.errors import NotFound, ValidationError
+from casetrack.deadlines.calendar import package_knows
+from casetrack.deadlines.models import CalendarYear, HolidayOverride
+from casetrack.org.services import require_admin
+
+#: first year the calendar page lists
+FIRST_YEAR = 2024
+#: accepted spellings of the entry type, lower-cased
+HOLIDAY_WORDS = frozenset({"holiday", "rest", "放假", "假", "休", "节假日", "休息日"})
+WORKDAY_WORDS = frozenset({"workday", "work", "上班", "班", "工作日", "调休上班", "补班"})
+#: header row of the CSV (English or Chinese)
+HEADERS = (("date", "type", "name"), ("日期", "类型", "名称"))
+_DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_WEEKDAYS = "一二三四五六日"
+
+
+class YearStatus:
+    """Where a year's holiday schedule comes from: "package", "entered" or "unknown"."""
+
+    PACKAGE = "package"
+    ENTERED = "entered"
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class CalendarYearInfo:
+    """One row of the calendar page."""
+
+    year: int
+    status: str
+    holidays: int = 0
+    workdays: int = 0
+    entered: CalendarYear | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One parsed line of a year's schedule."""
+
+    day: dt.date
+    is_workday: bool
+    name: str
+    line: int
+
+
+@dataclass(frozen=True)
+class DueChange:
+    """A due date (or its exactness) that a calendar change altered."""
+
+    case_id: int
+    town_id: int
+    number: str
+    before: dt.date | None
+    after: dt.date | None
+    exact_before: bool
+    exact_after: bool
+
+
+@dataclass
+class YearEntryResult:
+    """What entering a year did."""
+
+    year: int
+    holidays: int
+    workdays: int
+    replaced: int
+    changes: list[DueChange] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def year_status(session: Session, year: int) -> str:
+    """``YearStatus`` of ``year``: entered by an admin wins over the package."""
+    if session.get(CalendarYear, year) is not None:
+        return YearStatus.ENTERED
+    return YearStatus.PACKAGE if package_knows(year) else YearStatus.UNKNOWN
+
+
+def list_calendar_years(session: Session, today: dt.date) -> list[CalendarYearInfo]:
+    """Each year from ``FIRST_YEAR`` to next year (and any later entered year) with its status
+    and how many holiday and workday overrides it has."""
+    entered = {cy.year: cy for cy in session.scalars(select(CalendarYear))}
+    counts: dict[tuple[int, bool], int] = {}
+    for day, is_workday in session.execute(select(HolidayOverride.day,
+                                                  HolidayOverride.is_workday)):
+        key = (day.year, is_workday)
+        counts[key] = counts.get(key, 0) + 1
+    last = max([today.year + 1, *entered, *(y for y, _w in counts)])
+    rows = []
+    for year in range(min(FIRST_YEAR, today.year), last + 1):
+        if year in entered:
+            status = YearStatus.ENTERED
+        else:
+            status = YearStatus.PACKAGE if package_knows(year) else YearStatus.UNKNOWN
+        rows.append(CalendarYearInfo(year, status, counts.get((year, False), 0),
+                                     counts.get((year, True), 0), entered.get(year)))
+    return rows
+
+
+def list_overrides(session: Session, year: int | None = None) -> list[HolidayOverride]:
+    """The admin's overrides, by date; of one year when ``year`` is given."""
+    stmt = select(HolidayOverride).order_by(HolidayOverride.day)
+    if year is not None:
+        stmt = stmt.where(HolidayOverride.day >= dt.date(year, 1, 1),
+                          HolidayOverride.day <= dt.date(year, 12, 31))
+    return list(session.scalars(stmt))
+
+
+def unknown_years(session: Session, years: list[int]) -> list[int]:
+    """Those of ``years`` that neither the package nor the admin knows."""
+    entered = set(session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(years))))
+    return [y for y in years if y not in entered and not package_knows(y)]
+
+
+def overrides_as_text(session: Session, year: int) -> str:
+    """A year's overrides in the text format of the entry form (to correct and re-enter)."""
+    return "\n".join(
+        f"{o.day.isoformat()},{'workday' if o.is_workday else 'holiday'},{o.name}"
+        for o in list_overrides(session, year)
+    )
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def decode_upload(data: bytes) -> str:
+    """The text of an uploaded CSV: UTF-8 (with or without BOM) or GB18030 (Excel's GBK)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        msg = "无法识别文件编码，请将 CSV 保存为 UTF-8 或 GB18030（GBK）编码"
+        raise ValidationError(msg, fields={"entries": [msg]}) from None
+
+
+def _parse_date(value: str) -> dt.date | None:
+    m = _DATE_RE.match(value)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def parse_entries(text: str, year: int, *, require_header: bool = False) -> list[Entry]:
+    """Parse "date,type,name" lines for ``year``, all or nothing.
+
+    Blank lines and lines starting with ``#`` are skipped; a header row is allowed (and
+    required for an uploaded file). Every problem is reported with its line number, in
+    Chinese, in one ``ValidationError`` whose ``fields["entries"]`` lists them.
+    """
+    errors: list[str] = []
+    entries: list[Entry] = []
+    seen: dict[dt.date, int] = {}
+    header_done = False
+    text = text.replace("，", ",").replace("\r\n", "\n").replace("\r", "\n")
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "," not in line and "\t" in line:
+            line = line.replace("\t", ",")
+        cells = [c.strip() for c in next(csv.reader([line]))]
+        if not header_done:
+            header_done = True
+            if tuple(c.lower() for c in cells[:3]) in HEADERS:
+                continue
+            if require_header:
+                errors.append(f"第{lineno}行：第一行应为表头“date,type,name”（日期,类型,名称）")
+                continue
+        if len(cells) < 2 or len(cells) > 3:
+            errors.append(f"第{lineno}行：应为“日期,类型,名称”三列，实际为{len(cells)}列")
+            continue
+        day = _parse_date(cells[0])
+        kind = cells[1].lower()
+        name = cells[2] if len(cells) == 3 else ""
+        line_errors = []
+        if day is None:
+            line_errors.append(f"第{lineno}行：日期“{cells[0]}”无效，应为 YYYY-MM-DD")
+        elif day.year != year:
+            line_errors.append(f"第{lineno}行：日期 {day.isoformat()} 不在 {year} 年")
+        if kind in HOLIDAY_WORDS:
+            is_workday = False
+        elif kind in WORKDAY_WORDS:
+            is_workday = True
+        else:
+            line_errors.append(
+                f"第{lineno}行：类型“{cells[1]}”无效，应为 holiday（放假）或 workday（调休上班）")
+            is_workday = False
+        if len(name) > 100:
+            line_errors.append(f"第{lineno}行：名称不能超过100个字")
+        if day is not None and not line_errors:
+            if day in seen:
+                line_errors.append(
+                    f"第{lineno}行：日期 {day.isoformat()} 与第{seen[day]}行重复")
+            elif is_workday and day.weekday() < 5:
+                line_errors.append(
+                    f"第{lineno}行：{day.isoformat()} 是星期{_WEEKDAYS[day.weekday()]}，"
+                    "本来就是工作日，不必列为调休上班日")
+        if line_errors:
+            errors.extend(line_errors)
+            continue
+        seen[day] = lineno
+        entries.append(Entry(day, is_workday, name, lineno))
+    if not errors and not entries:
+        errors.append("没有录入任何日期")
+    elif not errors and not any(not e.is_workday for e in entries):
+        errors.append(f"没有任何放假日期：{year} 年至少应有元旦、春节等法定节假日")
+    if errors:
+        raise ValidationError(
+            f"{year} 年节假日安排有 {len(errors)} 处错误，未保存任何内容：" + "；".join(errors[:5])
+            + ("……" if len(errors) > 5 else ""),
+            fields={"entries": errors},
+        )
+    return entries
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def _check_year(year: int) -> None:
+    if not 2000 <= year <= 2100:
+        raise ValidationError("年份应在2000至2100之间", fields={"year": "年份应在2000至2100之间"})
+
+
+def enter_year(session: Session, actor: User | None, now: dt.datetime, year: int,
+               entries: list[Entry], source: str = "") -> YearEntryResult:
+    """Record a whole year's schedule (State Council notice): its holidays and adjusted
+    workdays become overrides, the year becomes known, and the due dates it affects are
+    recomputed. Entering a year again replaces its overrides."""
+    require_admin(actor)
+    _check_year(year)
+    if package_knows(year):
+        msg = (f"{year} 年的节假日安排已由 chinesecalendar 提供，无需整年录入；"
+               "如需更正个别日期，请逐日添加调整")
+        raise ValidationError(msg, fields={"year": msg})
+    if any(e.day.year != year for e in entries):
+        raise ValidationError(f"录入内容中有不属于 {year} 年的日期")
+    replaced = session.execute(delete(HolidayOverride).where(
+        HolidayOverride.day >= dt.date(year, 1, 1),
+        HolidayOverride.day <= dt.date(year, 12, 31))).rowcount or 0
+    for e in entries:
+        session.add(HolidayOverride(day=e.day, is_workday=e.is_workday, name=e.name,
+                                    created_at=now))
+    cy = session.get(CalendarYear, year)
+    if cy is None:
+        cy = CalendarYear(year=year)
+        session.add(cy)
+    cy.source = source.strip()[:200]
+    cy.entered_by_id = actor.id if actor else None
+    cy.entered_at = now
+    session.flush()
+    changes = recompute_due_dates(session, actor, now, year)
+    return YearEntryResult(year, sum(not e.is_workday for e in entries),
+                           sum(e.is_workday for e in entries), replaced, changes)
+
+
+def add_override(session: Session, actor: User | None, now: dt.datetime, day: dt.date,
+                 is_workday: bool, name: str = "") -> tuple[HolidayOverride, list[DueChange]]:
+    """Mark one day as a holiday or an adjusted workday (overrides win over the package),
+    then recompute the due dates of its year."""
+    require_admin(actor)
+    _check_year(day.year)
+    name = (name or "").strip()
+    if len(name) > 100:
+        raise ValidationError("名称不能超过100个字", fields={"name": "名称不能超过100个字"})
+    if session.scalar(select(HolidayOverride.id).where(HolidayOverride.day == day)):
+        msg = f"{day.isoformat()} 已有调整记录，请先删除再添加"
+        raise ValidationError(msg, fields={"day": msg})
+    if is_workday and day.weekday() < 5:
+        msg = f"{day.isoformat()} 是星期{_WEEKDAYS[day.weekday()]}，本来就是工作日"
+        raise ValidationError(msg, fields={"day": msg})
+    override = HolidayOverride(day=day, is_workday=is_workday, name=name, created_at=now)
+    session.add(override)
+    session.flush()
+    return override, recompute_due_dates(session, actor, now, day.year)
+
+
+def remove_override(session: Session, actor: User | None, now: dt.datetime,
+                    override_id: int) -> tuple[HolidayOverride, list[DueChange]]:
+    """Delete one override, then recompute the due dates of its year."""
+    require_admin(actor)
+    override = session.get(HolidayOverride, override_id)
+    if override is None:
+        raise NotFound("该调整记录不存在")
+    year = override.day.year
+    session.delete(override)
+    session.flush()
+    return override, recompute_due_dates(session, actor, now, year)
+
+
+def recompute_due_dates(session: Session, actor: User | None, now: dt.datetime,
+                        year: int) -> list[DueChange]:
+    """Recompute the due date of every open case whose date is provisional or falls in
+    ``year`` (or early in the next, which counting across New Year can reach), writing a
+    ``recompute_due`` timeline event with before and after values where the date or its
+    exactness changed."""
+    from casetrack.cases.models import Case
+    from casetrack.cases.rules import OPEN_STATUSES
+    from casetrack.cases.services import recompute_due, record_event
+
+    first, last = dt.date(year, 1, 1), dt.date(year + 1, 1, 31)
+    stmt = (
+        select(Case)
+        .where(Case.status.in_([str(s) for s in OPEN_STATUSES]), Case.due_rule.is_not(None))
+        .where(or_(Case.due_is_exact.is_(False), Case.due_on.between(first, last)))
+        .order_by(Case.id)
+    )
+    changes: list[DueChange] = []
+    for case in session.scalars(stmt).all():
+        before = {"due_on": case.due_on, "due_is_exact": case.due_is_exact,
+                  "due_basis": case.due_basis}
+        recompute_due(session, case)
+        after = {"due_on": case.due_on, "due_is_exact": case.due_is_exact,
+                 "due_basis": case.due_basis}
+        if before["due_on"] == after["due_on"] and before["due_is_exact"] == after["due_is_exact"]:
+            continue
+        record_event(case, actor, now, "recompute_due", before=before, after=after,
+                     from_status=case.status, to_status=case.status,
+                     note=f"{year}年节假日安排变更，重新计算期限")
+        changes.append(DueChange(case.id, case.town_id, case.number, before["due_on"],
+                                 case.due_on, before["due_is_exact"], case.due_is_exact))
+    session.flush()
+    return changes
+
+
+def count_provisional(session: Session, user: User) -> int:
+    """Open cases the user can see whose due date could not be computed exactly (banner)."""
+    from casetrack.auth.permissions import scope_cases
+    from casetrack.cases.models import Case
+    from casetrack.cases.rules import OPEN_STATUSES
+
+    stmt = select(func.count(Case.id)).where(
+        Case.due_is_exact.is_(False), Case.status.in_([str(s) for s in OPEN_STATUSES]))
+    return session.scalar(scope_cases(stmt, user)) or 0
