@@ -1,0 +1,155 @@
+"""Every figure and rate the town reports, defined once.
+
+A metric is a predicate over one case *as of the cut-off* (the row built by
+``queries.asof_rows``): counting it is ``SUM(CASE WHEN predicate THEN 1 ELSE 0 END)`` and
+listing its cases is ``WHERE predicate``, so a figure and the list behind it cannot disagree.
+The dashboard, the PDF, the spreadsheet, the sentences and the API all read these tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, literal, or_
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.expression import ColumnClause
+
+from casetrack.cases.models import CaseKind, CaseStatus
+from casetrack.cases.rules import OPEN_STATUSES
+from casetrack.stats.sql import days_between
+
+S = CaseStatus
+#: a petition is accepted on time when accepted within this many days of receipt (Art. 23)
+TIMELY_ACCEPT_DAYS = 15
+RATED = ("满意", "基本满意", "不满意")
+SATISFIED = ("满意", "基本满意")
+
+Columns = dict[str, ColumnClause]
+Predicate = Callable[[Columns, dt.date], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A count of cases: ``label`` is the Chinese name shown everywhere, ``definition`` the
+    sentence a reader of the report or the API sees when asking what it means."""
+
+    key: str
+    label: str
+    definition: str
+    predicate: Predicate
+
+
+@dataclass(frozen=True)
+class RateDef:
+    """A rate = numerator metric / denominator metric, both shown beside it."""
+
+    key: str
+    label: str
+    numerator: str
+    denominator: str
+    definition: str
+
+
+def _closed(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+    return r["status"] == S.CLOSED
+
+
+def _open(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+    return r["status"].in_(sorted(OPEN_STATUSES))
+
+
+def _accepted(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+    return and_(r["kind"] == CaseKind.PETITION, r["accepted_on"].is_not(None),
+                r["status"] != S.REGISTERED)
+
+
+def _resolved(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+    return and_(r["kind"] == CaseKind.DISPUTE, r["resolution_level"].is_not(None),
+                r["status"].in_([S.RESOLVED, S.CLOSED]))
+
+
+def _closed_petition(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+    return and_(_closed(r, cutoff), r["kind"] == CaseKind.PETITION)
+
+
+METRIC_LIST: tuple[Metric, ...] = (
+    Metric("total", "案件总数", "期间内收到（上级交办以交办日期计）且截至日已登记的案件",
+           lambda r, c: literal(True)),
+    Metric("closed", "已办结", "截至日状态为已办结的案件", _closed),
+    Metric("open", "办理中", "截至日尚未办结（登记、受理、办理、答复、调解中等）的案件", _open),
+    Metric("ended", "不予受理/退回", "截至日已不予受理或已退回交办机关的案件",
+           lambda r, c: r["status"].in_([S.NOT_ACCEPTED, S.RETURNED])),
+    Metric("overdue", "已超期",
+           "截至日尚未办结、办理期限早于截至日的案件（已调解成功待回访的纠纷不计）",
+           lambda r, c: and_(_open(r, c), r["status"] != S.RESOLVED, r["due_on"] < c)),
+    Metric("closed_on_time", "按期办结", "已办结且办结日期不晚于办理期限的案件",
+           lambda r, c: and_(_closed(r, c), r["closed_on"].is_not(None),
+                             or_(r["due_on"].is_(None), r["closed_on"] <= r["due_on"]))),
+    Metric("accepted", "已受理", "截至日已受理的信访事项", _accepted),
+    Metric("accepted_timely", "及时受理", f"收到后{TIMELY_ACCEPT_DAYS}日内受理的信访事项",
+           lambda r, c: and_(_accepted(r, c),
+                             days_between(r["received_on"], r["accepted_on"])
+                             <= TIMELY_ACCEPT_DAYS)),
+    Metric("closed_petitions", "已办结信访事项", "截至日已办结的信访事项", _closed_petition),
+    Metric("rated", "参评", "已办结且信访人作出评价（满意、基本满意、不满意）的信访事项",
+           lambda r, c: and_(_closed_petition(r, c), r["rating"].in_(RATED))),
+    Metric("satisfied", "满意（含基本满意）", "评价为满意或基本满意的信访事项",
+           lambda r, c: and_(_closed_petition(r, c), r["rating"].in_(SATISFIED))),
+    Metric("disputes", "矛盾纠纷", "期间内登记的矛盾纠纷",
+           lambda r, c: r["kind"] == CaseKind.DISPUTE),
+    Metric("resolved", "调解成功", "截至日已调解成功（含调解成功后结案）的矛盾纠纷", _resolved),
+    Metric("resolved_village", "村级化解", "在村调委会调解成功的矛盾纠纷",
+           lambda r, c: and_(_resolved(r, c), r["resolution_level"] == "village")),
+)
+METRICS: dict[str, Metric] = {m.key: m for m in METRIC_LIST}
+
+RATE_LIST: tuple[RateDef, ...] = (
+    RateDef("close_rate", "办结率", "closed", "total", "已办结 ÷ 案件总数"),
+    RateDef("on_time_rate", "按期办结率", "closed_on_time", "closed", "按期办结 ÷ 已办结"),
+    RateDef("timely_accept_rate", "及时受理率", "accepted_timely", "accepted",
+            f"{TIMELY_ACCEPT_DAYS}日内受理 ÷ 已受理"),
+    RateDef("rated_rate", "参评率", "rated", "closed_petitions", "参评 ÷ 已办结信访事项"),
+    RateDef("satisfaction_rate", "满意率", "satisfied", "rated", "（满意＋基本满意）÷ 参评"),
+    RateDef("resolve_rate", "化解率", "resolved", "disputes", "调解成功 ÷ 矛盾纠纷"),
+    RateDef("village_resolve_rate", "村级化解率", "resolved_village", "resolved",
+            "村级化解 ÷ 调解成功"),
+)
+RATES: dict[str, RateDef] = {r.key: r for r in RATE_LIST}
+
+#: the four figures shown first everywhere (tiles, per-kind and per-source tables)
+HEADLINE = ("total", "closed", "open", "overdue")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A computed rate with the numerator and denominator it came from."""
+
+    key: str
+    label: str
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        """The rate as a fraction, or None when the denominator is zero."""
+        return self.numerator / self.denominator if self.denominator else None
+
+    @property
+    def percent(self) -> str:
+        """``87.5%``, or ``—`` when there is nothing to divide by."""
+        v = self.value
+        return "—" if v is None else f"{v * 100:.1f}%"
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "numerator": self.numerator,
+                "denominator": self.denominator,
+                "value": None if self.value is None else round(self.value, 4),
+                "percent": self.percent}
+
+
+def rates_for(counts: dict[str, int]) -> dict[str, Rate]:
+    """Every rate of RATE_LIST from a row of counts."""
+    return {d.key: Rate(d.key, d.label, counts.get(d.numerator, 0), counts.get(d.denominator, 0))
+            for d in RATE_LIST}

@@ -1,0 +1,447 @@
+"""Read-only figures over cases: a cohort by period, its status as of a cut-off date.
+
+The cohort is every case received in the period (``received_on``: for 上级交办 cases that is
+the day the higher authority assigned it) and visible in the scope. Its status is the one it
+had at the END of the cut-off day in the town's zone, reconstructed from the timeline: the
+last status-changing ``CaseEvent`` at or before that instant. A case registered after the
+cut-off is not in the cohort; a case closed after it counts as open; a closure sent back for
+rework after it still counts as closed. So a report for December 2022 printed today gives the
+figures of 31 December 2022.
+
+Values as of the cut-off come from the same events: the closing day and rating from the event
+that closed the case, the due date from the last event that changed ``due_on`` (an approved
+extension moves it). A due date recomputed without an event (``recompute_due`` after a
+calendar change) is picked up only when the case has no due-date event at all; the unit is
+the current one (assignment is not reconstructed).
+
+Every function takes a scope: the user whose cases are counted (through
+``auth.permissions.scope_cases``), or None for the whole database (CLI and benchmarks only).
+All counting is done by the database with GROUP BY; nothing loops over cases in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Subquery
+
+from casetrack.auth.models import Role, User
+from casetrack.auth.permissions import scope_cases
+from casetrack.cases.models import Case, CaseEvent, CaseKind
+from casetrack.cases.rules import CATEGORIES, KIND_LABELS, SOURCES, SOURCE_LABELS
+from casetrack.core.time import end_of_local_day
+from casetrack.org.models import Town, Unit, Village
+from casetrack.stats.metrics import HEADLINE, METRIC_LIST, METRICS, Rate, rates_for
+from casetrack.stats.sql import iso_date, year_month
+
+#: group-by dimensions and the as-of row column each groups on
+DIMENSIONS: dict[str, str] = {
+    "kind": "kind", "source": "source", "village": "village_id", "category": "category",
+    "unit": "unit_id", "month": "month", "town": "town_id",
+}
+DIMENSION_LABELS = {"kind": "类型", "source": "来源", "village": "村（居）", "category": "类别",
+                    "unit": "承办单位", "month": "月份", "town": "乡镇"}
+#: the value of a village or unit filter that means "none" (case without village / unit)
+NONE_ID = 0
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """Which cohort and which cut-off: period by ``received_on``, status as of ``as_of``.
+
+    The optional fields narrow the cohort (the dashboard's drill-down links set them);
+    ``village_id``/``unit_id`` equal to ``NONE_ID`` select cases without one.
+    """
+
+    date_from: dt.date
+    date_to: dt.date
+    as_of: dt.date
+    town_id: int | None = None
+    kind: str | None = None
+    source: str | None = None
+    village_id: int | None = None
+    category: str | None = None
+    unit_id: int | None = None
+    #: "YYYY-MM": received in that month
+    month: str | None = None
+
+    def narrowed(self, **dims: Any) -> StatsQuery:
+        """The same query restricted to one cell: ``narrowed(village=3, kind="petition")``."""
+        names = {"village": "village_id", "unit": "unit_id", "town": "town_id"}
+        return replace(self, **{names.get(k, k): v for k, v in dims.items()})
+
+    def params(self) -> dict[str, str]:
+        """URL parameters (``from``, ``to``, ``as_of`` and each set filter)."""
+        out = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(),
+               "as_of": self.as_of.isoformat()}
+        for f in fields(self):
+            if f.name in ("date_from", "date_to", "as_of"):
+                continue
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = str(value)
+        return out
+
+
+@dataclass
+class FigureRow:
+    """One line of figures: the group's key and label, every metric's count, every rate."""
+
+    key: dict[str, Any]
+    label: str
+    counts: dict[str, int]
+    rates: dict[str, Rate] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.rates:
+            self.rates = rates_for(self.counts)
+
+    def to_dict(self, metrics: Sequence[str] | None = None) -> dict:
+        keys = metrics or [m.key for m in METRIC_LIST]
+        return {**{k: v for k, v in self.key.items()}, "label": self.label,
+                "counts": {k: self.counts.get(k, 0) for k in keys},
+                "rates": {k: r.to_dict() for k, r in self.rates.items()}}
+
+
+@dataclass
+class Summary:
+    """Figures of a cohort: totals, by kind and by source. ``to_dict()`` is the JSON the CLI
+    prints and ``GET /api/v1/stats/summary`` returns; keep its shape stable."""
+
+    query: StatsQuery
+    town_name: str
+    totals: FigureRow
+    by_kind: list[FigureRow]
+    by_source: list[FigureRow]
+
+    def to_dict(self) -> dict:
+        return {
+            "town": self.town_name,
+            "period": {"from": self.query.date_from.isoformat(),
+                       "to": self.query.date_to.isoformat()},
+            "as_of": self.query.as_of.isoformat(),
+            "filters": {k: v for k, v in self.query.params().items()
+                        if k not in ("from", "to", "as_of")},
+            "metrics": {m.key: {"label": m.label, "definition": m.definition}
+                        for m in METRIC_LIST},
+            "totals": self.totals.to_dict(),
+            "by_kind": [r.to_dict() for r in self.by_kind],
+            "by_source": [r.to_dict() for r in self.by_source],
+        }
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    """An open case past its due date at the cut-off."""
+
+    case_id: int
+    number: str
+    title: str
+    kind: str
+    village: str
+    unit: str
+    handler: str
+    due_on: dt.date
+    days_overdue: int
+
+
+# --------------------------------------------------------------------------- the as-of rows
+
+
+def asof_rows(scope: User | None, q: StatsQuery) -> Subquery:
+    """One row per case of the cohort with its status and dates as of the cut-off.
+
+    Columns: id, town_id, kind, source, category, village_id, unit_id, handler_id,
+    received_on, accepted_on, resolution_level, month, status, closed_on, rating, due_on.
+    """
+    end = end_of_local_day(q.as_of)
+    tr = aliased(CaseEvent)
+    last_transition = (
+        select(tr.id)
+        .where(tr.case_id == Case.id, tr.at < end, tr.to_status.is_not(None),
+               (tr.from_status.is_(None)) | (tr.from_status != tr.to_status))
+        .order_by(tr.at.desc(), tr.id.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    de = aliased(CaseEvent)
+    due_text = de.changes[("due_on", 1)].as_string()
+    last_due = (
+        select(due_text)
+        .where(de.case_id == Case.id, de.at < end, due_text.is_not(None))
+        .order_by(de.at.desc(), de.id.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    inner = select(
+        Case.id, Case.town_id, Case.kind, Case.source, Case.category, Case.village_id,
+        Case.unit_id, Case.handler_id, Case.received_on, Case.accepted_on,
+        Case.resolution_level, Case.due_on.label("current_due_on"),
+        Case.closed_on.label("current_closed_on"), Case.rating.label("current_rating"),
+        last_transition.label("event_id"), last_due.label("due_text"),
+    ).where(Case.received_on >= q.date_from, Case.received_on <= q.date_to)
+    inner = _filtered(inner, q)
+    if scope is not None:
+        inner = scope_cases(inner, scope)
+    c = inner.subquery("cohort")
+    ev = aliased(CaseEvent)
+    return (
+        select(
+            c.c.id, c.c.town_id, c.c.kind, c.c.source, c.c.category, c.c.village_id,
+            c.c.unit_id, c.c.handler_id, c.c.received_on, c.c.accepted_on,
+            c.c.resolution_level,
+            year_month(c.c.received_on).label("month"),
+            ev.to_status.label("status"),
+            func.coalesce(iso_date(ev.changes[("closed_on", 1)].as_string()),
+                          c.c.current_closed_on).label("closed_on"),
+            func.coalesce(ev.changes[("rating", 1)].as_string(),
+                          c.c.current_rating).label("rating"),
+            func.coalesce(iso_date(c.c.due_text), c.c.current_due_on).label("due_on"),
+        )
+        .join(ev, ev.id == c.c.event_id)
+        .subquery("asof")
+    )
+
+
+def _filtered(stmt: Select, q: StatsQuery) -> Select:
+    """Apply the query's narrowing filters to a select over ``Case``."""
+    if q.town_id is not None:
+        stmt = stmt.where(Case.town_id == q.town_id)
+    if q.kind:
+        stmt = stmt.where(Case.kind == q.kind)
+    if q.source:
+        stmt = stmt.where(Case.source == q.source)
+    if q.category:
+        stmt = stmt.where(Case.category == q.category)
+    if q.village_id is not None:
+        stmt = stmt.where(Case.village_id.is_(None) if q.village_id == NONE_ID
+                          else Case.village_id == q.village_id)
+    if q.unit_id is not None:
+        stmt = stmt.where(Case.unit_id.is_(None) if q.unit_id == NONE_ID
+                          else Case.unit_id == q.unit_id)
+    if q.month:
+        stmt = stmt.where(year_month(Case.received_on) == q.month)
+    return stmt
+
+
+def _metric_columns(r: Subquery, cutoff: dt.date, metrics: Sequence[str]) -> list:
+    cols = {name: r.c[name] for name in r.c.keys()}
+    return [func.coalesce(func.sum(case((METRICS[k].predicate(cols, cutoff), 1), else_=0)), 0)
+            .label(k) for k in metrics]
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def figures(session: Session, scope: User | None, q: StatsQuery,
+            group_by: Sequence[str] = (), metrics: Sequence[str] | None = None
+            ) -> list[tuple[dict[str, Any], dict[str, int]]]:
+    """Counts of every metric (or of ``metrics``) per group, in one GROUP BY query.
+
+    Returns ``[(key, counts)]`` where ``key`` maps each dimension to its raw value (kind code,
+    village id, "YYYY-MM", ...); without ``group_by`` there is exactly one row, the totals.
+    """
+    metrics = list(metrics or METRICS)
+    r = asof_rows(scope, q)
+    dims = [r.c[DIMENSIONS[d]].label(d) for d in group_by]
+    stmt = select(*dims, *_metric_columns(r, q.as_of, metrics))
+    if dims:
+        stmt = stmt.group_by(*dims)
+    out = []
+    for row in session.execute(stmt).mappings():
+        out.append(({d: row[d] for d in group_by}, {k: int(row[k] or 0) for k in metrics}))
+    if not group_by and not out:
+        out.append(({}, {k: 0 for k in metrics}))
+    return out
+
+
+def totals(session: Session, scope: User | None, q: StatsQuery) -> FigureRow:
+    """The cohort's figures and rates, ungrouped."""
+    _, counts = figures(session, scope, q)[0]
+    return FigureRow({}, "合计", counts)
+
+
+def breakdown(session: Session, scope: User | None, q: StatsQuery, dim: str) -> list[FigureRow]:
+    """Figures by one dimension, labelled, in a stable order, with zero rows for every
+    village of the scope, every month of the period, both kinds, every source of the kinds
+    in view and every unit of the town."""
+    rows = {key[dim]: counts for key, counts in figures(session, scope, q, (dim,))}
+    zero = {m.key: 0 for m in METRIC_LIST}
+    labels = _labels(session, scope, q, dim, list(rows))
+    ordered = list(labels)
+    for value in rows:
+        if value not in labels:
+            ordered.append(value)
+    return [FigureRow({dim: value}, labels.get(value, str(value) if value is not None
+                                                 else "未指定"), rows.get(value, zero))
+            for value in ordered]
+
+
+def summary(session: Session, scope: User | None, q: StatsQuery) -> Summary:
+    """Totals, per kind and per source, with every rate: the figures of the annual sentence,
+    ``flask stats summary`` and ``GET /api/v1/stats/summary``.
+
+    One GROUP BY over (kind, source) gives all three, so the summary costs one query.
+    """
+    grouped = figures(session, scope, q, ("kind", "source"))
+    metric_keys = [m.key for m in METRIC_LIST]
+
+    def add(acc: dict, counts: dict) -> None:
+        for k in metric_keys:
+            acc[k] = acc.get(k, 0) + counts[k]
+
+    total: dict[str, int] = {k: 0 for k in metric_keys}
+    by_kind: dict[str, dict[str, int]] = {}
+    by_source: dict[str, dict[str, int]] = {}
+    for key, counts in grouped:
+        add(total, counts)
+        add(by_kind.setdefault(key["kind"], {}), counts)
+        add(by_source.setdefault(key["source"], {}), counts)
+    zero = {k: 0 for k in metric_keys}
+    kinds = [q.kind] if q.kind else [CaseKind.PETITION.value, CaseKind.DISPUTE.value]
+    sources = [q.source] if q.source else [s for k in kinds for s in SOURCES[CaseKind(k)]]
+    sources += [s for s in by_source if s not in sources]
+    return Summary(
+        query=q,
+        town_name=scope_name(session, scope, q),
+        totals=FigureRow({}, "合计", total),
+        by_kind=[FigureRow({"kind": k}, KIND_LABELS.get(k, k), by_kind.get(k, zero))
+                 for k in kinds],
+        by_source=[FigureRow({"source": s}, SOURCE_LABELS.get(s, s), by_source.get(s, zero))
+                   for s in sources],
+    )
+
+
+def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
+                  limit: int | None = None) -> list[OverdueCase]:
+    """Open cases past their due date at the cut-off, most overdue first."""
+    r = asof_rows(scope, q)
+    cols = {name: r.c[name] for name in r.c.keys()}
+    handler = aliased(User)
+    stmt = (
+        select(Case.id, Case.number, Case.title, Case.kind, Village.name, Unit.name,
+               handler.name, r.c.due_on)
+        .join(r, r.c.id == Case.id)
+        .outerjoin(Village, Village.id == Case.village_id)
+        .outerjoin(Unit, Unit.id == Case.unit_id)
+        .outerjoin(handler, handler.id == Case.handler_id)
+        .where(METRICS["overdue"].predicate(cols, q.as_of))
+        .order_by(r.c.due_on, Case.id)
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    out = []
+    for cid, number, title, kind, village, unit, hname, due in session.execute(stmt):
+        due = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due))
+        out.append(OverdueCase(cid, number, title, kind, village or "", unit or "",
+                               hname or "", due, (q.as_of - due).days))
+    return out
+
+
+def metric_cases(scope: User | None, q: StatsQuery, metric: str) -> Select:
+    """``select(Case)`` of exactly the cases a figure counts (the drill-down list)."""
+    r = asof_rows(scope, q)
+    cols = {name: r.c[name] for name in r.c.keys()}
+    ids = select(r.c.id).where(METRICS[metric].predicate(cols, q.as_of))
+    return select(Case).where(Case.id.in_(ids)).order_by(Case.received_on, Case.id)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def scope_name(session: Session, scope: User | None, q: StatsQuery) -> str:
+    """The heading's name: the town of the query or the user, else the county."""
+    town_id = q.town_id or (scope.town_id if scope is not None else None)
+    if town_id is not None:
+        town = session.get(Town, town_id)
+        if town is not None:
+            return town.name
+    if scope is not None and scope.county_code:
+        name = session.scalar(select(Town.county_name)
+                              .where(Town.county_code == scope.county_code).limit(1))
+        return name or "全县"
+    return "全部乡镇"
+
+
+def scope_town_id(scope: User | None, q: StatsQuery) -> int | None:
+    """The single town the figures are about, if there is one."""
+    return q.town_id or (scope.town_id if scope is not None else None)
+
+
+def villages_in_scope(session: Session, scope: User | None, q: StatsQuery) -> list[Village]:
+    """Villages shown in by-village tables (zeros included): a grid worker's own villages,
+    else every village of the town in view."""
+    if scope is not None and Role(scope.role) is Role.GRID_WORKER:
+        return sorted(scope.villages, key=lambda v: (v.sort_order, v.id))
+    town_id = scope_town_id(scope, q)
+    if town_id is None:
+        return []
+    return list(session.scalars(select(Village).where(Village.town_id == town_id)
+                                .order_by(Village.sort_order, Village.id)))
+
+
+def _months(q: StatsQuery) -> list[str]:
+    months, y, m = [], q.date_from.year, q.date_from.month
+    while (y, m) <= (q.date_to.year, q.date_to.month):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def month_label(value: str) -> str:
+    """``2022-03`` → ``2022年3月``."""
+    y, m = value.split("-")
+    return f"{int(y)}年{int(m)}月"
+
+
+def _labels(session: Session, scope: User | None, q: StatsQuery, dim: str,
+            present: list) -> dict[Any, str]:
+    """Ordered {value: label} of a dimension, including the zero rows to show."""
+    if dim == "kind":
+        kinds = [q.kind] if q.kind else [CaseKind.PETITION.value, CaseKind.DISPUTE.value]
+        return {k: KIND_LABELS.get(k, k) for k in kinds}
+    if dim == "source":
+        kinds = [q.kind] if q.kind else [CaseKind.PETITION.value, CaseKind.DISPUTE.value]
+        return {s: SOURCE_LABELS[s] for k in kinds for s in SOURCES[CaseKind(k)]
+                if not q.source or s == q.source}
+    if dim == "village":
+        labels: dict[Any, str] = {v.id: v.name for v in villages_in_scope(session, scope, q)
+                                  if q.village_id in (None, v.id)}
+        missing = [v for v in present if v is not None and v not in labels]
+        if missing:
+            labels.update(dict(session.execute(select(Village.id, Village.name)
+                                               .where(Village.id.in_(missing))).all()))
+        if None in present:
+            labels[None] = "未指定村（居）"
+        return labels
+    if dim == "unit":
+        town_id = scope_town_id(scope, q)
+        labels = {}
+        if town_id is not None and q.unit_id is None:
+            labels = dict(session.execute(select(Unit.id, Unit.name)
+                                          .where(Unit.town_id == town_id).order_by(Unit.id)).all())
+        missing = [v for v in present if v is not None and v not in labels]
+        if missing:
+            labels.update(dict(session.execute(select(Unit.id, Unit.name)
+                                               .where(Unit.id.in_(missing))).all()))
+        if None in present:
+            labels[None] = "未交办"
+        return labels
+    if dim == "month":
+        return {m: month_label(m) for m in _months(q) if q.month in (None, m)}
+    if dim == "category":
+        order = [c for k in (CaseKind.PETITION, CaseKind.DISPUTE) for c in CATEGORIES[k]]
+        return {c: c for c in dict.fromkeys(order) if c in present}
+    if dim == "town":
+        ids = [v for v in present if v is not None]
+        return dict(session.execute(select(Town.id, Town.name).where(Town.id.in_(ids))
+                                    .order_by(Town.name)).all()) if ids else {}
+    raise ValueError(f"unknown dimension {dim!r}")
+
