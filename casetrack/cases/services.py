@@ -115,7 +115,6 @@ def record_event(
         if _plain(before.get(k)) != _plain(after.get(k))
     }
     ev = CaseEvent(
-        case=case,
         actor_id=actor.id if actor else None,
         at=now,
         action=action,
