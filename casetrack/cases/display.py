@@ -1,0 +1,263 @@
+"""How cases look on the pages: labels, warning badges, the readable timeline and the
+steps a user may take now. Read-only: nothing here changes a case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casetrack.auth.models import User
+from casetrack.auth.permissions import has_right
+from casetrack.cases import rules
+from casetrack.cases.models import Case, CaseEvent, CaseKind, CaseStatus
+from casetrack.core.i18n import N_
+from casetrack.deadlines.calendar import load_calendar
+from casetrack.deadlines.rules import DEFAULT_RULES, days_left, resolve_rule, warning_level
+from casetrack.org.models import Unit
+
+#: labels of timeline steps that are not transitions of the state machine
+EXTRA_ACTION_LABELS = {
+    "register": N_("登记"),
+    "attach": N_("上传附件"),
+    "import": N_("导入"),
+}
+
+#: labels of the fields a timeline step can change
+FIELD_LABELS = {
+    "number": N_("编号"),
+    "status": N_("状态"),
+    "title": N_("标题"),
+    "source": N_("来源"),
+    "accepted_on": N_("受理日期"),
+    "due_on": N_("办理期限"),
+    "due_rule": N_("期限规则"),
+    "due_basis": N_("期限依据"),
+    "unit_id": N_("承办单位"),
+    "handler_id": N_("承办人"),
+    "exit_reason": N_("理由"),
+    "closed_on": N_("办结日期"),
+    "extension_state": N_("延期状态"),
+    "extension_requested_days": N_("申请延期天数"),
+    "extension_reason": N_("延期理由"),
+    "extension_days": N_("已批准延期天数"),
+    "outcome": N_("处理意见"),
+    "reply_delivered_on": N_("答复送达日期"),
+    "rating": N_("信访人评价"),
+    "mediation_level": N_("调解层级"),
+    "resolution_level": N_("化解层级"),
+    "agreement_type": N_("协议形式"),
+    "follow_up_on": N_("回访日期"),
+    "follow_up_honoured": N_("协议履行"),
+    "is_risk": N_("风险标记"),
+    "held_on": N_("调解日期"),
+    "attachment": N_("附件"),
+}
+
+EXTENSION_LABELS = {
+    "none": N_("未申请"),
+    "pending": N_("待审批"),
+    "approved": N_("已批准"),
+    "rejected": N_("未批准"),
+}
+DUE_BASIS_LABELS = {"statutory": N_("法定期限"), "external": N_("上级期限")}
+
+#: the right each step needs (closing a dispute has its own right)
+ACTION_ORDER = (
+    "accept", "assign", "start_mediation", "mediation_session", "progress", "extend_request",
+    "extend_decide", "reply", "resolve", "terminate", "escalate", "follow_up", "close",
+    "rework", "flag_risk", "reject", "return",
+)
+
+
+def right_for(case: Case, action: str) -> str:
+    """The right ``action`` needs on ``case``: the action's name, except dispute closing."""
+    if action == "close" and case.kind == CaseKind.DISPUTE:
+        return "close_dispute"
+    return action
+
+
+def yellow_days() -> int:
+    """How many days before the due date a case turns yellow (WARNING_YELLOW_DAYS)."""
+    return int(current_app.config["WARNING_YELLOW_DAYS"])
+
+
+@dataclass
+class Warning:
+    """The derived deadline state of a case on a given day."""
+
+    level: str
+    days_left: int | None
+    text: str
+
+
+def warning_for(case: Case, today: dt.date) -> Warning:
+    """Colour and "N days left / N days overdue" of ``case`` on ``today``."""
+    level = warning_level(case.due_on, today, case.is_open, yellow_days()).value
+    left = days_left(case.due_on, today) if case.is_open else None
+    if left is None:
+        text = _("已办结") if not case.is_open else _("无期限")
+    elif left > 0:
+        text = _("剩余%(n)s天", n=left)
+    elif left == 0:
+        text = _("今日到期")
+    else:
+        text = _("逾期%(n)s天", n=-left)
+    return Warning(level, left, text)
+
+
+def rule_label(code: str | None) -> str:
+    """The deadline rule's name, e.g. 办理办结（第34条）."""
+    if not code or code not in DEFAULT_RULES:
+        return code or ""
+    return _(resolve_rule(code, current_app.config.get("DEADLINE_RULES")).label)
+
+
+def label(mapping: dict, key: Any) -> str:
+    """A translated label from one of the rules' label maps, or the key itself."""
+    if key is None or key == "":
+        return "—"
+    value = mapping.get(key)
+    return _(value) if value else str(key)
+
+
+def action_label(kind: str, action: str) -> str:
+    """The name of a timeline step for a case of ``kind``."""
+    t = rules.transition_for(kind, action)
+    if t is not None:
+        return _(t.label)
+    return _(EXTRA_ACTION_LABELS[action]) if action in EXTRA_ACTION_LABELS else action
+
+
+# --------------------------------------------------------------------------- actions now
+
+
+def available_actions(session: Session, user: User, case: Case, today: dt.date) -> list[str]:
+    """The steps ``user`` may take on ``case`` now: state machine ∩ the user's rights, less
+    the steps a rule would refuse anyway (so the page shows no button that cannot work)."""
+    allowed = set(rules.actions_from(case.kind, case.status))
+    out = []
+    for action in ACTION_ORDER:
+        if action not in allowed or not has_right(user, right_for(case, action)):
+            continue
+        if action == "extend_decide" and case.extension_state != "pending":
+            continue
+        if action == "extend_request" and not _extendable(case):
+            continue
+        if action == "return" and not _returnable(session, case, today):
+            continue
+        if action == "escalate" and case.status == CaseStatus.MEDIATING \
+                and case.mediation_level == "town":
+            continue
+        if action == "close" and case.kind == CaseKind.DISPUTE \
+                and case.status == CaseStatus.RESOLVED and case.follow_up_on is None:
+            continue
+        out.append(action)
+    return out
+
+
+def _extendable(case: Case) -> bool:
+    if case.extension_state in ("approved", "pending"):
+        return False
+    if case.due_rule not in DEFAULT_RULES:
+        return False
+    if case.kind == CaseKind.PETITION and case.due_rule != "petition.handle":
+        return False
+    return resolve_rule(case.due_rule, current_app.config.get("DEADLINE_RULES")).extendable
+
+
+def return_deadline(session: Session, case: Case) -> dt.date | None:
+    """Last day on which an assigned case may be returned (5 working days after receipt)."""
+    from casetrack.cases.services import due_for
+
+    if case.source not in rules.EXTERNAL_SOURCES:
+        return None
+    limit, _exact = due_for(load_calendar(session), case.received_on, rules.RETURN_WORKDAYS,
+                            "workdays")
+    return limit
+
+
+def _returnable(session: Session, case: Case, today: dt.date) -> bool:
+    limit = return_deadline(session, case)
+    return limit is not None and today <= limit
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+@dataclass
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class TimelineEntry:
+    event: CaseEvent
+    label: str
+    actor: str
+    from_status: str | None
+    to_status: str | None
+    changes: list[Change] = field(default_factory=list)
+
+
+def timeline(session: Session, case: Case) -> list[TimelineEntry]:
+    """The case's events, oldest first, with every value in words."""
+    events = list(case.events)
+    unit_ids, user_ids = set(), set()
+    for ev in events:
+        for key, pair in (ev.changes or {}).items():
+            target = unit_ids if key == "unit_id" else user_ids if key == "handler_id" else None
+            if target is not None:
+                target.update(v for v in pair if v is not None)
+    units = {u.id: u.name for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    users = {u.id: u.name for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    out = []
+    for ev in events:
+        changed = ev.from_status != ev.to_status
+        entry = TimelineEntry(
+            event=ev,
+            label=action_label(case.kind, ev.action),
+            actor=ev.actor.name if ev.actor else _("系统"),
+            from_status=label(rules.STATUS_LABELS, ev.from_status) if changed and ev.from_status else None,
+            to_status=label(rules.STATUS_LABELS, ev.to_status) if changed else None,
+        )
+        for key, pair in (ev.changes or {}).items():
+            before, after = (list(pair) + [None, None])[:2]
+            entry.changes.append(Change(
+                label=_(FIELD_LABELS[key]) if key in FIELD_LABELS else key,
+                before=_value(key, before, units, users),
+                after=_value(key, after, units, users),
+            ))
+        out.append(entry)
+    return out
+
+
+def _value(key: str, value: Any, units: dict[int, str], users: dict[int, str]) -> str:
+    """One changed value in words."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    lookup = {
+        "unit_id": units, "handler_id": users,
+        "status": rules.STATUS_LABELS, "source": rules.SOURCE_LABELS,
+        "mediation_level": rules.MEDIATION_LEVELS, "resolution_level": rules.MEDIATION_LEVELS,
+        "agreement_type": rules.AGREEMENT_TYPES, "extension_state": EXTENSION_LABELS,
+        "due_basis": DUE_BASIS_LABELS,
+    }.get(key)
+    if key == "due_rule":
+        return rule_label(value)
+    if lookup is not None:
+        text = lookup.get(value)
+        if text is None:
+            return str(value)
+        return text if key in ("unit_id", "handler_id") else _(text)
+    return str(value)

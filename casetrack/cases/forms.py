@@ -1,0 +1,296 @@
+"""Web forms for registering cases and for each step on a case.
+
+The forms only parse and type-check what the browser sent (dates, numbers, choices); the
+domain rules (ID check digit, required reasons, deadlines) are checked by the services,
+whose field errors are put back on these fields by ``apply_field_errors``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Optional
+
+from casetrack.cases import rules
+from casetrack.cases.models import CaseKind
+from casetrack.cases.services import CaseInput, PartyInput
+
+#: parties that can be entered on the registration form
+MAX_PARTIES = 5
+
+
+class LocalDateField(DateField):
+    """A date field whose parse error is in the interface language (Chinese msgid)."""
+
+    def process_formdata(self, valuelist):
+        """Parse YYYY-MM-DD; an unparsable value becomes a field error."""
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = dt.date.fromisoformat(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("日期格式不正确，应为“年-月-日”，如 2026-11-23")) from None
+
+
+class LocalIntegerField(IntegerField):
+    """An integer field whose parse error is in the interface language."""
+
+    def process_formdata(self, valuelist):
+        """Parse an integer; anything else becomes a field error."""
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("请填写整数")) from None
+
+
+def _int_or_none(value) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _required(message) -> InputRequired:
+    return InputRequired(message=message)
+
+
+def _choices(mapping: dict[str, str], blank: str | None = None) -> list[tuple[str, str]]:
+    out = [("", blank)] if blank is not None else []
+    return out + [(k, _l(v)) for k, v in mapping.items()]
+
+
+# --------------------------------------------------------------------------- registration
+
+
+class PartyForm(Form):
+    """One petitioner or dispute party (a sub-form: no CSRF token of its own)."""
+
+    role = SelectField(_l("身份"), choices=_choices(rules.PARTY_ROLES))
+    name = StringField(_l("姓名"), filters=[lambda v: v.strip() if v else v])
+    id_number = StringField(_l("身份证号"), filters=[lambda v: v.strip().upper() if v else v])
+    phone = StringField(_l("联系电话"), filters=[lambda v: v.strip() if v else v])
+    address = StringField(_l("住址"), filters=[lambda v: v.strip() if v else v])
+
+    def is_blank(self) -> bool:
+        """True when nothing but the role was entered."""
+        return not any((self.name.data, self.id_number.data, self.phone.data, self.address.data))
+
+
+class CaseForm(FlaskForm):
+    """Registering a petition or a dispute. ``configure`` sets the kind-dependent lists."""
+
+    kind = HiddenField()
+    title = StringField(_l("事项标题"))
+    summary = TextAreaField(_l("主要内容"))
+    source = SelectField(_l("来源"), choices=[])
+    petition_class = SelectField(_l("信访类别"), choices=[])
+    category = SelectField(_l("内容分类"), choices=[])
+    village_id = SelectField(_l("所在村（居）"), choices=[], coerce=_int_or_none,
+                             validate_choice=False)
+    received_on = LocalDateField(_l("收到日期"), validators=[_required(_l("请填写收到日期"))])
+    external_ref = StringField(_l("上级交办文号"))
+    external_due_on = LocalDateField(_l("上级规定办理期限"), validators=[Optional()])
+    external_authority = StringField(_l("交办机关"))
+    group_size = LocalIntegerField(_l("人数"), default=1,
+                                   validators=[_required(_l("请填写人数"))])
+    parties = FieldList(FormField(PartyForm), min_entries=MAX_PARTIES, max_entries=MAX_PARTIES)
+    check = SubmitField(_l("查询重信重访"))
+    submit = SubmitField(_l("登记"))
+
+    def configure(self, kind: str, villages: list[tuple[int, str]], town_wide: bool) -> None:
+        """Fill the choice lists for ``kind`` and the villages the user may register in."""
+        self.kind.data = kind
+        self.source.choices = _choices(rules.SOURCES[CaseKind(kind)], _l("请选择"))
+        self.petition_class.choices = [("", _l("请选择"))] + [
+            (c, _l(c)) for c in rules.PETITION_CLASSES]
+        self.category.choices = [("", _l("请选择"))] + [
+            (c, _l(c)) for c in rules.CATEGORIES[CaseKind(kind)]]
+        blank = _l("（不限村居）") if town_wide and kind == CaseKind.PETITION else _l("请选择")
+        self.village_id.choices = [("", blank)] + [(str(i), n) for i, n in villages]
+        # the service decides the lists; the form only keeps what was typed
+        self.source.validate_choice = False
+        self.petition_class.validate_choice = False
+        self.category.validate_choice = False
+        for entry in self.parties:
+            if kind == CaseKind.DISPUTE:
+                entry.form.role.choices = _choices(
+                    {k: v for k, v in rules.PARTY_ROLES.items() if k != "petitioner"})
+            else:
+                entry.form.role.choices = _choices(
+                    {k: v for k, v in rules.PARTY_ROLES.items() if k == "petitioner"})
+
+    def filled_parties(self) -> list[tuple[int, PartyForm]]:
+        """(row index, sub-form) of each party row that has something in it."""
+        return [(i, e.form) for i, e in enumerate(self.parties) if not e.form.is_blank()]
+
+    def to_input(self) -> CaseInput:
+        """The registration as the service takes it."""
+        kind = self.kind.data
+        return CaseInput(
+            kind=kind,
+            title=(self.title.data or "").strip(),
+            summary=(self.summary.data or "").strip(),
+            source=self.source.data or "",
+            petition_class=(self.petition_class.data or None) if kind == CaseKind.PETITION else None,
+            category=self.category.data or "",
+            village_id=self.village_id.data,
+            received_on=self.received_on.data,
+            external_ref=(self.external_ref.data or "").strip() or None,
+            external_due_on=self.external_due_on.data,
+            external_authority=(self.external_authority.data or "").strip(),
+            group_size=self.group_size.data or 1,
+            parties=[
+                PartyInput(name=p.name.data or "", role=p.role.data or "",
+                           id_number=p.id_number.data or "", phone=p.phone.data or "",
+                           address=p.address.data or "")
+                for _, p in self.filled_parties()
+            ],
+        )
+
+    def party_names_and_ids(self) -> tuple[list[str], list[str]]:
+        """Names and ID numbers typed so far (for the 重信重访 look-up)."""
+        rows = [p for _, p in self.filled_parties()]
+        return [p.name.data or "" for p in rows], [p.id_number.data or "" for p in rows]
+
+    def apply_field_errors(self, errors: dict[str, str]) -> dict[str, str]:
+        """Put the service's field errors on the fields; returns those that fit no field.
+
+        The service numbers parties among the filled rows only, so ``parties-1-name`` is
+        mapped back to the row it came from.
+        """
+        rows = [i for i, _ in self.filled_parties()]
+        rest: dict[str, str] = {}
+        for key, message in errors.items():
+            if key.startswith("parties-"):
+                _, idx, name = key.split("-", 2)
+                row = rows[int(idx)] if int(idx) < len(rows) else None
+                sub = self.parties[row].form if row is not None else None
+                if sub is not None and name in sub._fields:
+                    sub[name].errors = [*sub[name].errors, message]
+                    continue
+            elif key in self._fields:
+                self[key].errors = [*self[key].errors, message]
+                continue
+            rest[key] = message
+        return rest
+
+
+# --------------------------------------------------------------------------- actions
+
+
+class ActionForm(FlaskForm):
+    """Base of the per-step forms; ``apply_field_errors`` as on ``CaseForm``."""
+
+    def apply_field_errors(self, errors: dict[str, str]) -> None:
+        """Attach the service's per-field messages to the matching fields."""
+        for key, message in errors.items():
+            if key in self._fields:
+                field = self[key]
+                field.errors = [*field.errors, message]
+
+
+class AcceptForm(ActionForm):
+    accepted_on = LocalDateField(_l("受理日期"), validators=[Optional()])
+
+
+class ReasonForm(ActionForm):
+    """不予受理, 退回, 退回重办, 上交, 调解终止: a reason is all they need."""
+
+    reason = TextAreaField(_l("理由"))
+
+
+class AssignForm(ActionForm):
+    unit_id = SelectField(_l("承办单位"), choices=[], coerce=_int_or_none, validate_choice=False)
+    handler_id = SelectField(_l("承办人"), choices=[], coerce=_int_or_none, validate_choice=False)
+    note = TextAreaField(_l("交办意见"))
+
+
+class ReworkForm(ActionForm):
+    reason = TextAreaField(_l("退回重办理由"))
+    due_on = LocalDateField(_l("新的办理期限（上级规定，可不填）"), validators=[Optional()])
+
+
+class NoteForm(ActionForm):
+    """办理进展 and 风险报告."""
+
+    note = TextAreaField(_l("情况说明"))
+
+
+class ExtendRequestForm(ActionForm):
+    days = LocalIntegerField(_l("延期天数"), validators=[_required(_l("请填写延期天数"))])
+    reason = TextAreaField(_l("延期理由"))
+
+
+class ExtendDecideForm(ActionForm):
+    decision = RadioField(_l("审批意见"), choices=[("approve", _l("批准延期")),
+                                                  ("refuse", _l("不批准"))],
+                          validators=[_required(_l("请选择是否批准"))])
+    note = TextAreaField(_l("说明"))
+
+
+class ReplyForm(ActionForm):
+    outcome = SelectField(_l("处理意见"), choices=[("", _l("请选择"))] + [
+        (o, _l(o)) for o in rules.OUTCOMES], validate_choice=False)
+    reply_text = TextAreaField(_l("答复意见"))
+    delivered_on = LocalDateField(_l("送达日期"), validators=[_required(_l("请填写送达日期"))])
+
+
+class CloseForm(ActionForm):
+    rating = SelectField(_l("信访人评价"), choices=[("", _l("请选择"))] + [
+        (r, _l(r)) for r in rules.RATINGS], validate_choice=False)
+    closed_on = LocalDateField(_l("办结日期"), validators=[Optional()])
+    note = TextAreaField(_l("说明"))
+
+
+class StartMediationForm(ActionForm):
+    level = SelectField(_l("调解层级"), choices=_choices(rules.MEDIATION_LEVELS),
+                        validate_choice=False)
+    note = TextAreaField(_l("说明"))
+
+
+class MediationSessionForm(ActionForm):
+    held_on = LocalDateField(_l("调解日期"), validators=[_required(_l("请填写调解日期"))])
+    note = TextAreaField(_l("调解情况"))
+
+
+class ResolveForm(ActionForm):
+    agreement_type = SelectField(_l("协议形式"), choices=[("", _l("请选择"))] + _choices(
+        rules.AGREEMENT_TYPES), validate_choice=False)
+    agreement_text = TextAreaField(_l("协议内容"))
+
+
+class FollowUpForm(ActionForm):
+    visited_on = LocalDateField(_l("回访日期"), validators=[_required(_l("请填写回访日期"))])
+    honoured = RadioField(_l("协议履行情况"), choices=[("yes", _l("已履行")),
+                                                    ("no", _l("未履行"))],
+                          validators=[_required(_l("请选择协议是否履行"))])
+    note = TextAreaField(_l("回访情况"))
+
+
+class AttachmentForm(ActionForm):
+    file = FileField(_l("选择文件"))
+
+
+class ConfirmForm(ActionForm):
+    """A button with only the CSRF token (e.g. 查看完整身份证号)."""

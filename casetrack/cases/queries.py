@@ -1,0 +1,172 @@
+"""Case list queries: the filters of the case list, shared by the ledger export and the API.
+
+``CaseFilters.from_args(request.args)`` parses what a user typed (bad values are dropped,
+never an error); ``filter_cases`` turns it into WHERE clauses on a ``select(Case)``. The
+warning colour is a derived fact, so it is filtered in SQL as a range of due dates relative
+to ``today`` — the same boundaries as ``deadlines.rules.warning_level``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from sqlalchemy import Select, and_, or_, select
+
+from casetrack.auth.models import User
+from casetrack.auth.permissions import scope_cases
+from casetrack.cases import rules
+from casetrack.cases.models import Case, CaseKind, Party
+
+#: the pseudo-status "open" selects every status that is not final
+OPEN = "open"
+WARNING_COLOURS = ("green", "yellow", "red")
+
+
+@dataclass
+class CaseFilters:
+    """What the case list is narrowed to. Every field is optional; ``None``/"" means "any"."""
+
+    kind: str | None = None
+    #: a ``CaseStatus`` value, or "open" for every non-final status
+    status: str | None = None
+    village_id: int | None = None
+    unit_id: int | None = None
+    category: str | None = None
+    source: str | None = None
+    #: "green", "yellow" or "red" (open cases with a due date only)
+    warning: str | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    #: text searched in number, title, summary, external reference and party names
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> CaseFilters:
+        """Parse query-string arguments; unknown or malformed values are ignored."""
+        kind = args.get("kind") or None
+        if kind not in (None, *CaseKind):
+            kind = None
+        status = args.get("status") or None
+        if status not in (None, OPEN, *rules.STATUS_LABELS):
+            status = None
+        category = args.get("category") or None
+        if category not in (None, *rules.PETITION_CATEGORIES, *rules.DISPUTE_CATEGORIES):
+            category = None
+        source = args.get("source") or None
+        if source not in (None, *rules.SOURCE_LABELS):
+            source = None
+        warning = args.get("warning") or None
+        if warning not in (None, *WARNING_COLOURS):
+            warning = None
+        return cls(
+            kind=kind,
+            status=status,
+            village_id=_int(args.get("village_id")),
+            unit_id=_int(args.get("unit_id")),
+            category=category,
+            source=source,
+            warning=warning,
+            received_from=_date(args.get("received_from")),
+            received_to=_date(args.get("received_to")),
+            q=(args.get("q") or "").strip()[:100],
+        )
+
+    def to_args(self) -> dict[str, str]:
+        """The non-empty filters as query-string arguments (for pagination and export links)."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == "":
+                continue
+            out[f.name] = value.isoformat() if isinstance(value, dt.date) else str(value)
+        return out
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no filter is set."""
+        return not self.to_args()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with the wildcards in it escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def warning_condition(colour: str, today: dt.date, yellow_days: int):
+    """SQL condition for one warning colour, matching ``deadlines.rules.warning_level``:
+    red overdue (due before today), yellow due within ``yellow_days`` (today included),
+    green later. Closed cases and cases without a due date have no colour."""
+    base = and_(Case.status.in_(list(rules.OPEN_STATUSES)), Case.due_on.is_not(None))
+    edge = today + dt.timedelta(days=yellow_days)
+    if colour == "red":
+        return and_(base, Case.due_on < today)
+    if colour == "yellow":
+        return and_(base, Case.due_on >= today, Case.due_on <= edge)
+    if colour == "green":
+        return and_(base, Case.due_on > edge)
+    raise ValueError(f"unknown warning colour {colour!r}")
+
+
+def filter_cases(stmt: Select, filters: CaseFilters, today: dt.date, yellow_days: int) -> Select:
+    """Add the WHERE clauses of ``filters`` to a select over ``Case``.
+
+    ``today`` is the town's local date ("now"), ``yellow_days`` the WARNING_YELLOW_DAYS
+    setting. Scoping is not done here: pass a statement that went through ``scope_cases``
+    (or use ``select_cases``).
+    """
+    f = filters
+    if f.kind:
+        stmt = stmt.where(Case.kind == f.kind)
+    if f.status == OPEN:
+        stmt = stmt.where(Case.status.in_(list(rules.OPEN_STATUSES)))
+    elif f.status:
+        stmt = stmt.where(Case.status == f.status)
+    if f.village_id is not None:
+        stmt = stmt.where(Case.village_id == f.village_id)
+    if f.unit_id is not None:
+        stmt = stmt.where(Case.unit_id == f.unit_id)
+    if f.category:
+        stmt = stmt.where(Case.category == f.category)
+    if f.source:
+        stmt = stmt.where(Case.source == f.source)
+    if f.warning:
+        stmt = stmt.where(warning_condition(f.warning, today, yellow_days))
+    if f.received_from:
+        stmt = stmt.where(Case.received_on >= f.received_from)
+    if f.received_to:
+        stmt = stmt.where(Case.received_on <= f.received_to)
+    if f.q:
+        pattern = _like(f.q)
+        by_party = select(Party.case_id).where(Party.name.ilike(pattern, escape="\\"))
+        stmt = stmt.where(or_(
+            Case.number.ilike(pattern, escape="\\"),
+            Case.title.ilike(pattern, escape="\\"),
+            Case.summary.ilike(pattern, escape="\\"),
+            Case.external_ref.ilike(pattern, escape="\\"),
+            Case.id.in_(by_party),
+        ))
+    return stmt
+
+
+def select_cases(user: User, filters: CaseFilters, today: dt.date, yellow_days: int) -> Select:
+    """The cases ``user`` may see that match ``filters``, newest received first."""
+    stmt = scope_cases(select(Case), user)
+    stmt = filter_cases(stmt, filters, today, yellow_days)
+    return stmt.order_by(Case.received_on.desc(), Case.id.desc())

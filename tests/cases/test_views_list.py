@@ -1,0 +1,177 @@
+"""The case list through the client: each filter, colours in SQL, search, pagination, scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from casetrack.cases import services as svc
+from casetrack.cases.models import Case
+from casetrack.cases.queries import CaseFilters, filter_cases
+from casetrack.extensions import db
+from views_support import ID_LI, case_numbers, login_as, make_dispute, make_petition, text
+
+TODAY = dt.date(2026, 11, 23)  # local date of the suite's fixed now
+
+
+def _set_due(case: Case, due: dt.date | None) -> None:
+    """Test set-up: pin a due date so the colour is known."""
+    case.due_on = due
+    db.session.commit()
+
+
+def test_list_shows_row_facts(client, world, now):
+    p = make_petition(world, now)
+    svc.accept_case(db.session, world.supervisor, now, p)
+    svc.assign_case(db.session, world.supervisor, now, p, world.unit_xf.id, world.handler1.id)
+    db.session.commit()
+    login_as(client, "super")
+    html = text(client.get("/cases"))
+    assert p.number in html and p.title in html
+    assert "信访事项" in html and "北和社区" in html and "办理中" in html
+    assert "信访办" in html and "承办人甲" in html
+    assert p.due_on.isoformat() in html
+    left = (p.due_on - TODAY).days
+    assert f"剩余{left}天" in html and "warn-green" in html
+
+
+def test_colour_filter_uses_due_date_ranges(client, world, now):
+    red = make_petition(world, now, title="红色案件")
+    yellow_today = make_petition(world, now, title="今日到期案件")
+    yellow_edge = make_petition(world, now, title="三天后到期案件")
+    green = make_petition(world, now, title="绿色案件")
+    closed = make_petition(world, now, title="已办结逾期案件")
+    _set_due(red, TODAY - dt.timedelta(days=2))
+    _set_due(yellow_today, TODAY)
+    _set_due(yellow_edge, TODAY + dt.timedelta(days=3))
+    _set_due(green, TODAY + dt.timedelta(days=4))
+    svc.reject_case(db.session, world.supervisor, now, closed, "不属于信访事项")
+    _set_due(closed, TODAY - dt.timedelta(days=10))
+    login_as(client, "super")
+
+    def numbers(colour):
+        return case_numbers(text(client.get(f"/cases?warning={colour}")))
+
+    assert numbers("red") == {red.number}
+    assert numbers("yellow") == {yellow_today.number, yellow_edge.number}
+    assert numbers("green") == {green.number}
+    page = text(client.get("/cases?warning=red"))
+    assert "逾期2天" in page
+    assert "今日到期" in text(client.get("/cases?warning=yellow"))
+
+
+def test_colour_filter_is_sql(app, world, now):
+    """The filter is a WHERE clause on due_on, not a Python pass over loaded rows."""
+    stmt = filter_cases(select(Case), CaseFilters(warning="yellow"), TODAY, 3)
+    sql = str(stmt.compile(compile_kwargs={"literal_binds": True}))
+    assert "cases.due_on >= '2026-11-23'" in sql and "cases.due_on <= '2026-11-26'" in sql
+
+
+def test_each_filter(client, world, now):
+    p_v1 = make_petition(world, now, title="道路问题", category="城乡建设",
+                         received_on=dt.date(2026, 11, 2))
+    p_visit = make_petition(world, now, title="低保问题", category="民政与应急", source="visit",
+                            village=world.v2, received_on=dt.date(2026, 11, 18))
+    d_v1 = make_dispute(world, now, title="宅基地纠纷", category="房屋宅基地",
+                        received_on=dt.date(2026, 11, 10))
+    d_v2 = make_dispute(world, now, village=world.v2, title="邻里噪音", category="邻里",
+                        received_on=dt.date(2026, 11, 21))
+    svc.accept_case(db.session, world.supervisor, now, p_v1)
+    svc.assign_case(db.session, world.supervisor, now, p_v1, world.unit_xf.id, None)
+    db.session.commit()
+    login_as(client, "super")
+
+    def numbers(query):
+        return case_numbers(text(client.get("/cases?" + query)))
+
+    everything = {p_v1.number, p_visit.number, d_v1.number, d_v2.number}
+    assert numbers("") == everything
+    assert numbers("kind=dispute") == {d_v1.number, d_v2.number}
+    assert numbers("kind=petition") == {p_v1.number, p_visit.number}
+    assert numbers("status=handling") == {p_v1.number}
+    assert numbers("status=registered") == {p_visit.number, d_v1.number, d_v2.number}
+    assert numbers("status=open") == everything
+    assert numbers(f"village_id={world.v2.id}") == {p_visit.number, d_v2.number}
+    assert numbers(f"unit_id={world.unit_xf.id}") == {p_v1.number}
+    assert numbers("category=邻里") == {d_v2.number}
+    assert numbers("source=visit") == {p_visit.number}
+    assert numbers("source=screening") == {d_v1.number, d_v2.number}
+    assert numbers("received_from=2026-11-10&received_to=2026-11-18") == {
+        d_v1.number, p_visit.number}
+    assert numbers("received_from=2026-11-19") == {d_v2.number}
+    # combined, and malformed values are ignored rather than failing
+    assert numbers(f"kind=dispute&village_id={world.v1.id}") == {d_v1.number}
+    assert numbers("received_from=not-a-date&warning=purple&kind=x") == everything
+
+
+def test_text_search(client, world, now):
+    by_party = make_petition(world, now, title="反映问题甲",
+                             parties=[svc.PartyInput(name="李四（虚构）", id_number=ID_LI)])
+    by_title = make_dispute(world, now, title="果园灌溉用水纠纷")
+    by_summary = make_petition(world, now, title="反映问题乙", summary="村口路灯长期不亮")
+    login_as(client, "super")
+
+    def numbers(q):
+        return case_numbers(text(client.get("/cases", query_string={"q": q})))
+
+    assert numbers("李四") == {by_party.number}
+    assert numbers("灌溉") == {by_title.number}
+    assert numbers("路灯") == {by_summary.number}
+    assert numbers(by_summary.number) == {by_summary.number}
+    assert numbers("雷信交〔2026〕101号") == {by_party.number, by_summary.number}
+    assert numbers("%") == set()  # wildcards are matched literally
+    assert numbers("不存在的内容") == set()
+
+
+def test_pagination_keeps_filters(client, world, now, monkeypatch, app):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 5)
+    cases = [make_dispute(world, now, title=f"纠纷{i}",
+                          received_on=dt.date(2026, 11, 1) + dt.timedelta(days=i))
+             for i in range(7)]
+    make_petition(world, now, title="不应出现在纠纷列表")
+    login_as(client, "super")
+    page1 = text(client.get("/cases?kind=dispute"))
+    page2 = text(client.get("/cases?kind=dispute&page=2"))
+    newest_first = [c.number for c in reversed(cases)]
+    assert case_numbers(page1) == set(newest_first[:5])
+    assert case_numbers(page2) == set(newest_first[5:])
+    assert "共 7 件" in page1
+    assert "page=2" in page1 and "kind=dispute" in page1.split("page=2")[0].rsplit("href", 1)[1] \
+        or "kind=dispute&amp;page=2" in page1 or "page=2&amp;kind=dispute" in page1
+    # past the end: an empty page, not an error
+    assert case_numbers(text(client.get("/cases?kind=dispute&page=9"))) == set()
+
+
+def test_grid_worker_sees_only_own_village(client, world, now):
+    mine = make_dispute(world, now, title="本村纠纷")
+    theirs = make_dispute(world, now, village=world.v2, title="他村纠纷")
+    petition_v2 = make_petition(world, now, village=world.v2, title="他村信访")
+    login_as(client, "grid1")
+    html = text(client.get("/cases"))
+    assert case_numbers(html) == {mine.number}
+    # asking for the other village by filter does not widen the scope
+    assert case_numbers(text(client.get(f"/cases?village_id={world.v2.id}"))) == set()
+    assert case_numbers(text(client.get("/cases?q=他村"))) == set()
+    # the village filter offers only the worker's villages
+    assert "鹅感村" not in html
+    login_as(client, "grid2")
+    assert case_numbers(text(client.get("/cases"))) == {theirs.number, petition_v2.number}
+
+
+def test_handler_sees_only_own_unit(client, world, now):
+    ours = make_petition(world, now, title="信访办案件")
+    other = make_petition(world, now, title="司法所案件")
+    for case, unit in ((ours, world.unit_xf), (other, world.unit_sf)):
+        svc.accept_case(db.session, world.supervisor, now, case)
+        svc.assign_case(db.session, world.supervisor, now, case, unit.id, None)
+    db.session.commit()
+    login_as(client, "handler1")
+    assert case_numbers(text(client.get("/cases"))) == {ours.number}
+    login_as(client, "handler2")
+    assert case_numbers(text(client.get("/cases"))) == {other.number}
+
+
+def test_list_requires_login(client, world):
+    resp = client.get("/cases")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
