@@ -45,5 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(case_views.bp)
     app.register_blueprint(org_views.bp)
     app.register_blueprint(deadline_views.bp)
+    from casetrack import api
+
+    api.init_app(app)
     init_cli(app)
     return app

@@ -1,6 +1,7 @@
 """Imports every domain's models, so that Alembic and ``db.create_all`` see every table."""
 
 from casetrack.auth.models import User, user_villages  # noqa: F401
+from casetrack.auth.tokens import ApiToken  # noqa: F401
 from casetrack.cases.models import (  # noqa: F401
     Attachment,
     Case,

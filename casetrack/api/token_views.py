@@ -1,0 +1,62 @@
+"""Pages where a user creates (shown once) and revokes personal API tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casetrack.auth.tokens import create_token, list_tokens, revoke_token
+from casetrack.core.errors import DomainError
+from casetrack.core.time import app_now
+from casetrack.extensions import db
+
+bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
+
+
+def nav_items() -> list[dict]:
+    """The top-navigation link to the token page."""
+    return [{"url": url_for("api_tokens.index"), "label": _("API 令牌"), "badge": ""}]
+
+
+def _page(new_secret: str | None = None, error: str | None = None, name: str = "",
+          status: int = 200):
+    return render_template("api/tokens.html", tokens=list_tokens(db.session, current_user),
+                           new_secret=new_secret, error=error, name=name,
+                           openapi_url=url_for("api.openapi_document")), status
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The user's tokens (prefix, created, last used, revoked) and the form for a new one."""
+    return _page()
+
+
+@bp.route("/", methods=["POST"])
+@login_required
+def create():
+    """Create a token and show its secret on this page, once; it is stored only hashed."""
+    name = request.form.get("name", "")
+    try:
+        _token, secret = create_token(db.session, current_user, app_now(), name)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(error=exc.message, name=name, status=exc.http_status)
+    return _page(new_secret=secret)
+
+
+@bp.route("/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke(token_id: int):
+    """Revoke one of the user's tokens; requests with it are refused from now on."""
+    try:
+        token = revoke_token(db.session, current_user, app_now(), token_id)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("api_tokens.index"), 303)
+    flash(_("令牌“%(name)s”已吊销", name=token.name), "success")
+    return redirect(url_for("api_tokens.index"), 303)
