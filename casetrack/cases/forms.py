@@ -25,6 +25,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from casetrack.cases import rules
@@ -75,9 +76,14 @@ def _required(message) -> InputRequired:
     return InputRequired(message=message)
 
 
-def _choices(mapping: dict[str, str], blank: str | None = None) -> list[tuple[str, str]]:
+def opts(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms select choices."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def _choices(mapping: dict[str, str], blank: str | None = None) -> list[SelectChoice]:
     out = [("", blank)] if blank is not None else []
-    return out + [(k, _l(v)) for k, v in mapping.items()]
+    return opts(out + [(k, _l(v)) for k, v in mapping.items()])
 
 
 # --------------------------------------------------------------------------- registration
@@ -86,7 +92,7 @@ def _choices(mapping: dict[str, str], blank: str | None = None) -> list[tuple[st
 class PartyForm(Form):
     """One petitioner or dispute party (a sub-form: no CSRF token of its own)."""
 
-    role = SelectField(_l("身份"), choices=_choices(rules.PARTY_ROLES))
+    role = SelectField(_l("身份"), choices=_choices(rules.PARTY_ROLES), validate_choice=False)
     name = StringField(_l("姓名"), filters=[lambda v: v.strip() if v else v])
     id_number = StringField(_l("身份证号"), filters=[lambda v: v.strip().upper() if v else v])
     phone = StringField(_l("联系电话"), filters=[lambda v: v.strip() if v else v])
@@ -112,8 +118,8 @@ class CaseForm(FlaskForm):
     external_ref = StringField(_l("上级交办文号"))
     external_due_on = LocalDateField(_l("上级规定办理期限"), validators=[Optional()])
     external_authority = StringField(_l("交办机关"))
-    group_size = LocalIntegerField(_l("人数"), default=1,
-                                   validators=[_required(_l("请填写人数"))])
+    #: petitions only (group visits); a dispute leaves it empty and counts as 1
+    group_size = LocalIntegerField(_l("人数"), default=1, validators=[Optional()])
     parties = FieldList(FormField(PartyForm), min_entries=MAX_PARTIES, max_entries=MAX_PARTIES)
     check = SubmitField(_l("查询重信重访"))
     submit = SubmitField(_l("登记"))
@@ -122,12 +128,12 @@ class CaseForm(FlaskForm):
         """Fill the choice lists for ``kind`` and the villages the user may register in."""
         self.kind.data = kind
         self.source.choices = _choices(rules.SOURCES[CaseKind(kind)], _l("请选择"))
-        self.petition_class.choices = [("", _l("请选择"))] + [
-            (c, _l(c)) for c in rules.PETITION_CLASSES]
-        self.category.choices = [("", _l("请选择"))] + [
-            (c, _l(c)) for c in rules.CATEGORIES[CaseKind(kind)]]
+        self.petition_class.choices = opts([("", _l("请选择"))] + [
+            (c, _l(c)) for c in rules.PETITION_CLASSES])
+        self.category.choices = opts([("", _l("请选择"))] + [
+            (c, _l(c)) for c in rules.CATEGORIES[CaseKind(kind)]])
         blank = _l("（不限村居）") if town_wide and kind == CaseKind.PETITION else _l("请选择")
-        self.village_id.choices = [("", blank)] + [(str(i), n) for i, n in villages]
+        self.village_id.choices = opts([("", blank)] + [(str(i), n) for i, n in villages])
         # the service decides the lists; the form only keeps what was typed
         self.source.validate_choice = False
         self.petition_class.validate_choice = False
@@ -243,22 +249,22 @@ class ExtendRequestForm(ActionForm):
 
 
 class ExtendDecideForm(ActionForm):
-    decision = RadioField(_l("审批意见"), choices=[("approve", _l("批准延期")),
-                                                  ("refuse", _l("不批准"))],
+    decision = RadioField(_l("审批意见"), choices=opts([("approve", _l("批准延期")),
+                                                       ("refuse", _l("不批准"))]),
                           validators=[_required(_l("请选择是否批准"))])
     note = TextAreaField(_l("说明"))
 
 
 class ReplyForm(ActionForm):
-    outcome = SelectField(_l("处理意见"), choices=[("", _l("请选择"))] + [
-        (o, _l(o)) for o in rules.OUTCOMES], validate_choice=False)
+    outcome = SelectField(_l("处理意见"), choices=opts([("", _l("请选择"))] + [
+        (o, _l(o)) for o in rules.OUTCOMES]), validate_choice=False)
     reply_text = TextAreaField(_l("答复意见"))
     delivered_on = LocalDateField(_l("送达日期"), validators=[_required(_l("请填写送达日期"))])
 
 
 class CloseForm(ActionForm):
-    rating = SelectField(_l("信访人评价"), choices=[("", _l("请选择"))] + [
-        (r, _l(r)) for r in rules.RATINGS], validate_choice=False)
+    rating = SelectField(_l("信访人评价"), choices=opts([("", _l("请选择"))] + [
+        (r, _l(r)) for r in rules.RATINGS]), validate_choice=False)
     closed_on = LocalDateField(_l("办结日期"), validators=[Optional()])
     note = TextAreaField(_l("说明"))
 
@@ -275,15 +281,15 @@ class MediationSessionForm(ActionForm):
 
 
 class ResolveForm(ActionForm):
-    agreement_type = SelectField(_l("协议形式"), choices=[("", _l("请选择"))] + _choices(
-        rules.AGREEMENT_TYPES), validate_choice=False)
+    agreement_type = SelectField(_l("协议形式"), choices=_choices(
+        rules.AGREEMENT_TYPES, _l("请选择")), validate_choice=False)
     agreement_text = TextAreaField(_l("协议内容"))
 
 
 class FollowUpForm(ActionForm):
     visited_on = LocalDateField(_l("回访日期"), validators=[_required(_l("请填写回访日期"))])
-    honoured = RadioField(_l("协议履行情况"), choices=[("yes", _l("已履行")),
-                                                    ("no", _l("未履行"))],
+    honoured = RadioField(_l("协议履行情况"), choices=opts([("yes", _l("已履行")),
+                                                         ("no", _l("未履行"))]),
                           validators=[_required(_l("请选择协议是否履行"))])
     note = TextAreaField(_l("回访情况"))
 

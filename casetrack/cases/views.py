@@ -250,9 +250,9 @@ def _configure(action: str, form: F.ActionForm, case: Case) -> None:
     handlers = db.session.scalars(
         select(User).where(User.town_id == case.town_id, User.is_enabled,
                            User.role == Role.HANDLER).order_by(User.unit_id, User.id))
-    form.unit_id.choices = [("", _("请选择"))] + [(str(u.id), u.name) for u in units]
-    form.handler_id.choices = [("", _("（暂不指定）"))] + [
-        (str(h.id), f"{h.name}（{h.unit.name}）" if h.unit else h.name) for h in handlers]
+    form.unit_id.choices = F.opts([("", _("请选择"))] + [(u.id, u.name) for u in units])
+    form.handler_id.choices = F.opts([("", _("（暂不指定）"))] + [
+        (h.id, f"{h.name}（{h.unit.name}）" if h.unit else h.name) for h in handlers])
 
 
 # --------------------------------------------------------------------------- steps
