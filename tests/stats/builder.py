@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
+
 from casetrack.cases import services as svc
 from casetrack.cases.models import Case
 from casetrack.core.time import TOWN_ZONE
@@ -90,3 +92,9 @@ class CaseBuilder:
         if close is not None:
             svc.close_case(db.session, w.supervisor, at(close), case, closed_on=close)
         return case
+
+
+@pytest.fixture
+def build(world) -> CaseBuilder:
+    """A ``CaseBuilder`` on the ``world`` town (import this fixture into a test module)."""
+    return CaseBuilder(world)

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from casetrack.extensions import db
+from stats.builder import build  # noqa: F401  (fixture)
 from casetrack.stats import queries as sq
 
 D = dt.date

@@ -1,0 +1,1 @@
+"""Reports: the monthly summary and case sheets (PDF), the ledger (xlsx/CSV), report sentences."""

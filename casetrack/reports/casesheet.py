@@ -1,0 +1,87 @@
+"""The handling sheet (办理单) of one case: its facts and its whole timeline, to print and file."""
+
+from __future__ import annotations
+
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
+from sqlalchemy.orm import Session
+
+from casetrack.cases import rules
+from casetrack.cases.models import Case, CaseKind, CaseStatus
+from casetrack.core.time import to_local
+from casetrack.reports.pdf import build_pdf, grid_table, signature_block, styles
+
+
+def _d(value) -> str:
+    return value.isoformat() if value else "—"
+
+
+def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) -> bytes:
+    """The 办理单 of ``case`` (already checked visible to the user). ID numbers are masked
+    unless ``show_id_numbers``."""
+    st = styles()
+    petition = case.kind == CaseKind.PETITION
+    title = "信访事项办理单" if petition else "矛盾纠纷调处单"
+    parties = "；".join(
+        f"{p.name}（{rules.PARTY_ROLES.get(p.role, p.role)}"
+        + (f"，身份证号 {p.id_number if show_id_numbers else rules.mask_id_number(p.id_number)}"
+           if p.id_number else "") + (f"，电话 {p.phone}" if p.phone else "") + "）"
+        for p in case.parties) or "—"
+    facts = [
+        ("编号", case.number), ("类型", rules.KIND_LABELS.get(case.kind, case.kind)),
+        ("来源", rules.SOURCE_LABELS.get(case.source, case.source)),
+        ("类别", case.category + (f"（{case.petition_class}）" if case.petition_class else "")),
+        ("村（居）", case.village.name if case.village else "—"),
+        ("收到日期", _d(case.received_on)),
+    ]
+    if petition:
+        facts += [("受理日期", _d(case.accepted_on))]
+    if case.external_ref:
+        facts += [("上级交办文号", case.external_ref),
+                  ("交办机关", case.external_authority or "—"),
+                  ("上级办理期限", _d(case.external_due_on))]
+    facts += [
+        ("办理期限", _d(case.due_on) + ("（已延期%d天）" % case.extension_days
+                                    if case.extension_days else "")),
+        ("承办单位", case.unit.name if case.unit else "—"),
+        ("承办人", case.handler.name if case.handler else "—"),
+        ("当前状态", rules.STATUS_LABELS.get(CaseStatus(case.status), case.status)),
+        ("当事人", parties),
+        ("事项", case.title),
+        ("主要内容", case.summary or "—"),
+    ]
+    if petition:
+        facts += [("处理意见", case.outcome or "—"), ("答复意见", case.reply_text or "—"),
+                  ("答复送达日期", _d(case.reply_delivered_on)), ("办结日期", _d(case.closed_on)),
+                  ("信访人评价", case.rating or "—")]
+    else:
+        facts += [("调解层级", rules.MEDIATION_LEVELS.get(case.mediation_level or "", "—")),
+                  ("化解层级", rules.MEDIATION_LEVELS.get(case.resolution_level or "", "—")),
+                  ("协议形式", rules.AGREEMENT_TYPES.get(case.agreement_type or "", "—")),
+                  ("协议内容", case.agreement_text or "—"),
+                  ("回访日期", _d(case.follow_up_on)), ("结案日期", _d(case.closed_on))]
+    if case.exit_reason:
+        facts.append(("理由", case.exit_reason))
+    rows = [[label, Paragraph(str(value), st.cell)] for label, value in facts]
+    story: list = [
+        Paragraph(f"{case.town.name}{title}", st.title),
+        Paragraph(f"编号：{case.number}", st.subtitle),
+        grid_table([["项目", "内容"], *rows], [34 * mm, 140 * mm], st, align_numbers=False),
+        Paragraph("办理过程", st.heading),
+    ]
+    labels = {**{a: t.label for t in rules.TRANSITIONS[CaseKind(case.kind)].values()
+                 for a in [t.action]}, "register": "登记", "attach": "上传附件"}
+    timeline = [["时间", "步骤", "经办人", "状态", "说明"]]
+    for ev in case.events:
+        status = rules.STATUS_LABELS.get(CaseStatus(ev.to_status), ev.to_status) \
+            if ev.to_status else ""
+        timeline.append([to_local(ev.at).strftime("%Y-%m-%d %H:%M"),
+                         labels.get(ev.action, ev.action),
+                         ev.actor.name if ev.actor else "系统", status,
+                         Paragraph(ev.note or "—", st.cell)])
+    story.append(grid_table(timeline, [30 * mm, 24 * mm, 22 * mm, 20 * mm, 78 * mm], st,
+                            align_numbers=False))
+    story.append(Spacer(1, 10 * mm))
+    story.append(KeepTogether([signature_block(
+        st, ("承办人签字", "承办单位负责人", "分管领导签字", "日期"))]))
+    return build_pdf(story, f"{case.number}{title}", st.font)

@@ -1,0 +1,269 @@
+"""The monthly summary (月度汇总) as an A4 PDF, and the pieces every report PDF shares.
+
+Chinese throughout, in an embedded TrueType font (``fonts.cjk_font``); "第 N 页 共 M 页" on
+every page; the figures come from ``stats.queries`` and their labels from ``stats.metrics``,
+so the printed numbers are the dashboard's numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from sqlalchemy.orm import Session
+
+from casetrack.auth.models import User
+from casetrack.cases.rules import KIND_LABELS
+from casetrack.reports.fonts import cjk_font
+from casetrack.stats import queries as sq
+from casetrack.stats.metrics import METRICS, RATE_LIST
+
+#: the earliest day an overdue case can have been received (the overdue list has no period)
+EPOCH = dt.date(2000, 1, 1)
+FIGURE_ROWS = ("total", "closed", "open", "ended", "overdue")
+
+
+def _numbered_canvas(font: str):
+    """A canvas class that writes "第 N 页 共 M 页" once the page count is known."""
+
+    class NumberedCanvas(canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict] = []
+
+        def showPage(self):  # noqa: N802 (reportlab API)
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._saved)
+            for state in self._saved:
+                self.__dict__.update(state)
+                self.setFont(font, 9)
+                self.drawCentredString(A4[0] / 2, 10 * mm,
+                                       f"第 {self._pageNumber} 页 共 {total} 页")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+@dataclass(frozen=True)
+class Styles:
+    """Paragraph styles in the Chinese font."""
+
+    font: str
+    title: ParagraphStyle
+    subtitle: ParagraphStyle
+    heading: ParagraphStyle
+    body: ParagraphStyle
+    cell: ParagraphStyle
+
+
+def styles() -> Styles:
+    """The paragraph styles of every report (registers the font on first use)."""
+    font = cjk_font()
+    base = dict(fontName=font, wordWrap="CJK")
+    return Styles(
+        font=font,
+        title=ParagraphStyle("title", fontSize=16, leading=22, alignment=1, spaceAfter=4, **base),
+        subtitle=ParagraphStyle("subtitle", fontSize=10, leading=14, alignment=1,
+                                spaceAfter=8, **base),
+        heading=ParagraphStyle("heading", fontSize=12, leading=18, spaceBefore=8,
+                               spaceAfter=4, **base),
+        body=ParagraphStyle("body", fontSize=10, leading=15, **base),
+        cell=ParagraphStyle("cell", fontSize=9, leading=12, **base),
+    )
+
+
+def grid_table(rows: list[list], widths: list[float], st: Styles, header_rows: int = 1,
+               align_numbers: bool = True) -> Table:
+    """A ruled table with a grey header row, repeated on each page it spans."""
+    body = [[Paragraph(str(c), st.cell) if isinstance(c, str) and len(c) > 12 else c
+             for c in row] for row in rows]
+    table = Table(body, colWidths=widths, repeatRows=header_rows)
+    cmds = [
+        ("FONTNAME", (0, 0), (-1, -1), st.font),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#eeeeee")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]
+    if align_numbers:
+        cmds.append(("ALIGN", (1, header_rows), (-1, -1), "RIGHT"))
+    table.setStyle(TableStyle(cmds))
+    return table
+
+
+def signature_block(st: Styles, labels: tuple[str, ...]) -> Table:
+    """Signature and date lines (制表人 / 审核人 / ... / 日期)."""
+    line = "＿＿＿＿＿＿＿＿"
+    cells = [[f"{label}：{line}" for label in labels[i:i + 2]] for i in range(0, len(labels), 2)]
+    for row in cells:
+        row += [""] * (2 - len(row))
+    table = Table(cells, colWidths=[85 * mm, 85 * mm], rowHeights=12 * mm)
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font),
+                               ("FONTSIZE", (0, 0), (-1, -1), 10),
+                               ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+    return table
+
+
+def build_pdf(story: list, title: str, font: str) -> bytes:
+    """Lay out ``story`` on A4 with page numbers and return the PDF bytes."""
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, title=title, author="casetrack",
+                            leftMargin=18 * mm, rightMargin=18 * mm,
+                            topMargin=16 * mm, bottomMargin=18 * mm,
+                            # else Helvetica is referenced (not embedded) on every page
+                            initialFontName=font)
+    doc.build(story, canvasmaker=_numbered_canvas(font))
+    return out.getvalue()
+
+
+def cn_date(day: dt.date) -> str:
+    """``2022年12月31日``."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def month_period(month: str) -> tuple[dt.date, dt.date]:
+    """First and last day of ``YYYY-MM``; ValueError when malformed."""
+    year, mon = (int(x) for x in month.split("-"))
+    first = dt.date(year, mon, 1)
+    nxt = dt.date(year + 1, 1, 1) if mon == 12 else dt.date(year, mon + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- monthly summary
+
+
+def monthly_chart(rows: list[sq.FigureRow], font: str) -> Drawing:
+    """Bar chart by month: cases received and closed (as of the cut-off)."""
+    width, height = 170 * mm, 62 * mm
+    drawing = Drawing(width, height, initialFontName=font)  # no Helvetica reference
+    chart = VerticalBarChart()
+    chart.x, chart.y = 12 * mm, 14 * mm
+    chart.width, chart.height = width - 20 * mm, height - 24 * mm
+    chart.data = [[r.counts["total"] for r in rows], [r.counts["closed"] for r in rows]]
+    chart.categoryAxis.categoryNames = [f"{int(r.key['month'][5:])}月" for r in rows]
+    chart.categoryAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontSize = 8
+    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.valueMin = 0
+    top = max([1, *chart.data[0], *chart.data[1]])
+    chart.valueAxis.valueMax = top + max(1, top // 5)
+    chart.valueAxis.valueStep = max(1, (top + 4) // 5)
+    chart.bars[0].fillColor = colors.HexColor("#b42318")
+    chart.bars[1].fillColor = colors.HexColor("#1a7f37")
+    chart.barLabels.fontName = font
+    chart.barLabels.fontSize = 7
+    chart.barLabelFormat = "%d"
+    chart.barLabels.nudge = 6
+    drawing.add(chart)
+    legend = Legend()
+    legend.fontName = font
+    legend.fontSize = 8
+    legend.x, legend.y = width - 48 * mm, height - 2 * mm
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.colorNamePairs = [(colors.HexColor("#b42318"), METRICS["total"].label),
+                             (colors.HexColor("#1a7f37"), METRICS["closed"].label)]
+    drawing.add(legend)
+    drawing.add(String(0, height - 6 * mm, "件", fontName=font, fontSize=8))
+    return drawing
+
+
+def _counts_table(rows: list[sq.FigureRow], first: str, st: Styles) -> Table:
+    head = [first, *[METRICS[k].label for k in ("total", "closed", "open", "overdue")],
+            "办结率"]
+    body = [[r.label, *[r.counts[k] for k in ("total", "closed", "open", "overdue")],
+             r.rates["close_rate"].percent] for r in rows]
+    widths = [52 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm, 26 * mm]
+    return grid_table([head, *body], widths, st)
+
+
+def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of: dt.date,
+                        town_id: int | None = None) -> bytes:
+    """The 月度汇总 of ``month`` (YYYY-MM) as of ``as_of``: figures of the month and of the
+    year to date, by village, by category, by month (chart), the overdue list, signatures."""
+    first, last = month_period(month)
+    st = styles()
+    q_month = sq.StatsQuery(first, last, as_of, town_id=town_id)
+    q_year = sq.StatsQuery(dt.date(first.year, 1, 1), last, as_of, town_id=town_id)
+    name = sq.scope_name(session, scope, q_month)
+    month_total = sq.totals(session, scope, q_month)
+    year_total = sq.totals(session, scope, q_year)
+    month_kinds = {r.key["kind"]: r for r in sq.breakdown(session, scope, q_month, "kind")}
+    year_kinds = {r.key["kind"]: r for r in sq.breakdown(session, scope, q_year, "kind")}
+
+    story: list = [
+        Paragraph(f"{name}信访与矛盾纠纷工作月度汇总", st.title),
+        Paragraph(f"统计期间：{cn_date(first)}至{cn_date(last)}　　截至：{cn_date(as_of)}",
+                  st.subtitle),
+        Paragraph("一、主要数据", st.heading),
+    ]
+    head = ["项目", "本月", "其中信访", "其中纠纷", "本年累计", "其中信访", "其中纠纷"]
+    rows = [head]
+    for key in FIGURE_ROWS:
+        rows.append([METRICS[key].label, month_total.counts[key],
+                     *[month_kinds[k].counts[key] for k in month_kinds],
+                     year_total.counts[key], *[year_kinds[k].counts[key] for k in year_kinds]])
+    story.append(grid_table(rows, [34 * mm] + [24 * mm] * 6, st))
+    story.append(Spacer(1, 4 * mm))
+    rate_rows = [["比率", "本月", "分子/分母", "本年累计", "分子/分母", "口径"]]
+    for d in RATE_LIST:
+        m, y = month_total.rates[d.key], year_total.rates[d.key]
+        rate_rows.append([d.label, m.percent, f"{m.numerator}/{m.denominator}", y.percent,
+                          f"{y.numerator}/{y.denominator}", d.definition])
+    story.append(grid_table(rate_rows, [24 * mm, 20 * mm, 24 * mm, 22 * mm, 24 * mm, 60 * mm], st))
+
+    story.append(Paragraph("二、本年逐月收案与办结情况", st.heading))
+    story.append(monthly_chart(sq.breakdown(session, scope, q_year, "month"), st.font))
+
+    story.append(Paragraph("三、本月分村（居）情况", st.heading))
+    story.append(_counts_table(sq.breakdown(session, scope, q_month, "village"), "村（居）", st))
+    story.append(Paragraph("四、本月分类别情况", st.heading))
+    cats = sq.breakdown(session, scope, q_month, "category")
+    if cats:
+        story.append(_counts_table(cats, "类别", st))
+    else:
+        story.append(Paragraph("本月无收案。", st.body))
+
+    q_overdue = sq.StatsQuery(EPOCH, as_of, as_of, town_id=town_id)
+    overdue = sq.overdue_cases(session, scope, q_overdue)
+    story.append(Paragraph(f"五、超期未办结案件（截至{cn_date(as_of)}，不限收到日期，共{len(overdue)}件）",
+                           st.heading))
+    if overdue:
+        orows = [["编号", "事项", "村（居）", "承办单位", "承办人", "办理期限", "超期天数"]]
+        for o in overdue:
+            orows.append([o.number, Paragraph(o.title, st.cell), o.village, o.unit,
+                          o.handler or "—", o.due_on.isoformat(), f"{o.days_overdue}天"])
+        story.append(grid_table(orows, [30 * mm, 40 * mm, 20 * mm, 20 * mm, 18 * mm,
+                                        22 * mm, 16 * mm], st, align_numbers=False))
+    else:
+        story.append(Paragraph("无超期未办结案件。", st.body))
+    story.append(Spacer(1, 8 * mm))
+    story.append(KeepTogether([signature_block(st, ("制表人", "审核人", "分管领导签字", "日期"))]))
+    return build_pdf(story, f"{name}{first.year}年{first.month}月月度汇总", st.font)
+
+
+def kinds_label(kind: str) -> str:
+    """Chinese name of a case kind."""
+    return KIND_LABELS.get(kind, kind)

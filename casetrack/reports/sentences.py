@@ -1,0 +1,125 @@
+"""Report sentences for the annual report, from templates the admin can edit.
+
+A template is plain Chinese text with placeholders in braces: every metric key
+(``{total}``, ``{closed}``, ``{open}``, ...) is its count, every rate key
+(``{close_rate}``, ...) its percentage, and ``{town}``, ``{year}``, ``{as_of}`` the town's
+name, the year and the cut-off day. Templates are stored per town as ``TownSetting``
+``reports.sentence.<key>``; without one the default below applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from casetrack.auth.models import User
+from casetrack.core.errors import ValidationError
+from casetrack.org.models import Town
+from casetrack.org.settings import get_setting, set_setting
+from casetrack.stats.metrics import METRIC_LIST, RATE_LIST
+from casetrack.stats.queries import FigureRow, StatsQuery, totals
+
+SETTING_PREFIX = "reports.sentence."
+
+
+@dataclass(frozen=True)
+class SentenceDef:
+    """One sentence: which cohort it counts and its default wording."""
+
+    key: str
+    label: str
+    kind: str
+    source: str | None
+    default: str
+
+
+SENTENCES: tuple[SentenceDef, ...] = (
+    SentenceDef("petition", "信访（上级交办）", "petition", "assigned",
+                "今年以来，上级交办信访案件{total}件，我镇已办结{closed}件，"
+                "剩余{open}件正在积极办理中。"),
+    SentenceDef("dispute", "矛盾纠纷", "dispute", None,
+                "今年以来，我镇共排查调处矛盾纠纷{total}件，调解成功{resolved}件，"
+                "化解率{resolve_rate}，其中在村级化解{resolved_village}件。"),
+)
+SENTENCE_DEFS = {s.key: s for s in SENTENCES}
+
+
+def placeholders() -> dict[str, str]:
+    """Every placeholder a template may use, with what it stands for (shown on the admin page)."""
+    out = {"town": "乡镇名称", "year": "年份", "as_of": "截至日期（如2022年12月31日）"}
+    out.update({m.key: f"{m.label}（件数）" for m in METRIC_LIST})
+    out.update({r.key: f"{r.label}（百分比）" for r in RATE_LIST})
+    return out
+
+
+def validate_template(text: str) -> str:
+    """The template stripped, or ValidationError naming the unknown placeholder."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("模板不能为空", fields={"template": "模板不能为空"})
+    if len(text) > 1000:
+        raise ValidationError("模板不能超过1000字", fields={"template": "模板不能超过1000字"})
+    allowed = placeholders()
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        msg = "模板中的花括号不成对（占位符写作 {total}，花括号本身写作 {{ }}）"
+        raise ValidationError(msg, fields={"template": msg}) from exc
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            msg = f"未知的占位符 {{{name}}}，可用：" + "、".join("{%s}" % k for k in allowed)
+            raise ValidationError(msg, fields={"template": msg})
+    return text
+
+
+def template_for(session: Session, town_id: int, key: str) -> str:
+    """The town's template for sentence ``key`` (its own, else the default)."""
+    stored = get_setting(session, town_id, SETTING_PREFIX + key)
+    return stored or SENTENCE_DEFS[key].default
+
+
+def save_template(session: Session, actor: User, town_id: int, key: str, text: str | None) -> None:
+    """Store a town's template (None or empty restores the default). Admins only; flushes."""
+    from casetrack.auth.permissions import require_right
+
+    require_right(actor, "admin", "只有系统管理员可以修改报告语句模板")
+    if actor.town_id != town_id or key not in SENTENCE_DEFS:
+        raise ValidationError("无效的模板")
+    set_setting(session, town_id, SETTING_PREFIX + key,
+                validate_template(text) if text and text.strip() else None)
+
+
+def fill(template: str, row: FigureRow, town: str, year: int, as_of: dt.date) -> str:
+    """The template with the figures of ``row`` put in."""
+    values: dict[str, object] = {"town": town, "year": year,
+                                 "as_of": f"{as_of.year}年{as_of.month}月{as_of.day}日"}
+    values.update(row.counts)
+    values.update({k: r.percent for k, r in row.rates.items()})
+    return template.format(**values)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    key: str
+    label: str
+    text: str
+    figures: FigureRow
+
+
+def year_sentences(session: Session, scope: User | None, town: Town, year: int,
+                   as_of: dt.date) -> list[Sentence]:
+    """The sentences of ``year`` for ``town`` (cohort: received in the year; status as of
+    ``as_of``), each from the town's template."""
+    out = []
+    for d in SENTENCES:
+        q = StatsQuery(dt.date(year, 1, 1), dt.date(year, 12, 31), as_of, town_id=town.id,
+                       kind=d.kind, source=d.source)
+        row = totals(session, scope, q)
+        text = fill(template_for(session, town.id, d.key), row, town.name, year, as_of)
+        out.append(Sentence(d.key, d.label, text, row))
+    return out

@@ -1,0 +1,64 @@
+"""``flask stats``: the town's figures from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from casetrack.cases.rules import SOURCE_LABELS
+from casetrack.extensions import db
+from casetrack.org.models import Town
+from casetrack.stats.metrics import HEADLINE, RATE_LIST
+from casetrack.stats.queries import StatsQuery, summary
+
+DATE = click.DateTime(["%Y-%m-%d"])
+
+
+@click.group("stats")
+def stats_cli() -> None:
+    """Figures the town reports (counts and rates as of a cut-off date)."""
+
+
+def find_town(name: str | None) -> Town | None:
+    """The town called ``name`` (None when no name given); a click error when unknown."""
+    if not name:
+        return None
+    town = db.session.scalar(select(Town).where(Town.name == name))
+    if town is None:
+        raise click.ClickException(f"没有名为“{name}”的乡镇")
+    return town
+
+
+@stats_cli.command("summary")
+@click.option("--from", "date_from", type=DATE, required=True, help="period start (received on)")
+@click.option("--to", "date_to", type=DATE, required=True, help="period end (received on)")
+@click.option("--as-of", "as_of", type=DATE, help="cut-off day (status at its end); default --to")
+@click.option("--town", help="town name; default every town")
+@click.option("--source", type=click.Choice(sorted(SOURCE_LABELS)), help="only this channel")
+@click.option("--kind", type=click.Choice(["petition", "dispute"]), help="only this kind")
+@click.option("--json", "as_json", is_flag=True, help="print a JSON object")
+@with_appcontext
+def summary_command(date_from: dt.datetime, date_to: dt.datetime, as_of: dt.datetime | None,
+                    town: str | None, source: str | None, kind: str | None,
+                    as_json: bool) -> None:
+    """Counts (total, closed, open, overdue) per kind and per source, and the rates."""
+    found = find_town(town)
+    q = StatsQuery(date_from.date(), date_to.date(), (as_of or date_to).date(),
+                   town_id=found.id if found else None, source=source, kind=kind)
+    if q.date_from > q.date_to:
+        raise click.BadParameter("--from 晚于 --to")
+    result = summary(db.session, None, q)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.town_name}  {q.date_from}～{q.date_to}  截至 {q.as_of}")
+    click.echo("\t".join(["", "总数", "已办结", "办理中", "已超期"]))
+    for row in [result.totals, *result.by_kind, *result.by_source]:
+        click.echo("\t".join([row.label, *[str(row.counts[k]) for k in HEADLINE]]))
+    for rate in RATE_LIST:
+        r = result.totals.rates[rate.key]
+        click.echo(f"{r.label}\t{r.percent}\t({r.numerator}/{r.denominator})")
