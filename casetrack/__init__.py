@@ -46,7 +46,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(org_views.bp)
     app.register_blueprint(deadline_views.bp)
     from casetrack import api
+    from casetrack.cases import import_views
 
     api.init_app(app)
+    import_views.init_app(app)
+    from casetrack import scheduler
+    from casetrack.notify import views as notify_views
+    from casetrack.reminders import views as reminder_views
+
+    notify_views.init_app(app)
+    reminder_views.init_app(app)
     init_cli(app)
+    scheduler.init_app(app)
     return app

@@ -11,4 +11,6 @@ from casetrack.cases.models import (  # noqa: F401
     Party,
 )
 from casetrack.deadlines.models import CalendarYear, HolidayOverride  # noqa: F401
+from casetrack.notify.models import Notification, NotificationPreference  # noqa: F401
+from casetrack.reminders.models import ReminderLog, ReminderRun, SchedulerLease  # noqa: F401
 from casetrack.org.models import Town, TownSetting, Unit, Village  # noqa: F401

@@ -223,6 +223,27 @@ def _today(now: dt.datetime) -> dt.date:
     return local_date(now)
 
 
+def _notify(session: Session, case: Case, users: list[User | None], actor: User,
+            now: dt.datetime, ev: CaseEvent, kind: str, subject: str, body: str) -> None:
+    """Write notifications about a decision to the outbox, in this same transaction (the
+    notify package gets plain values only). The actor is not told of their own step."""
+    from casetrack.notify.services import notify_users
+
+    notify_users(session, [u for u in users if u is not None and u.id != actor.id], now,
+                 kind=kind, dedupe_key=f"case:{case.id}:{kind}:{ev.id}", subject=subject,
+                 body=body, link=f"/cases/{case.id}", town_id=case.town_id)
+
+
+def _case_handlers(session: Session, case: Case) -> list[User]:
+    """The case's handler, or the enabled handlers of its unit when none is named."""
+    if case.handler_id is not None:
+        return [session.get(User, case.handler_id)]
+    if case.unit_id is None:
+        return []
+    return list(session.scalars(select(User).where(
+        User.unit_id == case.unit_id, User.role == Role.HANDLER, User.is_enabled)))
+
+
 def _require_text(value: str | None, field_name: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -456,6 +477,10 @@ def assign_case(session: Session, actor: User, now: dt.datetime, case: Case,
     ev = _move(case, actor, now, "assign", t, ["unit_id", "handler_id"], change, note=note)
     _describe_assignment(ev, unit, handler)
     session.flush()
+    _notify(session, case, _case_handlers(session, case), actor, now, ev, "case_assigned",
+            f"【新交办】{case.number} {case.title}",
+            f"{actor.name}{ev.note}：{case.number}“{case.title}”，到期日 "
+            f"{case.due_on.isoformat() if case.due_on else '未定'}。")
     return case
 
 
@@ -497,9 +522,16 @@ def request_extension(session: Session, actor: User, now: dt.datetime, case: Cas
         c.extension_requested_days = days
         c.extension_reason = reason
 
-    _move(case, actor, now, "extend_request", t,
-          ["extension_state", "extension_requested_days", "extension_reason"], change, note=reason)
+    ev = _move(case, actor, now, "extend_request", t,
+               ["extension_state", "extension_requested_days", "extension_reason"], change,
+               note=reason)
     session.flush()
+    leaders = session.scalars(select(User).where(
+        User.town_id == case.town_id, User.role == Role.LEADER, User.is_enabled))
+    _notify(session, case, list(leaders), actor, now, ev, "extension_requested",
+            f"【延期待审批】{case.number} {case.title}",
+            f"{actor.name}申请将 {case.number}“{case.title}”延期 {days} 天（现到期日 "
+            f"{case.due_on.isoformat() if case.due_on else '未定'}），理由：{reason}")
     return case
 
 
@@ -519,10 +551,18 @@ def decide_extension(session: Session, actor: User, now: dt.datetime, case: Case
         else:
             c.extension_state = "rejected"
 
-    _move(case, actor, now, "extend_decide", t,
-          ["extension_state", "extension_days", "due_on"], change,
-          note=("批准延期" if approve else "不批准延期") + (f"：{note}" if note else ""))
+    ev = _move(case, actor, now, "extend_decide", t,
+               ["extension_state", "extension_days", "due_on"], change,
+               note=("批准延期" if approve else "不批准延期") + (f"：{note}" if note else ""))
     session.flush()
+    requester = next((e.actor for e in reversed(case.events) if e.action == "extend_request"),
+                     None)
+    decision = "已批准" if approve else "未批准"
+    _notify(session, case, [requester, *_case_handlers(session, case)], actor, now, ev,
+            "extension_decided", f"【延期{decision}】{case.number} {case.title}",
+            f"{actor.name}{decision} {case.number}“{case.title}”的延期申请"
+            + (f"，新的到期日 {case.due_on.isoformat()}" if approve and case.due_on else "")
+            + (f"。意见：{note}" if note else "。"))
     return case
 
 
@@ -585,8 +625,13 @@ def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, rea
             c.external_due_on = due_on
             c.due_on, c.due_basis, c.due_is_exact = due_on, "external", True
 
-    _move(case, actor, now, "rework", t, ["closed_on", "rating", "due_on"], change, note=reason)
+    ev = _move(case, actor, now, "rework", t, ["closed_on", "rating", "due_on"], change,
+               note=reason)
     session.flush()
+    _notify(session, case, _case_handlers(session, case), actor, now, ev, "case_reworked",
+            f"【退回重办】{case.number} {case.title}",
+            f"{case.number}“{case.title}”被退回重办，理由：{reason}"
+            + (f"；新的办理期限 {case.due_on.isoformat()}" if due_on else "") + "。")
     return case
 
 

@@ -1,0 +1,438 @@
+"""The outbox: write notifications (same transaction as the decision), deliver them later.
+
+``enqueue`` and the inbox functions follow the house rule (flush, never commit).
+``deliver_pending`` is the sender itself, a job like a CLI command: it commits its claims
+and each outcome, and never holds a transaction open while it talks to a mail server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from flask import current_app, render_template
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from casetrack.auth.models import User
+from casetrack.core.errors import NotFound, ValidationError
+from casetrack.notify import channels as ch
+from casetrack.notify.models import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    NotificationStatus,
+)
+from casetrack.org.settings import get_settings
+
+#: TownSetting keys of the town's group robot
+WEBHOOK_URL_KEY = "notify.webhook_url"
+WEBHOOK_SECRET_KEY = "notify.webhook_secret"
+WEBHOOK_STYLE_KEY = "notify.webhook_style"
+WEBHOOK_STYLES = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one channel shows: subject, plain text, HTML (our own templates) and a link path."""
+
+    subject: str
+    text: str
+    html: str = ""
+    link: str = ""
+
+
+#: builds the message for one channel (links are absolute for mail and webhook)
+MessageBuilder = Callable[[str], Message]
+
+
+def absolute_url(path: str) -> str:
+    """``path`` under the configured BASE_URL (for mail and the group robot)."""
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def dialect_insert(session: Session):
+    """The dialect's ``insert`` (with ``on_conflict_do_nothing``) for the session's database."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two supported databases
+        raise RuntimeError(f"unsupported database {name}")
+    return insert
+
+
+# --------------------------------------------------------------------------- channels
+
+
+def mail_enabled() -> bool:
+    """Whether an SMTP server is configured at all."""
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def town_webhook(session: Session, town_id: int | None) -> dict[str, str]:
+    """The town's robot settings: ``url``, ``secret``, ``style`` (url empty: none set)."""
+    if town_id is None:
+        return {"url": "", "secret": "", "style": "wecom"}
+    values = get_settings(session, town_id, "notify.webhook_")
+    return {
+        "url": (values.get(WEBHOOK_URL_KEY) or "").strip(),
+        "secret": (values.get(WEBHOOK_SECRET_KEY) or "").strip(),
+        "style": values.get(WEBHOOK_STYLE_KEY) or "wecom",
+    }
+
+
+def load_preferences(session: Session, user_ids: Iterable[int]) -> dict[tuple[int, str], bool]:
+    """Stored choices ``{(user_id, channel): enabled}`` for many users in one query."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(NotificationPreference.user_id, NotificationPreference.channel,
+                                  NotificationPreference.is_enabled)
+                           .where(NotificationPreference.user_id.in_(ids)))
+    return {(uid, channel): enabled for uid, channel, enabled in rows}
+
+
+def channels_for(user: User, wanted: Iterable[str], prefs: dict[tuple[int, str], bool],
+                 has_webhook: bool) -> list[str]:
+    """The channels a message to ``user`` goes out on: in-app always; mail when configured,
+    the user has an address and did not opt out; the robot when the town has one and the
+    user did not opt out."""
+    wanted = set(wanted)
+    result = [Channel.IN_APP.value]
+    if (Channel.EMAIL in wanted and mail_enabled() and user.email
+            and prefs.get((user.id, Channel.EMAIL), True)):
+        result.append(Channel.EMAIL.value)
+    if Channel.WEBHOOK in wanted and has_webhook and prefs.get((user.id, Channel.WEBHOOK), True):
+        result.append(Channel.WEBHOOK.value)
+    return result
+
+
+def get_preferences(session: Session, user: User) -> dict[str, bool]:
+    """The user's switch per channel (in-app is always on)."""
+    prefs = load_preferences(session, [user.id])
+    return {c.value: c is Channel.IN_APP or prefs.get((user.id, c.value), True) for c in Channel}
+
+
+def set_preference(session: Session, user: User, channel: str, enabled: bool) -> None:
+    """Turn a channel on or off for the user; in-app cannot be turned off."""
+    if channel not in {c.value for c in Channel}:
+        raise ValidationError("未知的通知渠道", fields={"channel": "未知的通知渠道"})
+    if channel == Channel.IN_APP and not enabled:
+        raise ValidationError("站内消息不能关闭", fields={"channel": "站内消息不能关闭"})
+    row = session.get(NotificationPreference, (user.id, channel))
+    if row is None:
+        session.add(NotificationPreference(user_id=user.id, channel=channel, is_enabled=enabled))
+    else:
+        row.is_enabled = enabled
+    session.flush()
+
+
+# --------------------------------------------------------------------------- enqueue
+
+
+def notification_row(*, recipient: User, channel: str, kind: str, key: str, message: Message,
+                     now: dt.datetime, town_id: int | None) -> dict:
+    """The column values of one outbox row (in-app rows are delivered on the spot)."""
+    in_app = channel == Channel.IN_APP
+    address = recipient.email if channel == Channel.EMAIL else (
+        recipient.phone if channel == Channel.WEBHOOK else "")
+    return {
+        "town_id": town_id, "recipient_id": recipient.id, "channel": channel, "kind": kind,
+        "dedupe_key": f"{key}:{channel}", "address": address or "",
+        "subject": message.subject[:300], "body_text": message.text, "body_html": message.html,
+        "link": message.link, "attempts": 0, "last_error": "", "claim_token": None,
+        "status": NotificationStatus.SENT if in_app else NotificationStatus.PENDING,
+        "next_attempt_at": None if in_app else now, "sent_at": now if in_app else None,
+        "read_at": None, "created_at": now,
+    }
+
+
+def insert_notifications(session: Session, rows: list[dict]) -> list[int]:
+    """Insert outbox rows, skipping any whose dedupe key exists; the ids actually inserted."""
+    if not rows:
+        return []
+    insert = dialect_insert(session)
+    ids: list[int] = []
+    for start in range(0, len(rows), 500):
+        stmt = (insert(Notification).values(rows[start:start + 500])
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                .returning(Notification.id))
+        ids.extend(session.execute(stmt).scalars())
+    return ids
+
+
+def enqueue(session: Session, *, recipient: User, channels: Iterable[str], kind: str,
+            dedupe_key: str, build: MessageBuilder, now: dt.datetime,
+            town_id: int | None = None) -> list[int]:
+    """Write one notification per channel for ``recipient`` in the caller's transaction.
+
+    ``dedupe_key`` names the decision (e.g. ``case:12:assign:345``); per channel it is unique,
+    so enqueueing the same decision twice writes nothing the second time. Returns the ids of
+    the rows written.
+    """
+    rows = [notification_row(recipient=recipient, channel=c, kind=kind, key=dedupe_key,
+                             message=build(c), now=now, town_id=town_id) for c in channels]
+    return insert_notifications(session, rows)
+
+
+def notify_users(session: Session, users: Iterable[User | None], now: dt.datetime, *,
+                 kind: str, dedupe_key: str, subject: str, body: str, link: str = "",
+                 town_id: int | None = None) -> list[int]:
+    """Tell people about a decision (assignment, extension, rework) on the event channels
+    (NOTIFY_EVENT_CHANNELS), respecting each one's preferences. Skips None and disabled
+    users and mentions each person once."""
+    people = {u.id: u for u in users if u is not None and u.is_enabled}
+    if not people:
+        return []
+    wanted = current_app.config.get("NOTIFY_EVENT_CHANNELS") or [Channel.IN_APP.value]
+    prefs = load_preferences(session, people)
+    has_webhook = Channel.WEBHOOK in wanted and bool(town_webhook(session, town_id)["url"])
+
+    def build(channel: str) -> Message:
+        base = "" if channel == Channel.IN_APP else current_app.config["BASE_URL"].rstrip("/")
+        url = (base + link) if link else ""
+        text = body + (f"\n\n查看：{url}" if url else "")
+        html = render_template("notify/mail_event.html", subject=subject, body=body, url=url)
+        return Message(subject=subject, text=text, html=html, link=link)
+
+    ids: list[int] = []
+    for user in people.values():
+        ids += enqueue(session, recipient=user, channels=channels_for(user, wanted, prefs,
+                                                                      has_webhook),
+                       kind=kind, dedupe_key=f"{dedupe_key}:u{user.id}", build=build, now=now,
+                       town_id=town_id if town_id is not None else user.town_id)
+    session.flush()
+    return ids
+
+
+# --------------------------------------------------------------------------- inbox
+
+
+def inbox_query(user: User, *, unread_only: bool = False) -> Select:
+    """The user's in-app notifications, newest first."""
+    stmt = select(Notification).where(Notification.recipient_id == user.id,
+                                      Notification.channel == Channel.IN_APP)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def unread_count(session: Session, user: User) -> int:
+    """How many in-app notifications the user has not read (the bell's badge)."""
+    return session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.recipient_id == user.id, Notification.channel == Channel.IN_APP,
+            Notification.read_at.is_(None))) or 0
+
+
+def get_own_notification(session: Session, user: User, notification_id: int) -> Notification:
+    """One of the user's in-app notifications, or NotFound."""
+    row = session.get(Notification, notification_id)
+    if row is None or row.recipient_id != user.id or row.channel != Channel.IN_APP:
+        raise NotFound("消息不存在")
+    return row
+
+
+def mark_read(session: Session, user: User, notification_id: int,
+              now: dt.datetime) -> Notification:
+    """Mark one of the user's notifications read (idempotent)."""
+    row = get_own_notification(session, user, notification_id)
+    if row.read_at is None:
+        row.read_at = now
+    session.flush()
+    return row
+
+
+def mark_all_read(session: Session, user: User, now: dt.datetime) -> int:
+    """Mark every unread notification of the user read; how many were."""
+    result = session.execute(
+        update(Notification).where(Notification.recipient_id == user.id,
+                                   Notification.channel == Channel.IN_APP,
+                                   Notification.read_at.is_(None)).values(read_at=now))
+    return result.rowcount or 0
+
+
+# --------------------------------------------------------------------------- sender
+
+
+@dataclass
+class DeliveryReport:
+    """What one ``deliver_pending`` call did."""
+
+    sent: int = 0
+    retried: int = 0
+    gave_up: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A plain copy of a claimed row, so no transaction stays open while sending."""
+
+    id: int
+    town_id: int | None
+    channel: str
+    address: str
+    subject: str
+    body_text: str
+    body_html: str
+    link: str
+    attempts: int
+
+
+def retry_delay(attempts: int, config) -> dt.timedelta:
+    """Exponential backoff: base, 2×base, 4×base … capped (attempts counts failures so far)."""
+    base = int(config.get("NOTIFY_RETRY_BASE_SECONDS", 60))
+    cap = int(config.get("NOTIFY_RETRY_MAX_SECONDS", 6 * 3600))
+    return dt.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def _claim(session: Session, now: dt.datetime, batch: int, channels: list[str]) -> tuple[str, list[_Claimed]]:
+    """Take up to ``batch`` due rows for this sender and commit the claim.
+
+    On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets concurrent senders take disjoint rows; on
+    SQLite the transaction holds the write lock from BEGIN, which serialises claimers. A
+    claim lasts NOTIFY_CLAIM_SECONDS: a sender that dies mid-batch delays its rows, never
+    loses them.
+    """
+    config = current_app.config
+    token = secrets.token_hex(16)
+    stmt = (select(Notification.id)
+            .where(Notification.status == NotificationStatus.PENDING,
+                   Notification.channel.in_(channels),
+                   Notification.next_attempt_at <= now)
+            .order_by(Notification.next_attempt_at, Notification.id).limit(batch))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = list(session.scalars(stmt))
+    claimed: list[_Claimed] = []
+    if ids:
+        until = now + dt.timedelta(seconds=int(config.get("NOTIFY_CLAIM_SECONDS", 300)))
+        session.execute(update(Notification).where(Notification.id.in_(ids))
+                        .values(claim_token=token, next_attempt_at=until))
+        rows = session.execute(
+            select(Notification.id, Notification.town_id, Notification.channel,
+                   Notification.address, Notification.subject, Notification.body_text,
+                   Notification.body_html, Notification.link, Notification.attempts)
+            .where(Notification.claim_token == token).order_by(Notification.id))
+        claimed = [_Claimed(*row) for row in rows]
+    session.commit()
+    return token, claimed
+
+
+def _record(session: Session, row: _Claimed, token: str, now: dt.datetime,
+            error: str | None, report: DeliveryReport) -> None:
+    """Write one outcome (only if this sender still holds the row) and commit."""
+    config = current_app.config
+    attempts = row.attempts + 1
+    where = (Notification.id == row.id, Notification.claim_token == token)
+    if error is None:
+        values = {"status": NotificationStatus.SENT, "sent_at": now, "attempts": attempts,
+                  "claim_token": None, "next_attempt_at": None, "last_error": ""}
+        report.sent += 1
+    elif attempts >= int(config.get("NOTIFY_MAX_ATTEMPTS", 8)):
+        values = {"status": NotificationStatus.FAILED, "attempts": attempts,
+                  "claim_token": None, "next_attempt_at": None, "last_error": error[:2000]}
+        report.gave_up += 1
+        report.errors.append(f"#{row.id}: {error}")
+    else:
+        values = {"attempts": attempts, "claim_token": None, "last_error": error[:2000],
+                  "next_attempt_at": now + retry_delay(attempts, config)}
+        report.retried += 1
+        report.errors.append(f"#{row.id}: {error}")
+    session.execute(update(Notification).where(*where).values(**values))
+    session.commit()
+
+
+def _markdown(row: _Claimed) -> str:
+    """The group robot's text: subject as a heading, the plain body, the link."""
+    link = absolute_url(row.link)
+    return f"### {row.subject}\n\n{row.body_text}" + (
+        f"\n\n[打开系统查看]({link})" if link and link not in row.body_text else "")
+
+
+def deliver_pending(session: Session, now: dt.datetime, *, batch: int | None = None,
+                    max_rows: int | None = None) -> DeliveryReport:
+    """Deliver due mail and webhook rows with retries and exponential backoff.
+
+    Commits (it is a job, like a CLI command). Safe to run in several processes at once:
+    each row is claimed by exactly one sender. Rows that fail get ``attempts``,
+    ``last_error`` and a later ``next_attempt_at``; after NOTIFY_MAX_ATTEMPTS they are
+    marked failed.
+    """
+    config = current_app.config
+    batch = batch or int(config.get("NOTIFY_BATCH_SIZE", 100))
+    report = DeliveryReport()
+    smtp_settings = ch.SmtpSettings.from_config(config)
+    sender = ch.SmtpSender(smtp_settings) if smtp_settings else None
+    webhooks: dict[int | None, dict[str, str]] = {}
+    done = 0
+    try:
+        while max_rows is None or done < max_rows:
+            token, rows = _claim(session, now, batch, [Channel.EMAIL.value,
+                                                       Channel.WEBHOOK.value])
+            if not rows:
+                break
+            for row in rows:
+                error = None
+                try:
+                    if row.channel == Channel.EMAIL:
+                        _send_mail(sender, smtp_settings, row, now)
+                    else:
+                        if row.town_id not in webhooks:
+                            webhooks[row.town_id] = town_webhook(session, row.town_id)
+                            session.commit()  # end the read transaction before the POST
+                        _send_webhook(webhooks[row.town_id], row, now, config)
+                except (ch.DeliveryError, OSError) as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                _record(session, row, token, now, error, report)
+                done += 1
+    finally:
+        if sender is not None:
+            sender.close()
+    return report
+
+
+def _send_mail(sender: ch.SmtpSender | None, settings: ch.SmtpSettings | None, row: _Claimed,
+               now: dt.datetime) -> None:
+    if sender is None or settings is None:
+        raise ch.DeliveryError("mail is not configured (MAIL_SERVER)")
+    if not row.address:
+        raise ch.DeliveryError("recipient has no e-mail address")
+    domain = settings.sender.rpartition("@")[2] or "localhost"
+    msg = ch.build_email(settings, row.address, row.subject, row.body_text, row.body_html,
+                         f"<notification-{row.id}@{domain}>", now)
+    sender.send(msg)
+
+
+def _send_webhook(hook: dict[str, str], row: _Claimed, now: dt.datetime, config) -> None:
+    if not hook["url"]:
+        raise ch.DeliveryError("the town has no group robot URL")
+    payload = ch.webhook_payload(hook["style"], row.subject, _markdown(row), row.address)
+    ch.post_webhook(hook["url"], payload, secret=hook["secret"], now=now,
+                    timeout=float(config.get("WEBHOOK_TIMEOUT", 10)))
+
+
+def save_webhook(session: Session, town_id: int, *, url: str, style: str,
+                 secret: str | None) -> None:
+    """Store the town's group robot (``secret`` None keeps the stored one; "" clears it)."""
+    from urllib.parse import urlsplit
+
+    from casetrack.org.settings import set_setting
+
+    url = (url or "").strip()
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        raise ValidationError("机器人地址应以 http:// 或 https:// 开头",
+                              fields={"webhook_url": "机器人地址无效"})
+    if style not in WEBHOOK_STYLES:
+        raise ValidationError("机器人类型无效", fields={"webhook_style": "机器人类型无效"})
+    set_setting(session, town_id, WEBHOOK_URL_KEY, url)
+    set_setting(session, town_id, WEBHOOK_STYLE_KEY, style)
+    if secret is not None:
+        set_setting(session, town_id, WEBHOOK_SECRET_KEY, secret.strip())

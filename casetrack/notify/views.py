@@ -1,0 +1,110 @@
+"""The bell: the user's in-app notifications, mark read, open the linked page; preferences."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casetrack.core.errors import DomainError
+from casetrack.core.templating import add_nav_provider
+from casetrack.core.time import app_now
+from casetrack.extensions import db
+from casetrack.notify import services as svc
+from casetrack.notify.models import CHANNEL_LABELS, Channel
+
+bp = Blueprint("notify", __name__, url_prefix="/notifications")
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the bell in the top navigation."""
+    app.register_blueprint(bp)
+    add_nav_provider(app, _bell)
+
+
+def _bell() -> list[dict]:
+    """The nav link with the unread count as its badge."""
+    count = svc.unread_count(db.session, current_user)
+    return [{"url": url_for("notify.index"), "label": "🔔 " + _("消息"),
+             "badge": str(count) if count else ""}]
+
+
+def _local_path(link: str) -> str | None:
+    """Only paths inside this app are followed (never another site)."""
+    if link.startswith("/") and not link.startswith("//"):
+        return link
+    return None
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The user's notifications, newest first; ``?unread=1`` shows unread ones only."""
+    unread_only = request.args.get("unread") == "1"
+    page = db.paginate(svc.inbox_query(current_user, unread_only=unread_only),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("notify/index.html", page=page, unread_only=unread_only,
+                           unread=svc.unread_count(db.session, current_user),
+                           link_of=_local_path)
+
+
+@bp.route("/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_(notification_id: int):
+    """Mark read and go to the linked page (the case)."""
+    try:
+        row = svc.mark_read(db.session, current_user, notification_id, app_now())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        abort(exc.http_status)
+    return redirect(_local_path(row.link) or url_for("notify.index"))
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+@login_required
+def read(notification_id: int):
+    """Mark one notification read and come back to the list."""
+    try:
+        svc.mark_read(db.session, current_user, notification_id, app_now())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        abort(exc.http_status)
+    return redirect(url_for("notify.index", unread=request.args.get("unread") or None))
+
+
+@bp.route("/read-all", methods=["POST"])
+@login_required
+def read_all():
+    """Mark every notification read."""
+    count = svc.mark_all_read(db.session, current_user, app_now())
+    db.session.commit()
+    flash(_("已将 %(n)s 条消息标为已读", n=count), "success")
+    return redirect(url_for("notify.index"))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    """Which channels reach the user: mail and the group robot can be turned off, the
+    in-app bell cannot."""
+    if request.method == "POST":
+        try:
+            for channel in (Channel.EMAIL, Channel.WEBHOOK):
+                svc.set_preference(db.session, current_user, channel,
+                                   request.form.get(channel.value) == "on")
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("notify/preferences.html",
+                                   prefs=svc.get_preferences(db.session, current_user),
+                                   labels=CHANNEL_LABELS, channels=list(Channel),
+                                   mail_enabled=svc.mail_enabled()), exc.http_status
+        flash(_("通知设置已保存"), "success")
+        return redirect(url_for("notify.preferences"))
+    return render_template("notify/preferences.html",
+                           prefs=svc.get_preferences(db.session, current_user),
+                           labels=CHANNEL_LABELS, channels=list(Channel),
+                           mail_enabled=svc.mail_enabled())

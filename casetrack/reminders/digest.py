@@ -1,0 +1,76 @@
+"""The text of a reminder digest: subject, plain text and an HTML table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from werkzeug.routing import BuildError
+
+from casetrack.notify.models import Channel
+from casetrack.notify.services import Message
+from casetrack.reminders.policy import LEVEL_LABELS, ROLE_LABELS
+
+if TYPE_CHECKING:
+    from casetrack.reminders.run import Digest
+
+
+def app_path(endpoint: str, fallback: str, **values) -> str:
+    """The path of an endpoint outside a request (no SERVER_NAME needed), or ``fallback``
+    when no such endpoint is registered."""
+    adapter = current_app.url_map.bind("localhost",
+                                       script_name=current_app.config.get("APPLICATION_ROOT"))
+    try:
+        return adapter.build(endpoint, values)
+    except BuildError:
+        return fallback
+
+
+def case_path(case_id: int) -> str:
+    """The case's page."""
+    return app_path("cases.detail", f"/cases/{case_id}", case_id=case_id)
+
+
+def calendar_path() -> str:
+    """The admin's holiday calendar page."""
+    return app_path("calendar.index", "/admin/calendar")
+
+
+def _subject(digest: Digest, today: dt.date) -> str:
+    counts: dict[str, int] = {}
+    for _case, level in digest.items:
+        counts[level] = counts.get(level, 0) + 1
+    parts = [f"{LEVEL_LABELS[lv]} {counts[lv]} 件"
+             for lv in ("escalated", "overdue", "due_today", "yellow", "provisional")
+             if counts.get(lv)]
+    return f"【期限提醒】{today.isoformat()}：" + "，".join(parts)
+
+
+def build_digest_message(digest: Digest, today: dt.date, channel: str, *,
+                         unknown_year: int | None = None) -> Message:
+    """One recipient's digest for one channel. In-app links are paths; mail and the group
+    robot get absolute links under BASE_URL."""
+    base = "" if channel == Channel.IN_APP else current_app.config["BASE_URL"].rstrip("/")
+    rows = []
+    for case, level in digest.items:
+        rows.append({
+            "number": case.number, "title": case.title, "village": case.village or "—",
+            "handler": case.handler or "—", "due_on": case.due_on.isoformat(),
+            "is_exact": case.is_exact, "days_overdue": case.days_overdue(today),
+            "days_left": (case.due_on - today).days, "level": level,
+            "level_label": LEVEL_LABELS[level], "url": base + case_path(case.id),
+        })
+    context = {
+        "name": digest.recipient.name, "role_label": ROLE_LABELS.get(digest.role, ""),
+        "today": today, "rows": rows, "unknown_year": unknown_year,
+        "calendar_url": base + calendar_path(),
+        "list_url": base + app_path("cases.list_cases", "/cases"),
+    }
+    with force_locale("zh_CN"):
+        text = render_template("reminders/digest.txt", **context)
+        html = render_template("reminders/digest_mail.html", **context,
+                               full_page=channel == Channel.EMAIL)
+    return Message(subject=_subject(digest, today), text=text.strip() + "\n", html=html,
+                   link=app_path("cases.list_cases", "/cases"))

@@ -1,0 +1,327 @@
+"""The reminder scheduler (APScheduler 3.x): embedded in the web process, or dedicated.
+
+Two jobs: every minute, the reminder run for each town whose send time has passed today
+and that has no run recorded for today (so the daily run and the catch-up after downtime
+are the same check, and a policy edit takes effect without a restart); and outbox delivery
+every minute. Any number of scheduler processes may run: only the one holding the sender
+lock works (a PostgreSQL advisory lock held on a dedicated connection, or a lease row on
+SQLite renewed each tick); the others retry each tick and take over when the holder dies.
+The jobs are idempotent anyway (unique reminder keys, claimed outbox rows).
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import hashlib
+import logging
+import os
+import signal
+import socket
+import threading
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import delete, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from casetrack.core.time import app_now
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "casetrack-sender"
+
+
+def _holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+class AdvisoryLock:
+    """``pg_try_advisory_lock`` held on a dedicated connection for as long as we live.
+
+    PostgreSQL releases it when that connection ends, so a killed holder frees it at once.
+    """
+
+    def __init__(self, engine: Engine, name: str = LOCK_NAME):
+        self.engine = engine
+        self.name = name
+        self.key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big",
+                                  signed=True)
+        self._conn: Connection | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def acquire(self, now: dt.datetime | None = None) -> bool:
+        """Take the lock, or confirm we still hold it; False when another process holds it."""
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                return True
+            except DBAPIError:
+                self._drop()
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
+        except DBAPIError:
+            conn.invalidate()
+            conn.close()
+            return False
+        if got:
+            self._conn = conn
+            return True
+        conn.close()
+        return False
+
+    def release(self) -> None:
+        """Give the lock up (and drop the connection, which would release it anyway)."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+        except DBAPIError:
+            pass
+        self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.invalidate()  # really close it: no pooled connection keeps a session lock
+            conn.close()
+
+
+class LeaseLock:
+    """A lease row in ``scheduler_leases``: ours until ``expires_at``, renewed every tick.
+
+    A holder that dies stops renewing; another process takes over after the lease expires.
+    """
+
+    def __init__(self, engine: Engine, name: str = LOCK_NAME, holder: str | None = None,
+                 ttl_seconds: int = 180):
+        self.engine = engine
+        self.name = name
+        self.holder = holder or _holder_id()
+        self.ttl = dt.timedelta(seconds=ttl_seconds)
+        self.held = False
+
+    def acquire(self, now: dt.datetime) -> bool:
+        """Take or renew the lease; False while another live holder has it."""
+        from casetrack.reminders.models import SchedulerLease
+
+        with Session(self.engine) as session:
+            try:
+                row = session.get(SchedulerLease, self.name)
+                if row is None:
+                    session.add(SchedulerLease(name=self.name, holder=self.holder,
+                                               expires_at=now + self.ttl))
+                elif row.holder == self.holder or row.expires_at <= now:
+                    row.holder, row.expires_at = self.holder, now + self.ttl
+                else:
+                    session.rollback()
+                    self.held = False
+                    return False
+                session.commit()
+            except (IntegrityError, OperationalError):
+                session.rollback()
+                self.held = False
+                return False
+        self.held = True
+        return True
+
+    def release(self) -> None:
+        """Give the lease up so another process can take over at once."""
+        from casetrack.reminders.models import SchedulerLease
+
+        with Session(self.engine) as session:
+            session.execute(delete(SchedulerLease).where(SchedulerLease.name == self.name,
+                                                         SchedulerLease.holder == self.holder))
+            session.commit()
+        self.held = False
+
+
+def make_sender_lock(engine: Engine, name: str = LOCK_NAME, holder: str | None = None,
+                     ttl_seconds: int = 180) -> AdvisoryLock | LeaseLock:
+    """The right lock for the database: advisory on PostgreSQL, a lease row elsewhere."""
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLock(engine, name)
+    return LeaseLock(engine, name, holder, ttl_seconds)
+
+
+class Jobs:
+    """The two jobs, run under the sender lock inside an app context."""
+
+    def __init__(self, app: Flask, lock: AdvisoryLock | LeaseLock):
+        self.app = app
+        self.lock = lock
+        self._mutex = threading.Lock()
+
+    def _have_lock(self) -> bool:
+        with self._mutex:
+            try:
+                return self.lock.acquire(app_now())
+            except Exception:  # the database is away: try again next tick
+                log.exception("scheduler: could not check the sender lock")
+                return False
+
+    def reminders(self) -> list[int]:
+        """Run reminders for the towns whose send time has passed and that have no run
+        today; the ids of the towns run."""
+        from casetrack.extensions import db
+        from casetrack.reminders.run import run_reminders, towns_due_for_run
+
+        with self.app.app_context():
+            if not self._have_lock():
+                return []
+            try:
+                now = app_now()
+                towns = towns_due_for_run(db.session, now)
+                if towns:
+                    result = run_reminders(db.session, now, town_ids=towns,
+                                           trigger="scheduler")
+                    db.session.commit()
+                    for town in result.towns:
+                        log.info("reminders: %s %s: %s reminders in %s digests",
+                                 town.town_name, town.local_day, town.reminders,
+                                 len(town.digests))
+                else:
+                    db.session.rollback()
+                return towns
+            except Exception:
+                db.session.rollback()
+                log.exception("scheduler: the reminder run failed")
+                return []
+            finally:
+                db.session.remove()
+
+    def deliver(self) -> int:
+        """Deliver due outbox rows; how many were sent."""
+        from casetrack.extensions import db
+        from casetrack.notify.services import deliver_pending
+
+        with self.app.app_context():
+            if not self._have_lock():
+                return 0
+            try:
+                report = deliver_pending(db.session, app_now())
+                if report.sent or report.errors:
+                    log.info("outbox: sent %s, retry %s, gave up %s", report.sent,
+                             report.retried, report.gave_up)
+                return report.sent
+            except Exception:
+                db.session.rollback()
+                log.exception("scheduler: outbox delivery failed")
+                return 0
+            finally:
+                db.session.remove()
+
+
+def build_scheduler(app: Flask, jobs: Jobs, *, blocking: bool):
+    """An APScheduler 3 scheduler with both jobs, the first run at once (catch-up)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    zone = ZoneInfo(app.config["TIMEZONE"])
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(timezone=zone, job_defaults={"coalesce": True, "max_instances": 1,
+                                                 "misfire_grace_time": 300})
+    start = dt.datetime.now(zone)
+    every = int(app.config.get("SCHEDULER_TICK_SECONDS", 60))
+    scheduler.add_job(jobs.reminders, IntervalTrigger(seconds=every, timezone=zone),
+                      id="reminders", name="reminder run", next_run_time=start)
+    scheduler.add_job(jobs.deliver, IntervalTrigger(seconds=every, timezone=zone),
+                      id="deliver", name="outbox delivery",
+                      next_run_time=start + dt.timedelta(seconds=5))
+    return scheduler
+
+
+def should_start_embedded(app: Flask) -> bool:
+    """Embedded mode runs in the serving process only: not in tests, not in other ``flask``
+    commands, and not in the reloader's parent process (which serves nothing)."""
+    if not app.config.get("SCHEDULER_EMBEDDED") or app.testing:
+        return False
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True  # a WSGI server (gunicorn): the lock leaves one sender among workers
+    from flask.cli import run_command
+
+    if ctx.command is not run_command:
+        return False
+    reload = ctx.params.get("reload")
+    uses_reloader = app.debug if reload is None else bool(reload)
+    return not uses_reloader or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
+
+
+def init_app(app: Flask) -> None:
+    """Start the embedded scheduler when configured (see ``should_start_embedded``)."""
+    app.cli.add_command(scheduler_cli)
+    if not should_start_embedded(app):
+        return
+    from casetrack.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    lock = make_sender_lock(engine, ttl_seconds=int(app.config.get("SCHEDULER_LEASE_SECONDS",
+                                                                   180)))
+    scheduler = build_scheduler(app, Jobs(app, lock), blocking=False)
+    scheduler.start()
+    app.extensions["casetrack_scheduler"] = scheduler
+
+    def _stop() -> None:
+        scheduler.shutdown(wait=False)
+        try:
+            lock.release()
+        except Exception:  # the database may already be gone at exit
+            pass
+
+    atexit.register(_stop)
+
+
+@click.group("scheduler")
+def scheduler_cli() -> None:
+    """The reminder scheduler (production: one dedicated process beside gunicorn)."""
+
+
+@scheduler_cli.command("run")
+@click.option("--once", is_flag=True, help="run each job once (if we get the lock) and exit")
+@with_appcontext
+def run(once: bool) -> None:
+    """Run the scheduler in the foreground until stopped (SIGTERM / Ctrl+C). Several may
+    run, on one host or several: only the holder of the sender lock sends."""
+    from casetrack.extensions import db
+
+    app = current_app._get_current_object()
+    lock = make_sender_lock(db.engine, ttl_seconds=int(app.config.get(
+        "SCHEDULER_LEASE_SECONDS", 180)))
+    jobs = Jobs(app, lock)
+    if once:
+        try:
+            if not jobs._have_lock():
+                click.echo("another scheduler holds the sender lock; nothing done")
+                return
+            towns = jobs.reminders()
+            sent = jobs.deliver()
+            click.echo(f"reminder run for {len(towns)} town(s); {sent} notification(s) sent")
+        finally:
+            lock.release()
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    scheduler = build_scheduler(app, jobs, blocking=True)
+
+    def _stop(signum, frame) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, _stop)
+    click.echo("scheduler running (Ctrl+C stops)")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        lock.release()
+        click.echo("scheduler stopped")
