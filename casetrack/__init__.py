@@ -56,6 +56,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     notify_views.init_app(app)
     reminder_views.init_app(app)
+    from casetrack.reports import views as report_views
+    from casetrack.stats import views as stats_views
+
+    stats_views.init_app(app)
+    report_views.init_app(app)
     init_cli(app)
     scheduler.init_app(app)
     return app

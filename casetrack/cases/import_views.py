@@ -1,0 +1,219 @@
+"""Import pages: template download, upload, column mapping, preview of every row, import.
+
+The uploaded file waits under ``instance/imports/`` under a random name that only the
+uploader's session knows, until it is imported or replaced.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casetrack.cases import importing
+from casetrack.core.errors import DomainError
+from casetrack.core.templating import add_nav_provider
+from casetrack.core.time import app_now
+from casetrack.extensions import db
+from casetrack.org.models import Town
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+SESSION_KEY = "case_import"
+#: uploads left behind (never imported) are deleted after this many seconds
+STALE_SECONDS = 24 * 3600
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the navigation link for users who may import."""
+    app.register_blueprint(bp)
+    add_nav_provider(app, _nav)
+
+
+def _nav() -> list[dict]:
+    if not importing.can_import(current_user):
+        return []
+    return [{"url": url_for("imports.index"), "label": _("导入交办清单"), "badge": ""}]
+
+
+@bp.before_request
+@login_required
+def _only_importers():
+    if not importing.can_import(current_user):
+        abort(403)
+
+
+def _folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _remove_stale(folder: Path) -> None:
+    limit = time.time() - STALE_SECONDS
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+
+
+def _pending() -> tuple[dict, bytes] | None:
+    """The upload waiting in this session, with its bytes."""
+    state = session.get(SESSION_KEY)
+    if not state or state.get("user_id") != current_user.id:
+        return None
+    path = _folder() / state["key"]
+    if not path.is_file():
+        return None
+    return state, path.read_bytes()
+
+
+def _discard() -> None:
+    state = session.pop(SESSION_KEY, None)
+    if state:
+        (_folder() / state["key"]).unlink(missing_ok=True)
+
+
+@bp.route("/")
+def index():
+    """Upload form, with the template to download."""
+    return render_template("imports/upload.html", columns=importing.COLUMNS, error=None)
+
+
+@bp.route("/template.xlsx")
+def template():
+    """The import template with Chinese headers and the town's village and unit names."""
+    town = db.session.get(Town, current_user.town_id) if current_user.town_id else None
+    return send_file(io.BytesIO(importing.template_workbook(town)), as_attachment=True,
+                     download_name="交办清单导入模板.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/", methods=["POST"])
+def upload():
+    """Read the file once to check it is a spreadsheet, keep it, go to the mapping step."""
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return _upload_error(_("请选择要导入的文件"))
+    filename = os.path.basename(file.filename.replace("\\", "/"))[:200]
+    data = file.read()
+    try:
+        sheet = importing.read_sheet(filename, data)
+    except DomainError as exc:
+        return _upload_error(exc.message, exc.http_status)
+    _discard()
+    folder = _folder()
+    _remove_stale(folder)
+    key = secrets.token_hex(16)
+    (folder / key).write_bytes(data)
+    session[SESSION_KEY] = {"key": key, "filename": filename, "user_id": current_user.id,
+                            "mapping": importing.auto_mapping(sheet.headers)}
+    return redirect(url_for("imports.mapping"), 303)
+
+
+def _upload_error(message: str, status: int = 400):
+    return render_template("imports/upload.html", columns=importing.COLUMNS,
+                           error=message), status
+
+
+def _sheet_or_restart():
+    pending = _pending()
+    if pending is None:
+        flash(_("没有待导入的文件，请重新上传"), "error")
+        return None, None, redirect(url_for("imports.index"), 303)
+    state, data = pending
+    try:
+        sheet = importing.read_sheet(state["filename"], data)
+    except DomainError as exc:
+        _discard()
+        flash(exc.message, "error")
+        return None, None, redirect(url_for("imports.index"), 303)
+    return state, sheet, None
+
+
+@bp.route("/mapping", methods=["GET", "POST"])
+def mapping():
+    """Which column of the file fills which field (recognised headers are pre-selected)."""
+    state, sheet, restart = _sheet_or_restart()
+    if restart is not None:
+        return restart
+    chosen = {k: int(v) for k, v in state["mapping"].items()}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        chosen = {}
+        for col in importing.COLUMNS:
+            value = request.form.get(col.key, "")
+            if value.isdigit():
+                chosen[col.key] = int(value)
+        errors = importing.check_mapping(sheet.headers, chosen)
+        if not errors:
+            state["mapping"] = chosen
+            session[SESSION_KEY] = state
+            return redirect(url_for("imports.preview"), 303)
+    samples = sheet.rows[:3]
+    return render_template("imports/mapping.html", filename=state["filename"], sheet=sheet,
+                           columns=importing.COLUMNS, chosen=chosen, errors=errors,
+                           samples=samples), (422 if errors else 200)
+
+
+@bp.route("/preview")
+def preview():
+    """Every row checked: the errors by row and column, the rows already present, the new."""
+    state, sheet, restart = _sheet_or_restart()
+    if restart is not None:
+        return restart
+    mapping = {k: int(v) for k, v in state["mapping"].items()}
+    try:
+        result = importing.preview_import(db.session, current_user, app_now(), sheet, mapping)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("imports.mapping"), 303)
+    db.session.rollback()
+    return render_template("imports/preview.html", filename=state["filename"], preview=result,
+                           units={u.id: u.name for u in current_user.town.units}
+                           if current_user.town else {})
+
+
+@bp.route("/run", methods=["POST"])
+def run():
+    """Import every new row in one transaction, or nothing."""
+    state, sheet, restart = _sheet_or_restart()
+    if restart is not None:
+        return restart
+    mapping = {k: int(v) for k, v in state["mapping"].items()}
+    now = app_now()
+    try:
+        result = importing.preview_import(db.session, current_user, now, sheet, mapping)
+        outcome = importing.run_import(db.session, current_user, now, result)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("imports.preview"), 303)
+    _discard()
+    return render_template("imports/result.html", result=outcome)
+
+
+@bp.route("/cancel", methods=["POST"])
+def cancel():
+    """Forget the waiting upload."""
+    _discard()
+    flash(_("已取消导入"), "info")
+    return redirect(url_for("imports.index"), 303)

@@ -1,0 +1,642 @@
+"""Importing the list of assigned petitions (交办清单) from a spreadsheet.
+
+Four steps, shared by the pages and ``flask cases import``:
+
+1. ``read_sheet`` reads an .xlsx (openpyxl, read-only, formulas kept as formulas so they can
+   be refused) or a .csv (UTF-8 with or without BOM, else GB18030) into a header row and rows;
+   anything that is not a spreadsheet, or holds formulas, is refused as a whole.
+2. ``auto_mapping`` maps the file's headers to our columns (template headers and common
+   synonyms); the user may adjust it.
+3. ``preview_import`` checks EVERY row — required fields, dates, village and unit names of the
+   town, ID check digits, phone formats (through ``services.validate_case_input``, the same rule
+   as the registration form), duplicates inside the file — and sets aside rows whose 交办文号
+   already exists in the town. Nothing is written.
+4. ``run_import`` registers the new rows through ``services.register_case`` (and accepts and
+   assigns those naming a unit), all in the caller's one transaction: the caller commits once,
+   or rolls everything back.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casetrack.auth.models import User
+from casetrack.auth.permissions import has_right
+from casetrack.cases import rules, services
+from casetrack.cases.models import Case, CaseKind
+from casetrack.core.errors import DomainError, PermissionDenied, ValidationError
+from casetrack.core.time import local_date
+from casetrack.org.models import Town, Unit, Village
+
+#: widest sheet read (columns beyond are ignored)
+MAX_COLUMNS = 60
+#: the header row is looked for among the first rows (a title row may sit above it)
+HEADER_SEARCH_ROWS = 10
+#: the earliest date accepted in a file
+MIN_DATE = dt.date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the template: the field it fills, its header, the synonyms recognised."""
+
+    key: str
+    header: str
+    required: bool = False
+    synonyms: tuple[str, ...] = ()
+    hint: str = ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("external_ref", "交办文号", True,
+           ("文号", "交办编号", "交办单号", "信访件编号", "信访编号", "件号", "信访件号", "编号"),
+           "上级交办的文号，用于识别重复导入"),
+    Column("title", "标题", True, ("事项标题", "信访事项", "事由", "诉求标题", "主题"),
+           "不超过200字"),
+    Column("source", "来源", False, ("信访来源", "来源渠道", "渠道", "信访形式", "信访方式"),
+           "默认“上级交办”；可填 " + "、".join(rules.PETITION_SOURCES.values())),
+    Column("petition_class", "信访类别", True, ("类别", "信访类型", "诉求类别", "信访性质"),
+           "、".join(rules.PETITION_CLASSES)),
+    Column("category", "内容分类", False,
+           ("问题分类", "内容类别", "问题类别", "事项分类", "问题属性", "分类"),
+           "默认“其他”"),
+    Column("village", "村（居）", False,
+           ("村居", "所属村", "村委会", "村（社区）", "村/社区", "社区", "所在村", "村居委会"),
+           "须与本镇村（居）名称一致"),
+    Column("received_on", "收到日期", True,
+           ("交办日期", "收件日期", "登记日期", "收到时间", "来信日期", "交办时间"),
+           "如 2026-11-20"),
+    Column("external_due_on", "上级办理期限", False,
+           ("办理期限", "办结期限", "上级期限", "限办日期", "期限", "限办时间", "反馈期限"),
+           "上级交办的事项必填"),
+    Column("external_authority", "交办机关", False, ("交办单位", "转送机关", "来文单位", "交办部门")),
+    Column("group_size", "人数", False, ("信访人数", "来访人数"), "默认 1"),
+    Column("party_name", "信访人姓名", True, ("信访人", "姓名", "当事人", "来访人", "反映人")),
+    Column("id_number", "身份证号", False, ("身份证号码", "证件号码", "身份证", "公民身份号码")),
+    Column("phone", "联系电话", False, ("电话", "手机", "手机号码", "联系方式", "电话号码")),
+    Column("address", "地址", False, ("住址", "家庭住址", "联系地址", "通讯地址")),
+    Column("unit", "承办单位", False, ("责任单位", "办理单位", "承办部门", "责任部门"),
+           "填写后导入即受理并交办该单位；须与本镇承办单位名称一致"),
+    Column("summary", "摘要", False, ("内容摘要", "主要内容", "诉求内容", "信访内容", "事项摘要", "内容")),
+)
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+DATE_KEYS = ("received_on", "external_due_on")
+#: where the service's field errors belong in the file
+SERVICE_FIELD_COLUMNS = {
+    "title": "title", "source": "source", "category": "category",
+    "petition_class": "petition_class", "village_id": "village", "external_ref": "external_ref",
+    "external_due_on": "external_due_on", "received_on": "received_on",
+    "group_size": "group_size", "parties": "party_name", "parties-0-name": "party_name",
+    "parties-0-id_number": "id_number", "parties-0-phone": "phone", "parties-0-role": "party_name",
+    "kind": "title",
+}
+
+
+class ImportFileError(ValidationError):
+    """The file as a whole cannot be read (not a spreadsheet, formulas, too big)."""
+
+    code = "import_file_invalid"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Sheet:
+    """A spreadsheet reduced to its header row and its non-empty data rows."""
+
+    filename: str
+    headers: list[str]
+    #: (row number as the spreadsheet shows it, cell values)
+    rows: list[tuple[int, list[Any]]]
+
+
+def max_rows() -> int:
+    return int(current_app.config.get("IMPORT_MAX_ROWS", 20000))
+
+
+def read_sheet(filename: str, data: bytes, row_limit: int | None = None) -> Sheet:
+    """Read an .xlsx or .csv file; raises ``ImportFileError`` for anything else."""
+    limit = row_limit if row_limit is not None else max_rows()
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if not data:
+        raise ImportFileError("文件为空")
+    kind = _sniff(data)
+    if kind == "zip" and ext in ("xlsx", "xlsm", ""):
+        grid = _read_xlsx(data, limit)
+    elif kind == "ole":
+        raise ImportFileError("这是旧版 Excel（.xls）或 Word 文件，请在 Excel 中“另存为” .xlsx 后再导入")
+    elif kind in ("pdf", "image", "zip"):
+        raise ImportFileError("文件不是电子表格，请上传 .xlsx 或 .csv 文件")
+    elif ext in ("csv", "txt", ""):
+        grid = _read_csv(data, limit)
+    elif ext in ("xlsx", "xlsm"):
+        raise ImportFileError("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿")
+    else:
+        raise ImportFileError("只支持 .xlsx 和 .csv 文件")
+    return _to_sheet(filename, grid, limit)
+
+
+def _sniff(data: bytes) -> str:
+    head = data[:8]
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "ole"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")):
+        return "image"
+    return "text"
+
+
+def _read_xlsx(data: bytes, limit: int) -> list[tuple[int, list[Any]]]:
+    """Rows of the first worksheet; formula cells are refused, with their addresses."""
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        raise ImportFileError("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿") from None
+    try:
+        if not wb.worksheets:
+            raise ImportFileError("工作簿中没有工作表")
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()  # some writers record a wrong used range
+        grid: list[tuple[int, list[Any]]] = []
+        formulas: list[str] = []
+        try:
+            for number, cells in enumerate(ws.iter_rows(max_col=MAX_COLUMNS), start=1):
+                values = []
+                for index, cell in enumerate(cells, start=1):
+                    if cell.data_type == "f":
+                        formulas.append(f"{get_column_letter(index)}{number}")
+                    values.append(cell.value)
+                if any(_present(v) for v in values):
+                    grid.append((number, values))
+                    if len(grid) > limit + HEADER_SEARCH_ROWS:
+                        break
+        except ImportFileError:
+            raise
+        except Exception:
+            raise ImportFileError("Excel 工作簿内容已损坏，无法读取") from None
+        if formulas:
+            shown = "、".join(formulas[:20]) + (f" 等{len(formulas)}处" if len(formulas) > 20 else "")
+            raise ImportFileError(
+                f"表格中含有公式（{shown}），请先将这些单元格复制并“选择性粘贴为数值”后再导入",
+                fields={"file": "含有公式"})
+        return grid
+    finally:
+        wb.close()
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportFileError("文件以 UTF-8 标记开头，但内容不是有效的 UTF-8 文本") from None
+    if b"\x00" in data[:4096]:
+        raise ImportFileError("文件不是文本表格（CSV），请上传 .xlsx，或保存为 UTF-8 / GB18030 编码的 CSV")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError("无法识别 CSV 文件的编码，请保存为 UTF-8 或 GB18030（GBK）编码")
+
+
+def _read_csv(data: bytes, limit: int) -> list[tuple[int, list[Any]]]:
+    """Rows of a CSV file; cells starting with "=" are formulas and refused."""
+    text = _decode(data)
+    if "\x00" in text:
+        raise ImportFileError("文件不是文本表格（CSV）")
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";", "，"), key=first_line.count)
+    if delimiter == "，":
+        delimiter = ","  # a full-width comma is text, not a separator
+    grid: list[tuple[int, list[Any]]] = []
+    formulas: list[str] = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for number, values in enumerate(reader, start=1):
+            values = values[:MAX_COLUMNS]
+            for index, value in enumerate(values, start=1):
+                if value.lstrip().startswith("="):
+                    formulas.append(f"{get_column_letter(index)}{number}")
+            if any(v.strip() for v in values):
+                grid.append((number, values))
+                if len(grid) > limit + HEADER_SEARCH_ROWS:
+                    break
+    except csv.Error:
+        raise ImportFileError("CSV 文件格式错误（引号不配对或含有非法字符）") from None
+    if formulas:
+        shown = "、".join(formulas[:20]) + (f" 等{len(formulas)}处" if len(formulas) > 20 else "")
+        raise ImportFileError(f"表格中含有公式（{shown}，以“=”开头），请改为数值后再导入",
+                              fields={"file": "含有公式"})
+    return grid
+
+
+def _present(value: Any) -> bool:
+    return value is not None and (not isinstance(value, str) or value.strip() != "")
+
+
+def _to_sheet(filename: str, grid: list[tuple[int, list[Any]]], limit: int) -> Sheet:
+    """Find the header row (a title row may sit above it) and keep the rows below it."""
+    if not grid:
+        raise ImportFileError("表格中没有任何内容")
+    header_at = 0
+    for i, (_number, values) in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        if sum(1 for v in values if match_header(_text(v))) >= 2:
+            header_at = i
+            break
+    header_values = grid[header_at][1]
+    headers = [_text(v) for v in header_values]
+    while headers and not headers[-1]:
+        headers.pop()
+    if len([h for h in headers if h]) < 2:
+        raise ImportFileError("未找到表头行：第一行应为列名（如 交办文号、标题、收到日期），请使用导入模板")
+    rows = [(n, list(v[:len(headers)]) + [None] * (len(headers) - len(v)))
+            for n, v in grid[header_at + 1:]]
+    if len(rows) > limit:
+        raise ImportFileError(f"一次最多导入 {limit} 行，本文件超过此数，请分批导入")
+    return Sheet(filename=filename, headers=headers, rows=rows)
+
+
+def _text(value: Any) -> str:
+    """A cell as text: numbers without a trailing .0, dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def _norm(header: str) -> str:
+    table = str.maketrans({"（": "(", "）": ")", "：": "", ":": "", "*": "", " ": "", "\u3000": ""})
+    return header.translate(table).strip().lower()
+
+
+_LOOKUP: dict[str, str] = {}
+for _col in COLUMNS:
+    for _name in (_col.header, *_col.synonyms, _col.key):
+        _LOOKUP.setdefault(_norm(_name), _col.key)
+
+
+def match_header(header: str) -> str | None:
+    """Our column key for a header in the file, or None."""
+    return _LOOKUP.get(_norm(header)) if header else None
+
+
+def auto_mapping(headers: list[str]) -> dict[str, int]:
+    """Column key → index of the header in the file, for every header recognised."""
+    mapping: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        key = match_header(header)
+        if key and key not in mapping:
+            mapping[key] = index
+    return mapping
+
+
+def check_mapping(headers: list[str], mapping: dict[str, int]) -> dict[str, str]:
+    """Problems with a mapping (missing required columns, one header used twice)."""
+    errors: dict[str, str] = {}
+    used: dict[int, str] = {}
+    for key, index in mapping.items():
+        if key not in COLUMN_BY_KEY:
+            errors[key] = "未知的字段"
+            continue
+        if not 0 <= index < len(headers):
+            errors[key] = "所选的列不存在"
+            continue
+        if index in used:
+            errors[key] = (f"“{headers[index]}”列已对应到“{COLUMN_BY_KEY[used[index]].header}”，"
+                           "一列只能对应一个字段")
+        used[index] = key
+    for col in COLUMNS:
+        if col.required and col.key not in mapping:
+            errors[col.key] = f"必须指定“{col.header}”对应的列"
+    return errors
+
+
+# --------------------------------------------------------------------------- preview
+
+
+@dataclass
+class RowError:
+    """One problem in the file: spreadsheet row, column header, message in Chinese."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"第{self.row}行" + (f"「{self.column}」列" if self.column else "")
+        return f"{where}：{self.message}"
+
+
+@dataclass
+class PlannedRow:
+    """A valid new row: what ``register_case`` gets, and the unit to assign it to."""
+
+    row: int
+    data: services.CaseInput
+    unit_id: int | None
+
+
+@dataclass
+class Preview:
+    """What an import would do; nothing has been written."""
+
+    filename: str
+    total_rows: int
+    new_rows: list[PlannedRow] = field(default_factory=list)
+    #: rows whose 交办文号 is already a case of the town: (row, 交办文号, case number)
+    existing: list[tuple[int, str, str]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+
+def can_import(user: User) -> bool:
+    """Importing registers, accepts and assigns: supervisors and admins."""
+    return all(has_right(user, r) for r in ("register", "accept", "assign"))
+
+
+def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet,
+                   mapping: dict[str, int]) -> Preview:
+    """Check every row of ``sheet`` under ``mapping``; write nothing."""
+    if not can_import(actor):
+        raise PermissionDenied("只有督办员和系统管理员可以批量导入")
+    town = session.get(Town, actor.town_id) if actor.town_id else None
+    if town is None:
+        raise PermissionDenied("您不属于任何乡镇，不能导入")
+    problems = check_mapping(sheet.headers, mapping)
+    if problems:
+        raise ValidationError("；".join(dict.fromkeys(problems.values())), fields=problems)
+    today = local_date(now)
+    villages = {_norm(v.name): v.id for v in session.scalars(
+        select(Village).where(Village.town_id == town.id, Village.is_active.is_(True)))}
+    units = {_norm(u.name): u.id for u in session.scalars(
+        select(Unit).where(Unit.town_id == town.id, Unit.is_active.is_(True)))}
+    header_of = {key: sheet.headers[i] or COLUMN_BY_KEY[key].header for key, i in mapping.items()}
+
+    refs = {_text(values[mapping["external_ref"]]) for _n, values in sheet.rows}
+    existing = existing_refs(session, town.id, [r for r in refs if r])
+    preview = Preview(filename=sheet.filename, total_rows=len(sheet.rows))
+    first_row_of: dict[str, int] = {}
+    for number, values in sheet.rows:
+        cell = {key: values[i] for key, i in mapping.items()}
+        errors: list[RowError] = []
+
+        def fail(key: str, message: str, _n: int = number, _e: list = errors) -> None:
+            _e.append(RowError(_n, header_of.get(key, COLUMN_BY_KEY[key].header), message))
+
+        ref = _text(cell.get("external_ref"))
+        if ref and ref in existing:
+            preview.existing.append((number, ref, existing[ref]))
+            continue
+        if ref and ref in first_row_of:
+            fail("external_ref", f"与第{first_row_of[ref]}行的交办文号重复")
+            preview.errors.extend(errors)
+            continue
+        if ref:
+            first_row_of[ref] = number
+        planned = _plan_row(session, town, today, sheet.filename, number, cell, villages, units,
+                            fail)
+        if errors or planned is None:
+            preview.errors.extend(errors)
+        else:
+            preview.new_rows.append(planned)
+    return preview
+
+
+def existing_refs(session: Session, town_id: int, refs: list[str]) -> dict[str, str]:
+    """交办文号 already used by a case of the town → that case's number."""
+    found: dict[str, str] = {}
+    for start in range(0, len(refs), 500):
+        chunk = refs[start:start + 500]
+        for ref, number in session.execute(
+            select(Case.external_ref, Case.number).where(Case.town_id == town_id,
+                                                         Case.external_ref.in_(chunk))
+        ):
+            found.setdefault(ref, number)
+    return found
+
+
+def _plan_row(session: Session, town: Town, today: dt.date, filename: str, number: int,
+              cell: dict[str, Any], villages: dict[str, int], units: dict[str, int],
+              fail) -> PlannedRow | None:
+    """Turn one row into a ``CaseInput`` and check it; problems go to ``fail``."""
+    text = {key: _text(value) for key, value in cell.items()}
+    for col in COLUMNS:
+        if col.required and not text.get(col.key):
+            fail(col.key, "必填，不能为空")
+    dates: dict[str, dt.date | None] = {}
+    for key in DATE_KEYS:
+        dates[key] = _date_cell(cell.get(key), key, today, fail)
+    source = _choice(text.get("source", ""), rules.PETITION_SOURCES, "assigned")
+    if source is None:
+        fail("source", "来源无效，可填：" + "、".join(rules.PETITION_SOURCES.values()))
+    village_id = None
+    if text.get("village"):
+        village_id = villages.get(_norm(text["village"]))
+        if village_id is None:
+            fail("village", f"本镇没有名为“{text['village']}”的村（居）")
+    unit_id = None
+    if text.get("unit"):
+        unit_id = units.get(_norm(text["unit"]))
+        if unit_id is None:
+            fail("unit", f"本镇没有名为“{text['unit']}”的承办单位")
+    group_size = 1
+    if text.get("group_size"):
+        raw = text["group_size"].removesuffix("人")
+        if raw.isascii() and raw.isdigit() and len(raw) <= 6:
+            group_size = int(raw)
+        else:
+            fail("group_size", "人数应为整数")
+    length_limits = {"title": 200, "external_ref": 100, "external_authority": 100,
+                     "party_name": 64, "phone": 20, "address": 200, "summary": 20000}
+    for key, limit in length_limits.items():
+        if len(text.get(key, "")) > limit:
+            fail(key, f"不能超过{limit}个字")
+    if not text.get("received_on") or dates["received_on"] is None:
+        return None
+    data = services.CaseInput(
+        kind=CaseKind.PETITION.value,
+        title=text.get("title", ""),
+        source=source or "assigned",
+        received_on=dates["received_on"],
+        summary=text.get("summary", ""),
+        category=text.get("category") or "其他",
+        petition_class=text.get("petition_class") or None,
+        village_id=village_id,
+        external_ref=text.get("external_ref") or None,
+        external_due_on=dates["external_due_on"],
+        external_authority=text.get("external_authority", ""),
+        group_size=group_size,
+        parties=[services.PartyInput(
+            name=text.get("party_name", ""), role="petitioner",
+            id_number=text.get("id_number", "").upper(),
+            phone=text.get("phone", "").replace(" ", ""), address=text.get("address", ""),
+        )],
+        note=f"批量导入：{filename} 第{number}行",
+    )
+    for key, message in services.validate_case_input(session, town, data).items():
+        column = SERVICE_FIELD_COLUMNS.get(key, "title")
+        if column == "village" and text.get("village") and village_id is None:
+            continue  # already said which name is unknown
+        if column in ("title", "petition_class", "party_name", "external_ref") \
+                and not text.get(column):
+            continue  # already said it is required
+        fail(column, message)
+    return PlannedRow(row=number, data=data, unit_id=unit_id)
+
+
+def _choice(value: str, labels: dict[str, str], default: str) -> str | None:
+    """A code from its label or the code itself; ``default`` when empty; None when unknown."""
+    if not value:
+        return default
+    for code, label in labels.items():
+        if value in (code, label):
+            return code
+    return None
+
+
+_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A date from a date cell or from text (2026-11-20, 2026/11/20, 2026年11月20日, 20261120)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value).split(" ")[0]
+    m = _DATE_RE.match(text)
+    if m is None and len(text) == 8 and text.isascii() and text.isdigit():
+        m = re.match(r"^(\d{4})(\d{2})(\d{2})$", text)
+    if m is None:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _date_cell(value: Any, key: str, today: dt.date, fail) -> dt.date | None:
+    if not _present(value):
+        return None
+    day = parse_date(value)
+    if day is None:
+        fail(key, f"无法识别的日期“{_text(value)}”，请写成 2026-11-20 的格式")
+        return None
+    if day < MIN_DATE or day.year > 2099:
+        fail(key, f"日期 {day.isoformat()} 超出合理范围")
+        return None
+    if key == "received_on" and day > today:
+        fail(key, "收到日期不能晚于今天")
+        return None
+    return day
+
+
+# --------------------------------------------------------------------------- import
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    filename: str
+    imported: list[str]
+    already_present: int
+
+    @property
+    def message(self) -> str:
+        return f"{self.filename}：导入 {len(self.imported)} 件，{self.already_present} 件已存在（未重复导入）"
+
+
+def run_import(session: Session, actor: User, now: dt.datetime, preview: Preview) -> ImportResult:
+    """Register every new row (accepting and assigning those with a unit). Flushes only: the
+    caller commits once, or rolls back everything when any row is refused."""
+    if not can_import(actor):
+        raise PermissionDenied("只有督办员和系统管理员可以批量导入")
+    if not preview.is_valid:
+        raise ValidationError(f"文件中有 {len(preview.errors)} 处错误，请改正后再导入")
+    numbers: list[str] = []
+    for planned in preview.new_rows:
+        try:
+            case = services.register_case(session, actor, now, planned.data)
+            if planned.unit_id is not None:
+                services.accept_case(session, actor, now, case)
+                services.assign_case(session, actor, now, case, planned.unit_id, None,
+                                     note=f"批量导入：{preview.filename}")
+        except DomainError as exc:
+            raise ValidationError(f"第{planned.row}行：{exc.message}",
+                                  fields={str(planned.row): exc.message}) from exc
+        numbers.append(case.number)
+    return ImportResult(filename=preview.filename, imported=numbers,
+                        already_present=len(preview.existing))
+
+
+# --------------------------------------------------------------------------- template
+
+
+def template_workbook(town: Town | None) -> bytes:
+    """The import template: the header row, and a sheet explaining each column with the
+    town's village and unit names."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "交办清单"
+    ws.append([c.header for c in COLUMNS])
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FDECEA")
+    for index, col in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=index)
+        cell.font = bold
+        if col.required:
+            cell.fill = fill
+        ws.column_dimensions[get_column_letter(index)].width = max(12, len(col.header) * 3)
+        if col.key in DATE_KEYS:
+            for row in range(2, 502):
+                ws.cell(row=row, column=index).number_format = "yyyy-mm-dd"
+        if col.key in ("external_ref", "id_number", "phone"):
+            for row in range(2, 502):
+                ws.cell(row=row, column=index).number_format = "@"
+    ws.freeze_panes = "A2"
+    info = wb.create_sheet("填写说明")
+    info.append(["列名", "是否必填", "说明"])
+    for col in COLUMNS:
+        info.append([col.header, "必填" if col.required else "", col.hint])
+    info.append([])
+    info.append(["信访类别", "", "、".join(rules.PETITION_CLASSES)])
+    info.append(["内容分类", "", "、".join(rules.PETITION_CATEGORIES)])
+    if town is not None:
+        info.append(["本镇村（居）", "", "、".join(v.name for v in town.villages if v.is_active)])
+        info.append(["本镇承办单位", "", "、".join(u.name for u in town.units if u.is_active)])
+    info.append(["注意", "", "只导入“交办清单”工作表；请勿使用公式；同一交办文号重复导入时会自动跳过"])
+    info.column_dimensions["A"].width = 16
+    info.column_dimensions["C"].width = 100
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
