@@ -8,7 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from casetrack.cases.cli import cases_cli
     from casetrack.deadlines.cli import deadlines_cli
-    from casetrack.demo import demo_cli
+    from casetrack.demo.cli import demo_cli
     from casetrack.org.cli import users_cli
 
     for group in (cases_cli, deadlines_cli, demo_cli, users_cli):

@@ -1,0 +1,1 @@
+"""The demo town of Beihe: ``flask demo load`` (see ``casetrack.demo.cli``)."""
