@@ -10,6 +10,10 @@ def init_app(app: Flask) -> None:
     from casetrack.deadlines.cli import deadlines_cli
     from casetrack.demo.cli import demo_cli
     from casetrack.org.cli import users_cli
+    from casetrack.reports.cli import reports_cli
+    from casetrack.stats.cli import stats_cli
 
     for group in (cases_cli, deadlines_cli, demo_cli, users_cli):
+        app.cli.add_command(group)
+    for group in (stats_cli, reports_cli):
         app.cli.add_command(group)

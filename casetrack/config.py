@@ -53,3 +53,6 @@ class DefaultConfig:
     FIXED_NOW = None
     #: start the reminder scheduler inside the web process (scripts/run sets it)
     SCHEDULER_EMBEDDED = False
+    #: TrueType CJK font embedded in report PDFs; None searches /usr/share/fonts for
+    #: wqy-microhei.ttc, uming.ttc, LXGW WenKai (Debian package fonts-wqy-microhei)
+    REPORT_FONT_PATH: str | None = None

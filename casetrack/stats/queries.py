@@ -353,6 +353,17 @@ def metric_cases(scope: User | None, q: StatsQuery, metric: str) -> Select:
     return select(Case).where(Case.id.in_(ids)).order_by(Case.received_on, Case.id)
 
 
+def metric_rows(scope: User | None, q: StatsQuery, metric: str) -> Select:
+    """Like ``metric_cases`` but each row is ``(Case, status_asof, due_asof)``: the list
+    page shows the status and due date the figure was counted with."""
+    r = asof_rows(scope, q)
+    cols = {name: r.c[name] for name in r.c.keys()}
+    return (select(Case, r.c.status.label("status_asof"), r.c.due_on.label("due_asof"))
+            .join(r, r.c.id == Case.id)
+            .where(METRICS[metric].predicate(cols, q.as_of))
+            .order_by(Case.received_on, Case.id))
+
+
 # --------------------------------------------------------------------------- labels
 
 

@@ -1,0 +1,188 @@
+"""The dashboard: figures for a period and a cut-off, each a link to its cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from casetrack.auth.models import Role, User
+from casetrack.cases import rules
+from casetrack.cases.models import CaseKind
+from casetrack.core.templating import add_nav_provider
+from casetrack.core.time import app_now, local_date
+from casetrack.extensions import db
+from casetrack.stats import queries as sq
+from casetrack.stats.charts import Series, bar_chart
+from casetrack.stats.metrics import HEADLINE, METRIC_LIST, METRICS, RATE_LIST
+
+bp = Blueprint("stats", __name__, url_prefix="/dashboard")
+
+#: roles that see the dashboard (each within its scope: a grid worker sees their villages)
+DASHBOARD_ROLES = frozenset({Role.GRID_WORKER, Role.SUPERVISOR, Role.LEADER, Role.ADMIN,
+                             Role.COUNTY})
+DRILL_PAGE_SIZE = 100
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the 统计 link of the top navigation."""
+    app.register_blueprint(bp)
+
+    def nav() -> list[dict]:
+        if Role(current_user.role) not in DASHBOARD_ROLES:
+            return []
+        return [{"url": url_for("stats.dashboard"), "label": _("统计"), "badge": None}]
+
+    add_nav_provider(app, nav)
+
+
+def _user() -> User:
+    user = current_user._get_current_object()
+    if Role(user.role) not in DASHBOARD_ROLES:
+        abort(403)
+    return user
+
+
+def _date(value: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
+    """The period, cut-off and narrowing filters from query-string arguments.
+
+    Defaults: this year so far, as of today. Malformed values fall back to the defaults;
+    values outside the user's scope simply count nothing (scoping is in the query).
+    """
+    date_from = _date(args.get("from"), dt.date(today.year, 1, 1))
+    date_to = _date(args.get("to"), today)
+    if date_to < date_from:
+        date_from, date_to = date_to, date_from
+    kind = args.get("kind") if args.get("kind") in tuple(CaseKind) else None
+    source = args.get("source") if args.get("source") in rules.SOURCE_LABELS else None
+    category = args.get("category") or None
+    month = args.get("month") or None
+    if month is not None:
+        try:
+            dt.date.fromisoformat(month + "-01")
+        except ValueError:
+            month = None
+    return sq.StatsQuery(date_from, date_to, _date(args.get("as_of"), today),
+                         town_id=_int(args.get("town_id")), kind=kind, source=source,
+                         village_id=_int(args.get("village_id")), category=category,
+                         unit_id=_int(args.get("unit_id")), month=month)
+
+
+def _today() -> dt.date:
+    return local_date(app_now())
+
+
+def _linker(q: sq.StatsQuery):
+    """``link(metric, **dims)``: URL of the cases a figure counts."""
+
+    def link(metric: str, **dims) -> str:
+        return url_for("stats.cases", metric=metric, **q.narrowed(**dims).params())
+
+    return link
+
+
+@bp.route("")
+@login_required
+def dashboard():
+    """Figure tiles, rates with numerator and denominator, by month (chart), by kind and
+    source, by village (all, zeros included), by category, by unit, and the overdue list."""
+    user = _user()
+    q = parse_query(request.args, _today())
+    session = db.session
+    link = _linker(q)
+    months = sq.breakdown(session, user, q, "month")
+    chart = bar_chart(
+        [r.label.split("年", 1)[1] if q.date_from.year == q.date_to.year else r.label
+         for r in months],
+        [Series("total", METRICS["total"].label, "#b42318"),
+         Series("closed", METRICS["closed"].label, "#1a7f37"),
+         Series("overdue", METRICS["overdue"].label, "#b7791f")],
+        lambda i, key: months[i].counts[key],
+        lambda i, key: link(key, month=months[i].key["month"]),
+        _("逐月收案、办结与超期"),
+    )
+    overdue = sq.overdue_cases(session, user, q, limit=200)
+    return render_template(
+        "stats/dashboard.html", q=q, link=link,
+        name=sq.scope_name(session, user, q),
+        totals=sq.totals(session, user, q),
+        by_kind=sq.breakdown(session, user, q, "kind"),
+        by_source=sq.breakdown(session, user, q, "source"),
+        by_village=sq.breakdown(session, user, q, "village"),
+        by_category=sq.breakdown(session, user, q, "category"),
+        by_unit=sq.breakdown(session, user, q, "unit"),
+        by_town=sq.breakdown(session, user, q, "town") if Role(user.role) is Role.COUNTY else [],
+        months=months, chart=chart, overdue=overdue,
+        headline=HEADLINE, metrics=METRICS, metric_list=METRIC_LIST, rate_list=RATE_LIST,
+        month_param=q.as_of.strftime("%Y-%m"), is_admin=Role(user.role) is Role.ADMIN,
+    )
+
+
+@bp.route("/cases")
+@login_required
+def cases():
+    """The list of exactly the cases a dashboard figure counts, with the status and due
+    date they had at the cut-off."""
+    user = _user()
+    metric = request.args.get("metric", "total")
+    if metric not in METRICS:
+        abort(404)
+    q = parse_query(request.args, _today())
+    stmt = sq.metric_rows(user, q, metric)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = max(1, _int(request.args.get("page")) or 1)
+    rows = db.session.execute(stmt.limit(DRILL_PAGE_SIZE)
+                              .offset((page - 1) * DRILL_PAGE_SIZE)).all()
+    pages = max(1, -(-total // DRILL_PAGE_SIZE))
+    narrowing = [(sq.DIMENSION_LABELS[label_key], value) for label_key, value in
+                 _narrowing_labels(q).items()]
+    return render_template(
+        "stats/cases.html", q=q, metric=METRICS[metric], metric_key=metric, rows=rows,
+        total=total, page=page, pages=pages, narrowing=narrowing,
+        name=sq.scope_name(db.session, user, q), page_size=DRILL_PAGE_SIZE,
+        status_labels=rules.STATUS_LABELS, kind_labels=rules.KIND_LABELS,
+        source_labels=rules.SOURCE_LABELS, yellow_days=current_app.config["WARNING_YELLOW_DAYS"],
+    )
+
+
+def _narrowing_labels(q: sq.StatsQuery) -> dict[str, str]:
+    """Human labels of the filters a drill-down link set."""
+    from casetrack.org.models import Town, Unit, Village
+
+    out: dict[str, str] = {}
+    if q.kind:
+        out["kind"] = rules.KIND_LABELS.get(q.kind, q.kind)
+    if q.source:
+        out["source"] = rules.SOURCE_LABELS.get(q.source, q.source)
+    if q.village_id is not None:
+        v = db.session.get(Village, q.village_id) if q.village_id else None
+        out["village"] = v.name if v else "未指定村（居）"
+    if q.category:
+        out["category"] = q.category
+    if q.unit_id is not None:
+        u = db.session.get(Unit, q.unit_id) if q.unit_id else None
+        out["unit"] = u.name if u else "未交办"
+    if q.month:
+        out["month"] = sq.month_label(q.month)
+    if q.town_id:
+        t = db.session.get(Town, q.town_id)
+        out["town"] = t.name if t else str(q.town_id)
+    return out

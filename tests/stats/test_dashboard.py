@@ -1,0 +1,120 @@
+"""The dashboard through the test client: every figure is a link to exactly its cases."""
+
+import datetime as dt
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+from casetrack.extensions import db
+from stats.builder import build  # noqa: F401  (fixture)
+
+D = dt.date
+YEAR = "from=2022-01-01&to=2022-12-31&as_of=2022-12-31"
+
+
+class Figures(HTMLParser):
+    """Collects every ``<a class="figure" data-count href>`` of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, int, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and "figure" in (a.get("class") or "").split():
+            self.links.append((a["data-metric"], int(a["data-count"]), unescape(a["href"])))
+
+
+def figure_links(html: str) -> list[tuple[str, int, str]]:
+    p = Figures()
+    p.feed(html)
+    return p.links
+
+
+def listed_ids(client, url: str) -> list[int]:
+    """Case ids of a drill-down list, following its pages."""
+    ids: list[int] = []
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        ids += [int(x) for x in re.findall(r'data-case-id="(\d+)"', html)]
+        nxt = re.search(r'class="button next-page" href="([^"]+)"', html)
+        url = unescape(nxt.group(1)) if nxt else None
+    return ids
+
+
+def _history(world, build):
+    build.petition(D(2022, 3, 1), accept=D(2022, 3, 2), close=D(2022, 4, 10))
+    build.petition(D(2022, 6, 1), accept=D(2022, 6, 20), close=D(2023, 1, 5), village=world.v2,
+                   category="农村农业")
+    build.petition(D(2022, 10, 1), accept=D(2022, 10, 2), unit=world.unit_sf,
+                   handler=world.handler2)
+    build.petition(D(2022, 5, 1), source="visit", accept=D(2022, 5, 2), close=D(2022, 5, 20),
+                   rating="不满意")
+    build.dispute(D(2022, 4, 1), mediate=D(2022, 4, 2), resolve=D(2022, 4, 10),
+                  follow_up=D(2022, 4, 20), close=D(2022, 4, 21))
+    build.dispute(D(2022, 8, 1), village=world.v2, category="房屋宅基地")
+    db.session.commit()
+
+
+def test_every_figure_links_to_exactly_its_cases(client, auth, world, build):
+    _history(world, build)
+    auth.login("leader")
+    page = client.get(f"/dashboard?{YEAR}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<svg" in html and "北和社区" in html and "鹅感村" in html
+    links = figure_links(html)
+    assert len(links) > 60  # tiles, rates, chart-free tables by kind/source/village/...
+    metrics = {m for m, _, _ in links}
+    assert {"total", "closed", "open", "overdue", "rated", "resolved"} <= metrics
+    seen = {}
+    for metric, count, href in links:
+        if href not in seen:
+            seen[href] = listed_ids(client, href)
+            total = re.search(r'data-total="(\d+)"', client.get(href).get_data(as_text=True))
+            assert int(total.group(1)) == len(seen[href])
+        assert len(seen[href]) == count, (metric, href)
+        assert len(set(seen[href])) == count
+    # the headline tiles
+    tiles = {m: c for m, c, h in links if "kind=" not in h and "village_id" not in h
+             and "source=" not in h and "month=" not in h and "category=" not in h
+             and "unit_id" not in h}
+    assert tiles["total"] == 6 and tiles["closed"] == 3 and tiles["overdue"] == 3
+
+
+def test_chart_bars_are_links_too(client, auth, world, build):
+    _history(world, build)
+    auth.login("super")
+    html = client.get(f"/dashboard?{YEAR}").get_data(as_text=True)
+    bars = re.findall(r'<a href="([^"]+)"><title>([^<]+)</title><rect', html)
+    assert len(bars) == 36  # 12 months x (received, closed, overdue)
+    march = next(h for h, t in bars if t.startswith("3月") and "案件总数" in t)
+    assert len(listed_ids(client, unescape(march))) == 1
+
+
+def test_grid_worker_sees_own_village_only(client, auth, world, build):
+    _history(world, build)
+    auth.login("grid2")
+    html = client.get(f"/dashboard?{YEAR}").get_data(as_text=True)
+    assert "鹅感村" in html and "北和社区" not in html
+    tiles = [(m, c) for m, c, h in figure_links(html) if m == "total" and "kind=" not in h
+             and "=" not in h.split("as_of=2022-12-31", 1)[1]]
+    assert tiles[0][1] == 2
+    # a drill-down cannot be widened to another village by editing the link
+    v1 = world.v1.id
+    assert listed_ids(client, f"/dashboard/cases?metric=total&{YEAR}&village_id={v1}") == []
+
+
+def test_handler_has_no_dashboard_and_nav_link_shown(client, auth, world):
+    auth.login("handler1")
+    assert client.get("/dashboard").status_code == 403
+    auth.logout()
+    auth.login("leader")
+    assert 'href="/dashboard"' in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_bad_metric_is_404(client, auth, world):
+    auth.login("leader")
+    assert client.get("/dashboard/cases?metric=nope").status_code == 404
