@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import uuid
 
 import pytest
@@ -16,23 +15,12 @@ from casetrack import create_app
 from casetrack.auth.models import Role, User
 from casetrack.extensions import db
 from casetrack.org.models import Town, Unit, Village
+from toolcheck import REQUIRE_TOOLS, require_tool  # noqa: F401  (re-exported for tests)
 
 PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
-REQUIRE_TOOLS = os.environ.get("CASETRACK_REQUIRE_TOOLS") == "1"
 
 #: the fixed "now" of the suite: Monday 2026-11-23 10:00 in Beihe (02:00 UTC)
 FIXED_NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
-
-
-def require_tool(name: str) -> str:
-    """Path of a system tool, or skip (fail under CASETRACK_REQUIRE_TOOLS=1)."""
-    path = shutil.which(name)
-    if path is None:
-        msg = f"system tool {name!r} is not installed"
-        if REQUIRE_TOOLS:
-            pytest.fail(msg + " (CASETRACK_REQUIRE_TOOLS=1)")
-        pytest.skip(msg)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import datetime as dt
 import subprocess
 
 import pytest
-from conftest import require_tool
+from toolcheck import require_tool
 
 from casetrack.extensions import db
 from stats.builder import build  # noqa: F401  (fixture)
