@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -103,8 +102,7 @@ def list_calendar_years(session: Session, today: dt.date) -> list[CalendarYearIn
     and how many holiday and workday overrides it has."""
     entered = {cy.year: cy for cy in session.scalars(select(CalendarYear))}
     counts: dict[tuple[int, bool], int] = {}
-    for day, is_workday in session.execute(select(HolidayOverride.day,
-                                                  HolidayOverride.is_workday)):
+    for day, is_workday in session.execute(select(HolidayOverride.day, HolidayOverride.is_workday)):
         key = (day.year, is_workday)
         counts[key] = counts.get(key, 0) + 1
     last = max([today.year + 1, *entered, *(y for y, _w in counts)])
@@ -114,8 +112,15 @@ def list_calendar_years(session: Session, today: dt.date) -> list[CalendarYearIn
             status = YearStatus.ENTERED
         else:
             status = YearStatus.PACKAGE if package_knows(year) else YearStatus.UNKNOWN
-        rows.append(CalendarYearInfo(year, status, counts.get((year, False), 0),
-                                     counts.get((year, True), 0), entered.get(year)))
+        rows.append(
+            CalendarYearInfo(
+                year,
+                status,
+                counts.get((year, False), 0),
+                counts.get((year, True), 0),
+                entered.get(year),
+            )
+        )
     return rows
 
 
@@ -123,8 +128,9 @@ def list_overrides(session: Session, year: int | None = None) -> list[HolidayOve
     """The admin's overrides, by date; of one year when ``year`` is given."""
     stmt = select(HolidayOverride).order_by(HolidayOverride.day)
     if year is not None:
-        stmt = stmt.where(HolidayOverride.day >= dt.date(year, 1, 1),
-                          HolidayOverride.day <= dt.date(year, 12, 31))
+        stmt = stmt.where(
+            HolidayOverride.day >= dt.date(year, 1, 1), HolidayOverride.day <= dt.date(year, 12, 31)
+        )
     return list(session.scalars(stmt))
 
 
@@ -211,18 +217,19 @@ def parse_entries(text: str, year: int, *, require_header: bool = False) -> list
             is_workday = True
         else:
             line_errors.append(
-                f"第{lineno}行：类型“{cells[1]}”无效，应为 holiday（放假）或 workday（调休上班）")
+                f"第{lineno}行：类型“{cells[1]}”无效，应为 holiday（放假）或 workday（调休上班）"
+            )
             is_workday = False
         if len(name) > 100:
             line_errors.append(f"第{lineno}行：名称不能超过100个字")
         if day is not None and not line_errors:
             if day in seen:
-                line_errors.append(
-                    f"第{lineno}行：日期 {day.isoformat()} 与第{seen[day]}行重复")
+                line_errors.append(f"第{lineno}行：日期 {day.isoformat()} 与第{seen[day]}行重复")
             elif is_workday and day.weekday() < 5:
                 line_errors.append(
                     f"第{lineno}行：{day.isoformat()} 是星期{_WEEKDAYS[day.weekday()]}，"
-                    "本来就是工作日，不必列为调休上班日")
+                    "本来就是工作日，不必列为调休上班日"
+                )
         if line_errors:
             errors.extend(line_errors)
             continue
@@ -234,7 +241,8 @@ def parse_entries(text: str, year: int, *, require_header: bool = False) -> list
         errors.append(f"没有任何放假日期：{year} 年至少应有元旦、春节等法定节假日")
     if errors:
         raise ValidationError(
-            f"{year} 年节假日安排有 {len(errors)} 处错误，未保存任何内容：" + "；".join(errors[:5])
+            f"{year} 年节假日安排有 {len(errors)} 处错误，未保存任何内容："
+            + "；".join(errors[:5])
             + ("……" if len(errors) > 5 else ""),
             fields={"entries": errors},
         )
@@ -249,25 +257,40 @@ def _check_year(year: int) -> None:
         raise ValidationError("年份应在2000至2100之间", fields={"year": "年份应在2000至2100之间"})
 
 
-def enter_year(session: Session, actor: User | None, now: dt.datetime, year: int,
-               entries: list[Entry], source: str = "") -> YearEntryResult:
+def enter_year(
+    session: Session,
+    actor: User | None,
+    now: dt.datetime,
+    year: int,
+    entries: list[Entry],
+    source: str = "",
+) -> YearEntryResult:
     """Record a whole year's schedule (State Council notice): its holidays and adjusted
     workdays become overrides, the year becomes known, and the due dates it affects are
     recomputed. Entering a year again replaces its overrides."""
     require_admin(actor)
     _check_year(year)
     if package_knows(year):
-        msg = (f"{year} 年的节假日安排已由 chinesecalendar 提供，无需整年录入；"
-               "如需更正个别日期，请逐日添加调整")
+        msg = (
+            f"{year} 年的节假日安排已由 chinesecalendar 提供，无需整年录入；"
+            "如需更正个别日期，请逐日添加调整"
+        )
         raise ValidationError(msg, fields={"year": msg})
     if any(e.day.year != year for e in entries):
         raise ValidationError(f"录入内容中有不属于 {year} 年的日期")
-    replaced = session.execute(delete(HolidayOverride).where(
-        HolidayOverride.day >= dt.date(year, 1, 1),
-        HolidayOverride.day <= dt.date(year, 12, 31))).rowcount or 0
+    replaced = (
+        session.execute(
+            delete(HolidayOverride).where(
+                HolidayOverride.day >= dt.date(year, 1, 1),
+                HolidayOverride.day <= dt.date(year, 12, 31),
+            )
+        ).rowcount
+        or 0
+    )
     for e in entries:
-        session.add(HolidayOverride(day=e.day, is_workday=e.is_workday, name=e.name,
-                                    created_at=now))
+        session.add(
+            HolidayOverride(day=e.day, is_workday=e.is_workday, name=e.name, created_at=now)
+        )
     cy = session.get(CalendarYear, year)
     if cy is None:
         cy = CalendarYear(year=year)
@@ -277,12 +300,23 @@ def enter_year(session: Session, actor: User | None, now: dt.datetime, year: int
     cy.entered_at = now
     session.flush()
     changes = recompute_due_dates(session, actor, now, year)
-    return YearEntryResult(year, sum(not e.is_workday for e in entries),
-                           sum(e.is_workday for e in entries), replaced, changes)
+    return YearEntryResult(
+        year,
+        sum(not e.is_workday for e in entries),
+        sum(e.is_workday for e in entries),
+        replaced,
+        changes,
+    )
 
 
-def add_override(session: Session, actor: User | None, now: dt.datetime, day: dt.date,
-                 is_workday: bool, name: str = "") -> tuple[HolidayOverride, list[DueChange]]:
+def add_override(
+    session: Session,
+    actor: User | None,
+    now: dt.datetime,
+    day: dt.date,
+    is_workday: bool,
+    name: str = "",
+) -> tuple[HolidayOverride, list[DueChange]]:
     """Mark one day as a holiday or an adjusted workday (overrides win over the package),
     then recompute the due dates of its year."""
     require_admin(actor)
@@ -302,8 +336,9 @@ def add_override(session: Session, actor: User | None, now: dt.datetime, day: dt
     return override, recompute_due_dates(session, actor, now, day.year)
 
 
-def remove_override(session: Session, actor: User | None, now: dt.datetime,
-                    override_id: int) -> tuple[HolidayOverride, list[DueChange]]:
+def remove_override(
+    session: Session, actor: User | None, now: dt.datetime, override_id: int
+) -> tuple[HolidayOverride, list[DueChange]]:
     """Delete one override, then recompute the due dates of its year."""
     require_admin(actor)
     override = session.get(HolidayOverride, override_id)
@@ -315,8 +350,9 @@ def remove_override(session: Session, actor: User | None, now: dt.datetime,
     return override, recompute_due_dates(session, actor, now, year)
 
 
-def recompute_due_dates(session: Session, actor: User | None, now: dt.datetime,
-                        year: int) -> list[DueChange]:
+def recompute_due_dates(
+    session: Session, actor: User | None, now: dt.datetime, year: int
+) -> list[DueChange]:
     """Recompute the due date of every open case whose date is provisional or falls in
     ``year`` (or early in the next, which counting across New Year can reach), writing a
     ``recompute_due`` timeline event with before and after values where the date or its
@@ -334,18 +370,41 @@ def recompute_due_dates(session: Session, actor: User | None, now: dt.datetime,
     )
     changes: list[DueChange] = []
     for case in session.scalars(stmt).all():
-        before = {"due_on": case.due_on, "due_is_exact": case.due_is_exact,
-                  "due_basis": case.due_basis}
+        before = {
+            "due_on": case.due_on,
+            "due_is_exact": case.due_is_exact,
+            "due_basis": case.due_basis,
+        }
         recompute_due(session, case)
-        after = {"due_on": case.due_on, "due_is_exact": case.due_is_exact,
-                 "due_basis": case.due_basis}
+        after = {
+            "due_on": case.due_on,
+            "due_is_exact": case.due_is_exact,
+            "due_basis": case.due_basis,
+        }
         if before["due_on"] == after["due_on"] and before["due_is_exact"] == after["due_is_exact"]:
             continue
-        record_event(case, actor, now, "recompute_due", before=before, after=after,
-                     from_status=case.status, to_status=case.status,
-                     note=f"{year}年节假日安排变更，重新计算期限")
-        changes.append(DueChange(case.id, case.town_id, case.number, before["due_on"],
-                                 case.due_on, before["due_is_exact"], case.due_is_exact))
+        record_event(
+            case,
+            actor,
+            now,
+            "recompute_due",
+            before=before,
+            after=after,
+            from_status=case.status,
+            to_status=case.status,
+            note=f"{year}年节假日安排变更，重新计算期限",
+        )
+        changes.append(
+            DueChange(
+                case.id,
+                case.town_id,
+                case.number,
+                before["due_on"],
+                case.due_on,
+                before["due_is_exact"],
+                case.due_is_exact,
+            )
+        )
     session.flush()
     return changes
 
@@ -357,5 +416,6 @@ def count_provisional(session: Session, user: User) -> int:
     from casetrack.cases.rules import OPEN_STATUSES
 
     stmt = select(func.count(Case.id)).where(
-        Case.due_is_exact.is_(False), Case.status.in_([str(s) for s in OPEN_STATUSES]))
+        Case.due_is_exact.is_(False), Case.status.in_([str(s) for s in OPEN_STATUSES])
+    )
     return session.scalar(scope_cases(stmt, user)) or 0

@@ -1,6 +1,6 @@
 """Admin pages for the holiday calendar: year status, single overrides, whole years.
 
-Also registers the admin banner that asks for next year's schedule when nobody knows it.
+(The banner asking admins for next year's schedule is registered by ``reminders.views``.)
 """
 
 from __future__ import annotations
@@ -22,38 +22,11 @@ from flask_login import current_user
 
 from casetrack.auth.permissions import has_right
 from casetrack.core.errors import DomainError, ValidationError
-from casetrack.core.templating import add_banner_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.deadlines import services as svc
 from casetrack.extensions import db
 
 bp = Blueprint("calendar", __name__, url_prefix="/admin/calendar")
-
-
-@bp.record_once
-def _register_banner(state) -> None:
-    add_banner_provider(state.app, calendar_banner)
-
-
-def calendar_banner() -> list[dict]:
-    """For admins: a banner while this or next year's holidays are unknown and it matters
-    (late in the year, or some case's due date is provisional)."""
-    if not has_right(current_user, "admin") or current_user.town_id is None:
-        return []
-    today = local_date(app_now())
-    missing = svc.unknown_years(db.session, [today.year, today.year + 1])
-    if not missing:
-        return []
-    provisional = svc.count_provisional(db.session, current_user)
-    if not provisional and today.month < 10 and today.year not in missing:
-        return []
-    year = missing[0]
-    text = _("%(year)s 年的节假日安排尚未录入（chinesecalendar 也不知道），到期日落在该年的案件无法准确计算期限。",
-             year=year)
-    if provisional:
-        text += _("本镇目前有 %(n)s 个案件的期限为暂定。", n=provisional)
-    return [{"level": "warning", "text": text, "url": url_for("calendar.year_form", year=year),
-             "link_text": _("录入 %(year)s 年节假日安排", year=year)}]
 
 
 @bp.before_request
@@ -75,6 +48,7 @@ def _index_page(status: int = 200, form: dict | None = None, errors: dict | None
         "deadlines/calendar.html",
         years=svc.list_calendar_years(db.session, _today()),
         overrides=svc.list_overrides(db.session),
+        provisional=svc.count_provisional(db.session, current_user),
         form=form or {},
         errors=errors or {},
     ), status
@@ -84,9 +58,12 @@ def _changes_message(changes: list[svc.DueChange]) -> str:
     mine = [c for c in changes if c.town_id == current_user.town_id]
     if not mine:
         return _("没有案件的期限因此改变。")
-    return _("本镇 %(n)s 个案件的期限已重新计算：%(list)s", n=len(mine), list="、".join(
-        f"{c.number} {c.before or '—'} → {c.after or '—'}" for c in mine[:10]
-    ) + ("……" if len(mine) > 10 else ""))
+    return _(
+        "本镇 %(n)s 个案件的期限已重新计算：%(list)s",
+        n=len(mine),
+        list="、".join(f"{c.number} {c.before or '—'} → {c.after or '—'}" for c in mine[:10])
+        + ("……" if len(mine) > 10 else ""),
+    )
 
 
 @bp.route("/")
@@ -103,17 +80,25 @@ def override_add():
         try:
             day = dt.date.fromisoformat(form.get("day", "").strip())
         except ValueError:
-            raise ValidationError(_("日期无效，应为 YYYY-MM-DD"),
-                                  fields={"day": _("日期无效，应为 YYYY-MM-DD")}) from None
-        override, changes = svc.add_override(db.session, current_user, app_now(), day,
-                                             form.get("is_workday") == "1", form.get("name", ""))
+            raise ValidationError(
+                _("日期无效，应为 YYYY-MM-DD"), fields={"day": _("日期无效，应为 YYYY-MM-DD")}
+            ) from None
+        override, changes = svc.add_override(
+            db.session,
+            current_user,
+            app_now(),
+            day,
+            form.get("is_workday") == "1",
+            form.get("name", ""),
+        )
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return _index_page(exc.http_status, form, exc.fields)
-    flash(_("已添加 %(day)s。", day=override.day.isoformat()) + _changes_message(changes),
-          "success")
+    flash(
+        _("已添加 %(day)s。", day=override.day.isoformat()) + _changes_message(changes), "success"
+    )
     return redirect(url_for("calendar.index"))
 
 
@@ -127,8 +112,9 @@ def override_delete(override_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return _index_page(exc.http_status)
-    flash(_("已删除 %(day)s。", day=override.day.isoformat()) + _changes_message(changes),
-          "success")
+    flash(
+        _("已删除 %(day)s。", day=override.day.isoformat()) + _changes_message(changes), "success"
+    )
     return redirect(url_for("calendar.index"))
 
 
@@ -154,13 +140,29 @@ def year_form(year: int):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            errors = exc.fields.get("entries") or list(dict.fromkeys(
-                v for v in exc.fields.values() if isinstance(v, str))) or [exc.message]
+            errors = (
+                exc.fields.get("entries")
+                or list(dict.fromkeys(v for v in exc.fields.values() if isinstance(v, str)))
+                or [exc.message]
+            )
             code = exc.http_status
         else:
-            flash(_("已录入 %(year)s 年节假日安排：放假 %(h)s 天，调休上班 %(w)s 天。",
-                    year=year, h=result.holidays, w=result.workdays)
-                  + _changes_message(result.changes), "success")
+            flash(
+                _(
+                    "已录入 %(year)s 年节假日安排：放假 %(h)s 天，调休上班 %(w)s 天。",
+                    year=year,
+                    h=result.holidays,
+                    w=result.workdays,
+                )
+                + _changes_message(result.changes),
+                "success",
+            )
             return redirect(url_for("calendar.index"))
-    return render_template("deadlines/year_form.html", year=year, status=status, text=text,
-                           source=source, errors=errors), code
+    return render_template(
+        "deadlines/year_form.html",
+        year=year,
+        status=status,
+        text=text,
+        source=source,
+        errors=errors,
+    ), code

@@ -36,25 +36,45 @@ def _town(name: str) -> Town:
 @users_cli.command("create")
 @click.option("--username", required=True, help="login name (letters, digits, . _ -)")
 @click.option("--name", "full_name", required=True, help="the person's name")
-@click.option("--role", required=True, type=click.Choice([str(r) for r in Role]),
-              help="grid_worker, handler, supervisor, leader, admin or county")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([str(r) for r in Role]),
+    help="grid_worker, handler, supervisor, leader, admin or county",
+)
 @click.option("--town", "town_name", help="the town's name, e.g. 北和镇 (not for county users)")
 @click.option("--unit", "unit_name", help="the handler's unit, e.g. 信访办")
-@click.option("--village", "village_names", multiple=True,
-              help="a grid worker's village; repeat for several")
+@click.option(
+    "--village", "village_names", multiple=True, help="a grid worker's village; repeat for several"
+)
 @click.option("--county-code", default="", help="county division code (county users only)")
 @click.option("--phone", default="", help="mobile number")
 @click.option("--email", default="", help="e-mail address for reminders")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="initial password (asked for when not given)")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="initial password (asked for when not given)",
+)
 @with_appcontext
-def create(username: str, full_name: str, role: str, town_name: str | None,
-           unit_name: str | None, village_names: tuple[str, ...], county_code: str,
-           phone: str, email: str, password: str) -> None:
+def create(
+    username: str,
+    full_name: str,
+    role: str,
+    town_name: str | None,
+    unit_name: str | None,
+    village_names: tuple[str, ...],
+    county_code: str,
+    phone: str,
+    email: str,
+    password: str,
+) -> None:
     """Create a user (the production way; the demo logins are for the demo only)."""
     now = app_now()
-    data = svc.UserInput(username=username, name=full_name, role=role, phone=phone,
-                         email=email, password=password)
+    data = svc.UserInput(
+        username=username, name=full_name, role=role, phone=phone, email=email, password=password
+    )
     try:
         if role == Role.COUNTY:
             user = svc.create_county_user(db.session, now, data, county_code)
@@ -63,14 +83,16 @@ def create(username: str, full_name: str, role: str, town_name: str | None,
                 raise click.ClickException("请用 --town 指定乡镇")
             town = _town(town_name)
             if unit_name:
-                unit = db.session.scalar(select(Unit).where(Unit.town_id == town.id,
-                                                            Unit.name == unit_name))
+                unit = db.session.scalar(
+                    select(Unit).where(Unit.town_id == town.id, Unit.name == unit_name)
+                )
                 if unit is None:
                     raise click.ClickException(f"{town.name}没有名为“{unit_name}”的单位")
                 data.unit_id = unit.id
             for vname in village_names:
-                village = db.session.scalar(select(Village).where(
-                    Village.town_id == town.id, Village.name == vname))
+                village = db.session.scalar(
+                    select(Village).where(Village.town_id == town.id, Village.name == vname)
+                )
                 if village is None:
                     raise click.ClickException(f"{town.name}没有名为“{vname}”的村（社区）")
                 data.village_ids.append(village.id)
@@ -97,19 +119,33 @@ def list_users(town_name: str | None, role: str | None) -> None:
     for user in db.session.scalars(stmt):
         count += 1
         where = user.unit.name if user.unit else "、".join(v.name for v in user.villages)
-        state = "停用" if not user.is_enabled else (
-            f"锁定至 {to_local(user.locked_until):%Y-%m-%d %H:%M}"
-            if svc.is_locked(user, now) else "正常")
+        state = (
+            "停用"
+            if not user.is_enabled
+            else (
+                f"锁定至 {to_local(user.locked_until):%Y-%m-%d %H:%M}"
+                if svc.is_locked(user, now)
+                else "正常"
+            )
+        )
         town = user.town.name if user.town else f"县级 {user.county_code}"
-        click.echo("\t".join([user.username, user.name, ROLE_LABELS[Role(user.role)], town,
-                              where or "-", state]))
+        click.echo(
+            "\t".join(
+                [user.username, user.name, ROLE_LABELS[Role(user.role)], town, where or "-", state]
+            )
+        )
     click.echo(f"共 {count} 个用户")
 
 
 @users_cli.command("set-password")
 @click.option("--username", required=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="the new password (asked for when not given)")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="the new password (asked for when not given)",
+)
 @with_appcontext
 def set_password(username: str, password: str) -> None:
     """Set a user's password and lift any login lock."""

@@ -86,8 +86,9 @@ def get_user(session: Session, actor: User, user_id: int) -> User:
 
 def list_villages(session: Session, town_id: int) -> list[Village]:
     """Every village of the town (inactive ones too), in the town's sort order."""
-    stmt = select(Village).where(Village.town_id == town_id).order_by(
-        Village.sort_order, Village.id)
+    stmt = (
+        select(Village).where(Village.town_id == town_id).order_by(Village.sort_order, Village.id)
+    )
     return list(session.scalars(stmt))
 
 
@@ -139,18 +140,28 @@ def _village_name_taken(session: Session, town_id: int, name: str, except_id: in
     return session.scalar(stmt) is not None
 
 
-def create_village(session: Session, actor: User | None, now: dt.datetime, name: str,
-                   kind: str = "行政村", sort_order: int | None = None,
-                   town: Town | None = None) -> Village:
+def create_village(
+    session: Session,
+    actor: User | None,
+    now: dt.datetime,
+    name: str,
+    kind: str = "行政村",
+    sort_order: int | None = None,
+    town: Town | None = None,
+) -> Village:
     """Add a village (村) or residents' committee (社区) to the town; by default it sorts last."""
     require_admin(actor)
     town = _town_of(session, actor, town)
     name = _clean_name(name, "村（社区）名称")
     kind = _clean_kind(kind)
     if _village_name_taken(session, town.id, name, None):
-        raise ValidationError("本镇已有同名的村（社区）", fields={"name": "本镇已有同名的村（社区）"})
+        raise ValidationError(
+            "本镇已有同名的村（社区）", fields={"name": "本镇已有同名的村（社区）"}
+        )
     if sort_order is None:
-        last = session.scalar(select(func.max(Village.sort_order)).where(Village.town_id == town.id))
+        last = session.scalar(
+            select(func.max(Village.sort_order)).where(Village.town_id == town.id)
+        )
         sort_order = (last or 0) + 1
     village = Village(town_id=town.id, name=name, kind=kind, sort_order=sort_order)
     session.add(village)
@@ -158,9 +169,17 @@ def create_village(session: Session, actor: User | None, now: dt.datetime, name:
     return village
 
 
-def update_village(session: Session, actor: User, now: dt.datetime, village: Village, *,
-                   name: str | None = None, kind: str | None = None,
-                   sort_order: int | None = None, is_active: bool | None = None) -> Village:
+def update_village(
+    session: Session,
+    actor: User,
+    now: dt.datetime,
+    village: Village,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    sort_order: int | None = None,
+    is_active: bool | None = None,
+) -> Village:
     """Rename, re-sort, change the kind of, deactivate or reactivate a village.
 
     A village is never deleted: its cases keep pointing at it. A deactivated village is no
@@ -172,7 +191,9 @@ def update_village(session: Session, actor: User, now: dt.datetime, village: Vil
     if name is not None:
         name = _clean_name(name, "村（社区）名称")
         if _village_name_taken(session, village.town_id, name, village.id):
-            raise ValidationError("本镇已有同名的村（社区）", fields={"name": "本镇已有同名的村（社区）"})
+            raise ValidationError(
+                "本镇已有同名的村（社区）", fields={"name": "本镇已有同名的村（社区）"}
+            )
         village.name = name
     if kind is not None:
         village.kind = _clean_kind(kind)
@@ -194,8 +215,9 @@ def _unit_name_taken(session: Session, town_id: int, name: str, except_id: int |
     return session.scalar(stmt) is not None
 
 
-def create_unit(session: Session, actor: User | None, now: dt.datetime, name: str,
-                town: Town | None = None) -> Unit:
+def create_unit(
+    session: Session, actor: User | None, now: dt.datetime, name: str, town: Town | None = None
+) -> Unit:
     """Add a handling unit (综治办, 司法所, ...) to the town."""
     require_admin(actor)
     town = _town_of(session, actor, town)
@@ -208,8 +230,15 @@ def create_unit(session: Session, actor: User | None, now: dt.datetime, name: st
     return unit
 
 
-def update_unit(session: Session, actor: User, now: dt.datetime, unit: Unit, *,
-                name: str | None = None, is_active: bool | None = None) -> Unit:
+def update_unit(
+    session: Session,
+    actor: User,
+    now: dt.datetime,
+    unit: Unit,
+    *,
+    name: str | None = None,
+    is_active: bool | None = None,
+) -> Unit:
     """Rename, deactivate or reactivate a unit. Units are never deleted (cases refer to them)."""
     require_admin(actor)
     if unit.town_id != actor.town_id:
@@ -251,8 +280,9 @@ def validate_password(password: str) -> str | None:
     return None
 
 
-def _validate_user(session: Session, town: Town, data: UserInput, user: User | None,
-                   roles: tuple[Role, ...]) -> tuple[dict[str, str], Unit | None, list[Village]]:
+def _validate_user(
+    session: Session, town: Town, data: UserInput, user: User | None, roles: tuple[Role, ...]
+) -> tuple[dict[str, str], Unit | None, list[Village]]:
     """Field errors plus the resolved unit and villages (all of ``town``)."""
     from casetrack.cases.rules import validate_phone  # pure rule; shared with case parties
 
@@ -260,8 +290,12 @@ def _validate_user(session: Session, town: Town, data: UserInput, user: User | N
     if user is None:
         if not _USERNAME_RE.match(data.username or ""):
             errors["username"] = "用户名应为2至64位字母、数字、点、下划线或连字符"
-        elif session.scalar(select(User.id).where(func.lower(User.username)
-                                                   == data.username.lower())) is not None:
+        elif (
+            session.scalar(
+                select(User.id).where(func.lower(User.username) == data.username.lower())
+            )
+            is not None
+        ):
             errors["username"] = "用户名已存在"
         if msg := validate_password(data.password):
             errors["password"] = msg
@@ -283,8 +317,13 @@ def _validate_user(session: Session, town: Town, data: UserInput, user: User | N
         errors["unit_id"] = "承办人必须属于一个承办单位"
     villages: list[Village] = []
     if data.village_ids:
-        villages = list(session.scalars(select(Village).where(
-            Village.id.in_(set(data.village_ids)), Village.town_id == town.id)))
+        villages = list(
+            session.scalars(
+                select(Village).where(
+                    Village.id.in_(set(data.village_ids)), Village.town_id == town.id
+                )
+            )
+        )
         if len(villages) != len(set(data.village_ids)):
             errors["village_ids"] = "所选村（社区）不属于本镇"
     if data.role == Role.GRID_WORKER and not villages and "village_ids" not in errors:
@@ -301,8 +340,13 @@ def _raise_if(errors: dict[str, str]) -> None:
         raise ValidationError("；".join(dict.fromkeys(errors.values())), fields=errors)
 
 
-def create_user(session: Session, actor: User | None, now: dt.datetime, data: UserInput,
-                town: Town | None = None) -> User:
+def create_user(
+    session: Session,
+    actor: User | None,
+    now: dt.datetime,
+    data: UserInput,
+    town: Town | None = None,
+) -> User:
     """Create a user of the admin's town (or, at the CLI, of ``town``) with an initial password.
 
     Grid workers keep their villages, handlers their unit; other roles get neither.
@@ -329,14 +373,17 @@ def create_user(session: Session, actor: User | None, now: dt.datetime, data: Us
     return user
 
 
-def create_county_user(session: Session, now: dt.datetime, data: UserInput,
-                       county_code: str) -> User:
+def create_county_user(
+    session: Session, now: dt.datetime, data: UserInput, county_code: str
+) -> User:
     """Create a county-level read-only user (command line only): sees every town of the county."""
     errors: dict[str, str] = {}
     if not _USERNAME_RE.match(data.username or ""):
         errors["username"] = "用户名应为2至64位字母、数字、点、下划线或连字符"
-    elif session.scalar(select(User.id).where(func.lower(User.username)
-                                               == data.username.lower())) is not None:
+    elif (
+        session.scalar(select(User.id).where(func.lower(User.username) == data.username.lower()))
+        is not None
+    ):
         errors["username"] = "用户名已存在"
     if msg := validate_password(data.password):
         errors["password"] = msg
@@ -347,17 +394,25 @@ def create_county_user(session: Session, now: dt.datetime, data: UserInput,
     elif session.scalar(select(Town.id).where(Town.county_code == county_code)) is None:
         errors["county_code"] = "没有乡镇属于该县级区划代码"
     _raise_if(errors)
-    user = User(town_id=None, county_code=county_code, username=data.username.strip(),
-                name=data.name.strip(), role=str(Role.COUNTY), phone=data.phone.strip(),
-                email=data.email.strip(), created_at=now)
+    user = User(
+        town_id=None,
+        county_code=county_code,
+        username=data.username.strip(),
+        name=data.name.strip(),
+        role=str(Role.COUNTY),
+        phone=data.phone.strip(),
+        email=data.email.strip(),
+        created_at=now,
+    )
     user.set_password(data.password)
     session.add(user)
     session.flush()
     return user
 
 
-def update_user(session: Session, actor: User, now: dt.datetime, user: User,
-                data: UserInput) -> User:
+def update_user(
+    session: Session, actor: User, now: dt.datetime, user: User, data: UserInput
+) -> User:
     """Change a user's name, role, unit, villages and contact details (not the username)."""
     require_admin(actor)
     if user.town_id != actor.town_id:
@@ -377,8 +432,9 @@ def update_user(session: Session, actor: User, now: dt.datetime, user: User,
     return user
 
 
-def set_password(session: Session, actor: User | None, now: dt.datetime, user: User,
-                 password: str) -> User:
+def set_password(
+    session: Session, actor: User | None, now: dt.datetime, user: User, password: str
+) -> User:
     """Reset a user's password (the admin tells the user); also lifts a login lock."""
     require_admin(actor)
     if actor is not None and user.town_id != actor.town_id:
@@ -392,8 +448,9 @@ def set_password(session: Session, actor: User | None, now: dt.datetime, user: U
     return user
 
 
-def set_user_enabled(session: Session, actor: User, now: dt.datetime, user: User,
-                     enabled: bool) -> User:
+def set_user_enabled(
+    session: Session, actor: User, now: dt.datetime, user: User, enabled: bool
+) -> User:
     """Enable or disable a login. A disabled user cannot log in; their cases stay as they are."""
     require_admin(actor)
     if user.town_id != actor.town_id:

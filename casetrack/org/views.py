@@ -71,14 +71,25 @@ def index():
     town_id = current_user.town_id
     now = app_now()
     villages = db.session.execute(
-        select(Village.is_active, func.count()).where(Village.town_id == town_id)
-        .group_by(Village.is_active)).all()
-    units = db.session.scalar(select(func.count()).select_from(Unit).where(
-        Unit.town_id == town_id, Unit.is_active.is_(True)))
-    by_role = dict(db.session.execute(
-        select(User.role, func.count()).where(User.town_id == town_id).group_by(User.role)).all())
-    locked = db.session.scalar(select(func.count()).select_from(User).where(
-        User.town_id == town_id, User.locked_until > now))
+        select(Village.is_active, func.count())
+        .where(Village.town_id == town_id)
+        .group_by(Village.is_active)
+    ).all()
+    units = db.session.scalar(
+        select(func.count())
+        .select_from(Unit)
+        .where(Unit.town_id == town_id, Unit.is_active.is_(True))
+    )
+    by_role = dict(
+        db.session.execute(
+            select(User.role, func.count()).where(User.town_id == town_id).group_by(User.role)
+        ).all()
+    )
+    locked = db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.town_id == town_id, User.locked_until > now)
+    )
     return render_template(
         "admin/index.html",
         villages_active=sum(n for active, n in villages if active),
@@ -114,9 +125,14 @@ def village_create():
     """Add a village."""
     try:
         sort_order = _int_or_none(request.form.get("sort_order"), _("排序"), "sort_order")
-        village = svc.create_village(db.session, current_user, app_now(),
-                                     request.form.get("name", ""), request.form.get("kind", ""),
-                                     sort_order)
+        village = svc.create_village(
+            db.session,
+            current_user,
+            app_now(),
+            request.form.get("name", ""),
+            request.form.get("kind", ""),
+            sort_order,
+        )
         db.session.commit()
     except DomainError as exc:
         _refused(exc)
@@ -131,9 +147,15 @@ def village_update(village_id: int):
     try:
         village = svc.get_village(db.session, current_user, village_id)
         sort_order = _int_or_none(request.form.get("sort_order"), _("排序"), "sort_order")
-        svc.update_village(db.session, current_user, app_now(), village,
-                           name=request.form.get("name", ""), kind=request.form.get("kind"),
-                           sort_order=sort_order)
+        svc.update_village(
+            db.session,
+            current_user,
+            app_now(),
+            village,
+            name=request.form.get("name", ""),
+            kind=request.form.get("kind"),
+            sort_order=sort_order,
+        )
         db.session.commit()
     except DomainError as exc:
         _refused(exc)
@@ -147,14 +169,23 @@ def village_active(village_id: int):
     """Deactivate a village (no longer offered in forms) or activate it again."""
     try:
         village = svc.get_village(db.session, current_user, village_id)
-        svc.update_village(db.session, current_user, app_now(), village,
-                           is_active=_is_on(request.form.get("active")))
+        svc.update_village(
+            db.session,
+            current_user,
+            app_now(),
+            village,
+            is_active=_is_on(request.form.get("active")),
+        )
         db.session.commit()
     except DomainError as exc:
         _refused(exc)
         return _villages_page(exc.http_status)
-    flash(_("已启用：%(name)s", name=village.name) if village.is_active
-          else _("已停用：%(name)s", name=village.name), "success")
+    flash(
+        _("已启用：%(name)s", name=village.name)
+        if village.is_active
+        else _("已停用：%(name)s", name=village.name),
+        "success",
+    )
     return redirect(url_for("admin.villages"))
 
 
@@ -163,12 +194,16 @@ def village_active(village_id: int):
 
 def _units_page(status: int = 200, form: dict | None = None, errors: dict | None = None):
     units = svc.list_units(db.session, current_user.town_id)
-    counts = dict(db.session.execute(
-        select(User.unit_id, func.count()).where(User.town_id == current_user.town_id,
-                                                 User.unit_id.is_not(None))
-        .group_by(User.unit_id)).all())
-    return render_template("admin/units.html", units=units, counts=counts, form=form or {},
-                           errors=errors or {}), status
+    counts = dict(
+        db.session.execute(
+            select(User.unit_id, func.count())
+            .where(User.town_id == current_user.town_id, User.unit_id.is_not(None))
+            .group_by(User.unit_id)
+        ).all()
+    )
+    return render_template(
+        "admin/units.html", units=units, counts=counts, form=form or {}, errors=errors or {}
+    ), status
 
 
 @bp.route("/units")
@@ -195,8 +230,9 @@ def unit_update(unit_id: int):
     """Rename a unit."""
     try:
         unit = svc.get_unit(db.session, current_user, unit_id)
-        svc.update_unit(db.session, current_user, app_now(), unit,
-                        name=request.form.get("name", ""))
+        svc.update_unit(
+            db.session, current_user, app_now(), unit, name=request.form.get("name", "")
+        )
         db.session.commit()
     except DomainError as exc:
         _refused(exc)
@@ -210,14 +246,19 @@ def unit_active(unit_id: int):
     """Deactivate a unit (no longer offered for assignment) or activate it again."""
     try:
         unit = svc.get_unit(db.session, current_user, unit_id)
-        svc.update_unit(db.session, current_user, app_now(), unit,
-                        is_active=_is_on(request.form.get("active")))
+        svc.update_unit(
+            db.session, current_user, app_now(), unit, is_active=_is_on(request.form.get("active"))
+        )
         db.session.commit()
     except DomainError as exc:
         _refused(exc)
         return _units_page(exc.http_status)
-    flash(_("已启用：%(name)s", name=unit.name) if unit.is_active
-          else _("已停用：%(name)s", name=unit.name), "success")
+    flash(
+        _("已启用：%(name)s", name=unit.name)
+        if unit.is_active
+        else _("已停用：%(name)s", name=unit.name),
+        "success",
+    )
     return redirect(url_for("admin.units"))
 
 
@@ -231,10 +272,20 @@ def users():
     if role not in {str(r) for r in svc.TOWN_ROLES}:
         role = ""
     q = request.args.get("q", "")
-    page = db.paginate(svc.users_query(current_user.town_id, role or None, q),
-                       per_page=current_app.config["PAGE_SIZE"] * 2, error_out=False)
-    return render_template("admin/users.html", page=page, role=role, q=q,
-                           roles=svc.role_choices(), now=app_now(), is_locked=svc.is_locked)
+    page = db.paginate(
+        svc.users_query(current_user.town_id, role or None, q),
+        per_page=current_app.config["PAGE_SIZE"] * 2,
+        error_out=False,
+    )
+    return render_template(
+        "admin/users.html",
+        page=page,
+        role=role,
+        q=q,
+        roles=svc.role_choices(),
+        now=app_now(),
+        is_locked=svc.is_locked,
+    )
 
 
 def _user_input(with_password: bool) -> svc.UserInput:
@@ -244,7 +295,9 @@ def _user_input(with_password: bool) -> svc.UserInput:
         try:
             village_ids.append(int(raw))
         except ValueError:
-            raise ValidationError(_("所选村（社区）无效"), fields={"village_ids": _("所选村（社区）无效")}) from None
+            raise ValidationError(
+                _("所选村（社区）无效"), fields={"village_ids": _("所选村（社区）无效")}
+            ) from None
     return svc.UserInput(
         username=form.get("username", "").strip(),
         name=form.get("name", ""),
@@ -257,12 +310,22 @@ def _user_input(with_password: bool) -> svc.UserInput:
     )
 
 
-def _user_form(user: User | None, status: int = 200, errors: dict | None = None,
-               data: svc.UserInput | None = None):
+def _user_form(
+    user: User | None,
+    status: int = 200,
+    errors: dict | None = None,
+    data: svc.UserInput | None = None,
+):
     if data is None and user is not None:
-        data = svc.UserInput(username=user.username, name=user.name, role=user.role,
-                             unit_id=user.unit_id, village_ids=[v.id for v in user.villages],
-                             phone=user.phone, email=user.email)
+        data = svc.UserInput(
+            username=user.username,
+            name=user.name,
+            role=user.role,
+            unit_id=user.unit_id,
+            village_ids=[v.id for v in user.villages],
+            phone=user.phone,
+            email=user.email,
+        )
     data = data or svc.UserInput(username="", name="", role=str(Role.GRID_WORKER))
     town_id = current_user.town_id
     return render_template(
@@ -271,10 +334,14 @@ def _user_form(user: User | None, status: int = 200, errors: dict | None = None,
         data=data,
         errors=errors or {},
         roles=svc.role_choices(),
-        units=[u for u in svc.list_units(db.session, town_id)
-               if u.is_active or u.id == data.unit_id],
-        villages=[v for v in svc.list_villages(db.session, town_id)
-                  if v.is_active or v.id in data.village_ids],
+        units=[
+            u for u in svc.list_units(db.session, town_id) if u.is_active or u.id == data.unit_id
+        ],
+        villages=[
+            v
+            for v in svc.list_villages(db.session, town_id)
+            if v.is_active or v.id in data.village_ids
+        ],
         now=app_now(),
         is_locked=svc.is_locked,
         min_password=svc.MIN_PASSWORD_LENGTH,
@@ -344,8 +411,10 @@ def user_password(user_id: int):
     """Set a new password for a user (also lifts a login lock)."""
     password = request.form.get("password", "")
     return _user_action(
-        user_id, lambda u: svc.set_password(db.session, current_user, app_now(), u, password),
-        _("已为 %(username)s 设置新密码"))
+        user_id,
+        lambda u: svc.set_password(db.session, current_user, app_now(), u, password),
+        _("已为 %(username)s 设置新密码"),
+    )
 
 
 @bp.route("/users/<int:user_id>/enabled", methods=["POST"])
@@ -355,12 +424,15 @@ def user_enabled(user_id: int):
     return _user_action(
         user_id,
         lambda u: svc.set_user_enabled(db.session, current_user, app_now(), u, enabled),
-        _("已启用 %(username)s") if enabled else _("已停用 %(username)s"))
+        _("已启用 %(username)s") if enabled else _("已停用 %(username)s"),
+    )
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 def user_unlock(user_id: int):
     """Lift the lock put on an account by too many failed logins."""
     return _user_action(
-        user_id, lambda u: svc.unlock_user(db.session, current_user, app_now(), u),
-        _("已解除 %(username)s 的登录锁定"))
+        user_id,
+        lambda u: svc.unlock_user(db.session, current_user, app_now(), u),
+        _("已解除 %(username)s 的登录锁定"),
+    )

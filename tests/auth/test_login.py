@@ -33,11 +33,14 @@ def test_wrong_password_and_unknown_user(client, auth, world):
 
 
 def test_safe_next_only_local(client, auth, world):
-    resp = client.post("/login?next=/admin/users", data={"username": "admin", "password": "pass-1234"})
+    resp = client.post(
+        "/login?next=/admin/users", data={"username": "admin", "password": "pass-1234"}
+    )
     assert resp.headers["Location"] == "/admin/users"
     auth.logout()
-    resp = client.post("/login?next=https://evil.example/", data={"username": "admin",
-                                                                  "password": "pass-1234"})
+    resp = client.post(
+        "/login?next=https://evil.example/", data={"username": "admin", "password": "pass-1234"}
+    )
     assert resp.headers["Location"] == "/"
 
 
@@ -86,7 +89,9 @@ def test_lock_expires(client, auth, world, app, now):
     for i in range(5):
         auth.login("grid2", f"wrong-{i}")
     assert auth.login("grid2").status_code == 429
-    app.config["FIXED_NOW"] = now + dt.timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"], seconds=1)
+    app.config["FIXED_NOW"] = now + dt.timedelta(
+        minutes=app.config["LOGIN_LOCK_MINUTES"], seconds=1
+    )
     try:
         assert auth.login("grid2").status_code == 302
     finally:

@@ -32,11 +32,23 @@ def schedule_csv(rows=SCHEDULE_2027, encoding: str = "utf-8", bom: bool = False)
 def open_cases_due_2027(world, now):
     """Three open cases: A due 2027-01-22 (provisional), B extended to 2027-02-11
     (provisional, inside the Spring Festival), C a dispute due 2026-12-23 (exact)."""
+
     def petition(title):
-        case = case_svc.register_case(db.session, world.supervisor, now, case_svc.CaseInput(
-            kind="petition", title=title, source="visit", received_on=dt.date(2026, 11, 20),
-            petition_class="申诉求决", category="城乡建设", village_id=world.v1.id,
-            parties=[case_svc.PartyInput(name="李四（虚构）")]))
+        case = case_svc.register_case(
+            db.session,
+            world.supervisor,
+            now,
+            case_svc.CaseInput(
+                kind="petition",
+                title=title,
+                source="visit",
+                received_on=dt.date(2026, 11, 20),
+                petition_class="申诉求决",
+                category="城乡建设",
+                village_id=world.v1.id,
+                parties=[case_svc.PartyInput(name="李四（虚构）")],
+            ),
+        )
         case_svc.accept_case(db.session, world.supervisor, now, case)
         return case
 
@@ -45,10 +57,20 @@ def open_cases_due_2027(world, now):
     case_svc.assign_case(db.session, world.supervisor, now, b, world.unit_xf.id, world.handler1.id)
     case_svc.request_extension(db.session, world.handler1, now, b, 20, "需协调供电所")
     case_svc.decide_extension(db.session, world.leader, now, b, True)
-    c = case_svc.register_case(db.session, world.grid1, now, case_svc.CaseInput(
-        kind="dispute", title="邻里排水纠纷", source="screening", received_on=dt.date(2026, 11, 23),
-        category="邻里", village_id=world.v1.id,
-        parties=[case_svc.PartyInput(name="王五（虚构）", role="party")]))
+    c = case_svc.register_case(
+        db.session,
+        world.grid1,
+        now,
+        case_svc.CaseInput(
+            kind="dispute",
+            title="邻里排水纠纷",
+            source="screening",
+            received_on=dt.date(2026, 11, 23),
+            category="邻里",
+            village_id=world.v1.id,
+            parties=[case_svc.PartyInput(name="王五（虚构）", role="party")],
+        ),
+    )
     db.session.commit()
     assert (a.due_on, a.due_is_exact) == (dt.date(2027, 1, 22), False)
     assert (b.due_on, b.due_is_exact) == (dt.date(2027, 2, 11), False)

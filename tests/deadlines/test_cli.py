@@ -12,26 +12,39 @@ from .calendar_support import open_cases_due_2027, schedule_csv
 
 
 def test_compute_examples_of_the_issue(runner):
-    result = runner.invoke(args=["deadlines", "compute", "--rule", "petition.handle",
-                                 "--start", "2025-08-02"])
+    result = runner.invoke(
+        args=["deadlines", "compute", "--rule", "petition.handle", "--start", "2025-08-02"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "2025-10-09"
-    result = runner.invoke(args=["deadlines", "compute", "--rule", "petition.object",
-                                 "--start", "2025-09-26"])
+    result = runner.invoke(
+        args=["deadlines", "compute", "--rule", "petition.object", "--start", "2025-09-26"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "2025-10-10"
 
 
 def test_compute_with_extension(runner):
     # 60 + 30 days from 2025-08-02 = 2025-10-31 (Friday)
-    result = runner.invoke(args=["deadlines", "compute", "--rule", "petition.handle",
-                                 "--start", "2025-08-02", "--extension", "30"])
+    result = runner.invoke(
+        args=[
+            "deadlines",
+            "compute",
+            "--rule",
+            "petition.handle",
+            "--start",
+            "2025-08-02",
+            "--extension",
+            "30",
+        ]
+    )
     assert result.output.strip() == "2025-10-31"
 
 
 def test_compute_in_unknown_year_refuses(runner):
-    result = runner.invoke(args=["deadlines", "compute", "--rule", "petition.handle",
-                                 "--start", "2026-12-01"])
+    result = runner.invoke(
+        args=["deadlines", "compute", "--rule", "petition.handle", "--start", "2026-12-01"]
+    )
     assert result.exit_code != 0
     assert "2027 年的节假日安排尚未录入" in result.output
     assert "2027-" not in result.output
@@ -40,11 +53,16 @@ def test_compute_in_unknown_year_refuses(runner):
 def test_compute_uses_an_entered_year(runner, tmp_path):
     path = tmp_path / "2027.csv"
     path.write_bytes(schedule_csv())
-    assert runner.invoke(args=["deadlines", "load-year", "--year", "2027",
-                               "--file", str(path)]).exit_code == 0
+    assert (
+        runner.invoke(
+            args=["deadlines", "load-year", "--year", "2027", "--file", str(path)]
+        ).exit_code
+        == 0
+    )
     # 2026-12-02 + 30 days = 2027-01-01 (元旦 01-01..01-03) → Monday 2027-01-04
-    result = runner.invoke(args=["deadlines", "compute", "--rule", "dispute.mediate",
-                                 "--start", "2026-12-02"])
+    result = runner.invoke(
+        args=["deadlines", "compute", "--rule", "dispute.mediate", "--start", "2026-12-02"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "2027-01-04"
 
@@ -53,8 +71,9 @@ def test_load_year_dry_run_saves_nothing(runner, world, now, tmp_path):
     _a, b, _c = open_cases_due_2027(world, now)
     path = tmp_path / "2027.csv"
     path.write_bytes(schedule_csv(encoding="gb18030"))
-    result = runner.invoke(args=["deadlines", "load-year", "--year", "2027", "--file", str(path),
-                                 "--dry-run"])
+    result = runner.invoke(
+        args=["deadlines", "load-year", "--year", "2027", "--file", str(path), "--dry-run"]
+    )
     assert result.exit_code == 0, result.output
     assert "放假 10 天，调休上班 2 天" in result.output
     assert f"{b.number}: 2027-02-11 → 2027-02-15" in result.output
@@ -63,16 +82,30 @@ def test_load_year_dry_run_saves_nothing(runner, world, now, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(HolidayOverride)) == 0
     assert db.session.get(CalendarYear, 2027) is None
     assert b.due_on == dt.date(2027, 2, 11) and b.due_is_exact is False
-    assert db.session.scalar(select(func.count()).select_from(CaseEvent).where(
-        CaseEvent.action == "recompute_due")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "recompute_due")
+        )
+        == 0
+    )
 
 
 def test_load_year_saves_and_recomputes(runner, world, now, tmp_path):
     a, b, _c = open_cases_due_2027(world, now)
     path = tmp_path / "2027.csv"
     path.write_bytes(schedule_csv(bom=True))
-    result = runner.invoke(args=["deadlines", "load-year", "--year", "2027", "--file", str(path),
-                                 "--source", "国办发明电〔2026〕X号（示例）"])
+    result = runner.invoke(
+        args=[
+            "deadlines",
+            "load-year",
+            "--year",
+            "2027",
+            "--file",
+            str(path),
+            "--source",
+            "国办发明电〔2026〕X号（示例）",
+        ]
+    )
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.get(CalendarYear, 2027).entered_by_id is None
@@ -85,8 +118,9 @@ def test_load_year_saves_and_recomputes(runner, world, now, tmp_path):
 
 def test_load_year_errors_exit_non_zero(runner, tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("date,type,name\n2027-01-01,holiday,元旦\n2027-02-30,holiday,坏\n",
-                    encoding="utf-8")
+    path.write_text(
+        "date,type,name\n2027-01-01,holiday,元旦\n2027-02-30,holiday,坏\n", encoding="utf-8"
+    )
     result = runner.invoke(args=["deadlines", "load-year", "--year", "2027", "--file", str(path)])
     assert result.exit_code == 1
     assert "第3行：日期“2027-02-30”无效" in result.output

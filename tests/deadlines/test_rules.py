@@ -117,12 +117,15 @@ def test_earlier_due():
     assert earlier_due(D(2026, 3, 1), D(2026, 3, 1)) == (D(2026, 3, 1), "statutory")
 
 
-@pytest.mark.parametrize(("due", "expected"), [
-    (D(2026, 11, 22), WarningLevel.RED),     # one day overdue
-    (D(2026, 11, 23), WarningLevel.YELLOW),  # due today
-    (D(2026, 11, 26), WarningLevel.YELLOW),  # exactly 3 days left
-    (D(2026, 11, 27), WarningLevel.GREEN),   # 4 days left
-])
+@pytest.mark.parametrize(
+    ("due", "expected"),
+    [
+        (D(2026, 11, 22), WarningLevel.RED),  # one day overdue
+        (D(2026, 11, 23), WarningLevel.YELLOW),  # due today
+        (D(2026, 11, 26), WarningLevel.YELLOW),  # exactly 3 days left
+        (D(2026, 11, 27), WarningLevel.GREEN),  # 4 days left
+    ],
+)
 def test_warning_level_boundaries(due, expected):
     assert warning_level(due, D(2026, 11, 23), True, yellow_days=3) is expected
 

@@ -37,8 +37,12 @@ def test_non_admins_get_403(client, auth, world, username):
     for url in PAGES + [f"/admin/users/{world.grid1.id}"]:
         assert client.get(url).status_code == 403, url
     assert client.post("/admin/villages", data={"name": "新村"}).status_code == 403
-    assert client.post(f"/admin/users/{world.grid1.id}/password",
-                       data={"password": "hijacked-99"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/users/{world.grid1.id}/password", data={"password": "hijacked-99"}
+        ).status_code
+        == 403
+    )
     assert db.session.scalar(select(Village).where(Village.name == "新村")) is None
 
 
@@ -57,18 +61,25 @@ def test_villages_add_rename_sort_deactivate(admin_client, world):
     # same name in another town is fine for that town, but this admin cannot touch it
     other = world.other_town.villages[0]
     assert admin_client.post(f"/admin/villages/{other.id}", data={"name": "x"}).status_code == 404
-    resp = admin_client.post(f"/admin/villages/{village.id}",
-                             data={"name": "新安社区", "kind": "社区", "sort_order": "-1"})
+    resp = admin_client.post(
+        f"/admin/villages/{village.id}",
+        data={"name": "新安社区", "kind": "社区", "sort_order": "-1"},
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     assert (village.name, village.kind, village.sort_order) == ("新安社区", "社区", -1)
     html = _html(admin_client.get("/admin/villages"))
     assert html.index("新安社区") < html.index("北和社区")  # sorted first now
-    resp = admin_client.post(f"/admin/villages/{village.id}", data={"name": "新安社区", "sort_order": "一"})
+    resp = admin_client.post(
+        f"/admin/villages/{village.id}", data={"name": "新安社区", "sort_order": "一"}
+    )
     assert resp.status_code == 422 and "排序应为整数" in _html(resp)
     resp = admin_client.post(f"/admin/villages/{village.id}", data={"name": "  "})
     assert resp.status_code == 422 and "请填写村（社区）名称" in _html(resp)
-    assert admin_client.post(f"/admin/villages/{village.id}/active", data={"active": "0"}).status_code == 302
+    assert (
+        admin_client.post(f"/admin/villages/{village.id}/active", data={"active": "0"}).status_code
+        == 302
+    )
     db.session.expire_all()
     assert village.is_active is False
     assert "已停用" in _html(admin_client.get("/admin/villages"))
@@ -79,32 +90,52 @@ def test_villages_add_rename_sort_deactivate(admin_client, world):
 
 def test_units_add_rename_deactivate(admin_client, world):
     assert admin_client.post("/admin/units", data={"name": "派出所"}).status_code == 302
-    unit = db.session.scalar(select(Unit).where(Unit.name == "派出所", Unit.town_id == world.town.id))
+    unit = db.session.scalar(
+        select(Unit).where(Unit.name == "派出所", Unit.town_id == world.town.id)
+    )
     resp = admin_client.post("/admin/units", data={"name": "综治办"})
     assert resp.status_code == 422 and "本镇已有同名的单位" in _html(resp)
     resp = admin_client.post(f"/admin/units/{unit.id}", data={"name": "信访办"})
     assert resp.status_code == 422 and "本镇已有同名的单位" in _html(resp)
-    assert admin_client.post(f"/admin/units/{unit.id}", data={"name": "雷州市公安局北和派出所"}).status_code == 302
-    assert admin_client.post(f"/admin/units/{unit.id}/active", data={"active": "0"}).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/units/{unit.id}", data={"name": "雷州市公安局北和派出所"}
+        ).status_code
+        == 302
+    )
+    assert (
+        admin_client.post(f"/admin/units/{unit.id}/active", data={"active": "0"}).status_code == 302
+    )
     db.session.expire_all()
     assert (unit.name, unit.is_active) == ("雷州市公安局北和派出所", False)
     html = _html(admin_client.get("/admin/units"))
     assert "雷州市公安局北和派出所" in html and "已停用" in html
     other_unit = world.other_town.units[0]
-    assert admin_client.post(f"/admin/units/{other_unit.id}/active", data={"active": "0"}).status_code == 404
+    assert (
+        admin_client.post(f"/admin/units/{other_unit.id}/active", data={"active": "0"}).status_code
+        == 404
+    )
     # a deactivated unit is not offered for new handlers
     assert "雷州市公安局北和派出所" not in _html(admin_client.get("/admin/users/new"))
 
 
 def _new_user(**kw):
-    data = {"username": "grid3", "name": "网格员丙", "role": "grid_worker", "phone": "13800138000",
-            "email": "grid3@example.org", "password": "init-pass-1"}
+    data = {
+        "username": "grid3",
+        "name": "网格员丙",
+        "role": "grid_worker",
+        "phone": "13800138000",
+        "email": "grid3@example.org",
+        "password": "init-pass-1",
+    }
     data.update(kw)
     return data
 
 
 def test_create_grid_worker_who_can_log_in(admin_client, world, client, auth):
-    resp = admin_client.post("/admin/users/new", data={**_new_user(), "village_ids": [str(world.v2.id)]})
+    resp = admin_client.post(
+        "/admin/users/new", data={**_new_user(), "village_ids": [str(world.v2.id)]}
+    )
     assert resp.status_code == 302
     user = db.session.scalar(select(User).where(User.username == "grid3"))
     assert user.town_id == world.town.id and [v.name for v in user.villages] == ["鹅感村"]
@@ -113,18 +144,21 @@ def test_create_grid_worker_who_can_log_in(admin_client, world, client, auth):
     assert auth.login("grid3", "init-pass-1").status_code == 302
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"username": "grid1"}, "用户名已存在"),
-    ({"username": "GRID1"}, "用户名已存在"),
-    ({"username": "张三"}, "用户名应为2至64位字母"),
-    ({"password": "short7!"}, "密码至少需要8位"),
-    ({}, "网格员至少要负责本镇的一个村（社区）"),
-    ({"role": "handler"}, "承办人必须属于一个承办单位"),
-    ({"role": "county"}, "请选择有效的角色"),
-    ({"name": ""}, "请填写姓名"),
-    ({"phone": "12345"}, "电话号码应为11位手机号码"),
-    ({"email": "not-an-address"}, "电子邮箱格式不正确"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"username": "grid1"}, "用户名已存在"),
+        ({"username": "GRID1"}, "用户名已存在"),
+        ({"username": "张三"}, "用户名应为2至64位字母"),
+        ({"password": "short7!"}, "密码至少需要8位"),
+        ({}, "网格员至少要负责本镇的一个村（社区）"),
+        ({"role": "handler"}, "承办人必须属于一个承办单位"),
+        ({"role": "county"}, "请选择有效的角色"),
+        ({"name": ""}, "请填写姓名"),
+        ({"phone": "12345"}, "电话号码应为11位手机号码"),
+        ({"email": "not-an-address"}, "电子邮箱格式不正确"),
+    ],
+)
 def test_create_user_validation(admin_client, world, overrides, message):
     resp = admin_client.post("/admin/users/new", data=_new_user(**overrides))
     assert resp.status_code == 422
@@ -135,29 +169,46 @@ def test_create_user_validation(admin_client, world, overrides, message):
 def test_villages_and_units_of_another_town_are_refused(admin_client, world):
     other_village = world.other_town.villages[0]
     other_unit = world.other_town.units[0]
-    resp = admin_client.post("/admin/users/new", data={**_new_user(), "village_ids": [str(other_village.id)]})
+    resp = admin_client.post(
+        "/admin/users/new", data={**_new_user(), "village_ids": [str(other_village.id)]}
+    )
     assert resp.status_code == 422 and "所选村（社区）不属于本镇" in _html(resp)
-    resp = admin_client.post("/admin/users/new", data={
-        **_new_user(role="handler"), "unit_id": str(other_unit.id)})
+    resp = admin_client.post(
+        "/admin/users/new", data={**_new_user(role="handler"), "unit_id": str(other_unit.id)}
+    )
     assert resp.status_code == 422 and "单位不属于本镇" in _html(resp)
 
 
 def test_edit_user_role_unit_and_villages(admin_client, world):
     grid1 = world.grid1
-    resp = admin_client.post(f"/admin/users/{grid1.id}", data={
-        "name": "网格员甲（已调岗）", "role": "handler", "unit_id": str(world.unit_zz.id),
-        "village_ids": [str(world.v1.id)], "phone": "", "email": ""})
+    resp = admin_client.post(
+        f"/admin/users/{grid1.id}",
+        data={
+            "name": "网格员甲（已调岗）",
+            "role": "handler",
+            "unit_id": str(world.unit_zz.id),
+            "village_ids": [str(world.v1.id)],
+            "phone": "",
+            "email": "",
+        },
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     assert (grid1.role, grid1.unit_id, grid1.villages) == ("handler", world.unit_zz.id, [])
     assert grid1.name == "网格员甲（已调岗）" and grid1.username == "grid1"
     # the admin cannot demote themself
-    resp = admin_client.post(f"/admin/users/{world.admin.id}", data={"name": "管理员", "role": "leader"})
+    resp = admin_client.post(
+        f"/admin/users/{world.admin.id}", data={"name": "管理员", "role": "leader"}
+    )
     assert resp.status_code == 422 and "不能修改自己的角色" in _html(resp)
     # users of another town do not exist for this admin
     assert admin_client.get(f"/admin/users/{world.other_super.id}").status_code == 404
-    assert admin_client.post(f"/admin/users/{world.other_super.id}/enabled",
-                             data={"enabled": "0"}).status_code == 404
+    assert (
+        admin_client.post(
+            f"/admin/users/{world.other_super.id}/enabled", data={"enabled": "0"}
+        ).status_code
+        == 404
+    )
 
 
 def test_list_filters_by_role_and_search(admin_client, world):
@@ -174,8 +225,15 @@ def test_reset_password_and_disable(admin_client, world, client, auth):
     uid = world.handler1.id
     resp = admin_client.post(f"/admin/users/{uid}/password", data={"password": "1234567"})
     assert resp.status_code == 422 and "密码至少需要8位" in _html(resp)
-    assert admin_client.post(f"/admin/users/{uid}/password", data={"password": "new-pass-88"}).status_code == 302
-    assert admin_client.post(f"/admin/users/{uid}/enabled", data={"enabled": "0"}).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/users/{uid}/password", data={"password": "new-pass-88"}
+        ).status_code
+        == 302
+    )
+    assert (
+        admin_client.post(f"/admin/users/{uid}/enabled", data={"enabled": "0"}).status_code == 302
+    )
     resp = admin_client.post(f"/admin/users/{world.admin.id}/enabled", data={"enabled": "0"})
     assert resp.status_code == 422 and "不能停用自己的账号" in _html(resp)
     assert "已停用" in _html(admin_client.get("/admin/users?role=handler"))

@@ -12,10 +12,28 @@ def _user(username: str) -> User | None:
 
 
 def test_create_grid_worker_with_villages(runner, world):
-    result = runner.invoke(args=[
-        "users", "create", "--username", "wgy_zhang", "--name", "张网格（虚构）",
-        "--role", "grid_worker", "--town", "北和镇", "--village", "北和社区", "--village", "鹅感村",
-        "--phone", "13900001111", "--password", "strong-pass-1"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "wgy_zhang",
+            "--name",
+            "张网格（虚构）",
+            "--role",
+            "grid_worker",
+            "--town",
+            "北和镇",
+            "--village",
+            "北和社区",
+            "--village",
+            "鹅感村",
+            "--phone",
+            "13900001111",
+            "--password",
+            "strong-pass-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "已创建用户 wgy_zhang（张网格（虚构），网格员）" in result.output
     user = _user("wgy_zhang")
@@ -25,17 +43,41 @@ def test_create_grid_worker_with_villages(runner, world):
 
 
 def test_create_admin_with_prompted_password(runner, world):
-    result = runner.invoke(args=["users", "create", "--username", "admin2", "--name", "新管理员",
-                                 "--role", "admin", "--town", "北和镇"],
-                           input="prompted-pass-9\nprompted-pass-9\n")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "admin2",
+            "--name",
+            "新管理员",
+            "--role",
+            "admin",
+            "--town",
+            "北和镇",
+        ],
+        input="prompted-pass-9\nprompted-pass-9\n",
+    )
     assert result.exit_code == 0, result.output
     assert "prompted-pass-9" not in result.output  # hidden input
     assert _user("admin2").check_password("prompted-pass-9")
 
 
 def test_create_handler_needs_a_unit_of_the_town(runner, world):
-    args = ["users", "create", "--username", "cbr", "--name", "承办人丙", "--role", "handler",
-            "--town", "北和镇", "--password", "strong-pass-1"]
+    args = [
+        "users",
+        "create",
+        "--username",
+        "cbr",
+        "--name",
+        "承办人丙",
+        "--role",
+        "handler",
+        "--town",
+        "北和镇",
+        "--password",
+        "strong-pass-1",
+    ]
     result = runner.invoke(args=args)
     assert result.exit_code == 1 and "承办人必须属于一个承办单位" in result.output
     result = runner.invoke(args=args + ["--unit", "不存在的所"])
@@ -46,13 +88,40 @@ def test_create_handler_needs_a_unit_of_the_town(runner, world):
 
 
 def test_create_refusals(runner, world):
-    base = ["users", "create", "--name", "某人", "--role", "supervisor", "--password", "strong-pass-1"]
+    base = [
+        "users",
+        "create",
+        "--name",
+        "某人",
+        "--role",
+        "supervisor",
+        "--password",
+        "strong-pass-1",
+    ]
     result = runner.invoke(args=base + ["--username", "grid1", "--town", "北和镇"])
     assert result.exit_code == 1 and "用户名已存在" in result.output
     result = runner.invoke(args=base + ["--username", "x1", "--town", "东海镇"])
-    assert result.exit_code == 1 and "没有名为“东海镇”的乡镇" in result.output and "北和镇" in result.output
-    result = runner.invoke(args=["users", "create", "--username", "x2", "--name", "某人",
-                                 "--role", "supervisor", "--town", "北和镇", "--password", "short"])
+    assert (
+        result.exit_code == 1
+        and "没有名为“东海镇”的乡镇" in result.output
+        and "北和镇" in result.output
+    )
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "x2",
+            "--name",
+            "某人",
+            "--role",
+            "supervisor",
+            "--town",
+            "北和镇",
+            "--password",
+            "short",
+        ]
+    )
     assert result.exit_code == 1 and "密码至少需要8位" in result.output
     result = runner.invoke(args=base + ["--username", "x3"])
     assert result.exit_code == 1 and "--town" in result.output
@@ -60,15 +129,41 @@ def test_create_refusals(runner, world):
 
 
 def test_create_county_user(runner, world):
-    result = runner.invoke(args=["users", "create", "--username", "county1", "--name", "县信访局",
-                                 "--role", "county", "--county-code", "440882",
-                                 "--password", "strong-pass-1"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "county1",
+            "--name",
+            "县信访局",
+            "--role",
+            "county",
+            "--county-code",
+            "440882",
+            "--password",
+            "strong-pass-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = _user("county1")
     assert (user.town_id, user.county_code, user.role) == (None, "440882", "county")
-    result = runner.invoke(args=["users", "create", "--username", "county2", "--name", "x",
-                                 "--role", "county", "--county-code", "999999",
-                                 "--password", "strong-pass-1"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "county2",
+            "--name",
+            "x",
+            "--role",
+            "county",
+            "--county-code",
+            "999999",
+            "--password",
+            "strong-pass-1",
+        ]
+    )
     assert result.exit_code == 1 and "没有乡镇属于该县级区划代码" in result.output
 
 
@@ -86,15 +181,19 @@ def test_set_password_lifts_lock(runner, world, client, auth):
     for _ in range(5):
         auth.login("leader", "wrong-password")
     assert _user("leader").locked_until is not None
-    result = runner.invoke(args=["users", "set-password", "--username", "leader"],
-                           input="fresh-pass-77\nfresh-pass-77\n")
+    result = runner.invoke(
+        args=["users", "set-password", "--username", "leader"],
+        input="fresh-pass-77\nfresh-pass-77\n",
+    )
     assert result.exit_code == 0, result.output
     assert "已为 leader 设置新密码" in result.output
     assert _user("leader").locked_until is None
     assert auth.login("leader", "fresh-pass-77").status_code == 302
-    result = runner.invoke(args=["users", "set-password", "--username", "nobody",
-                                 "--password", "fresh-pass-77"])
+    result = runner.invoke(
+        args=["users", "set-password", "--username", "nobody", "--password", "fresh-pass-77"]
+    )
     assert result.exit_code == 1 and "用户 nobody 不存在" in result.output
-    result = runner.invoke(args=["users", "set-password", "--username", "leader",
-                                 "--password", "short"])
+    result = runner.invoke(
+        args=["users", "set-password", "--username", "leader", "--password", "short"]
+    )
     assert result.exit_code == 1 and "密码至少需要8位" in result.output
