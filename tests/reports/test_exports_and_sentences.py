@@ -147,3 +147,11 @@ def test_case_sheet_pdf(client, auth, world, cases, tmp_path):
     auth.logout()
     auth.login("grid2")  # not their village
     assert client.get(f"/reports/cases/{a.id}/sheet.pdf").status_code == 404
+
+
+def test_pages_link_to_sheet_and_export(client, auth, world, cases):
+    auth.login("super")
+    detail = client.get(f"/cases/{cases[0].id}").get_data(as_text=True)
+    assert f"/reports/cases/{cases[0].id}/sheet.pdf" in detail
+    listing = client.get("/cases?kind=petition").get_data(as_text=True)
+    assert "/reports/ledger.xlsx?kind=petition" in listing
