@@ -191,11 +191,17 @@ def _returnable(session: Session, case: Case, today: dt.date) -> bool:
 # --------------------------------------------------------------------------- timeline
 
 
+#: steps whose recorded values are facts of the step, not changes of the case
+FACT_ACTIONS = frozenset({"register", "mediation_session", "attach"})
+
+
 @dataclass
 class Change:
     label: str
     before: str
     after: str
+    #: True when the value is a fact of the step (shown without "before →")
+    is_fact: bool = False
 
 
 @dataclass
@@ -235,6 +241,7 @@ def timeline(session: Session, case: Case) -> list[TimelineEntry]:
                 label=_(FIELD_LABELS[key]) if key in FIELD_LABELS else key,
                 before=_value(key, before, units, users),
                 after=_value(key, after, units, users),
+                is_fact=ev.action in FACT_ACTIONS and before is None,
             ))
         out.append(entry)
     return out

@@ -12,11 +12,11 @@ import io
 
 import pytest
 from sqlalchemy import func, select
+from views_support import ID_ZHANG, case_numbers, login_as, make_dispute, make_petition, text
 
 from casetrack.cases import services as svc
 from casetrack.cases.models import Attachment, Case, CaseEvent, IdNumberView, Party
 from casetrack.extensions import db
-from views_support import ID_ZHANG, case_numbers, login_as, make_dispute, make_petition, text
 
 #: pages that are not about one case; checked separately below
 CASE_INDEPENDENT = {"cases.index", "cases.list_cases", "cases.new"}

@@ -7,11 +7,11 @@ import io
 import re
 
 from sqlalchemy import func, select
+from views_support import ID_ZHANG, login_as, make_dispute, make_petition, text
 
 from casetrack import create_app
 from casetrack.cases.models import Attachment, Case, CaseEvent, IdNumberView
 from casetrack.extensions import db
-from views_support import ID_ZHANG, login_as, make_dispute, make_petition, text
 
 
 def _timeline(html: str) -> str:

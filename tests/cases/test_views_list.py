@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from views_support import ID_LI, case_numbers, login_as, make_dispute, make_petition, text
 
 from casetrack.cases import services as svc
 from casetrack.cases.models import Case
 from casetrack.cases.queries import CaseFilters, filter_cases
 from casetrack.extensions import db
-from views_support import ID_LI, case_numbers, login_as, make_dispute, make_petition, text
 
 TODAY = dt.date(2026, 11, 23)  # local date of the suite's fixed now
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from views_support import ID_LI, ID_ZHANG, login_as, make_petition, text
 
 from casetrack.cases.models import Case, CaseEvent
 from casetrack.extensions import db
-from views_support import ID_LI, ID_ZHANG, login_as, make_petition, text
 
 
 def _dispute_form(world, **over):
