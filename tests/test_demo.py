@@ -39,7 +39,7 @@ def _load(runner):
 
 
 @pytest.mark.slow
-def test_demo_load_builds_beihe_and_reproduces_the_2022_report(app, runner):
+def test_demo_load_builds_beihe_and_reproduces_the_2022_report(app, runner, client):
     result = _load(runner)
     out = result.output
     assert "demo1234" in out
@@ -137,6 +137,15 @@ def test_demo_load_builds_beihe_and_reproduces_the_2022_report(app, runner):
         assert party.name.endswith("（虚构）") and "演示数据，虚构" in party.address
         assert re.fullmatch(r"138\d{8}", party.phone)
     assert all("演示数据" in c.summary for c in cases)
+
+    # the logins the README lists work with the printed password and show cases
+    for username in ("admin", "supervisor", "leader", "handler01", "grid01"):
+        login = client.post("/login", data={"username": username, "password": "demo1234"})
+        assert login.status_code == 302, username
+        page = client.get("/cases")
+        assert page.status_code == 200, username
+        assert re.search(r"北和[信调]〔\d{4}〕\d+号", page.get_data(as_text=True)), username
+        client.post("/logout")
 
     # a second load changes nothing
     counts = (len(cases), len(parties), db.session.scalar(select(func.count(User.id))))

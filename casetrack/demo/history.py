@@ -350,7 +350,7 @@ def dispute_steps(b: Builder, village: Village, received_on: dt.date, agreement:
                                        "agreement_text": agreement}))
     if stop_after == "resolved":
         return steps
-    visit_on = day + dt.timedelta(days=rng.randint(7, 30))
+    visit_on = day + dt.timedelta(days=rng.randint(5, 15))
     visit_note = "协议已履行，双方无异议" if honoured else "一方未按期履行，已督促并告知可申请司法确认"
     add(Step(visit_on, "follow_up", grid, {"honoured": honoured, "note": visit_note}))
     add(Step(visit_on + dt.timedelta(days=rng.randint(0, 3)), "close", grid, {}))
