@@ -17,3 +17,8 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     for group in (stats_cli, reports_cli):
         app.cli.add_command(group)
+    from casetrack.notify.cli import notify_cli
+    from casetrack.reminders.cli import reminders_cli
+
+    for group in (notify_cli, reminders_cli):
+        app.cli.add_command(group)

@@ -56,3 +56,62 @@ class DefaultConfig:
     #: TrueType CJK font embedded in report PDFs; None searches /usr/share/fonts for
     #: wqy-microhei.ttc, uming.ttc, LXGW WenKai (Debian package fonts-wqy-microhei)
     REPORT_FONT_PATH: str | None = None
+    #: absolute address of the app, for links in mail and group-robot messages
+    BASE_URL = "http://127.0.0.1:5000"
+    #: SMTP server for notification mail; None turns the mail channel off
+    MAIL_SERVER: str | None = None
+    #: SMTP port (25 plain / 587 STARTTLS / 465 SSL)
+    MAIL_PORT = 25
+    #: upgrade the connection with STARTTLS (port 587)
+    MAIL_USE_STARTTLS = False
+    #: connect over SSL/TLS from the start (port 465)
+    MAIL_USE_SSL = False
+    #: SMTP login; None sends without authentication
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    #: envelope and From address of notification mail, and the display name
+    MAIL_SENDER = "casetrack@localhost"
+    MAIL_SENDER_NAME = "信访与矛盾纠纷台账"
+    #: seconds to wait for the SMTP server / the group robot
+    MAIL_TIMEOUT = 10
+    WEBHOOK_TIMEOUT = 10
+    #: channels for decision notifications (assigned, extension requested/decided, rework)
+    NOTIFY_EVENT_CHANNELS = ["in_app", "email"]
+    #: outbox delivery: attempts before a row is marked failed, backoff base and cap (s)
+    NOTIFY_MAX_ATTEMPTS = 8
+    NOTIFY_RETRY_BASE_SECONDS = 60
+    NOTIFY_RETRY_MAX_SECONDS = 6 * 3600
+    #: rows a sender claims at once, and how long its claim lasts (s) if it dies mid-batch
+    NOTIFY_BATCH_SIZE = 100
+    NOTIFY_CLAIM_SECONDS = 300
+    #: reminder policy defaults (each town may change them on /admin/reminders/):
+    #: whether the daily reminder run is on
+    REMINDER_ENABLED = True
+    #: local time of the daily run
+    REMINDER_SEND_TIME = "08:30"
+    #: zone of the send time and of "today"; None means TIMEZONE
+    REMINDER_TIMEZONE: str | None = None
+    #: days before the due date a case is reminded as due soon; None means WARNING_YELLOW_DAYS
+    REMINDER_YELLOW_DAYS: int | None = None
+    #: the leader is reminded of cases overdue by at least this many days
+    REMINDER_LEADER_OVERDUE_DAYS = 3
+    #: a case that stays due is reminded again every N days (1: in each daily digest)
+    REMINDER_CADENCE_DAYS = 1
+    #: which roles are told of each level (provisional: due date in a year without holidays)
+    REMINDER_LEVEL_ROLES = {
+        "yellow": ["handler"],
+        "due_today": ["handler"],
+        "overdue": ["handler", "supervisor"],
+        "escalated": ["leader"],
+        "provisional": ["admin"],
+    }
+    #: channels per role besides in-app (always on); webhook needs the town's robot URL
+    REMINDER_ROLE_CHANNELS = {
+        "handler": ["email", "webhook"],
+        "supervisor": ["email", "webhook"],
+        "leader": ["email"],
+        "admin": ["email"],
+    }
+    #: scheduler: seconds between ticks, and the SQLite sender lease (renewed each tick)
+    SCHEDULER_TICK_SECONDS = 60
+    SCHEDULER_LEASE_SECONDS = 180
