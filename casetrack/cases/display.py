@@ -89,7 +89,7 @@ def yellow_days() -> int:
 
 
 @dataclass
-class Warning:
+class DeadlineWarning:
     """The derived deadline state of a case on a given day."""
 
     level: str
@@ -97,7 +97,7 @@ class Warning:
     text: str
 
 
-def warning_for(case: Case, today: dt.date) -> Warning:
+def warning_for(case: Case, today: dt.date) -> DeadlineWarning:
     """Colour and "N days left / N days overdue" of ``case`` on ``today``."""
     level = warning_level(case.due_on, today, case.is_open, yellow_days()).value
     left = days_left(case.due_on, today) if case.is_open else None
@@ -109,7 +109,7 @@ def warning_for(case: Case, today: dt.date) -> Warning:
         text = _("今日到期")
     else:
         text = _("逾期%(n)s天", n=-left)
-    return Warning(level, left, text)
+    return DeadlineWarning(level, left, text)
 
 
 def rule_label(code: str | None) -> str:

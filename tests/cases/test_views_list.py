@@ -34,6 +34,10 @@ def test_list_shows_row_facts(client, world, now):
     assert p.due_on.isoformat() in html
     left = (p.due_on - TODAY).days
     assert f"剩余{left}天" in html and "warn-green" in html
+    assert "期限待定" not in html
+    p.due_is_exact = False  # a due date running into a year with no holiday data
+    db.session.commit()
+    assert "期限待定" in text(client.get("/cases"))
 
 
 def test_colour_filter_uses_due_date_ranges(client, world, now):
