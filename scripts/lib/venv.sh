@@ -16,11 +16,13 @@ find_python() {
   return 1
 }
 
-# True when .venv runs Python >= 3.11 and has a working pip.
+# True when .venv runs Python >= 3.11, has a working pip, and was made in this directory
+# (a copied or moved venv keeps console scripts whose #! line points to the old place).
 venv_works() {
   [ -x .venv/bin/python ] &&
     .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null &&
-    .venv/bin/python -m pip --version >/dev/null 2>&1
+    .venv/bin/python -m pip --version >/dev/null 2>&1 &&
+    head -n 1 .venv/bin/pip 2>/dev/null | grep -qF "#!$(pwd -P)/.venv/bin/"
 }
 
 # Create .venv, or recreate it when it is broken (moved, interpreter gone, no pip).
@@ -36,20 +38,24 @@ ensure_venv() {
   fi
   echo "==> creating .venv with $python" >&2
   if ! "$python" -m venv .venv >/dev/null 2>&1; then
-    # Debian without the python3-venv package has no ensurepip: make the venv without pip
-    # and bootstrap pip from its zipapp (no root needed).
-    echo "==> ensurepip is missing (Debian package python3-venv); bootstrapping pip" >&2
+    # Debian without the python3-venv package has no ensurepip: make the venv without pip,
+    # then install pip into it with the system's pip (python3-pip), or else from pip's
+    # zipapp. No root needed either way.
+    echo "==> ensurepip is missing (Debian package python3-venv): bootstrapping pip" >&2
     rm -rf .venv
     "$python" -m venv --without-pip .venv
-    .venv/bin/python - <<'PY'
-import pathlib, tempfile, urllib.request
+    if "$python" -m pip --version >/dev/null 2>&1; then
+      "$python" -m pip --python .venv/bin/python install -q pip
+    else
+      .venv/bin/python - <<'PY'
+import pathlib, subprocess, sys, tempfile, urllib.request
 with tempfile.TemporaryDirectory() as tmp:
     pyz = pathlib.Path(tmp) / "pip.pyz"
     with urllib.request.urlopen("https://bootstrap.pypa.io/pip/pip.pyz", timeout=120) as r:
         pyz.write_bytes(r.read())
-    import subprocess, sys
     subprocess.run([sys.executable, str(pyz), "install", "-q", "pip"], check=True)
 PY
+    fi
   fi
   venv_works || { echo "could not create a working .venv" >&2; return 1; }
 }
