@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         notifications,
         openapi,
         org,
+        stats,
         token_views,
     )
     from casetrack.api.core import bp, routing_errors_as_json

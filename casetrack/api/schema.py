@@ -193,6 +193,12 @@ def Id(**kw: Any) -> Integer:  # noqa: N802 (reads as a type in schema definitio
     return Integer(minimum=1, maximum=MAX_ID, **kw)
 
 
+class Number(Field):
+    """A number (responses only, e.g. a rate's value)."""
+
+    json_type = "number"
+
+
 class Boolean(Field):
     json_type = "boolean"
 

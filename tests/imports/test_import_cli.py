@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from import_support import csv_bytes, row, xlsx_bytes
 from sqlalchemy import func, select
 
 from casetrack.cases.models import Case, CaseEvent, Party
 from casetrack.extensions import db
-from import_support import csv_bytes, row, xlsx_bytes
 
 
 def case_count() -> int:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 
+from import_support import HEADERS, csv_bytes, row, xlsx_bytes
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from casetrack.cases.models import Case
 from casetrack.extensions import db
-from import_support import HEADERS, csv_bytes, row, xlsx_bytes
 
 
 def case_count() -> int:

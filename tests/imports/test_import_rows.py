@@ -6,13 +6,13 @@ import io
 import zipfile
 
 import pytest
+from import_support import HEADERS, ID_BAD, csv_bytes, row, xlsx_bytes
 from sqlalchemy import func, select
 
 from casetrack.cases import importing
 from casetrack.cases.models import Case, CaseEvent, Party
 from casetrack.core.errors import PermissionDenied, ValidationError
 from casetrack.extensions import db
-from import_support import HEADERS, ID_BAD, csv_bytes, row, xlsx_bytes
 
 
 def counts() -> tuple[int, int, int]:

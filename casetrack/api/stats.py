@@ -1,0 +1,83 @@
+"""The town's figures over the API: the same summary, with the same parameters, as
+``flask stats summary`` (period by received date, status as of a cut-off day)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from casetrack.api.core import api_route, current_api_user
+from casetrack.api.schema import Date, Integer, ListOf, MapOf, Number, Schema, String
+from casetrack.auth.models import Role
+from casetrack.cases import rules
+from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
+from casetrack.extensions import db
+from casetrack.org.models import Town
+from casetrack.stats.queries import StatsQuery, summary
+from casetrack.stats.views import DASHBOARD_ROLES
+
+TAG = "stats"
+
+SUMMARY_QUERY = Schema("StatsSummaryQuery", {
+    "from": Date(required=True, description="统计期间起（按收到日期）"),
+    "to": Date(required=True, description="统计期间止（按收到日期）"),
+    "as_of": Date(description="截至日期（取该日结束时的状态），默认与 to 相同"),
+    "town": String(max_length=100, description="乡镇名称；默认为本人所属乡镇（县级用户为全县）"),
+    "source": String(choices=tuple(rules.SOURCE_LABELS), description="只统计此来源"),
+    "kind": String(choices=("petition", "dispute"), description="只统计此类型"),
+})
+RATE_OUT = Schema("Rate", {
+    "label": String(required=True),
+    "numerator": Integer(required=True, minimum=0),
+    "denominator": Integer(required=True, minimum=0),
+    "value": Number(required=True, nullable=True),
+    "percent": String(required=True, max_length=20),
+})
+FIGURE_ROW_OUT = Schema("FigureRow", {
+    "kind": String(),
+    "source": String(),
+    "label": String(required=True),
+    "counts": MapOf(Integer(minimum=0), required=True),
+    "rates": MapOf(RATE_OUT, required=True),
+}, required=True)
+METRIC_INFO = Schema("MetricInfo", {
+    "label": String(required=True),
+    "definition": String(required=True, max_length=2000),
+})
+PERIOD = Schema("Period", {"from": Date(required=True), "to": Date(required=True)},
+                required=True)
+SUMMARY_OUT = Schema("StatsSummary", {
+    "town": String(required=True, description="乡镇名称（县级用户为县名）"),
+    "period": PERIOD,
+    "as_of": Date(required=True),
+    "filters": MapOf(String(), required=True),
+    "metrics": MapOf(METRIC_INFO, required=True),
+    "totals": FIGURE_ROW_OUT,
+    "by_kind": ListOf(FIGURE_ROW_OUT, required=True, max_items=10),
+    "by_source": ListOf(FIGURE_ROW_OUT, required=True, max_items=100),
+})
+
+
+@api_route("/stats/summary", "GET", summary="统计汇总（与 flask stats summary 参数相同）",
+           tag=TAG, response=SUMMARY_OUT, query=SUMMARY_QUERY, errors=(400, 401, 403, 404, 422))
+def stats_summary(query: dict[str, Any]):
+    """Counts and rates of the cohort received in the period, as of the cut-off day, within
+    the caller's scope (a grid worker's villages, a town, or a county)."""
+    user = current_api_user()
+    if Role(user.role) not in DASHBOARD_ROLES:
+        raise PermissionDenied("您的角色不能查看统计")
+    if query["from"] > query["to"]:
+        raise ValidationError("统计期间起始日期晚于结束日期", fields={"from": "不能晚于 to"})
+    town_id = None
+    if query["town"]:
+        town = db.session.scalar(select(Town).where(Town.name == query["town"]))
+        visible = town is not None and (
+            town.id == user.town_id
+            or (Role(user.role) is Role.COUNTY and town.county_code == user.county_code))
+        if not visible:
+            raise NotFound(f"没有您可查看的名为“{query['town']}”的乡镇")
+        town_id = town.id
+    q = StatsQuery(query["from"], query["to"], query["as_of"] or query["to"], town_id=town_id,
+                   source=query["source"], kind=query["kind"])
+    return summary(db.session, user, q).to_dict()
