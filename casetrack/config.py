@@ -33,6 +33,10 @@ class DefaultConfig:
     LOGIN_LOCK_MINUTES = 15
     #: largest request body accepted (bytes): attachments and imports
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    #: largest JSON body the API accepts (bytes); bigger ones get 413
+    API_MAX_BODY_BYTES = 1024 * 1024
+    #: most data rows one import file may hold
+    IMPORT_MAX_ROWS = 20000
     #: attachments: allowed file name endings and the largest size (bytes)
     ATTACHMENT_EXTENSIONS = frozenset(
         {"pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "txt", "mp3", "m4a", "amr",
