@@ -20,7 +20,6 @@ def init_app(app: Flask) -> None:
     from casetrack.core.templating import add_nav_provider
     from casetrack.extensions import csrf
 
-    app.config.setdefault("API_MAX_BODY_BYTES", 1024 * 1024)
     csrf.exempt(bp)
     app.register_blueprint(bp)
     app.before_request(routing_errors_as_json)
