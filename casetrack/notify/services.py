@@ -157,14 +157,10 @@ def insert_notifications(session: Session, rows: list[dict]) -> list[int]:
     """Insert outbox rows, skipping any whose dedupe key exists; the ids actually inserted."""
     if not rows:
         return []
-    insert = dialect_insert(session)
-    ids: list[int] = []
-    for start in range(0, len(rows), 500):
-        stmt = (insert(Notification).values(rows[start:start + 500])
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                .returning(Notification.id))
-        ids.extend(session.execute(stmt).scalars())
-    return ids
+    table = Notification.__table__
+    stmt = (dialect_insert(session)(table)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
+    return list(session.execute(stmt, rows).scalars())
 
 
 def enqueue(session: Session, *, recipient: User, channels: Iterable[str], kind: str,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
 from casetrack.notify.models import Channel
@@ -53,6 +54,8 @@ def build_digest_message(digest: Digest, today: dt.date, channel: str, *,
     """One recipient's digest for one channel. In-app links are paths; mail and the group
     robot get absolute links under BASE_URL."""
     base = "" if channel == Channel.IN_APP else current_app.config["BASE_URL"].rstrip("/")
+    with force_locale("zh_CN"):
+        labels = {level: _(label) for level, label in LEVEL_LABELS.items()}
     rows = []
     for case, level in digest.items:
         rows.append({
@@ -60,7 +63,7 @@ def build_digest_message(digest: Digest, today: dt.date, channel: str, *,
             "handler": case.handler or "—", "due_on": case.due_on.isoformat(),
             "is_exact": case.is_exact, "days_overdue": case.days_overdue(today),
             "days_left": (case.due_on - today).days, "level": level,
-            "level_label": LEVEL_LABELS[level], "url": base + case_path(case.id),
+            "level_label": labels[level], "url": base + case_path(case.id),
         })
     context = {
         "name": digest.recipient.name, "role_label": ROLE_LABELS.get(digest.role, ""),

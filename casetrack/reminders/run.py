@@ -228,20 +228,21 @@ def _already_today(session: Session, keys: list[tuple[int, str, int, str]],
 
 def _insert_logs(session: Session, keys: list[tuple[int, str, int, str]], today: dt.date,
                  run_id: int, now: dt.datetime) -> list[tuple[int, str, int, str]]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING: the reminders this run owns."""
-    insert = notify.dialect_insert(session)
-    inserted: list[tuple[int, str, int, str]] = []
-    for start in range(0, len(keys), _CHUNK):
-        rows = [{"case_id": c, "level": lv, "recipient_id": u, "channel": ch,
-                 "local_day": today, "run_id": run_id, "created_at": now}
-                for c, lv, u, ch in keys[start:start + _CHUNK]]
-        stmt = (insert(ReminderLog).values(rows)
-                .on_conflict_do_nothing(index_elements=["case_id", "level", "recipient_id",
-                                                        "channel", "local_day"])
-                .returning(ReminderLog.case_id, ReminderLog.level, ReminderLog.recipient_id,
-                           ReminderLog.channel))
-        inserted.extend(tuple(r) for r in session.execute(stmt))
-    return inserted
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: the reminders this run owns.
+
+    One statement compiled once and sent in batches (SQLAlchemy's "insertmanyvalues"), in
+    key order, so that concurrent runs wait for each other instead of deadlocking.
+    """
+    if not keys:
+        return []
+    table = ReminderLog.__table__
+    stmt = (notify.dialect_insert(session)(table)
+            .on_conflict_do_nothing(index_elements=["case_id", "level", "recipient_id",
+                                                    "channel", "local_day"])
+            .returning(table.c.case_id, table.c.level, table.c.recipient_id, table.c.channel))
+    rows = [{"case_id": c, "level": lv, "recipient_id": u, "channel": ch, "local_day": today,
+             "run_id": run_id, "created_at": now} for c, lv, u, ch in keys]
+    return [tuple(r) for r in session.execute(stmt, rows)]
 
 
 # --------------------------------------------------------------------------- the run
