@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from notify.support import petition_due
 from sqlalchemy import func, select
 
 from casetrack.cases import services as svc
@@ -14,7 +15,6 @@ from casetrack.notify.models import Notification
 from casetrack.org.models import TownSetting
 from casetrack.reminders.models import ReminderLog, ReminderRun
 from casetrack.reminders.policy import load_policy
-from notify.support import petition_due
 
 
 def _counts() -> tuple[int, int, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+from notify.support import petition_due
 from sqlalchemy import func, select
 
 from casetrack.extensions import db
@@ -14,7 +15,6 @@ from casetrack.notify.models import Notification
 from casetrack.notify.services import deliver_pending
 from casetrack.reminders.models import ReminderLog
 from casetrack.reminders.run import run_reminders
-from notify.support import petition_due
 
 
 def test_four_runs_at_once_send_each_reminder_once(app, emails, now, smtp):

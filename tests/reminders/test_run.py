@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from notify.support import petition_due
 from sqlalchemy import func, select
 
 from casetrack.cases import services as svc
@@ -13,7 +14,6 @@ from casetrack.notify.models import Notification
 from casetrack.reminders.models import ReminderLog, ReminderRun
 from casetrack.reminders.policy import load_policy, save_policy
 from casetrack.reminders.run import run_reminders
-from notify.support import petition_due
 
 DAY = dt.timedelta(days=1)
 

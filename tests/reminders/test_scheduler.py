@@ -8,6 +8,7 @@ import datetime as dt
 import click
 import pytest
 from flask.cli import run_command
+from notify.support import petition_due
 from sqlalchemy import func, select
 
 from casetrack import scheduler as sched
@@ -15,7 +16,6 @@ from casetrack.extensions import db
 from casetrack.notify.models import Notification
 from casetrack.reminders.models import ReminderRun
 from casetrack.reminders.policy import load_policy, save_policy
-from notify.support import petition_due
 
 
 def test_only_one_lock_wins_and_release_hands_over(app, now):
