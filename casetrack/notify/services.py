@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
@@ -194,7 +195,9 @@ def notify_users(session: Session, users: Iterable[User | None], now: dt.datetim
         base = "" if channel == Channel.IN_APP else current_app.config["BASE_URL"].rstrip("/")
         url = (base + link) if link else ""
         text = body + (f"\n\n查看：{url}" if url else "")
-        html = render_template("notify/mail_event.html", subject=subject, body=body, url=url)
+        with force_locale("zh_CN"):
+            html = render_template("notify/mail_event.html", subject=subject, body=body,
+                                   url=url)
         return Message(subject=subject, text=text, html=html, link=link)
 
     ids: list[int] = []
