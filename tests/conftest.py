@@ -15,6 +15,8 @@ from casetrack import create_app
 from casetrack.auth.models import Role, User
 from casetrack.extensions import db
 from casetrack.org.models import Town, Unit, Village
+from werkzeug.security import generate_password_hash
+
 from toolcheck import REQUIRE_TOOLS, require_tool  # noqa: F401  (re-exported for tests)
 
 PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
@@ -127,7 +129,8 @@ def create_user(app):
         user = User(username=username, name=name or username, role=str(role),
                     town_id=town.id if town else None, unit_id=unit.id if unit else None,
                     county_code=county_code)
-        user.set_password(password)
+        # a cheap hash: scrypt for every fixture user made each test take a second
+        user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
         user.villages = list(villages)
         db.session.add(user)
         db.session.flush()
