@@ -181,7 +181,11 @@ class CaseEvent(Base):
     """
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+    __table_args__ = (
+        Index("ix_case_events_case_at", "case_id", "at"),
+        #: covers the as-of status lookup of the statistics (last transition before a cut-off)
+        Index("ix_case_events_case_at_status", "case_id", "at", "to_status", "from_status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

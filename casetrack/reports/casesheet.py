@@ -41,7 +41,7 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
                   ("交办机关", case.external_authority or "—"),
                   ("上级办理期限", _d(case.external_due_on))]
     facts += [
-        ("办理期限", _d(case.due_on) + ("（已延期%d天）" % case.extension_days
+        ("办理期限", _d(case.due_on) + (f"（已延期{case.extension_days}天）"
                                     if case.extension_days else "")),
         ("承办单位", case.unit.name if case.unit else "—"),
         ("承办人", case.handler.name if case.handler else "—"),

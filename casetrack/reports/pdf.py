@@ -208,10 +208,9 @@ def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of:
     q_month = sq.StatsQuery(first, last, as_of, town_id=town_id)
     q_year = sq.StatsQuery(dt.date(first.year, 1, 1), last, as_of, town_id=town_id)
     name = sq.scope_name(session, scope, q_month)
-    month_total = sq.totals(session, scope, q_month)
-    year_total = sq.totals(session, scope, q_year)
     month_kinds = {r.key["kind"]: r for r in sq.breakdown(session, scope, q_month, "kind")}
     year_kinds = {r.key["kind"]: r for r in sq.breakdown(session, scope, q_year, "kind")}
+    month_total, year_total = sq.sum_rows(month_kinds.values()), sq.sum_rows(year_kinds.values())
 
     story: list = [
         Paragraph(f"{name}信访与矛盾纠纷工作月度汇总", st.title),

@@ -72,7 +72,7 @@ def validate_template(text: str) -> str:
         if name is None:
             continue
         if name not in allowed or spec or conversion:
-            msg = f"未知的占位符 {{{name}}}，可用：" + "、".join("{%s}" % k for k in allowed)
+            msg = f"未知的占位符 {{{name}}}，可用：" + "、".join("{" + k + "}" for k in allowed)
             raise ValidationError(msg, fields={"template": msg})
     return text
 

@@ -76,9 +76,10 @@ def ledger_xlsx(session: Session, stmt: Select, title: str = "台账") -> bytes:
         cell.alignment = Alignment(horizontal="center", vertical="center")
     for n, case in enumerate(_cases(session, stmt), start=1):
         ws.append([n, *[col.value(case) for col in COLUMNS]])
-        for idx, col in enumerate(COLUMNS, start=2):
-            if isinstance(ws.cell(row=n + 1, column=idx).value, dt.date):
-                ws.cell(row=n + 1, column=idx).number_format = "yyyy-mm-dd"
+        for idx in range(2, len(COLUMNS) + 2):
+            cell = ws.cell(row=n + 1, column=idx)
+            if isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 6
     for idx, col in enumerate(COLUMNS, start=2):

@@ -9,10 +9,10 @@ rework after it still counts as closed. So a report for December 2022 printed to
 figures of 31 December 2022.
 
 Values as of the cut-off come from the same events: the closing day and rating from the event
-that closed the case, the due date from the last event that changed ``due_on`` (an approved
-extension moves it). A due date recomputed without an event (``recompute_due`` after a
-calendar change) is picked up only when the case has no due-date event at all; the unit is
-the current one (assignment is not reconstructed).
+that closed the case; the due date is the current ``due_on`` unless an event after the
+cut-off changed it (an extension approved later), in which case it is the value set by the
+last due-date event at or before the cut-off. The unit is the current one (assignment is not
+reconstructed).
 
 Every function takes a scope: the user whose cases are counted (through
 ``auth.permissions.scope_cases``), or None for the whole database (CLI and benchmarks only).
@@ -26,17 +26,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import scope_cases
 from casetrack.cases.models import Case, CaseEvent, CaseKind
-from casetrack.cases.rules import CATEGORIES, KIND_LABELS, SOURCES, SOURCE_LABELS
+from casetrack.cases.rules import CATEGORIES, KIND_LABELS, OPEN_STATUSES, SOURCE_LABELS, SOURCES
 from casetrack.core.time import end_of_local_day
 from casetrack.org.models import Town, Unit, Village
-from casetrack.stats.metrics import HEADLINE, METRIC_LIST, METRICS, Rate, rates_for
+from casetrack.stats.metrics import METRIC_LIST, METRICS, Rate, rates_for
 from casetrack.stats.sql import iso_date, year_month
 
 #: group-by dimensions and the as-of row column each groups on
@@ -153,11 +153,14 @@ class OverdueCase:
 # --------------------------------------------------------------------------- the as-of rows
 
 
-def asof_rows(scope: User | None, q: StatsQuery) -> Subquery:
+def asof_rows(scope: User | None, q: StatsQuery, open_only: bool = False) -> Subquery:
     """One row per case of the cohort with its status and dates as of the cut-off.
 
     Columns: id, town_id, kind, source, category, village_id, unit_id, handler_id,
     received_on, accepted_on, resolution_level, month, status, closed_on, rating, due_on.
+    With ``open_only`` cases that cannot have been open at the cut-off are skipped early:
+    a case whose current status is final and that has no event after the cut-off had that
+    final status then too (statuses change only through events).
     """
     end = end_of_local_day(q.as_of)
     tr = aliased(CaseEvent)
@@ -180,17 +183,36 @@ def asof_rows(scope: User | None, q: StatsQuery) -> Subquery:
         .correlate(Case)
         .scalar_subquery()
     )
+    # the due date moved after the cut-off (an extension approved later)? then the value of
+    # the last change before it; else the current one. Most cases have no event after the
+    # cut-off, so this costs one index probe for them.
+    later = aliased(CaseEvent)
+    later_text = later.changes[("due_on", 1)].as_string()
+    moved_later = (
+        select(later.id)
+        .where(later.case_id == Case.id, later.at >= end, later_text.is_not(None))
+        .correlate(Case)
+        .exists()
+    )
     inner = select(
         Case.id, Case.town_id, Case.kind, Case.source, Case.category, Case.village_id,
         Case.unit_id, Case.handler_id, Case.received_on, Case.accepted_on,
         Case.resolution_level, Case.due_on.label("current_due_on"),
         Case.closed_on.label("current_closed_on"), Case.rating.label("current_rating"),
-        last_transition.label("event_id"), last_due.label("due_text"),
+        last_transition.label("event_id"),
+        case((moved_later, last_due), else_=None).label("due_text"),
     ).where(Case.received_on >= q.date_from, Case.received_on <= q.date_to)
     inner = _filtered(inner, q)
+    if open_only:
+        after = aliased(CaseEvent)
+        changed_after = (select(after.id).where(after.case_id == Case.id, after.at >= end)
+                         .correlate(Case).exists())
+        inner = inner.where(or_(Case.status.in_(sorted(OPEN_STATUSES)), changed_after))
     if scope is not None:
         inner = scope_cases(inner, scope)
-    c = inner.subquery("cohort")
+    # OFFSET 0 keeps the database from inlining the cohort into the outer query, which
+    # would evaluate the correlated subqueries once per reference instead of once per case
+    c = inner.offset(0).subquery("cohort")
     ev = aliased(CaseEvent)
     return (
         select(
@@ -268,6 +290,15 @@ def totals(session: Session, scope: User | None, q: StatsQuery) -> FigureRow:
     return FigureRow({}, "合计", counts)
 
 
+def sum_rows(rows, label: str = "合计") -> FigureRow:
+    """The totals of rows that partition a cohort (e.g. the per-kind rows), rates included."""
+    counts = {m.key: 0 for m in METRIC_LIST}
+    for row in rows:
+        for k in counts:
+            counts[k] += row.counts.get(k, 0)
+    return FigureRow({}, label, counts)
+
+
 def breakdown(session: Session, scope: User | None, q: StatsQuery, dim: str) -> list[FigureRow]:
     """Figures by one dimension, labelled, in a stable order, with zero rows for every
     village of the scope, every month of the period, both kinds, every source of the kinds
@@ -321,25 +352,34 @@ def summary(session: Session, scope: User | None, q: StatsQuery) -> Summary:
 
 def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
                   limit: int | None = None) -> list[OverdueCase]:
-    """Open cases past their due date at the cut-off, most overdue first."""
-    r = asof_rows(scope, q)
+    """Open cases past their due date at the cut-off, most overdue first.
+
+    Two steps: the as-of rows give the ids and due dates (only cases that can have been open
+    are reconstructed), then the cases' names are loaded by primary key.
+    """
+    r = asof_rows(scope, q, open_only=True)
     cols = {name: r.c[name] for name in r.c.keys()}
-    handler = aliased(User)
-    stmt = (
-        select(Case.id, Case.number, Case.title, Case.kind, Village.name, Unit.name,
-               handler.name, r.c.due_on)
-        .join(r, r.c.id == Case.id)
-        .outerjoin(Village, Village.id == Case.village_id)
-        .outerjoin(Unit, Unit.id == Case.unit_id)
-        .outerjoin(handler, handler.id == Case.handler_id)
-        .where(METRICS["overdue"].predicate(cols, q.as_of))
-        .order_by(r.c.due_on, Case.id)
-    )
+    stmt = (select(r.c.id, r.c.due_on).where(METRICS["overdue"].predicate(cols, q.as_of))
+            .order_by(r.c.due_on, r.c.id))
     if limit:
         stmt = stmt.limit(limit)
+    found = [(cid, due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due)))
+             for cid, due in session.execute(stmt)]
+    handler = aliased(User)
+    facts: dict[int, tuple] = {}
+    for i in range(0, len(found), 500):
+        ids = [cid for cid, _ in found[i:i + 500]]
+        rows = session.execute(
+            select(Case.id, Case.number, Case.title, Case.kind, Village.name, Unit.name,
+                   handler.name)
+            .outerjoin(Village, Village.id == Case.village_id)
+            .outerjoin(Unit, Unit.id == Case.unit_id)
+            .outerjoin(handler, handler.id == Case.handler_id)
+            .where(Case.id.in_(ids)))
+        facts.update({row[0]: row[1:] for row in rows})
     out = []
-    for cid, number, title, kind, village, unit, hname, due in session.execute(stmt):
-        due = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due))
+    for cid, due in found:
+        number, title, kind, village, unit, hname = facts[cid]
         out.append(OverdueCase(cid, number, title, kind, village or "", unit or "",
                                hname or "", due, (q.as_of - due).days))
     return out

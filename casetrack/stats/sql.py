@@ -17,12 +17,12 @@ class year_month(FunctionElement):  # noqa: N801  (reads like a SQL function)
 
 @compiles(year_month, "sqlite")
 def _ym_sqlite(element, compiler, **kw) -> str:
-    return "strftime('%%Y-%%m', %s)" % compiler.process(element.clauses, **kw)
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
 
 
 @compiles(year_month, "postgresql")
 def _ym_pg(element, compiler, **kw) -> str:
-    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
 
 
 class days_between(FunctionElement):  # noqa: N801
@@ -36,14 +36,14 @@ class days_between(FunctionElement):  # noqa: N801
 @compiles(days_between, "sqlite")
 def _days_sqlite(element, compiler, **kw) -> str:
     first, second = list(element.clauses)
-    return "CAST(julianday(%s) - julianday(%s) AS INTEGER)" % (
-        compiler.process(second, **kw), compiler.process(first, **kw))
+    a, b = compiler.process(second, **kw), compiler.process(first, **kw)
+    return f"CAST(julianday({a}) - julianday({b}) AS INTEGER)"
 
 
 @compiles(days_between, "postgresql")
 def _days_pg(element, compiler, **kw) -> str:
     first, second = list(element.clauses)
-    return "(%s - %s)" % (compiler.process(second, **kw), compiler.process(first, **kw))
+    return f"({compiler.process(second, **kw)} - {compiler.process(first, **kw)})"
 
 
 class iso_date(FunctionElement):  # noqa: N801
@@ -65,4 +65,4 @@ def _date_sqlite(element, compiler, **kw) -> str:
 
 @compiles(iso_date, "postgresql")
 def _date_pg(element, compiler, **kw) -> str:
-    return "CAST(%s AS DATE)" % compiler.process(element.clauses, **kw)
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"

@@ -7,14 +7,20 @@ import json
 import subprocess
 
 import pytest
-from toolcheck import require_tool
 from openpyxl import load_workbook
+from stats.builder import CaseBuilder
+from toolcheck import require_tool
 
 from casetrack.extensions import db
 from casetrack.org.settings import get_setting
-from stats.builder import build  # noqa: F401  (fixture)
 
 D = dt.date
+
+
+@pytest.fixture
+def build(world) -> CaseBuilder:
+    """Case histories of the ``world`` town, built through the services."""
+    return CaseBuilder(world)
 
 
 @pytest.fixture

@@ -4,12 +4,18 @@ import datetime as dt
 import subprocess
 
 import pytest
+from stats.builder import CaseBuilder
 from toolcheck import require_tool
 
 from casetrack.extensions import db
-from stats.builder import build  # noqa: F401  (fixture)
 
 D = dt.date
+
+
+@pytest.fixture
+def build(world) -> CaseBuilder:
+    """Case histories of the ``world`` town, built through the services."""
+    return CaseBuilder(world)
 
 
 def pdf_text(path) -> str:

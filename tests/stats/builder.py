@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-import pytest
-
 from casetrack.cases import services as svc
 from casetrack.cases.models import Case
 from casetrack.core.time import TOWN_ZONE
@@ -93,8 +91,3 @@ class CaseBuilder:
             svc.close_case(db.session, w.supervisor, at(close), case, closed_on=close)
         return case
 
-
-@pytest.fixture
-def build(world) -> CaseBuilder:
-    """A ``CaseBuilder`` on the ``world`` town (import this fixture into a test module)."""
-    return CaseBuilder(world)

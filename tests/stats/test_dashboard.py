@@ -5,11 +5,19 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
+import pytest
+from stats.builder import CaseBuilder
+
 from casetrack.extensions import db
-from stats.builder import build  # noqa: F401  (fixture)
 
 D = dt.date
 YEAR = "from=2022-01-01&to=2022-12-31&as_of=2022-12-31"
+
+
+@pytest.fixture
+def build(world) -> CaseBuilder:
+    """Case histories of the ``world`` town, built through the services."""
+    return CaseBuilder(world)
 
 
 class Figures(HTMLParser):

@@ -3,12 +3,18 @@
 import datetime as dt
 
 import pytest
+from stats.builder import CaseBuilder
 
 from casetrack.extensions import db
-from stats.builder import build  # noqa: F401  (fixture)
 from casetrack.stats import queries as sq
 
 D = dt.date
+
+
+@pytest.fixture
+def build(world) -> CaseBuilder:
+    """Case histories of the ``world`` town, built through the services."""
+    return CaseBuilder(world)
 
 
 @pytest.fixture
@@ -39,7 +45,10 @@ def history(world, build):
     return c
 
 
-def year(as_of=D(2022, 12, 31), **kw):
+YEAR_END = D(2022, 12, 31)
+
+
+def year(as_of=YEAR_END, **kw):
     return sq.StatsQuery(D(2022, 1, 1), D(2022, 12, 31), as_of, **kw)
 
 
