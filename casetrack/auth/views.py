@@ -21,6 +21,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from sqlalchemy import select
 
 from casetrack.auth.models import User
+from casetrack.core.i18n import N_
 from casetrack.core.time import app_now
 from casetrack.extensions import db
 
@@ -30,7 +31,8 @@ bp = Blueprint("auth", __name__)
 def init_app(app: Flask, login_manager: LoginManager) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录"
+    login_manager.login_message = N_("请先登录")
+    login_manager.localize_callback = _
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader

@@ -27,6 +27,7 @@ EXTRA_ACTION_LABELS = {
     "register": N_("登记"),
     "attach": N_("上传附件"),
     "import": N_("导入"),
+    "recompute_due": N_("重新计算期限"),
 }
 
 #: labels of the fields a timeline step can change
@@ -39,6 +40,7 @@ FIELD_LABELS = {
     "due_on": N_("办理期限"),
     "due_rule": N_("期限规则"),
     "due_basis": N_("期限依据"),
+    "due_is_exact": N_("到期日已确定"),
     "unit_id": N_("承办单位"),
     "handler_id": N_("承办人"),
     "exit_reason": N_("理由"),

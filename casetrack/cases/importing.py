@@ -39,6 +39,7 @@ from casetrack.cases.import_files import cell_text as _text
 from casetrack.cases.import_files import present as _present
 from casetrack.cases.models import Case, CaseKind
 from casetrack.core.errors import DomainError, PermissionDenied, ValidationError
+from casetrack.core.i18n import N_
 from casetrack.core.time import local_date
 from casetrack.org.models import Town, Unit, Village
 
@@ -62,33 +63,33 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("external_ref", "交办文号", True,
            ("文号", "交办编号", "交办单号", "信访件编号", "信访编号", "件号", "信访件号", "编号"),
-           "上级交办的文号，用于识别重复导入"),
+           N_("上级交办的文号，用于识别重复导入")),
     Column("title", "标题", True, ("事项标题", "信访事项", "事由", "诉求标题", "主题"),
-           "不超过200字"),
+           N_("不超过200字")),
     Column("source", "来源", False, ("信访来源", "来源渠道", "渠道", "信访形式", "信访方式"),
            "默认“上级交办”；可填 " + "、".join(rules.PETITION_SOURCES.values())),
     Column("petition_class", "信访类别", True, ("类别", "信访类型", "诉求类别", "信访性质"),
            "、".join(rules.PETITION_CLASSES)),
     Column("category", "内容分类", False,
            ("问题分类", "内容类别", "问题类别", "事项分类", "问题属性", "分类"),
-           "默认“其他”"),
+           N_("默认“其他”")),
     Column("village", "村（居）", False,
            ("村居", "所属村", "村委会", "村（社区）", "村/社区", "社区", "所在村", "村居委会"),
-           "须与本镇村（居）名称一致"),
+           N_("须与本镇村（居）名称一致")),
     Column("received_on", "收到日期", True,
            ("交办日期", "收件日期", "登记日期", "收到时间", "来信日期", "交办时间"),
-           "如 2026-11-20"),
+           N_("如 2026-11-20")),
     Column("external_due_on", "上级办理期限", False,
            ("办理期限", "办结期限", "上级期限", "限办日期", "期限", "限办时间", "反馈期限"),
-           "上级交办的事项必填"),
+           N_("上级交办的事项必填")),
     Column("external_authority", "交办机关", False, ("交办单位", "转送机关", "来文单位", "交办部门")),
-    Column("group_size", "人数", False, ("信访人数", "来访人数"), "默认 1"),
+    Column("group_size", "人数", False, ("信访人数", "来访人数"), N_("默认 1")),
     Column("party_name", "信访人姓名", True, ("信访人", "姓名", "当事人", "来访人", "反映人")),
     Column("id_number", "身份证号", False, ("身份证号码", "证件号码", "身份证", "公民身份号码")),
     Column("phone", "联系电话", False, ("电话", "手机", "手机号码", "联系方式", "电话号码")),
     Column("address", "地址", False, ("住址", "家庭住址", "联系地址", "通讯地址")),
     Column("unit", "承办单位", False, ("责任单位", "办理单位", "承办部门", "责任部门"),
-           "填写后导入即受理并交办该单位；须与本镇承办单位名称一致"),
+           N_("填写后导入即受理并交办该单位；须与本镇承办单位名称一致")),
     Column("summary", "摘要", False, ("内容摘要", "主要内容", "诉求内容", "信访内容", "事项摘要", "内容")),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}

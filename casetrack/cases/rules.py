@@ -60,9 +60,9 @@ DISPUTE_TRANSITIONS: dict[str, Transition] = {
         _t("terminate", {S.MEDIATING}, S.TERMINATED, N_("调解终止")),
         _t("follow_up", {S.RESOLVED}, None, N_("回访")),
         _t("flag_risk", {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None,
-           "报告风险（已报警）"),
+           N_("报告风险（已报警）")),
         _t("progress", {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None,
-           "记录进展"),
+           N_("记录进展")),
         _t("close", {S.RESOLVED, S.TERMINATED}, S.CLOSED, N_("结案")),
     ]
 }
@@ -106,7 +106,7 @@ SOURCE_LABELS = {**PETITION_SOURCES, **DISPUTE_SOURCES}
 #: sources whose case comes from a higher authority with its own reference and deadline
 EXTERNAL_SOURCES = frozenset({"assigned", "forwarded"})
 
-PETITION_CLASSES = ("建议意见", N_("检举控告"), N_("申诉求决"))
+PETITION_CLASSES = (N_("建议意见"), N_("检举控告"), N_("申诉求决"))
 PETITION_CATEGORIES = (
     N_("城乡建设"), N_("农村农业"), N_("劳动和社会保障"), N_("自然资源"), N_("生态环境"), N_("交通运输"), N_("卫生健康"),
     N_("市场监督"), N_("经济管理"), N_("文体旅游"), N_("民政与应急"), N_("教育"), N_("政法"), N_("纪检监察"), N_("组织人事"),
@@ -117,8 +117,8 @@ DISPUTE_CATEGORIES = (
     N_("环境污染"), N_("劳动争议"), N_("消费"), N_("医疗"), N_("道路交通事故"), N_("物业"), N_("其他"),
 )
 CATEGORIES = {CaseKind.PETITION: PETITION_CATEGORIES, CaseKind.DISPUTE: DISPUTE_CATEGORIES}
-OUTCOMES = ("支持", N_("解释说明"), N_("不予支持"))
-RATINGS = ("满意", N_("基本满意"), N_("不满意"), N_("未评价"))
+OUTCOMES = (N_("支持"), N_("解释说明"), N_("不予支持"))
+RATINGS = (N_("满意"), N_("基本满意"), N_("不满意"), N_("未评价"))
 MEDIATION_LEVELS = {"village": N_("村调委会"), "town": N_("镇综治中心/司法所")}
 AGREEMENT_TYPES = {"written": N_("书面调解协议书"), "oral": N_("口头协议")}
 PARTY_ROLES = {"petitioner": N_("信访人"), "applicant": N_("申请人"), "respondent": N_("被申请人"),

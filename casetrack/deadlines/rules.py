@@ -11,6 +11,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from casetrack.core.i18n import N_
+
 #: ``is_workday(day) -> bool``; raises ``CalendarUnknown`` for a year nobody has entered.
 WorkdayFn = Callable[[dt.date], bool]
 
@@ -47,23 +49,23 @@ DEFAULT_RULES: dict[str, DeadlineRule] = {
     r.code: r
     for r in [
         DeadlineRule("petition.notify", "petition", "received", 15, DayUnit.DAYS,
-                     label="书面告知受理情况（第23条）"),
+                     label=N_("书面告知受理情况（第23条）")),
         DeadlineRule("petition.object", "petition", "received", 5, DayUnit.WORKDAYS,
-                     label="交办事项退回异议（第23条）"),
+                     label=N_("交办事项退回异议（第23条）")),
         DeadlineRule("petition.handle", "petition", "accepted", 60, DayUnit.DAYS,
-                     extendable=True, max_extension_days=30, label="办理办结（第34条）"),
+                     extendable=True, max_extension_days=30, label=N_("办理办结（第34条）")),
         DeadlineRule("petition.review_request", "petition", "replied", 30, DayUnit.DAYS,
-                     label="申请复查（第35条）"),
+                     label=N_("申请复查（第35条）")),
         DeadlineRule("petition.review_answer", "petition", "review_requested", 30, DayUnit.DAYS,
-                     label="复查答复（第35条）"),
+                     label=N_("复查答复（第35条）")),
         DeadlineRule("petition.recheck_request", "petition", "review_replied", 30, DayUnit.DAYS,
-                     label="申请复核（第36条）"),
+                     label=N_("申请复核（第36条）")),
         DeadlineRule("petition.recheck_answer", "petition", "recheck_requested", 30,
-                     DayUnit.DAYS, label="复核答复（第36条）"),
+                     DayUnit.DAYS, label=N_("复核答复（第36条）")),
         DeadlineRule("dispute.mediate", "dispute", "received", 30, DayUnit.DAYS,
-                     extendable=True, max_extension_days=30, label="调解期限（一个月）"),
+                     extendable=True, max_extension_days=30, label=N_("调解期限（一个月）")),
         DeadlineRule("dispute.mediate_labour", "dispute", "received", 15, DayUnit.DAYS,
-                     extendable=False, label="劳动争议调解期限（15日）"),
+                     extendable=False, label=N_("劳动争议调解期限（15日）")),
     ]
 }
 

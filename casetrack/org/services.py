@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from casetrack.auth.models import ROLE_LABELS, Role, User
 from casetrack.auth.permissions import has_right
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
+from casetrack.core.i18n import N_
 from casetrack.org.models import Town, Unit, Village
 
 #: shortest password accepted
 MIN_PASSWORD_LENGTH = 8
 #: village kinds: 行政村 (village committee) or 社区 (residents' committee)
-VILLAGE_KINDS = ("行政村", "社区")
+VILLAGE_KINDS = (N_("行政村"), N_("社区"))
 #: roles a town admin may give; county-level users are created at the command line only
 TOWN_ROLES = (Role.GRID_WORKER, Role.HANDLER, Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 
