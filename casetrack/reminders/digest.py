@@ -18,20 +18,24 @@ if TYPE_CHECKING:
     from casetrack.reminders.run import Digest
 
 
-def app_path(endpoint: str, fallback: str, **values) -> str:
-    """The path of an endpoint outside a request (no SERVER_NAME needed), or ``fallback``
-    when no such endpoint is registered."""
-    adapter = current_app.url_map.bind("localhost",
-                                       script_name=current_app.config.get("APPLICATION_ROOT"))
+def _adapter():
+    """A URL adapter for building paths outside a request (no SERVER_NAME needed)."""
+    return current_app.url_map.bind("localhost",
+                                    script_name=current_app.config.get("APPLICATION_ROOT"))
+
+
+def app_path(endpoint: str, fallback: str, adapter=None, **values) -> str:
+    """The path of an endpoint outside a request, or ``fallback`` when no such endpoint is
+    registered."""
     try:
-        return adapter.build(endpoint, values)
+        return (adapter or _adapter()).build(endpoint, values)
     except BuildError:
         return fallback
 
 
-def case_path(case_id: int) -> str:
+def case_path(case_id: int, adapter=None) -> str:
     """The case's page."""
-    return app_path("cases.detail", f"/cases/{case_id}", case_id=case_id)
+    return app_path("cases.detail", f"/cases/{case_id}", adapter, case_id=case_id)
 
 
 def calendar_path() -> str:
@@ -56,6 +60,7 @@ def build_digest_message(digest: Digest, today: dt.date, channel: str, *,
     base = "" if channel == Channel.IN_APP else current_app.config["BASE_URL"].rstrip("/")
     with force_locale("zh_CN"):
         labels = {level: _(label) for level, label in LEVEL_LABELS.items()}
+    adapter = _adapter()
     rows = []
     for case, level in digest.items:
         rows.append({
@@ -63,7 +68,7 @@ def build_digest_message(digest: Digest, today: dt.date, channel: str, *,
             "handler": case.handler or "—", "due_on": case.due_on.isoformat(),
             "is_exact": case.is_exact, "days_overdue": case.days_overdue(today),
             "days_left": (case.due_on - today).days, "level": level,
-            "level_label": labels[level], "url": base + case_path(case.id),
+            "level_label": labels[level], "url": base + case_path(case.id, adapter),
         })
     context = {
         "name": digest.recipient.name, "role_label": ROLE_LABELS.get(digest.role, ""),
