@@ -135,10 +135,16 @@ def reset_outbox() -> None:
 def vacuum() -> None:
     """Clean up after bulk changes, as autovacuum / a maintenance job would."""
     db.session.remove()
+    if db.engine.dialect.name == "sqlite":
+        raw = db.engine.raw_connection()  # outside SQLAlchemy's BEGIN IMMEDIATE
+        try:
+            raw.driver_connection.execute("VACUUM")
+            raw.driver_connection.execute("ANALYZE")
+        finally:
+            raw.close()
+        return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM" if conn.dialect.name == "sqlite" else "VACUUM ANALYZE")
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("ANALYZE")
+        conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 def measure(label: str) -> Figure:
