@@ -264,6 +264,8 @@ def _value(key: str, value: Any, units: dict[int, str], users: dict[int, str]) -
     }.get(key)
     if key == "due_rule":
         return rule_label(value)
+    if key in ("outcome", "rating", "petition_class", "category"):
+        return _(str(value))  # values from the N_-marked lists in rules
     if lookup is not None:
         text = lookup.get(value)
         if text is None:
