@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6797f5a7a96e
+Revision ID: 087cd9929abb
 Revises: 
-Create Date: 2026-11-29 05:10:03.462917
+Create Date: 2026-11-29 05:51:58.995202
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6797f5a7a96e'
+revision = '087cd9929abb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -26,6 +26,12 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_holiday_overrides')),
     sa.UniqueConstraint('day', name=op.f('uq_holiday_overrides_day'))
+    )
+    op.create_table('scheduler_leases',
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('holder', sa.String(length=100), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_leases'))
     )
     op.create_table('towns',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -49,6 +55,21 @@ def upgrade():
     sa.ForeignKeyConstraint(['town_id'], ['towns.id'], name=op.f('fk_case_number_counters_town_id_towns')),
     sa.PrimaryKeyConstraint('town_id', 'kind', 'year', name=op.f('pk_case_number_counters'))
     )
+    op.create_table('reminder_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('town_id', sa.Integer(), nullable=False),
+    sa.Column('local_day', sa.Date(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_cases', sa.Integer(), nullable=False),
+    sa.Column('reminders', sa.Integer(), nullable=False),
+    sa.Column('notifications', sa.Integer(), nullable=False),
+    sa.Column('trigger', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['town_id'], ['towns.id'], name=op.f('fk_reminder_runs_town_id_towns')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_runs'))
+    )
+    with op.batch_alter_table('reminder_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_reminder_runs_town_day', ['town_id', 'local_day'], unique=False)
+
     op.create_table('town_settings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('town_id', sa.Integer(), nullable=False),
@@ -111,6 +132,22 @@ def upgrade():
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_town_id'), ['town_id'], unique=False)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('prefix', sa.String(length=20), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
     op.create_table('calendar_years',
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
@@ -185,6 +222,42 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_cases_unit_id'), ['unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_village_id'), ['village_id'], unique=False)
 
+    op.create_table('notification_preferences',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('is_enabled', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'channel', name=op.f('pk_notification_preferences'))
+    )
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('town_id', sa.Integer(), nullable=True),
+    sa.Column('recipient_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claim_token', sa.String(length=32), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['recipient_id'], ['users.id'], name=op.f('fk_notifications_recipient_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['town_id'], ['towns.id'], name=op.f('fk_notifications_town_id_towns')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_notifications_dedupe_key'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_notifications_inbox', ['recipient_id', 'channel', 'read_at'], unique=False)
+
     op.create_table('user_villages',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('village_id', sa.Integer(), nullable=False),
@@ -226,6 +299,7 @@ def upgrade():
     )
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.create_index('ix_case_events_case_at', ['case_id', 'at'], unique=False)
+        batch_op.create_index('ix_case_events_case_at_status', ['case_id', 'at', 'to_status', 'from_status'], unique=False)
 
     op.create_table('parties',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -243,6 +317,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_parties_id_number'), ['id_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_parties_name'), ['name'], unique=False)
 
+    op.create_table('reminder_logs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.String(length=20), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('local_day', sa.Date(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_reminder_logs_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recipient_id'], ['users.id'], name=op.f('fk_reminder_logs_recipient_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['run_id'], ['reminder_runs.id'], name=op.f('fk_reminder_logs_run_id_reminder_runs'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_logs')),
+    sa.UniqueConstraint('case_id', 'level', 'recipient_id', 'channel', 'local_day', name=op.f('uq_reminder_logs_case_id_level_recipient_id_channel_local_day'))
+    )
+    with op.batch_alter_table('reminder_logs', schema=None) as batch_op:
+        batch_op.create_index('ix_reminder_logs_day', ['local_day'], unique=False)
+
     op.create_table('id_number_views',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -259,6 +351,10 @@ def upgrade():
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('id_number_views')
+    with op.batch_alter_table('reminder_logs', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminder_logs_day')
+
+    op.drop_table('reminder_logs')
     with op.batch_alter_table('parties', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_parties_name'))
         batch_op.drop_index(batch_op.f('ix_parties_id_number'))
@@ -266,6 +362,7 @@ def downgrade():
 
     op.drop_table('parties')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_events_case_at_status')
         batch_op.drop_index('ix_case_events_case_at')
 
     op.drop_table('case_events')
@@ -274,6 +371,12 @@ def downgrade():
 
     op.drop_table('attachments')
     op.drop_table('user_villages')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_inbox')
+        batch_op.drop_index('ix_notifications_due')
+
+    op.drop_table('notifications')
+    op.drop_table('notification_preferences')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_village_id'))
         batch_op.drop_index(batch_op.f('ix_cases_unit_id'))
@@ -285,6 +388,10 @@ def downgrade():
 
     op.drop_table('cases')
     op.drop_table('calendar_years')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_town_id'))
 
@@ -301,10 +408,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_town_settings_town_id'))
 
     op.drop_table('town_settings')
+    with op.batch_alter_table('reminder_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminder_runs_town_day')
+
+    op.drop_table('reminder_runs')
     op.drop_table('case_number_counters')
     with op.batch_alter_table('towns', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_towns_county_code'))
 
     op.drop_table('towns')
+    op.drop_table('scheduler_leases')
     op.drop_table('holiday_overrides')
     # ### end Alembic commands ###
