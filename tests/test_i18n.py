@@ -36,7 +36,7 @@ EXTRA_KEYWORDS = ("_l", "lazy_gettext", "N_")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
 HAN = re.compile(r"[\u4e00-\u9fff]+")
 #: English entries that must quote a Chinese value the user types into a file
-MAY_QUOTE_CHINESE = {"默认“其他”"}
+MAY_QUOTE_CHINESE = {"默认“其他”", "截至日期（如2022年12月31日）"}
 #: fixture users renamed so that no name coincides with a role label (督办员, 镇领导)
 NAMES = {"grid1": "甲一（虚构）", "grid2": "乙二（虚构）", "handler1": "丙三（虚构）",
          "handler2": "丁四（虚构）", "super": "戊五（虚构）", "leader": "己六（虚构）",
@@ -285,6 +285,43 @@ def test_admin_index_in_english(client, renamed):
     for chinese in ("系统管理", "网格员", "督办员", "镇领导", "节假日安排"):
         assert chinese not in page, chinese
     assert not _chinese_ui(page), _chinese_ui(page)
+
+
+def test_dashboard_and_reminder_settings_in_english(client, renamed, cases):
+    world = renamed
+    world.supervisor.locale = world.admin.locale = "en"
+    db.session.commit()
+    _login(client, "super")
+    page = _text(client.get("/dashboard"))
+    for word in ("Total cases", "Closed on time", "Village resolution rate", "By source",
+                 "Closed ÷ Total cases", "Not assigned",
+                 "Accepted within 15 days ÷ Accepted", "Nov"):
+        assert word in page, word
+    assert not _chinese_ui(page), _chinese_ui(page)
+    page = _text(client.get("/dashboard/cases?metric=closed&kind=petition"))
+    assert "Type: Petition" in page and "Cases closed on the as-of date. " in page
+    assert not _chinese_ui(page), _chinese_ui(page)
+    _login(client, "admin")
+    page = _text(client.get("/admin/reminders/"))
+    for word in ("Due soon", "Overdue escalation", "E-mail", "WeCom group bot", "Town leader"):
+        assert word in page, word
+    assert not _chinese_ui(page), _chinese_ui(page)
+
+
+def test_logout_message_in_the_users_language(client, renamed):
+    renamed.supervisor.locale = "en"
+    db.session.commit()
+    _login(client, "super")
+    page = _text(client.post("/logout", follow_redirects=True))
+    assert "You have been logged out" in page and "您已退出登录" not in page
+
+
+def test_definitions_name_the_timely_acceptance_days():
+    """The definitions are literal msgids; they must follow TIMELY_ACCEPT_DAYS."""
+    from casetrack.stats.metrics import METRICS, RATES, TIMELY_ACCEPT_DAYS
+
+    assert f"收到后{TIMELY_ACCEPT_DAYS}日内" in METRICS["accepted_timely"].definition
+    assert RATES["timely_accept_rate"].definition.startswith(f"{TIMELY_ACCEPT_DAYS}日内")
 
 
 def test_timeline_labels_for_recomputed_deadlines(app):

@@ -82,8 +82,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    message = _("您已退出登录")  # in the user's language, before they become anonymous
     logout_user()
-    flash(_("您已退出登录"), "info")
+    flash(message, "info")
     return redirect(url_for("auth.login"))
 
 

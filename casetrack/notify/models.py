@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casetrack.auth.models import User
 from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.i18n import N_
 from casetrack.core.time import utcnow
 
 
@@ -21,7 +22,8 @@ class Channel(enum.StrEnum):
     WEBHOOK = "webhook"  # the town's work-group robot (WeCom / DingTalk style)
 
 
-CHANNEL_LABELS = {Channel.IN_APP: "站内消息", Channel.EMAIL: "电子邮件", Channel.WEBHOOK: "工作群机器人"}
+CHANNEL_LABELS = {Channel.IN_APP: N_("站内消息"), Channel.EMAIL: N_("电子邮件"),
+                  Channel.WEBHOOK: N_("工作群机器人")}
 
 
 class NotificationStatus(enum.StrEnum):

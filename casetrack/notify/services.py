@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
 from casetrack.core.errors import NotFound, ValidationError
+from casetrack.core.i18n import N_
 from casetrack.notify import channels as ch
 from casetrack.notify.models import (
     Channel,
@@ -32,7 +33,7 @@ from casetrack.org.settings import get_settings
 WEBHOOK_URL_KEY = "notify.webhook_url"
 WEBHOOK_SECRET_KEY = "notify.webhook_secret"
 WEBHOOK_STYLE_KEY = "notify.webhook_style"
-WEBHOOK_STYLES = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人"}
+WEBHOOK_STYLES = {"wecom": N_("企业微信群机器人"), "dingtalk": N_("钉钉群机器人")}
 
 
 @dataclass(frozen=True)

@@ -10,22 +10,23 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from casetrack.core.errors import ValidationError
+from casetrack.core.i18n import N_
 from casetrack.notify.models import Channel
 from casetrack.org.settings import get_settings, set_setting
 
 #: reminder levels, most urgent last
 LEVELS = ("yellow", "due_today", "overdue", "escalated", "provisional")
 LEVEL_LABELS = {
-    "yellow": "即将到期",
-    "due_today": "今日到期",
-    "overdue": "已超期",
-    "escalated": "超期督办",
-    "provisional": "期限待定",
+    "yellow": N_("即将到期"),
+    "due_today": N_("今日到期"),
+    "overdue": N_("已超期"),
+    "escalated": N_("超期督办"),
+    "provisional": N_("期限待定"),
 }
 #: roles that receive reminders
 ROLES = ("handler", "supervisor", "leader", "admin")
-ROLE_LABELS = {"handler": "承办人", "supervisor": "督办员", "leader": "镇领导",
-               "admin": "系统管理员"}
+ROLE_LABELS = {"handler": N_("承办人"), "supervisor": N_("督办员"), "leader": N_("镇领导"),
+               "admin": N_("系统管理员")}
 PREFIX = "reminders."
 
 

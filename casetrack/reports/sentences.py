@@ -13,10 +13,12 @@ import datetime as dt
 import string
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
 from casetrack.core.errors import ValidationError
+from casetrack.core.i18n import N_
 from casetrack.org.models import Town
 from casetrack.org.settings import get_setting, set_setting
 from casetrack.stats.metrics import METRIC_LIST, RATE_LIST
@@ -37,10 +39,10 @@ class SentenceDef:
 
 
 SENTENCES: tuple[SentenceDef, ...] = (
-    SentenceDef("petition", "信访（上级交办）", "petition", "assigned",
+    SentenceDef("petition", N_("信访（上级交办）"), "petition", "assigned",
                 "今年以来，上级交办信访案件{total}件，我镇已办结{closed}件，"
                 "剩余{open}件正在积极办理中。"),
-    SentenceDef("dispute", "矛盾纠纷", "dispute", None,
+    SentenceDef("dispute", N_("矛盾纠纷"), "dispute", None,
                 "今年以来，我镇共排查调处矛盾纠纷{total}件，调解成功{resolved}件，"
                 "化解率{resolve_rate}，其中在村级化解{resolved_village}件。"),
 )
@@ -49,9 +51,10 @@ SENTENCE_DEFS = {s.key: s for s in SENTENCES}
 
 def placeholders() -> dict[str, str]:
     """Every placeholder a template may use, with what it stands for (shown on the admin page)."""
-    out = {"town": "乡镇名称", "year": "年份", "as_of": "截至日期（如2022年12月31日）"}
-    out.update({m.key: f"{m.label}（件数）" for m in METRIC_LIST})
-    out.update({r.key: f"{r.label}（百分比）" for r in RATE_LIST})
+    out = {"town": gettext("乡镇名称"), "year": gettext("年份"),
+           "as_of": gettext("截至日期（如2022年12月31日）")}
+    out.update({m.key: gettext("%(label)s（件数）", label=gettext(m.label)) for m in METRIC_LIST})
+    out.update({r.key: gettext("%(label)s（百分比）", label=gettext(r.label)) for r in RATE_LIST})
     return out
 
 

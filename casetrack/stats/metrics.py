@@ -18,6 +18,7 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from casetrack.cases.models import CaseKind, CaseStatus
 from casetrack.cases.rules import OPEN_STATUSES
+from casetrack.core.i18n import N_
 from casetrack.stats.sql import days_between
 
 S = CaseStatus
@@ -75,46 +76,46 @@ def _closed_petition(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
 
 
 METRIC_LIST: tuple[Metric, ...] = (
-    Metric("total", "案件总数", "期间内收到（上级交办以交办日期计）且截至日已登记的案件",
+    Metric("total", N_("案件总数"), N_("期间内收到（上级交办以交办日期计）且截至日已登记的案件"),
            lambda r, c: literal(True)),
-    Metric("closed", "已办结", "截至日状态为已办结的案件", _closed),
-    Metric("open", "办理中", "截至日尚未办结（登记、受理、办理、答复、调解中等）的案件", _open),
-    Metric("ended", "不予受理/退回", "截至日已不予受理或已退回交办机关的案件",
+    Metric("closed", N_("已办结"), N_("截至日状态为已办结的案件"), _closed),
+    Metric("open", N_("办理中"), N_("截至日尚未办结（登记、受理、办理、答复、调解中等）的案件"), _open),
+    Metric("ended", N_("不予受理/退回"), N_("截至日已不予受理或已退回交办机关的案件"),
            lambda r, c: r["status"].in_([S.NOT_ACCEPTED, S.RETURNED])),
-    Metric("overdue", "已超期",
-           "截至日尚未办结、办理期限早于截至日的案件（已调解成功待回访的纠纷不计）",
+    Metric("overdue", N_("已超期"),
+           N_("截至日尚未办结、办理期限早于截至日的案件（已调解成功待回访的纠纷不计）"),
            lambda r, c: and_(_open(r, c), r["status"] != S.RESOLVED, r["due_on"] < c)),
-    Metric("closed_on_time", "按期办结", "已办结且办结日期不晚于办理期限的案件",
+    Metric("closed_on_time", N_("按期办结"), N_("已办结且办结日期不晚于办理期限的案件"),
            lambda r, c: and_(_closed(r, c), r["closed_on"].is_not(None),
                              or_(r["due_on"].is_(None), r["closed_on"] <= r["due_on"]))),
-    Metric("accepted", "已受理", "截至日已受理的信访事项", _accepted),
-    Metric("accepted_timely", "及时受理", f"收到后{TIMELY_ACCEPT_DAYS}日内受理的信访事项",
+    Metric("accepted", N_("已受理"), N_("截至日已受理的信访事项"), _accepted),
+    Metric("accepted_timely", N_("及时受理"), N_("收到后15日内受理的信访事项"),
            lambda r, c: and_(_accepted(r, c),
                              days_between(r["received_on"], r["accepted_on"])
                              <= TIMELY_ACCEPT_DAYS)),
-    Metric("closed_petitions", "已办结信访事项", "截至日已办结的信访事项", _closed_petition),
-    Metric("rated", "参评", "已办结且信访人作出评价（满意、基本满意、不满意）的信访事项",
+    Metric("closed_petitions", N_("已办结信访事项"), N_("截至日已办结的信访事项"), _closed_petition),
+    Metric("rated", N_("参评"), N_("已办结且信访人作出评价（满意、基本满意、不满意）的信访事项"),
            lambda r, c: and_(_closed_petition(r, c), r["rating"].in_(RATED))),
-    Metric("satisfied", "满意（含基本满意）", "评价为满意或基本满意的信访事项",
+    Metric("satisfied", N_("满意（含基本满意）"), N_("评价为满意或基本满意的信访事项"),
            lambda r, c: and_(_closed_petition(r, c), r["rating"].in_(SATISFIED))),
-    Metric("disputes", "矛盾纠纷", "期间内登记的矛盾纠纷",
+    Metric("disputes", N_("矛盾纠纷"), N_("期间内登记的矛盾纠纷"),
            lambda r, c: r["kind"] == CaseKind.DISPUTE),
-    Metric("resolved", "调解成功", "截至日已调解成功（含调解成功后结案）的矛盾纠纷", _resolved),
-    Metric("resolved_village", "村级化解", "在村调委会调解成功的矛盾纠纷",
+    Metric("resolved", N_("调解成功"), N_("截至日已调解成功（含调解成功后结案）的矛盾纠纷"), _resolved),
+    Metric("resolved_village", N_("村级化解"), N_("在村调委会调解成功的矛盾纠纷"),
            lambda r, c: and_(_resolved(r, c), r["resolution_level"] == "village")),
 )
 METRICS: dict[str, Metric] = {m.key: m for m in METRIC_LIST}
 
 RATE_LIST: tuple[RateDef, ...] = (
-    RateDef("close_rate", "办结率", "closed", "total", "已办结 ÷ 案件总数"),
-    RateDef("on_time_rate", "按期办结率", "closed_on_time", "closed", "按期办结 ÷ 已办结"),
-    RateDef("timely_accept_rate", "及时受理率", "accepted_timely", "accepted",
-            f"{TIMELY_ACCEPT_DAYS}日内受理 ÷ 已受理"),
-    RateDef("rated_rate", "参评率", "rated", "closed_petitions", "参评 ÷ 已办结信访事项"),
-    RateDef("satisfaction_rate", "满意率", "satisfied", "rated", "（满意＋基本满意）÷ 参评"),
-    RateDef("resolve_rate", "化解率", "resolved", "disputes", "调解成功 ÷ 矛盾纠纷"),
-    RateDef("village_resolve_rate", "村级化解率", "resolved_village", "resolved",
-            "村级化解 ÷ 调解成功"),
+    RateDef("close_rate", N_("办结率"), "closed", "total", N_("已办结 ÷ 案件总数")),
+    RateDef("on_time_rate", N_("按期办结率"), "closed_on_time", "closed", N_("按期办结 ÷ 已办结")),
+    RateDef("timely_accept_rate", N_("及时受理率"), "accepted_timely", "accepted",
+            N_("15日内受理 ÷ 已受理")),
+    RateDef("rated_rate", N_("参评率"), "rated", "closed_petitions", N_("参评 ÷ 已办结信访事项")),
+    RateDef("satisfaction_rate", N_("满意率"), "satisfied", "rated", N_("（满意＋基本满意）÷ 参评")),
+    RateDef("resolve_rate", N_("化解率"), "resolved", "disputes", N_("调解成功 ÷ 矛盾纠纷")),
+    RateDef("village_resolve_rate", N_("村级化解率"), "resolved_village", "resolved",
+            N_("村级化解 ÷ 调解成功")),
 )
 RATES: dict[str, RateDef] = {r.key: r for r in RATE_LIST}
 

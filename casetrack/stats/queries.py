@@ -34,6 +34,7 @@ from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import scope_cases
 from casetrack.cases.models import Case, CaseEvent, CaseKind
 from casetrack.cases.rules import CATEGORIES, KIND_LABELS, OPEN_STATUSES, SOURCE_LABELS, SOURCES
+from casetrack.core.i18n import N_
 from casetrack.core.time import end_of_local_day
 from casetrack.org.models import Town, Unit, Village
 from casetrack.stats.metrics import METRIC_LIST, METRICS, Rate, rates_for
@@ -44,8 +45,9 @@ DIMENSIONS: dict[str, str] = {
     "kind": "kind", "source": "source", "village": "village_id", "category": "category",
     "unit": "unit_id", "month": "month", "town": "town_id",
 }
-DIMENSION_LABELS = {"kind": "类型", "source": "来源", "village": "村（居）", "category": "类别",
-                    "unit": "承办单位", "month": "月份", "town": "乡镇"}
+DIMENSION_LABELS = {"kind": N_("类型"), "source": N_("来源"), "village": N_("村（居）"),
+                    "category": N_("类别"), "unit": N_("承办单位"), "month": N_("月份"),
+                    "town": N_("乡镇")}
 #: the value of a village or unit filter that means "none" (case without village / unit)
 NONE_ID = 0
 
@@ -287,10 +289,10 @@ def figures(session: Session, scope: User | None, q: StatsQuery,
 def totals(session: Session, scope: User | None, q: StatsQuery) -> FigureRow:
     """The cohort's figures and rates, ungrouped."""
     _, counts = figures(session, scope, q)[0]
-    return FigureRow({}, "合计", counts)
+    return FigureRow({}, N_("合计"), counts)
 
 
-def sum_rows(rows, label: str = "合计") -> FigureRow:
+def sum_rows(rows, label: str = N_("合计")) -> FigureRow:
     """The totals of rows that partition a cohort (e.g. the per-kind rows), rates included."""
     counts = {m.key: 0 for m in METRIC_LIST}
     for row in rows:
@@ -311,7 +313,7 @@ def breakdown(session: Session, scope: User | None, q: StatsQuery, dim: str) -> 
         if value not in labels:
             ordered.append(value)
     return [FigureRow({dim: value}, labels.get(value, str(value) if value is not None
-                                                 else "未指定"), rows.get(value, zero))
+                                                 else N_("未指定")), rows.get(value, zero))
             for value in ordered]
 
 
@@ -342,7 +344,7 @@ def summary(session: Session, scope: User | None, q: StatsQuery) -> Summary:
     return Summary(
         query=q,
         town_name=scope_name(session, scope, q),
-        totals=FigureRow({}, "合计", total),
+        totals=FigureRow({}, N_("合计"), total),
         by_kind=[FigureRow({"kind": k}, KIND_LABELS.get(k, k), by_kind.get(k, zero))
                  for k in kinds],
         by_source=[FigureRow({"source": s}, SOURCE_LABELS.get(s, s), by_source.get(s, zero))
@@ -417,8 +419,8 @@ def scope_name(session: Session, scope: User | None, q: StatsQuery) -> str:
     if scope is not None and scope.county_code:
         name = session.scalar(select(Town.county_name)
                               .where(Town.county_code == scope.county_code).limit(1))
-        return name or "全县"
-    return "全部乡镇"
+        return name or N_("全县")
+    return N_("全部乡镇")
 
 
 def scope_town_id(scope: User | None, q: StatsQuery) -> int | None:
@@ -470,7 +472,7 @@ def _labels(session: Session, scope: User | None, q: StatsQuery, dim: str,
             labels.update(dict(session.execute(select(Village.id, Village.name)
                                                .where(Village.id.in_(missing))).all()))
         if None in present:
-            labels[None] = "未指定村（居）"
+            labels[None] = N_("未指定村（居）")
         return labels
     if dim == "unit":
         town_id = scope_town_id(scope, q)
@@ -483,7 +485,7 @@ def _labels(session: Session, scope: User | None, q: StatsQuery, dim: str,
             labels.update(dict(session.execute(select(Unit.id, Unit.name)
                                                .where(Unit.id.in_(missing))).all()))
         if None in present:
-            labels[None] = "未交办"
+            labels[None] = N_("未交办")
         return labels
     if dim == "month":
         return {m: month_label(m) for m in _months(q) if q.month in (None, m)}

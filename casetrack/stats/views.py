@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from babel.dates import format_skeleton
 from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -13,6 +15,7 @@ from sqlalchemy import func, select
 from casetrack.auth.models import Role, User
 from casetrack.cases import rules
 from casetrack.cases.models import CaseKind
+from casetrack.core.i18n import N_
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
@@ -110,11 +113,12 @@ def dashboard():
     link = _linker(q)
     months = sq.breakdown(session, user, q, "month")
     chart = bar_chart(
-        [r.label.split("年", 1)[1] if q.date_from.year == q.date_to.year else r.label
+        [format_skeleton("MMM" if q.date_from.year == q.date_to.year else "yMMM",
+                         dt.date.fromisoformat(r.key["month"] + "-01"), locale=get_locale())
          for r in months],
-        [Series("total", METRICS["total"].label, "#b42318"),
-         Series("closed", METRICS["closed"].label, "#1a7f37"),
-         Series("overdue", METRICS["overdue"].label, "#b7791f")],
+        [Series("total", _(METRICS["total"].label), "#b42318"),
+         Series("closed", _(METRICS["closed"].label), "#1a7f37"),
+         Series("overdue", _(METRICS["overdue"].label), "#b7791f")],
         lambda i, key: months[i].counts[key],
         lambda i, key: link(key, month=months[i].key["month"]),
         _("逐月收案、办结与超期"),
@@ -174,12 +178,12 @@ def _narrowing_labels(q: sq.StatsQuery) -> dict[str, str]:
         out["source"] = rules.SOURCE_LABELS.get(q.source, q.source)
     if q.village_id is not None:
         v = db.session.get(Village, q.village_id) if q.village_id else None
-        out["village"] = v.name if v else "未指定村（居）"
+        out["village"] = v.name if v else N_("未指定村（居）")
     if q.category:
         out["category"] = q.category
     if q.unit_id is not None:
         u = db.session.get(Unit, q.unit_id) if q.unit_id else None
-        out["unit"] = u.name if u else "未交办"
+        out["unit"] = u.name if u else N_("未交办")
     if q.month:
         out["month"] = sq.month_label(q.month)
     if q.town_id:
