@@ -204,6 +204,7 @@ class CaseEvent(Base):
 
 
 @event.listens_for(CaseEvent, "before_update")
+@event.listens_for(CaseEvent, "before_delete")
 def _events_are_append_only(mapper, connection, target) -> None:
     raise RuntimeError("case events are append-only")
 

@@ -57,8 +57,9 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     WAL lets readers run beside the writer; the busy timeout makes a writer wait instead of
     failing; and taking the write lock at BEGIN (IMMEDIATE) means a transaction never has to
     upgrade a read lock to a write lock half-way, which SQLite refuses with "database is
-    locked" when another writer got in between. This serialises transactions on SQLite, which
-    is what SQLite does for writers anyway; PostgreSQL is the answer for heavy concurrent use.
+    locked" when another writer got in between. This serialises writing transactions on
+    SQLite, which is what SQLite does for writers anyway (read-only page requests are exempt:
+    see ``_sqlite_begin``); PostgreSQL is the answer for heavy concurrent use.
     """
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
@@ -74,7 +75,25 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+#: request methods that only read: their transactions need no write lock
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _read_only_request() -> bool:
+    """A page request that writes nothing (the API's GETs may write: token use, ID views)."""
+    from flask import has_request_context, request
+
+    return (
+        has_request_context()
+        and request.method in _READ_METHODS
+        and not request.path.startswith("/api/")
+    )
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn) -> None:
+    """On SQLite, a transaction that may write takes the write lock at once (IMMEDIATE);
+    a page request that only reads starts a plain deferred transaction, so readers never wait
+    for writers nor hold them up."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")

@@ -327,3 +327,13 @@ def test_case_events_are_append_only(world, now):
         db.session.flush()
     db.session.rollback()
     assert _last_event(case).note == ""
+
+
+def test_case_events_cannot_be_deleted(world, now):
+    case = _petition(world, now)
+    db.session.commit()
+    db.session.delete(_last_event(case))
+    with pytest.raises(RuntimeError, match="append-only"):
+        db.session.flush()
+    db.session.rollback()
+    assert _last_event(case).action == "register"
