@@ -158,3 +158,49 @@ def set_password(username: str, password: str) -> None:
     except DomainError as exc:
         raise _fail(exc) from exc
     click.echo(f"已为 {user.username} 设置新密码")
+
+
+@click.group("towns")
+def towns_cli() -> None:
+    """Towns (the tenants) and their villages and units."""
+
+
+@towns_cli.command("create")
+@click.option("--name", required=True, help="the town's name, e.g. 北和镇")
+@click.option("--petition-code", required=True, help="issuer code of petition numbers, e.g. 北和信")
+@click.option("--dispute-code", required=True, help="issuer code of dispute numbers, e.g. 北和调")
+@click.option("--county-code", default="", help="county division code, e.g. 440882")
+@click.option("--county-name", default="", help="county name, e.g. 雷州市")
+@click.option("--villages", "villages_csv", type=click.Path(exists=True, dir_okay=False),
+              help="CSV with columns name,kind (社区/行政村), e.g. ../shared/demo/beihe_villages.csv")
+@click.option("--unit", "units", multiple=True, help="a handling unit; repeat for several")
+@click.option("--dry-run", is_flag=True, help="check everything, save nothing")
+@with_appcontext
+def create_town(name: str, petition_code: str, dispute_code: str, county_code: str,
+                county_name: str, villages_csv: str | None, units: tuple[str, ...],
+                dry_run: bool) -> None:
+    """Create a town with its villages and units (all or nothing)."""
+    import csv
+
+    now = app_now()
+    try:
+        town = svc.create_town(db.session, name, petition_code, dispute_code, county_code,
+                               county_name)
+        count = 0
+        if villages_csv:
+            with open(villages_csv, encoding="utf-8-sig", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    svc.create_village(db.session, None, now, row.get("name", ""),
+                                       row.get("kind") or "行政村", town=town)
+                    count += 1
+        for unit in units:
+            svc.create_unit(db.session, None, now, unit, town=town)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"dry run: {name} with {count} villages and {len(units)} units would be created")
+        return
+    db.session.commit()
+    click.echo(f"created {name} with {count} villages and {len(units)} units; "
+               f"add users with: flask users create --town {name} ...")

@@ -55,6 +55,33 @@ def _town_of(session: Session, actor: User | None, town: Town | None) -> Town:
     return town
 
 
+def create_town(
+    session: Session,
+    name: str,
+    petition_issuer_code: str,
+    dispute_issuer_code: str,
+    county_code: str = "",
+    county_name: str = "",
+) -> Town:
+    """Create a town (the tenant): command line only, at installation time."""
+    name = _clean_name(name, "乡镇名称")
+    if session.scalar(select(Town.id).where(Town.name == name)) is not None:
+        raise ValidationError("已有同名的乡镇", fields={"name": "已有同名的乡镇"})
+    codes = {"petition_issuer_code": petition_issuer_code.strip(),
+             "dispute_issuer_code": dispute_issuer_code.strip()}
+    for key, value in codes.items():
+        if not value or len(value) > 20:
+            raise ValidationError("发文机关代字应为1至20个字", fields={key: "发文机关代字应为1至20个字"})
+    if codes["petition_issuer_code"] == codes["dispute_issuer_code"]:
+        raise ValidationError("信访与纠纷的机关代字不能相同",
+                              fields={"dispute_issuer_code": "信访与纠纷的机关代字不能相同"})
+    town = Town(name=name, county_code=county_code.strip(), county_name=county_name.strip(),
+                **codes)
+    session.add(town)
+    session.flush()
+    return town
+
+
 def get_village(session: Session, actor: User, village_id: int) -> Village:
     """A village of the admin's town, or NotFound."""
     require_admin(actor)

@@ -197,3 +197,31 @@ def test_set_password_lifts_lock(runner, world, client, auth):
         args=["users", "set-password", "--username", "leader", "--password", "short"]
     )
     assert result.exit_code == 1 and "密码至少需要8位" in result.output
+
+
+def test_towns_create_with_villages_and_units(app, runner, tmp_path):
+    from sqlalchemy import func, select
+
+    from casetrack.extensions import db
+    from casetrack.org.models import Town, Unit, Village
+
+    csv_file = tmp_path / "villages.csv"
+    csv_file.write_text("name,kind\n南兴社区,社区\n东村,行政村\n", encoding="utf-8")
+    args = ["towns", "create", "--name", "南兴镇", "--petition-code", "南兴信",
+            "--dispute-code", "南兴调", "--county-code", "440882", "--villages", str(csv_file),
+            "--unit", "综治办", "--unit", "信访办"]
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert db.session.scalar(select(func.count()).select_from(Town)) == 0
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    town = db.session.scalar(select(Town).where(Town.name == "南兴镇"))
+    assert [v.name for v in db.session.scalars(select(Village).where(Village.town_id == town.id)
+                                               .order_by(Village.sort_order))] == ["南兴社区", "东村"]
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 2
+    again = runner.invoke(args=args)
+    assert again.exit_code != 0 and "已有同名的乡镇" in again.output
+    # a town whose user can then be created
+    user = runner.invoke(args=["users", "create", "--username", "nx_admin", "--name", "管理员",
+                               "--role", "admin", "--town", "南兴镇", "--password", "longpass123"])
+    assert user.exit_code == 0, user.output
