@@ -210,13 +210,14 @@ def test_formula_cells_are_refused_in_xlsx_and_csv(app):
 
 
 def test_too_many_rows_are_refused(app, world, now):
+    saved = app.config["IMPORT_MAX_ROWS"]
     app.config["IMPORT_MAX_ROWS"] = 5
     try:
         with pytest.raises(importing.ImportFileError, match="一次最多导入 5 行"):
             importing.read_sheet("a.csv", csv_bytes([row(n) for n in range(1, 8)]))
         assert len(importing.read_sheet("a.csv", csv_bytes([row(n) for n in range(1, 6)])).rows) == 5
     finally:
-        app.config.pop("IMPORT_MAX_ROWS")
+        app.config["IMPORT_MAX_ROWS"] = saved
 
 
 def test_only_supervisors_and_admins_import(world, now):
