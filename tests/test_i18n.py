@@ -253,7 +253,8 @@ def test_case_pages_in_english_for_a_user_who_chose_english(client, world, cases
     assert not _chinese_ui(page), _chinese_ui(page)
 
     page = _text(client.get(petition_url))
-    for word in ("Overview", "Assigned by higher authority", "Appeal or request",
+    assert "戊五（虚构） (Supervisor)" in page  # the header names the user and the role
+    for word in ("(extended by 10 days)", ", delivered 2026-11-23", "Overview", "Assigned by higher authority", "Appeal or request",
                  "Urban and rural construction", "Handling and closure (Art. 34)",
                  "Registered → Accepted", "Accept", "Assign to handling unit",
                  "Request extension", "Extension status: Not requested → Pending approval",
