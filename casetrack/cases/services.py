@@ -44,6 +44,7 @@ from casetrack.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from casetrack.core.errorpages import size_label
 from casetrack.core.time import local_date
 from casetrack.deadlines.calendar import WorkCalendar, load_calendar
 from casetrack.deadlines.rules import (
@@ -165,7 +166,8 @@ def _set_due(session: Session, case: Case, rule_code: str, start: dt.date, extra
     """Decide ``case.due_on`` from a rule (plus an extension) and, for an assigned case, the
     assigning authority's deadline, whichever is earlier."""
     rule = _rule(rule_code)
-    calendar = load_calendar(session)
+    with session.no_autoflush:  # one version bump per step, not one per query
+        calendar = load_calendar(session)
     due, exact = due_for(calendar, start, rule.amount + extra_days, rule.unit)
     basis = "statutory"
     if case.source in rules.EXTERNAL_SOURCES and case.external_due_on and rule_code != "petition.notify":
@@ -272,8 +274,10 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
         errors["title"] = "标题不能超过200字"
     if data.source not in rules.SOURCES[CaseKind(kind)]:
         errors["source"] = "来源无效"
-    if data.category not in rules.CATEGORIES[CaseKind(kind)]:
-        errors["category"] = "类别无效"
+    if not data.category:
+        errors["category"] = "请选择内容分类"
+    elif data.category not in rules.CATEGORIES[CaseKind(kind)]:
+        errors["category"] = "内容分类无效"
     if kind == CaseKind.PETITION and data.petition_class not in rules.PETITION_CLASSES:
         errors["petition_class"] = "请选择信访类别（建议意见、检举控告、申诉求决）"
     if kind == CaseKind.DISPUTE and data.village_id is None:
@@ -770,7 +774,7 @@ def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
                               fields={"file": "不支持的文件类型"})
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        msg = f"文件不能超过 {max_bytes // (1024 * 1024)} MB"
+        msg = f"文件不能超过 {size_label(max_bytes)}"
         raise ValidationError(msg, fields={"file": msg})
     if not data:
         raise ValidationError("文件为空", fields={"file": "文件为空"})
