@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     flash,
     make_response,
@@ -19,9 +21,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from casetrack.auth.models import User
+from casetrack.auth.permissions import has_right
 from casetrack.core.i18n import N_
+from casetrack.core.security import cookie_secure
 from casetrack.core.time import app_now
 from casetrack.extensions import db
 
@@ -40,10 +45,29 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
         return db.session.get(User, int(user_id))
 
 
+def require_town_admin():
+    """``before_request`` gate of the admin blueprints: log in first, then town admins only."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not has_right(current_user, "admin") or current_user.town_id is None:
+        abort(403)
+    return None
+
+
 def _safe_next(target: str | None) -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
     return url_for("cases.index")
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _check_dummy_password(password: str) -> None:
+    """Spend the time of one password check (for a username that does not exist)."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_hex(16)))
+    check_password_hash(_DUMMY_HASH[0], password)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,9 +84,14 @@ def login():
             minutes = int((user.locked_until - now).total_seconds() // 60) + 1
             flash(_("登录失败次数过多，账号已暂时锁定，请 %(m)s 分钟后再试", m=minutes), "error")
             return render_template("auth/login.html", username=username), 429
-        if user is None or not user.is_enabled or not user.check_password(password):
+        if user is None:
+            _check_dummy_password(password)  # as slow as a wrong password: no name probing
+        if user is None or not user.check_password(password) or not user.is_enabled:
             if user is not None:
-                user.failed_logins += 1
+                # counted in SQL: parallel guesses cannot overwrite each other's count
+                user.failed_logins = User.failed_logins + 1
+                db.session.flush()
+                db.session.refresh(user, ["failed_logins"])
                 if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
                     user.locked_until = now + dt.timedelta(
                         minutes=current_app.config["LOGIN_LOCK_MINUTES"]
@@ -97,5 +126,6 @@ def set_language(code: str):
         current_user.locale = code
         db.session.commit()
     resp = make_response(redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path)))
-    resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True,
+                    secure=cookie_secure(current_app))
     return resp

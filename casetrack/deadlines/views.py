@@ -9,8 +9,6 @@ import datetime as dt
 
 from flask import (
     Blueprint,
-    abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from casetrack.auth.permissions import has_right
+from casetrack.auth.views import require_town_admin
 from casetrack.core.errors import DomainError, ValidationError
 from casetrack.core.time import app_now, local_date
 from casetrack.deadlines import services as svc
@@ -29,14 +27,7 @@ from casetrack.extensions import db
 bp = Blueprint("calendar", __name__, url_prefix="/admin/calendar")
 
 
-@bp.before_request
-def _require_admin():
-    """Log in first; then only an admin may pass."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if not has_right(current_user, "admin") or current_user.town_id is None:
-        abort(403)
-    return None
+bp.before_request(require_town_admin)
 
 
 def _today() -> dt.date:

@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from casetrack.auth.models import ROLE_LABELS, Role, User
-from casetrack.auth.permissions import has_right
+from casetrack.auth.views import require_town_admin
 from casetrack.core.errors import DomainError, ValidationError
 from casetrack.core.time import app_now
 from casetrack.extensions import db
@@ -32,14 +32,7 @@ from casetrack.org.models import Unit, Village
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-@bp.before_request
-def _require_admin():
-    """Log in first; then only a town admin may pass."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if not has_right(current_user, "admin") or current_user.town_id is None:
-        abort(403)
-    return None
+bp.before_request(require_town_admin)
 
 
 def _refused(exc: DomainError) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     redirect,
@@ -15,12 +14,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casetrack.auth.models import Role
-from casetrack.auth.permissions import has_right, scope_cases
+from casetrack.auth.permissions import scope_cases
+from casetrack.auth.views import require_town_admin
 from casetrack.cases.models import Case
 from casetrack.cases.rules import OPEN_STATUSES
 from casetrack.core.errors import DomainError
@@ -86,11 +86,7 @@ def calendar_banner() -> list[dict]:
              "url": url, "link_text": _("录入 %(year)s 年节假日安排", year=year)}]
 
 
-@bp.before_request
-@login_required
-def _admins_only():
-    if not has_right(current_user, "admin") or current_user.town_id is None:
-        abort(403)
+bp.before_request(require_town_admin)
 
 
 def _policy_from_form(form) -> ReminderPolicy:
