@@ -2,18 +2,74 @@
 
 from __future__ import annotations
 
+from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseKind, CaseStatus
 from casetrack.core.time import to_local
-from casetrack.reports.pdf import build_pdf, grid_table, signature_block, styles
+from casetrack.reports.pdf import (
+    CONTENT_WIDTH,
+    Styles,
+    build_pdf,
+    grid_table,
+    signature_block,
+    styles,
+)
+
+#: facts whose text can run long: each gets a whole row of the form
+LONG_FACTS = frozenset({"当事人", "事项", "主要内容", "答复意见", "协议内容", "理由"})
+LABEL_WIDTH = 24 * mm
 
 
 def _d(value) -> str:
     return value.isoformat() if value else "—"
+
+
+def facts_table(facts: list[tuple[str, str]], st: Styles) -> Table:
+    """The case's facts as a ruled form: two label/value pairs a row, and a whole row for
+    each long text, in the order given (a short fact left alone fills its row)."""
+    value_w = (CONTENT_WIDTH - 2 * LABEL_WIDTH) / 2
+    rows: list[list] = []
+    spans: list[int] = []
+    pending: list[tuple[str, str]] = []
+
+    def cell(value: str):
+        return Paragraph(str(value), st.cell)
+
+    def flush() -> None:
+        if not pending:
+            return
+        if len(pending) == 1:
+            (label, value), = pending
+            rows.append([label, cell(value), "", ""])
+            spans.append(len(rows) - 1)
+        else:
+            (l1, v1), (l2, v2) = pending
+            rows.append([l1, cell(v1), l2, cell(v2)])
+        pending.clear()
+
+    for label, value in facts:
+        if label in LONG_FACTS:
+            flush()
+            rows.append([label, cell(value), "", ""])
+            spans.append(len(rows) - 1)
+        else:
+            pending.append((label, value))
+            if len(pending) == 2:
+                flush()
+    flush()
+    table = Table(rows, colWidths=[LABEL_WIDTH, value_w, LABEL_WIDTH, value_w])
+    grey = colors.HexColor("#eeeeee")
+    cmds = [("FONTNAME", (0, 0), (-1, -1), st.font), ("FONTSIZE", (0, 0), (-1, -1), 9),
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.grey), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("BACKGROUND", (0, 0), (0, -1), grey), ("BACKGROUND", (2, 0), (2, -1), grey)]
+    for r in spans:
+        cmds += [("SPAN", (1, r), (3, r)), ("BACKGROUND", (2, r), (2, r), colors.white)]
+    table.setStyle(TableStyle(cmds))
+    return table
 
 
 def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) -> bytes:
@@ -51,9 +107,9 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
         ("主要内容", case.summary or "—"),
     ]
     if petition:
-        facts += [("处理意见", case.outcome or "—"), ("答复意见", case.reply_text or "—"),
+        facts += [("处理意见", case.outcome or "—"), ("信访人评价", case.rating or "—"),
                   ("答复送达日期", _d(case.reply_delivered_on)), ("办结日期", _d(case.closed_on)),
-                  ("信访人评价", case.rating or "—")]
+                  ("答复意见", case.reply_text or "—")]
     else:
         facts += [("调解层级", rules.MEDIATION_LEVELS.get(case.mediation_level or "", "—")),
                   ("化解层级", rules.MEDIATION_LEVELS.get(case.resolution_level or "", "—")),
@@ -62,11 +118,10 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
                   ("回访日期", _d(case.follow_up_on)), ("结案日期", _d(case.closed_on))]
     if case.exit_reason:
         facts.append(("理由", case.exit_reason))
-    rows = [[label, Paragraph(str(value), st.cell)] for label, value in facts]
     story: list = [
         Paragraph(f"{case.town.name}{title}", st.title),
         Paragraph(f"编号：{case.number}", st.subtitle),
-        grid_table([["项目", "内容"], *rows], [34 * mm, 140 * mm], st, align_numbers=False),
+        facts_table(facts, st),
         Paragraph("办理过程", st.heading),
     ]
     labels = {**{a: t.label for t in rules.TRANSITIONS[CaseKind(case.kind)].values()
@@ -81,7 +136,7 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
                          Paragraph(ev.note or "—", st.cell)])
     story.append(grid_table(timeline, [30 * mm, 24 * mm, 22 * mm, 20 * mm, 78 * mm], st,
                             align_numbers=False))
-    story.append(Spacer(1, 10 * mm))
+    story.append(Spacer(1, 6 * mm))
     story.append(KeepTogether([signature_block(
         st, ("承办人签字", "承办单位负责人", "分管领导签字", "日期"))]))
     return build_pdf(story, f"{case.number}{title}", st.font)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -18,6 +19,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     KeepTogether,
@@ -38,6 +40,8 @@ from casetrack.stats.metrics import METRICS, RATE_LIST
 #: the earliest day an overdue case can have been received (the overdue list has no period)
 EPOCH = dt.date(2000, 1, 1)
 FIGURE_ROWS = ("total", "closed", "open", "ended", "overdue")
+#: A4 less the left and right margins: every table spans exactly this width
+CONTENT_WIDTH = A4[0] - 36 * mm
 
 
 def _numbered_canvas(font: str):
@@ -93,21 +97,34 @@ def styles() -> Styles:
     )
 
 
+def _fits(text: str, width: float, font: str, size: float = 9) -> bool:
+    """Whether ``text`` fits on one line of a cell ``width`` wide (6 pt padding each side)."""
+    return pdfmetrics.stringWidth(text, font, size) <= width - 12
+
+
 def grid_table(rows: list[list], widths: list[float], st: Styles, header_rows: int = 1,
-               align_numbers: bool = True) -> Table:
-    """A ruled table with a grey header row, repeated on each page it spans."""
-    body = [[Paragraph(str(c), st.cell) if isinstance(c, str) and len(c) > 12 else c
-             for c in row] for row in rows]
+               align_numbers: bool = True, right_cols: Sequence[int] | None = None) -> Table:
+    """A ruled table with a grey, centred header row, repeated on each page it spans.
+
+    Text that does not fit its column on one line wraps inside the cell (never runs over the
+    rule or off the page). ``right_cols`` are right-aligned (numbers); by default every
+    column but the first when ``align_numbers``, none otherwise.
+    """
+    body = [[Paragraph(str(c), st.cell) if isinstance(c, str) and not _fits(c, w, st.font)
+             else c for c, w in zip(row, widths, strict=False)] for row in rows]
     table = Table(body, colWidths=widths, repeatRows=header_rows)
     cmds = [
         ("FONTNAME", (0, 0), (-1, -1), st.font),
         ("FONTSIZE", (0, 0), (-1, -1), 9),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#eeeeee")),
+        ("ALIGN", (0, 0), (-1, header_rows - 1), "CENTER"),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]
-    if align_numbers:
-        cmds.append(("ALIGN", (1, header_rows), (-1, -1), "RIGHT"))
+    if right_cols is None:
+        right_cols = range(1, len(widths)) if align_numbers else ()
+    for col in right_cols:
+        cmds.append(("ALIGN", (col, header_rows), (col, -1), "RIGHT"))
     table.setStyle(TableStyle(cmds))
     return table
 
@@ -118,7 +135,7 @@ def signature_block(st: Styles, labels: tuple[str, ...]) -> Table:
     cells = [[f"{label}：{line}" for label in labels[i:i + 2]] for i in range(0, len(labels), 2)]
     for row in cells:
         row += [""] * (2 - len(row))
-    table = Table(cells, colWidths=[85 * mm, 85 * mm], rowHeights=12 * mm)
+    table = Table(cells, colWidths=[CONTENT_WIDTH / 2] * 2, rowHeights=11 * mm)
     table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font),
                                ("FONTSIZE", (0, 0), (-1, -1), 10),
                                ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
@@ -195,7 +212,7 @@ def _counts_table(rows: list[sq.FigureRow], first: str, st: Styles) -> Table:
             "办结率"]
     body = [[r.label, *[r.counts[k] for k in ("total", "closed", "open", "overdue")],
              r.rates["close_rate"].percent] for r in rows]
-    widths = [52 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm, 26 * mm]
+    widths = [54 * mm, 24 * mm, 24 * mm, 24 * mm, 24 * mm, 24 * mm]
     return grid_table([head, *body], widths, st)
 
 
@@ -224,14 +241,15 @@ def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of:
         rows.append([METRICS[key].label, month_total.counts[key],
                      *[month_kinds[k].counts[key] for k in month_kinds],
                      year_total.counts[key], *[year_kinds[k].counts[key] for k in year_kinds]])
-    story.append(grid_table(rows, [34 * mm] + [24 * mm] * 6, st))
+    story.append(grid_table(rows, [30 * mm] + [24 * mm] * 6, st))
     story.append(Spacer(1, 4 * mm))
     rate_rows = [["比率", "本月", "分子/分母", "本年累计", "分子/分母", "口径"]]
     for d in RATE_LIST:
         m, y = month_total.rates[d.key], year_total.rates[d.key]
         rate_rows.append([d.label, m.percent, f"{m.numerator}/{m.denominator}", y.percent,
                           f"{y.numerator}/{y.denominator}", d.definition])
-    story.append(grid_table(rate_rows, [24 * mm, 20 * mm, 24 * mm, 22 * mm, 24 * mm, 60 * mm], st))
+    story.append(grid_table(rate_rows, [22 * mm, 20 * mm, 24 * mm, 22 * mm, 24 * mm, 62 * mm], st,
+                            right_cols=(1, 2, 3, 4)))
 
     story.append(Paragraph("二、本年逐月收案与办结情况", st.heading))
     story.append(monthly_chart(sq.breakdown(session, scope, q_year, "month"), st.font))
@@ -252,10 +270,10 @@ def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of:
     if overdue:
         orows = [["编号", "事项", "村（居）", "承办单位", "承办人", "办理期限", "超期天数"]]
         for o in overdue:
-            orows.append([o.number, Paragraph(o.title, st.cell), o.village, o.unit,
+            orows.append([o.number, o.title, o.village, o.unit,
                           o.handler or "—", o.due_on.isoformat(), f"{o.days_overdue}天"])
-        story.append(grid_table(orows, [30 * mm, 40 * mm, 20 * mm, 20 * mm, 18 * mm,
-                                        22 * mm, 16 * mm], st, align_numbers=False))
+        story.append(grid_table(orows, [37 * mm, 38 * mm, 20 * mm, 21 * mm, 18 * mm,
+                                        22 * mm, 18 * mm], st, right_cols=(6,)))
     else:
         story.append(Paragraph("无超期未办结案件。", st.body))
     story.append(Spacer(1, 8 * mm))
