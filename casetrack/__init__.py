@@ -41,6 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=templating.select_locale)
     auth_views.init_app(app, login_manager)
     templating.init_app(app)
+    from casetrack.core import errorpages, security
+
+    security.init_app(app)
+    errorpages.init_app(app)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(case_views.bp)
     app.register_blueprint(org_views.bp)

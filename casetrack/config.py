@@ -19,11 +19,17 @@ class DefaultConfig:
     LANGUAGES = ["zh_CN", "en"]
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-    #: session cookie hardening (SESSION_COOKIE_SECURE is turned on when served over HTTPS)
+    #: session cookie hardening; the cookie is marked Secure on every HTTPS request anyway
+    #: (see casetrack/core/security.py), True marks it Secure always (production behind HTTPS)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
+    #: reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
+    #: (1 behind one nginx; 0 when clients connect directly: the headers are then ignored)
+    PROXY_FIX_HOPS = 0
+    #: scheme of absolute URLs built outside a request ("https" in production)
+    PREFERRED_URL_SCHEME = "http"
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     #: CSRF tokens on every form
     WTF_CSRF_ENABLED = True

@@ -10,9 +10,15 @@ SECRET_KEY = "change-me"
 #: PostgreSQL (recommended for several users): create the database, then `flask db upgrade`.
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://casetrack:PASSWORD@127.0.0.1:5432/casetrack"
 
-#: send session cookies over HTTPS only (turn on behind an HTTPS reverse proxy)
+#: production behind an HTTPS reverse proxy (nginx): trust its X-Forwarded-* headers (one
+#: proxy), send the login cookie over HTTPS only, and build absolute links with https.
+#: (Without SESSION_COOKIE_SECURE the cookie is still marked Secure on every request that
+#: reaches the app as HTTPS, which behind a proxy needs PROXY_FIX_HOPS.)
+# PROXY_FIX_HOPS = 1
 # SESSION_COOKIE_SECURE = True
 # REMEMBER_COOKIE_SECURE = True
+# PREFERRED_URL_SCHEME = "https"
+# BASE_URL = "https://casetrack.example.gov.cn"
 
 #: zone in which dates are shown and due dates are counted
 # TIMEZONE = "Asia/Shanghai"

@@ -38,13 +38,13 @@ from casetrack.cases.models import (
     Party,
 )
 from casetrack.cases.numbering import next_number
+from casetrack.core.errorpages import size_label
 from casetrack.core.errors import (
     CalendarUnknown,
     InvalidTransition,
     PermissionDenied,
     ValidationError,
 )
-from casetrack.core.errorpages import size_label
 from casetrack.core.time import local_date
 from casetrack.deadlines.calendar import WorkCalendar, load_calendar
 from casetrack.deadlines.rules import (
@@ -495,7 +495,7 @@ def _describe_assignment(ev: CaseEvent, unit: Unit | None, handler: User | None)
 
 def record_progress(session: Session, actor: User, now: dt.datetime, case: Case, note: str) -> Case:
     """A progress note on the timeline (办理进展)."""
-    t = _check(actor, case, "progress")
+    _check(actor, case, "progress")
     note = _require_text(note, "note", "请填写进展情况")
     record_event(case, actor, now, "progress", from_status=case.status, to_status=case.status,
                  note=note)
@@ -660,7 +660,7 @@ def start_mediation(session: Session, actor: User, now: dt.datetime, case: Case,
 def record_mediation_session(session: Session, actor: User, now: dt.datetime, case: Case,
                              held_on: dt.date, note: str) -> Case:
     """One mediation session (调解记录) at the current level."""
-    t = _check(actor, case, "mediation_session")
+    _check(actor, case, "mediation_session")
     note = _require_text(note, "note", "请填写调解情况")
     _not_future(held_on, now, "held_on", "调解日期")
     level = rules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
