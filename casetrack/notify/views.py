@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
 def _bell() -> list[dict]:
     """The nav link with the unread count as its badge."""
     count = svc.unread_count(db.session, current_user)
-    return [{"url": url_for("notify.index"), "label": "🔔 " + _("消息"),
+    return [{"url": url_for("notify.index"), "label": _("消息"), "icon": "bell",
              "badge": str(count) if count else ""}]
 
 

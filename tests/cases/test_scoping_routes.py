@@ -35,7 +35,10 @@ POST_DATA = {
 
 
 def _case_rules(app):
-    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("cases.")]
+    """The case blueprint's routes, plus every other page route (the API has its own walk)
+    that names a case, a party or an attachment, such as the printed handling sheet."""
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("cases.")
+             or (not r.endpoint.startswith("api.") and r.arguments & OBJECT_ARGS)]
     object_rules, unclassified = [], []
     for rule in rules:
         if rule.arguments and rule.arguments <= OBJECT_ARGS:
@@ -90,7 +93,8 @@ def _state():
 @pytest.mark.parametrize("username", ["grid2", "handler2"])
 def test_every_case_route_refuses_outsiders(app, client, world, now, username):
     rules = _case_rules(app)
-    assert len(rules) >= 20  # detail, 17 steps, ID view, upload, download
+    assert len(rules) >= 21  # detail, 17 steps, ID view, upload, download, handling sheet
+    assert "reports.case_sheet" in {r.endpoint for r in rules}
     cases = _setup(world, now)
     before = _state()
     login_as(client, username)

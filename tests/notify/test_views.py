@@ -18,7 +18,9 @@ from notify.support import petition_due
 def _badge(html: str) -> str | None:
     import re
 
-    m = re.search(r'href="/notifications/">[^<]*<span class="badge">(\d+)</span>', html)
+    # the nav link: an SVG bell, the label, the unread count
+    m = re.search(r'href="/notifications/">(?:(?!</a>).)*?<span class="badge">(\d+)</span>',
+                  html, re.S)
     return m.group(1) if m else None
 
 
