@@ -24,9 +24,11 @@ def stats_cli() -> None:
 
 
 def find_town(name: str | None) -> Town | None:
-    """The town called ``name`` (None when no name given); a click error when unknown."""
+    """The town called ``name``; without a name the only town when there is just one, else
+    None (every town); a click error when unknown."""
     if not name:
-        return None
+        towns = list(db.session.scalars(select(Town).limit(2)))
+        return towns[0] if len(towns) == 1 else None
     town = db.session.scalar(select(Town).where(Town.name == name))
     if town is None:
         raise click.ClickException(f"没有名为“{name}”的乡镇")
@@ -37,7 +39,7 @@ def find_town(name: str | None) -> Town | None:
 @click.option("--from", "date_from", type=DATE, required=True, help="period start (received on)")
 @click.option("--to", "date_to", type=DATE, required=True, help="period end (received on)")
 @click.option("--as-of", "as_of", type=DATE, help="cut-off day (status at its end); default --to")
-@click.option("--town", help="town name; default every town")
+@click.option("--town", help="town name; default the only town, or every town")
 @click.option("--source", type=click.Choice(sorted(SOURCE_LABELS)), help="only this channel")
 @click.option("--kind", type=click.Choice(["petition", "dispute"]), help="only this kind")
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")

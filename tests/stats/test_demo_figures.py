@@ -38,6 +38,15 @@ def test_demo_88_77_11(demo, runner):
     assert out[0] == SENTENCE
     assert out[1].startswith("今年以来，我镇共排查调处矛盾纠纷")
 
+    # the commands exactly as written: no --town, the demo is the only town
+    data = json.loads(runner.invoke(args=["stats", "summary", *ARGS, "--json"]).output)
+    assert data["town"] == "北和镇"
+    assigned = next(s for s in data["by_source"] if s["source"] == "assigned")["counts"]
+    assert (assigned["total"], assigned["closed"], assigned["open"]) == (88, 77, 11)
+    out = runner.invoke(args=["reports", "sentences", "--year", "2022", "--as-of",
+                              "2022-12-31"]).output.splitlines()
+    assert out[0] == SENTENCE
+
     # the same figures through the stats layer in the leader's scope
     leader = db.session.scalar(select(User).where(User.role == "leader").limit(1))
     q = sq.StatsQuery(dt.date(2022, 1, 1), dt.date(2022, 12, 31), dt.date(2022, 12, 31),
