@@ -159,14 +159,22 @@ class Jobs:
         self.app = app
         self.lock = lock
         self._mutex = threading.Lock()
+        #: the lock state last logged (None: nothing logged yet)
+        self._had_lock: bool | None = None
 
     def _have_lock(self) -> bool:
         with self._mutex:
             try:
-                return self.lock.acquire(app_now())
+                got = self.lock.acquire(app_now())
             except Exception:  # the database is away: try again next tick
                 log.exception("scheduler: could not check the sender lock")
-                return False
+                got = False
+            if got != self._had_lock:
+                log.info("scheduler (pid %s): %s", os.getpid(),
+                         "holds the sender lock: this process sends" if got
+                         else "does not hold the sender lock: another process sends")
+                self._had_lock = got
+            return got
 
     def reminders(self) -> list[int]:
         """Run reminders for the towns whose send time has passed and that have no run
@@ -257,6 +265,17 @@ def should_start_embedded(app: Flask) -> bool:
     return not uses_reloader or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 
 
+def _log_to_stderr() -> None:
+    """Show this module's INFO lines (start, lock taken or lost, runs) on stderr next to the
+    server's own output, unless the application configured logging itself."""
+    if log.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
 def init_app(app: Flask) -> None:
     """Start the embedded scheduler when configured (see ``should_start_embedded``)."""
     app.cli.add_command(scheduler_cli)
@@ -269,7 +288,10 @@ def init_app(app: Flask) -> None:
     lock = make_sender_lock(engine, ttl_seconds=int(app.config.get("SCHEDULER_LEASE_SECONDS",
                                                                    180)))
     scheduler = build_scheduler(app, Jobs(app, lock), blocking=False)
+    _log_to_stderr()
     scheduler.start()
+    log.info("scheduler (pid %s): reminder scheduler started inside the web process "
+             "(ticks every %s s)", os.getpid(), app.config.get("SCHEDULER_TICK_SECONDS", 60))
     app.extensions["casetrack_scheduler"] = scheduler
 
     def _stop() -> None:
