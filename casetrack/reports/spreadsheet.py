@@ -80,6 +80,8 @@ def ledger_xlsx(session: Session, stmt: Select, title: str = "台账") -> bytes:
             cell = ws.cell(row=n + 1, column=idx)
             if isinstance(cell.value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
+            elif isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text typed by a person, never a live formula
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 6
     for idx, col in enumerate(COLUMNS, start=2):
@@ -89,6 +91,17 @@ def ledger_xlsx(session: Session, stmt: Select, title: str = "台账") -> bytes:
     wb.save(out)
     wb.close()
     return out.getvalue()
+
+
+#: a cell starting with one of these is a formula to Excel (CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: object) -> object:
+    """Text that Excel would run as a formula gets a leading apostrophe (OWASP advice)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def ledger_csv(session: Session, stmt: Select) -> bytes:
@@ -101,6 +114,6 @@ def ledger_csv(session: Session, stmt: Select) -> bytes:
         for col in COLUMNS:
             value = col.value(case)
             row.append(value.isoformat() if isinstance(value, dt.date) else
-                       ("" if value is None else value))
+                       ("" if value is None else _csv_text(value)))
         writer.writerow([n, *row])
     return buf.getvalue().encode("utf-8-sig")

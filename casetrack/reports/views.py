@@ -128,7 +128,7 @@ def ledger(fmt: str):
     if fmt == "xlsx":
         return download(ledger_xlsx(db.session, stmt), XLSX, f"ledger-{stamp}.xlsx",
                         f"台账{stamp}.xlsx")
-    return download(ledger_csv(db.session, stmt), "text/csv; charset=utf-8",
+    return download(ledger_csv(db.session, stmt), "text/csv",  # Werkzeug adds the charset
                     f"ledger-{stamp}.csv", f"台账{stamp}.csv")
 
 

@@ -161,3 +161,20 @@ def test_pages_link_to_sheet_and_export(client, auth, world, cases):
     assert f"/reports/cases/{cases[0].id}/sheet.pdf" in detail
     listing = client.get("/cases?kind=petition").get_data(as_text=True)
     assert "/reports/ledger.xlsx?kind=petition" in listing
+
+
+def test_ledger_text_is_never_a_formula(client, auth, world, build):
+    """A title or name typed as a formula stays text in Excel (no CSV/XLSX injection)."""
+    evil = '=HYPERLINK("http://example.invalid/x","点此")'
+    build.petition(D(2022, 5, 1), title=evil)
+    db.session.commit()
+    auth.login("super")
+    data = client.get("/reports/ledger.xlsx?kind=petition").data
+    wb = load_workbook(io.BytesIO(data))
+    cells = [c for row in wb.active.iter_rows(min_row=2) for c in row if c.value == evil]
+    wb.close()
+    assert cells and all(c.data_type == "s" for c in cells)
+    resp = client.get("/reports/ledger.csv?kind=petition")
+    assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("事项")] == "'" + evil
