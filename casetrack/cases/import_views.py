@@ -11,6 +11,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -39,6 +40,9 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 SESSION_KEY = "case_import"
 #: uploads left behind (never imported) are deleted after this many seconds
 STALE_SECONDS = 24 * 3600
+TEMPLATE_NAME = "交办清单导入模板.xlsx"
+#: the name old clients that ignore ``filename*`` save the template under
+TEMPLATE_ASCII_NAME = "casetrack-import-template.xlsx"
 
 
 def init_app(app: Flask) -> None:
@@ -100,9 +104,13 @@ def index():
 def template():
     """The import template with Chinese headers and the town's village and unit names."""
     town = db.session.get(Town, current_user.town_id) if current_user.town_id else None
-    return send_file(io.BytesIO(importing.template_workbook(town)), as_attachment=True,
-                     download_name="交办清单导入模板.xlsx",
+    resp = send_file(io.BytesIO(importing.template_workbook(town)),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    # Werkzeug reduces a Chinese-only name to "filename=.xlsx": give an ASCII fallback too
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{TEMPLATE_ASCII_NAME}\"; "
+        f"filename*=UTF-8''{quote(TEMPLATE_NAME)}")
+    return resp
 
 
 @bp.route("/", methods=["POST"])

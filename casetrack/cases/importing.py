@@ -282,10 +282,9 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
             preview.existing.append((number, ref, existing[ref]))
             continue
         if ref and ref in first_row_of:
+            # still check the rest of the row, so that one upload shows every problem
             fail("external_ref", f"与第{first_row_of[ref]}行的交办文号重复")
-            preview.errors.extend(errors)
-            continue
-        if ref:
+        elif ref:
             first_row_of[ref] = number
         planned = _plan_row(session, town, today, sheet.filename, number, cell, villages, units,
                             fail)
@@ -345,13 +344,14 @@ def _plan_row(session: Session, town: Town, today: dt.date, filename: str, numbe
     for key, limit in length_limits.items():
         if len(text.get(key, "")) > limit:
             fail(key, f"不能超过{limit}个字")
-    if not text.get("received_on") or dates["received_on"] is None:
-        return None
+    # without a usable 收到日期 the row cannot be planned, but the service's checks still run
+    # (with the earliest date accepted standing in), so every problem of the row is listed
+    received_on = dates["received_on"]
     data = services.CaseInput(
         kind=CaseKind.PETITION.value,
         title=text.get("title", ""),
         source=source or "assigned",
-        received_on=dates["received_on"],
+        received_on=received_on or MIN_DATE,
         summary=text.get("summary", ""),
         category=text.get("category") or "其他",
         petition_class=text.get("petition_class") or None,
@@ -375,6 +375,8 @@ def _plan_row(session: Session, town: Town, today: dt.date, filename: str, numbe
                 and not text.get(column):
             continue  # already said it is required
         fail(column, message)
+    if received_on is None:
+        return None
     return PlannedRow(row=number, data=data, unit_id=unit_id)
 
 

@@ -8,6 +8,7 @@ import re
 import jsonschema_rs
 import pytest
 from api_support import Api, make_dispute, petition_body, token_for
+from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -42,6 +43,16 @@ def test_document_references_resolve_and_schemas_compile(client):
         assert ref in doc["components"]["schemas"], ref
     for schema in doc["components"]["schemas"].values():
         jsonschema_rs.validator_for({**schema, "components": doc["components"]})
+
+
+def test_document_is_valid_openapi_3_1_by_the_official_schema(client):
+    """Checked against the OpenAPI Initiative's 3.1 schema (the copy schemathesis ships)."""
+    doc = document(client)
+    validator = jsonschema_rs.validator_for(OPENAPI_31)
+    assert [e.message for e in validator.iter_errors(doc)] == []
+    # the check can fail: a document with a broken operation is refused
+    broken = {**doc, "paths": {**doc["paths"], "/x": {"get": {"responses": "none"}}}}
+    assert not validator.is_valid(broken)
 
 
 class ResponseChecker:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 from import_support import HEADERS, csv_bytes, row, xlsx_bytes
 from openpyxl import load_workbook
@@ -26,7 +27,9 @@ def test_template_download_has_the_chinese_headers(world, client, auth):
     auth.login("super")
     resp = client.get("/imports/template.xlsx")
     assert resp.status_code == 200
-    assert "attachment" in resp.headers["Content-Disposition"]
+    disposition = resp.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="casetrack-import-template.xlsx"; ')
+    assert disposition.endswith("filename*=UTF-8''" + quote("交办清单导入模板.xlsx"))
     wb = load_workbook(io.BytesIO(resp.data), read_only=True)
     try:
         header = [c.value for c in next(wb.worksheets[0].iter_rows(max_row=1))]

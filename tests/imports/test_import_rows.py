@@ -123,6 +123,23 @@ def test_preview_lists_each_error_with_row_and_column_and_imports_nothing(world,
     assert counts() == before
 
 
+def test_a_row_lists_all_its_problems_at_once(world, now):
+    """A bad date or a repeated 交办文号 does not hide the row's other problems: one upload
+    shows everything to fix."""
+    rows = [
+        row(1),
+        row(1, 信访类别="投诉", 身份证号=ID_BAD, 联系电话="12345"),
+        row(3, 收到日期="2026-13-40", 信访类别="", **{"村（居）": "不存在村"}, 联系电话="999"),
+    ]
+    preview = preview_of(world, now, "多处错误.xlsx", xlsx_bytes(rows))
+    found = {(e.row, e.column) for e in preview.errors}
+    assert found == {
+        (3, "交办文号"), (3, "信访类别"), (3, "身份证号"), (3, "联系电话"),
+        (4, "收到日期"), (4, "信访类别"), (4, "村（居）"), (4, "联系电话"),
+    }, [str(e) for e in preview.errors]
+    assert [r.row for r in preview.new_rows] == [2]
+
+
 def test_a_refusal_during_the_import_rolls_back_every_row(world, now, monkeypatch):
     preview = preview_of(world, now, "a.xlsx", xlsx_bytes([row(n) for n in range(1, 6)]))
     real = importing.services.register_case
