@@ -69,3 +69,64 @@ def bar_chart(categories: Sequence[str], series: Sequence[Series],
         lx += 16 + 13 * len(s.label)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+TOTAL_FILL = "#e8a39c"  # the whole bar of a horizontal chart: every case counted
+PART_FILL = "#1a7f37"  # its closed part, as green as the dashboard's "closed"
+
+
+@dataclass(frozen=True)
+class HBar:
+    """One row of a horizontal bar chart: its name, two counts and their lists."""
+
+    label: str
+    total: int
+    part: int
+    total_link: str
+    part_link: str
+
+
+def hbar_chart(rows: Sequence[HBar], total_label: str, part_label: str, title: str,
+               total_metric: str = "total", part_metric: str = "closed") -> Markup:
+    """Horizontal bars, one row per name (every row shown, zeros too): the whole bar is the
+    total, its green start the part (e.g. closed), "part/total" after it; both are links.
+
+    Geometry is in percent of the width and text in CSS pixels, so the chart is as legible
+    on a 375-px phone as on a desktop (no viewBox scaling of the text).
+    """
+    row_h, top = 24, 30
+    height = top + row_h * len(rows) + 4
+    label_x, bar_x, bar_w = 27.0, 29.0, 56.0
+    biggest = max([1, *[r.total for r in rows]])
+    parts = [
+        f'<svg class="hchart" width="100%" height="{height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" font-size="12" '
+        'font-family="sans-serif">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{bar_x}%" y="6" width="12" height="12" fill="{TOTAL_FILL}"/>'
+        f'<text x="{bar_x}%" dx="16" y="16">{escape(total_label)}</text>',
+        f'<rect x="{bar_x + 28}%" y="6" width="12" height="12" fill="{PART_FILL}"/>'
+        f'<text x="{bar_x + 28}%" dx="16" y="16">{escape(part_label)}</text>',
+    ]
+    for i, r in enumerate(rows):
+        y = top + i * row_h
+        w_total = bar_w * r.total / biggest
+        w_part = bar_w * r.part / biggest
+        parts.append(f'<text x="{label_x}%" y="{y + 13}" text-anchor="end">{escape(r.label)}'
+                     "</text>")
+        parts.append(
+            f'<a class="figure bar" data-metric="{total_metric}" data-count="{r.total}" '
+            f'href="{escape(r.total_link)}"><title>{escape(r.label)} {escape(total_label)}：'
+            f'{r.total}</title><rect x="{bar_x}%" y="{y + 2}" width="{w_total:.2f}%" '
+            f'height="{row_h - 8}" fill="{TOTAL_FILL}"/></a>')
+        if r.part:
+            parts.append(
+                f'<a class="figure bar" data-metric="{part_metric}" data-count="{r.part}" '
+                f'href="{escape(r.part_link)}"><title>{escape(r.label)} {escape(part_label)}：'
+                f'{r.part}</title><rect x="{bar_x}%" y="{y + 2}" width="{w_part:.2f}%" '
+                f'height="{row_h - 8}" fill="{PART_FILL}"/></a>')
+        parts.append(f'<text x="{bar_x + w_total:.2f}%" dx="4" y="{y + 13}" fill="#374151">'
+                     f"{r.part}/{r.total}</text>")
+    parts.append("</svg>")
+    return Markup("".join(parts))
+

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from casetrack.auth.models import Role, User
@@ -20,7 +21,7 @@ from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.stats import queries as sq
-from casetrack.stats.charts import Series, bar_chart
+from casetrack.stats.charts import HBar, Series, bar_chart, hbar_chart
 from casetrack.stats.metrics import HEADLINE, METRIC_LIST, METRICS, RATE_LIST
 
 bp = Blueprint("stats", __name__, url_prefix="/dashboard")
@@ -102,6 +103,16 @@ def _linker(q: sq.StatsQuery):
     return link
 
 
+def _hbar(rows: list[sq.FigureRow], dim: str, link, title: str) -> Markup:
+    """A horizontal chart of ``rows`` (one per village or category): total and closed."""
+    bars = []
+    for r in rows:
+        value = r.key[dim] if r.key[dim] is not None else 0
+        bars.append(HBar(_(r.label), r.counts["total"], r.counts["closed"],
+                         link("total", **{dim: value}), link("closed", **{dim: value})))
+    return hbar_chart(bars, _(METRICS["total"].label), _(METRICS["closed"].label), title)
+
+
 @bp.route("")
 @login_required
 def dashboard():
@@ -124,14 +135,17 @@ def dashboard():
         _("逐月收案、办结与超期"),
     )
     overdue = sq.overdue_cases(session, user, q, limit=200)
+    by_village = sq.breakdown(session, user, q, "village")
+    by_category = sq.breakdown(session, user, q, "category")
     return render_template(
         "stats/dashboard.html", q=q, link=link,
         name=sq.scope_name(session, user, q),
         totals=sq.totals(session, user, q),
         by_kind=sq.breakdown(session, user, q, "kind"),
         by_source=sq.breakdown(session, user, q, "source"),
-        by_village=sq.breakdown(session, user, q, "village"),
-        by_category=sq.breakdown(session, user, q, "category"),
+        by_village=by_village, by_category=by_category,
+        village_chart=_hbar(by_village, "village", link, _("按村（居）")),
+        category_chart=_hbar(by_category, "category", link, _("按类别")),
         by_unit=sq.breakdown(session, user, q, "unit"),
         by_town=sq.breakdown(session, user, q, "town") if Role(user.role) is Role.COUNTY else [],
         months=months, chart=chart, overdue=overdue,

@@ -126,3 +126,19 @@ def test_handler_has_no_dashboard_and_nav_link_shown(client, auth, world):
 def test_bad_metric_is_404(client, auth, world):
     auth.login("leader")
     assert client.get("/dashboard/cases?metric=nope").status_code == 404
+
+
+def test_village_and_category_charts_link_every_bar(client, auth, world, build):
+    _history(world, build)
+    auth.login("super")
+    html = client.get(f"/dashboard?{YEAR}").get_data(as_text=True)
+    charts = re.findall(r'<svg class="hchart".*?</svg>', html, re.S)
+    assert len(charts) == 2  # by village, by category
+    village, category = charts
+    assert "北和社区" in village and "鹅感村" in village
+    assert "城乡建设" in category and "房屋宅基地" in category
+    bars = figure_links(village)
+    assert sorted(c for m, c, _ in bars if m == "total") == [2, 4]
+    assert sum(c for m, c, _ in bars if m == "closed") == 3
+    for _metric, count, href in bars + figure_links(category):
+        assert len(listed_ids(client, href)) == count
