@@ -193,8 +193,11 @@ def notify_users(session: Session, users: Iterable[User | None], now: dt.datetim
     has_webhook = Channel.WEBHOOK in wanted and bool(town_webhook(session, town_id)["url"])
 
     def build(channel: str) -> Message:
-        base = "" if channel == Channel.IN_APP else current_app.config["BASE_URL"].rstrip("/")
-        url = (base + link) if link else ""
+        if channel == Channel.IN_APP:
+            # the bell shows the subject as its heading and a button to the case: the body
+            # alone, not the mail (its own heading, link line and "do not reply" footer)
+            return Message(subject=subject, text=body, html="", link=link)
+        url = (current_app.config["BASE_URL"].rstrip("/") + link) if link else ""
         text = body + (f"\n\n查看：{url}" if url else "")
         with force_locale("zh_CN"):
             html = render_template("notify/mail_event.html", subject=subject, body=body,

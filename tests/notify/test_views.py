@@ -90,3 +90,21 @@ def test_cli_deliver(app, world, now, runner, monkeypatch):
         assert "sent 0" in result.output
     finally:
         server.stop()
+
+
+def test_bell_shows_a_decision_once_not_the_mail(app, world, now, client, auth, monkeypatch):
+    """In the app a notification reads as a message (subject, text, a button to the case);
+    the mail's own heading, link line and "do not reply" footer stay in the mail."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    world.handler1.email = "h1@beihe.example"
+    db.session.commit()
+    case = petition_due(world, now, dt.date(2026, 12, 9))
+    auth.login("handler1")
+    page = client.get("/notifications/").get_data(as_text=True)
+    subject = f"【新交办】{case.number} {case.title}"
+    assert page.count(subject) == 1
+    assert "到期日 2026-12-09" in page
+    assert "请勿直接回复" not in page and "<!doctype" not in page.lower().split("<body", 1)[1]
+    mail = db.session.scalar(select(Notification).where(Notification.channel == "email"))
+    assert subject in mail.body_html and f"/cases/{case.id}" in mail.body_html
+    assert "请勿直接回复" in mail.body_html

@@ -4,6 +4,7 @@ stops for extended or closed cases, catches up after downtime with one digest.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from notify.support import petition_due
 from sqlalchemy import func, select
@@ -70,6 +71,8 @@ def test_one_digest_per_recipient_with_the_right_cases(world, now):
         assert f"<th>{header}</th>" in html
     assert f'<a href="/cases/{cases["late4"].id}">{cases["late4"].number}</a>' in html
     assert "<td data-label=\"超期天数\">4</td>" in html and "北和社区" in html
+    # in the app the table takes the app's styles (no mail-style black rules)
+    assert '<table class="list responsive digest">' in html and 'border="1"' not in html
 
 
 def test_second_run_the_same_day_sends_nothing_next_day_again(world, now):
@@ -162,6 +165,8 @@ def test_mail_digest_and_opt_out(world, now, emails, smtp):
     assert msg["Subject"] == "【期限提醒】2026-11-23：已超期 1 件"
     html = msg.get_body(("html",)).get_content()
     assert "<th>超期天数</th>" in html and "http://127.0.0.1:5000/cases/" in html
+    # mail clients have no stylesheet: the red "overdue" badge carries its colour inline
+    assert re.search(r'<span class="warn warn-red" style="[^"]*background:#c62828', html)
     assert "http://127.0.0.1:5000/cases/" in msg.get_body(("plain",)).get_content()
 
 
