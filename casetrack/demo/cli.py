@@ -11,7 +11,8 @@ from collections import Counter
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import bindparam, func, select, update
+from flask_migrate import upgrade
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import ROLE_LABELS, Role
@@ -56,6 +57,10 @@ def load() -> None:
     password is the demo password shown. All personal data is invented.
     """
     session = db.session
+    if not inspect(db.engine).has_table(Town.__tablename__):
+        # a fresh clone: `flask demo load` as the first command still works
+        click.echo("The database has no tables yet: creating them first (flask db upgrade).")
+        upgrade()
     if session.scalar(select(Town.id).where(Town.name == TOWN_NAME)) is not None:
         click.echo(f"{TOWN_NAME} already exists: demo data not loaded again.")
         return
