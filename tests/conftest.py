@@ -7,17 +7,18 @@ import datetime as dt
 import os
 import uuid
 
+import flask_babel
 import pytest
+from flask import request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from toolcheck import REQUIRE_TOOLS, require_tool  # noqa: F401  (re-exported for tests)
+from werkzeug.security import generate_password_hash
 
 from casetrack import create_app
 from casetrack.auth.models import Role, User
 from casetrack.extensions import db
 from casetrack.org.models import Town, Unit, Village
-from werkzeug.security import generate_password_hash
-
-from toolcheck import REQUIRE_TOOLS, require_tool  # noqa: F401  (re-exported for tests)
 
 PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
 
@@ -72,10 +73,18 @@ def app(_schema_app):
         db.session.remove()
     ctx = _schema_app.app_context()
     ctx.push()
+    # The test client reuses this app context (and ``g``) for every request, and Flask-Babel
+    # caches the locale there; a real request starts afresh, so forget it at each request.
+    request_started.connect(_forget_locale, _schema_app)
     yield _schema_app
+    request_started.disconnect(_forget_locale, _schema_app)
     db.session.rollback()
     db.session.remove()
     ctx.pop()
+
+
+def _forget_locale(sender, **extra) -> None:
+    flask_babel.refresh()
 
 
 def _empty_tables() -> None:

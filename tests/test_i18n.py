@@ -20,7 +20,6 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
-from flask import request_started
 from sqlalchemy import select
 
 from casetrack.cases import services as svc
@@ -102,19 +101,6 @@ def test_every_marked_string_is_in_the_catalog():
 
 
 # --------------------------------------------------------------------------- pages
-
-
-@pytest.fixture(autouse=True)
-def _fresh_locale_per_request(app):
-    """The test app keeps one app context (and ``g``) across requests, where Flask-Babel caches
-    the locale; a real request gets a fresh ``g``. Forget the cached locale at each request."""
-
-    def forget(sender, **extra):
-        flask_babel.refresh()
-
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 def _text(resp) -> str:
