@@ -22,13 +22,16 @@ All counting is done by the database with GROUP BY; nothing loops over cases in 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Integer, Select, String, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
+from sqlalchemy.sql.elements import BindParameter
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import scope_cases
@@ -152,6 +155,87 @@ class OverdueCase:
     days_overdue: int
 
 
+# --------------------------------------------------------------------------- parameters
+#
+# The statements are built with named bound parameters, never with the query's values, so that
+# one built statement serves every query of the same shape (which filters are set, the group-by,
+# the scope): the hot paths keep it in ``_PLANS`` and SQLAlchemy's compiled cache reuses its SQL.
+
+#: the query values a statement binds, with the SQL type each is bound as
+_PARAM_TYPES = {
+    "date_from": Case.received_on.type, "date_to": Case.received_on.type,
+    "end": CaseEvent.at.type, "cutoff": Case.due_on.type, "town_id": Case.town_id.type,
+    "kind": Case.kind.type, "source": Case.source.type, "category": Case.category.type,
+    "village_id": Case.village_id.type, "unit_id": Case.unit_id.type, "month": String(),
+}
+Bind = Callable[[str], BindParameter]
+
+
+def _values(q: StatsQuery) -> dict[str, Any]:
+    """The bound values of ``q``: exactly the parameters a statement of its shape uses."""
+    out: dict[str, Any] = {"date_from": q.date_from, "date_to": q.date_to,
+                           "end": end_of_local_day(q.as_of), "cutoff": q.as_of}
+    for name in ("town_id", "kind", "source", "category", "month"):
+        value = getattr(q, name)
+        if value is not None if name == "town_id" else value:
+            out[name] = value
+    for name in ("village_id", "unit_id"):
+        value = getattr(q, name)
+        if value is not None and value != NONE_ID:
+            out[name] = value
+    return out
+
+
+def _shape(q: StatsQuery) -> tuple:
+    """What the statement of ``q`` looks like, without its values (``_values`` has them)."""
+    return tuple(sorted(_values(q))) + (q.village_id == NONE_ID, q.unit_id == NONE_ID)
+
+
+def _scope_key(scope: User | None) -> Hashable:
+    """Everything ``scope_cases`` reads from the user (it puts those values in the SQL)."""
+    if scope is None:
+        return None
+    return (scope.id, scope.role, scope.town_id, scope.county_code, scope.unit_id)
+
+
+def _named_binds() -> Bind:
+    """Parameters without values, supplied at execution time (cached statements)."""
+    made: dict[str, BindParameter] = {}
+
+    def bind(name: str) -> BindParameter:
+        if name not in made:
+            made[name] = bindparam(name, type_=_PARAM_TYPES[name])
+        return made[name]
+    return bind
+
+
+def _valued_binds(q: StatsQuery) -> Bind:
+    """Parameters carrying ``q``'s values (statements handed to callers, e.g. paginated)."""
+    values = _values(q)
+    return lambda name: bindparam(name, values[name], type_=_PARAM_TYPES[name], unique=True)
+
+
+_PLANS: OrderedDict[Hashable, Any] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+#: built statements kept (one per shape, scope and grouping in use)
+_PLANS_MAX = 512
+
+
+def _plan(key: Hashable, build: Callable[[], Any]) -> Any:
+    """The statement cached under ``key``, built by ``build()`` the first time."""
+    with _PLANS_LOCK:
+        stmt = _PLANS.get(key)
+        if stmt is not None:
+            _PLANS.move_to_end(key)
+            return stmt
+    stmt = build()
+    with _PLANS_LOCK:
+        _PLANS[key] = stmt
+        while len(_PLANS) > _PLANS_MAX:
+            _PLANS.popitem(last=False)
+    return stmt
+
+
 # --------------------------------------------------------------------------- the as-of rows
 
 
@@ -162,9 +246,15 @@ def asof_rows(scope: User | None, q: StatsQuery, open_only: bool = False) -> Sub
     received_on, accepted_on, resolution_level, month, status, closed_on, rating, due_on.
     With ``open_only`` cases that cannot have been open at the cut-off are skipped early:
     a case whose current status is final and that has no event after the cut-off had that
-    final status then too (statuses change only through events).
+    final status then too (statuses change only through events). The query's values are
+    bound in the statement.
     """
-    end = end_of_local_day(q.as_of)
+    return _asof(scope, q, open_only, _valued_binds(q))
+
+
+def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Subquery:
+    """``asof_rows`` with the query's values taken from ``bind(name)``."""
+    end = bind("end")
     tr = aliased(CaseEvent)
     last_transition = (
         select(tr.id)
@@ -203,8 +293,8 @@ def asof_rows(scope: User | None, q: StatsQuery, open_only: bool = False) -> Sub
         Case.closed_on.label("current_closed_on"), Case.rating.label("current_rating"),
         last_transition.label("event_id"),
         case((moved_later, last_due), else_=None).label("due_text"),
-    ).where(Case.received_on >= q.date_from, Case.received_on <= q.date_to)
-    inner = _filtered(inner, q)
+    ).where(Case.received_on >= bind("date_from"), Case.received_on <= bind("date_to"))
+    inner = _filtered(inner, q, bind)
     if open_only:
         after = aliased(CaseEvent)
         changed_after = (select(after.id).where(after.case_id == Case.id, after.at >= end)
@@ -234,34 +324,46 @@ def asof_rows(scope: User | None, q: StatsQuery, open_only: bool = False) -> Sub
     )
 
 
-def _filtered(stmt: Select, q: StatsQuery) -> Select:
-    """Apply the query's narrowing filters to a select over ``Case``."""
+def _filtered(stmt: Select, q: StatsQuery, bind: Bind) -> Select:
+    """Apply the query's narrowing filters to a select over ``Case`` (values from ``bind``)."""
     if q.town_id is not None:
-        stmt = stmt.where(Case.town_id == q.town_id)
+        stmt = stmt.where(Case.town_id == bind("town_id"))
     if q.kind:
-        stmt = stmt.where(Case.kind == q.kind)
+        stmt = stmt.where(Case.kind == bind("kind"))
     if q.source:
-        stmt = stmt.where(Case.source == q.source)
+        stmt = stmt.where(Case.source == bind("source"))
     if q.category:
-        stmt = stmt.where(Case.category == q.category)
+        stmt = stmt.where(Case.category == bind("category"))
     if q.village_id is not None:
         stmt = stmt.where(Case.village_id.is_(None) if q.village_id == NONE_ID
-                          else Case.village_id == q.village_id)
+                          else Case.village_id == bind("village_id"))
     if q.unit_id is not None:
         stmt = stmt.where(Case.unit_id.is_(None) if q.unit_id == NONE_ID
-                          else Case.unit_id == q.unit_id)
+                          else Case.unit_id == bind("unit_id"))
     if q.month:
-        stmt = stmt.where(year_month(Case.received_on) == q.month)
+        stmt = stmt.where(year_month(Case.received_on) == bind("month"))
     return stmt
 
 
-def _metric_columns(r: Subquery, cutoff: dt.date, metrics: Sequence[str]) -> list:
+def _metric_columns(r: Subquery, cutoff: Any, metrics: Sequence[str]) -> list:
+    """``SUM(CASE WHEN predicate THEN 1 ELSE 0 END)`` of each metric over the as-of rows;
+    ``cutoff`` is the cut-off date or the parameter bound to it."""
     cols = {name: r.c[name] for name in r.c.keys()}
     return [func.coalesce(func.sum(case((METRICS[k].predicate(cols, cutoff), 1), else_=0)), 0)
             .label(k) for k in metrics]
 
 
 # --------------------------------------------------------------------------- figures
+
+
+def _figures_stmt(scope: User | None, q: StatsQuery, group_by: tuple[str, ...],
+                  metrics: tuple[str, ...]) -> Select:
+    """The GROUP BY of ``figures``, with its values left as named parameters."""
+    bind = _named_binds()
+    r = _asof(scope, q, False, bind)
+    dims = [r.c[DIMENSIONS[d]].label(d) for d in group_by]
+    stmt = select(*dims, *_metric_columns(r, bind("cutoff"), metrics))
+    return stmt.group_by(*dims) if dims else stmt
 
 
 def figures(session: Session, scope: User | None, q: StatsQuery,
@@ -271,18 +373,19 @@ def figures(session: Session, scope: User | None, q: StatsQuery,
 
     Returns ``[(key, counts)]`` where ``key`` maps each dimension to its raw value (kind code,
     village id, "YYYY-MM", ...); without ``group_by`` there is exactly one row, the totals.
+    The statement is built once per shape of query and scope and reused with new values.
     """
-    metrics = list(metrics or METRICS)
-    r = asof_rows(scope, q)
-    dims = [r.c[DIMENSIONS[d]].label(d) for d in group_by]
-    stmt = select(*dims, *_metric_columns(r, q.as_of, metrics))
-    if dims:
-        stmt = stmt.group_by(*dims)
+    metric_keys = tuple(metrics or METRICS)
+    dims = tuple(group_by)
+    stmt = _plan(("figures", _shape(q), _scope_key(scope), dims, metric_keys),
+                 lambda: _figures_stmt(scope, q, dims, metric_keys))
     out = []
-    for row in session.execute(stmt).mappings():
-        out.append(({d: row[d] for d in group_by}, {k: int(row[k] or 0) for k in metrics}))
-    if not group_by and not out:
-        out.append(({}, {k: 0 for k in metrics}))
+    n = len(dims)
+    for row in session.execute(stmt, _values(q)):
+        out.append((dict(zip(dims, row[:n])),
+                    {k: int(v or 0) for k, v in zip(metric_keys, row[n:])}))
+    if not dims and not out:
+        out.append(({}, {k: 0 for k in metric_keys}))
     return out
 
 
@@ -352,6 +455,17 @@ def summary(session: Session, scope: User | None, q: StatsQuery) -> Summary:
     )
 
 
+def _overdue_stmt(scope: User | None, q: StatsQuery, limited: bool) -> Select:
+    """Ids and as-of due dates of the overdue cases, most overdue first, values as parameters
+    (and the ``limit`` parameter when ``limited``)."""
+    bind = _named_binds()
+    r = _asof(scope, q, True, bind)
+    cols = {name: r.c[name] for name in r.c.keys()}
+    stmt = (select(r.c.id, r.c.due_on).where(METRICS["overdue"].predicate(cols, bind("cutoff")))
+            .order_by(r.c.due_on, r.c.id))
+    return stmt.limit(bindparam("limit", type_=Integer())) if limited else stmt
+
+
 def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
                   limit: int | None = None) -> list[OverdueCase]:
     """Open cases past their due date at the cut-off, most overdue first.
@@ -359,14 +473,11 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
     Two steps: the as-of rows give the ids and due dates (only cases that can have been open
     are reconstructed), then the cases' names are loaded by primary key.
     """
-    r = asof_rows(scope, q, open_only=True)
-    cols = {name: r.c[name] for name in r.c.keys()}
-    stmt = (select(r.c.id, r.c.due_on).where(METRICS["overdue"].predicate(cols, q.as_of))
-            .order_by(r.c.due_on, r.c.id))
-    if limit:
-        stmt = stmt.limit(limit)
+    stmt = _plan(("overdue", _shape(q), _scope_key(scope), bool(limit)),
+                 lambda: _overdue_stmt(scope, q, bool(limit)))
+    params = _values(q) | ({"limit": limit} if limit else {})
     found = [(cid, due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due)))
-             for cid, due in session.execute(stmt)]
+             for cid, due in session.execute(stmt, params)]
     handler = aliased(User)
     facts: dict[int, tuple] = {}
     for i in range(0, len(found), 500):

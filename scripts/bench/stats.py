@@ -15,7 +15,9 @@ from a recursive CTE. Then prints, for one town's 2025 and for the whole county'
 * the time of one hand-written SQL statement computing the same counts (checked equal),
 * their ratio, and the time to build the monthly summary PDF of December 2025 for the town.
 
-Times are the best of ``--repeat`` runs after one warm-up run.
+Each side is run once to warm up (statement caches, page cache), then ``--repeat`` times with
+the stats layer and the hand-written SQL alternating, so that both see the same state of the
+machine; the times printed are the medians (and the fastest run in brackets).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -242,14 +245,25 @@ def hand_sql(town_id: int | None) -> str:
     FROM r GROUP BY kind, source"""
 
 
-def best(fn, repeat: int) -> tuple[float, object]:
-    fn()  # warm-up (statement cache, page cache)
-    times, result = [], None
+def timed(fn) -> tuple[float, object]:
+    """Seconds one call of ``fn`` takes, and its result."""
+    t = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t, result
+
+
+def medians(fns, repeat: int) -> list[tuple[float, float, object]]:
+    """Warm each of ``fns`` up once, then run them in turn ``repeat`` times; for each, the
+    median and the fastest time in seconds and the last result."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    results: list[object] = [None] * len(fns)
     for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
+        for i, fn in enumerate(fns):
+            t, results[i] = timed(fn)
+            times[i].append(t)
+    return [(statistics.median(ts), min(ts), r) for ts, r in zip(times, results)]
 
 
 def main() -> None:
@@ -258,7 +272,7 @@ def main() -> None:
     ap.add_argument("--towns", type=int, default=100)
     ap.add_argument("--db", default=os.path.join(tempfile.gettempdir(), "casetrack-bench.sqlite3"))
     ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--cache-mb", type=int, default=0,
                     help="SQLite page cache per connection (PRAGMA cache_size); 0 = default 2 MB")
     args = ap.parse_args()
@@ -287,7 +301,8 @@ def main() -> None:
             db.create_all()
             build(args.cases, args.towns)
         n = db.session.scalar(text("SELECT count(*) FROM cases"))
-        print(f"database {args.db}: {n:,} cases; page cache "
+        print(f"database {args.db}: {n:,} cases; median of {args.repeat} runs (fastest); "
+              f"page cache "
               f"{f'{args.cache_mb} MB' if args.cache_mb else 'SQLite default (2 MB)'}")
         cjk_font()  # registered once per process, as in the web app
         params = {"from": YEAR[0], "to": YEAR[1], "end": end_of_local_day(AS_OF)
@@ -295,24 +310,26 @@ def main() -> None:
         keys = [m.key for m in METRIC_LIST]
         for label, town in (("one town, 2025", 1), ("whole county, 2025", None)):
             q = StatsQuery(YEAR[0], YEAR[1], AS_OF, town_id=town)
-            t_stats, s = best(lambda q=q: summary(db.session, None, q), args.repeat)
             sql = text(hand_sql(town))
             p = {**params, "town": town}
-            t_hand, rows = best(lambda sql=sql, p=p: db.session.execute(sql, p).all(),
-                                args.repeat)
+            (t_stats, min_stats, s), (t_hand, min_hand, rows) = medians(
+                [lambda q=q: summary(db.session, None, q),
+                 lambda sql=sql, p=p: db.session.execute(sql, p).all()], args.repeat)
             hand_totals = {k: 0 for k in keys}
             for row in rows:
                 for k in keys:
                     hand_totals[k] += int(getattr(row, k) or 0)
             same = hand_totals == s.totals.counts
             print(f"{label:20s} cohort {s.totals.counts['total']:>7,}  "
-                  f"stats layer {t_stats * 1000:8.1f} ms  hand SQL {t_hand * 1000:8.1f} ms  "
+                  f"stats layer {t_stats * 1000:8.1f} ms ({min_stats * 1000:.1f})  "
+                  f"hand SQL {t_hand * 1000:8.1f} ms ({min_hand * 1000:.1f})  "
                   f"ratio {t_stats / t_hand:4.2f}  same counts: {'yes' if same else 'NO'}")
             if not same:
                 print("  stats:", s.totals.counts, "\n  hand: ", hand_totals)
-        t_pdf, data = best(lambda: monthly_summary_pdf(db.session, None, "2025-12", AS_OF,
-                                                       town_id=1), args.repeat)
-        print(f"monthly summary PDF (one town, December 2025): {t_pdf * 1000:.0f} ms, "
+        [(t_pdf, _, data)] = medians([lambda: monthly_summary_pdf(db.session, None, "2025-12",
+                                                                  AS_OF, town_id=1)],
+                                     args.repeat)
+        print(f"monthly summary PDF (one town, December 2025): median {t_pdf * 1000:.0f} ms, "
               f"{len(data) // 1024} KB")
 
 
