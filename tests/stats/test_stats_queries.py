@@ -139,3 +139,35 @@ def test_summary_dict_shape(world, history):
     assert sources["assigned"] == 5 and sources["visit"] == 1 and sources["letter"] == 0
     assert d["totals"]["rates"]["close_rate"] == {
         "label": "办结率", "numerator": 4, "denominator": 9, "value": 0.4444, "percent": "44.4%"}
+
+
+def test_reused_statements_take_each_querys_values(world, history):
+    """Queries of one shape share a built statement: each must still get its own figures,
+    the same as the drill-down lists (built afresh with the values inlined as parameters)."""
+    queries = [year(kind="petition"), year(kind="dispute"),
+               year(as_of=D(2022, 6, 30), kind="petition"), year(as_of=D(2023, 2, 28),
+                                                                  kind="petition"),
+               year(village_id=world.v1.id), year(village_id=world.v2.id),
+               year(village_id=sq.NONE_ID), year(month="2022-05"), year(month="2022-10")]
+    seen = {}
+    for scope in (world.leader, world.grid1, world.grid2, world.other_super):
+        for q in queries * 2:  # the second round runs on cached statements only
+            counts = sq.totals(db.session, scope, q).counts
+            key = (scope.id, q)
+            if key in seen:
+                assert counts == seen[key]
+                continue
+            seen[key] = counts
+            for metric in ("total", "closed", "open", "overdue"):
+                listed = db.session.scalars(sq.metric_cases(scope, q, metric)).all()
+                assert counts[metric] == len(listed), (scope.username, q, metric)
+    # the values do reach the SQL: different periods, kinds and villages differ
+    assert seen[(world.leader.id, year(kind="petition"))]["total"] == 6
+    assert seen[(world.leader.id, year(kind="dispute"))]["total"] == 3
+    assert seen[(world.leader.id, year(as_of=D(2022, 6, 30), kind="petition"))]["closed"] == 3
+    assert seen[(world.leader.id, year(village_id=world.v2.id))]["total"] == 3
+    assert seen[(world.grid2.id, year(village_id=world.v1.id))]["total"] == 0
+    assert seen[(world.other_super.id, year(kind="petition"))]["total"] == 0
+    limited = sq.overdue_cases(db.session, world.leader, year(), limit=1)
+    every = sq.overdue_cases(db.session, world.leader, year())
+    assert len(every) == 3 and [o.case_id for o in limited] == [every[0].case_id]
