@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, literal, or_
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import ColumnClause
 
 from casetrack.cases.models import CaseKind, CaseStatus
@@ -28,7 +29,10 @@ RATED = ("满意", "基本满意", "不满意")
 SATISFIED = ("满意", "基本满意")
 
 Columns = dict[str, ColumnClause]
-Predicate = Callable[[Columns, dt.date], ColumnElement[bool]]
+#: the cut-off handed to a predicate: a date, or the bound parameter that will carry it (the
+#: statements of ``queries`` are built once per shape and executed with new values)
+Cutoff = dt.date | BindParameter
+Predicate = Callable[[Columns, Cutoff], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -53,25 +57,25 @@ class RateDef:
     definition: str
 
 
-def _closed(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+def _closed(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
     return r["status"] == S.CLOSED
 
 
-def _open(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+def _open(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
     return r["status"].in_(sorted(OPEN_STATUSES))
 
 
-def _accepted(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+def _accepted(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
     return and_(r["kind"] == CaseKind.PETITION, r["accepted_on"].is_not(None),
                 r["status"] != S.REGISTERED)
 
 
-def _resolved(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+def _resolved(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
     return and_(r["kind"] == CaseKind.DISPUTE, r["resolution_level"].is_not(None),
                 r["status"].in_([S.RESOLVED, S.CLOSED]))
 
 
-def _closed_petition(r: Columns, cutoff: dt.date) -> ColumnElement[bool]:
+def _closed_petition(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
     return and_(_closed(r, cutoff), r["kind"] == CaseKind.PETITION)
 
 

@@ -382,8 +382,8 @@ def figures(session: Session, scope: User | None, q: StatsQuery,
     out = []
     n = len(dims)
     for row in session.execute(stmt, _values(q)):
-        out.append((dict(zip(dims, row[:n])),
-                    {k: int(v or 0) for k, v in zip(metric_keys, row[n:])}))
+        out.append((dict(zip(dims, row[:n], strict=True)),
+                    {k: int(v or 0) for k, v in zip(metric_keys, row[n:], strict=True)}))
     if not dims and not out:
         out.append(({}, {k: 0 for k in metric_keys}))
     return out

@@ -263,7 +263,7 @@ def medians(fns, repeat: int) -> list[tuple[float, float, object]]:
         for i, fn in enumerate(fns):
             t, results[i] = timed(fn)
             times[i].append(t)
-    return [(statistics.median(ts), min(ts), r) for ts, r in zip(times, results)]
+    return [(statistics.median(ts), min(ts), r) for ts, r in zip(times, results, strict=True)]
 
 
 def main() -> None:
