@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,8 @@ from casetrack.cases.import_files import ImportFileError, read_grid
 from casetrack.cases.import_files import cell_text as _text
 from casetrack.cases.import_files import present as _present
 from casetrack.cases.models import Case, CaseKind
+from casetrack.cases.numbering import reserve_numbers
+from casetrack.cases.repeats import EarlierCases
 from casetrack.core.errors import DomainError, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_
 from casetrack.core.time import local_date
@@ -260,10 +263,9 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
     if problems:
         raise ValidationError("；".join(dict.fromkeys(problems.values())), fields=problems)
     today = local_date(now)
-    villages = {_norm(v.name): v.id for v in session.scalars(
-        select(Village).where(Village.town_id == town.id, Village.is_active.is_(True)))}
-    units = {_norm(u.name): u.id for u in session.scalars(
-        select(Unit).where(Unit.town_id == town.id, Unit.is_active.is_(True)))}
+    town_villages, town_units = _places(session, town.id)
+    villages = {_norm(v.name): v.id for v in town_villages if v.is_active}
+    units = {_norm(u.name): u.id for u in town_units if u.is_active}
     header_of = {key: sheet.headers[i] or COLUMN_BY_KEY[key].header for key, i in mapping.items()}
 
     refs = {_text(values[mapping["external_ref"]]) for _n, values in sheet.rows}
@@ -293,6 +295,14 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
         else:
             preview.new_rows.append(planned)
     return preview
+
+
+def _places(session: Session, town_id: int) -> tuple[list[Village], list[Unit]]:
+    """The town's villages and units. While the caller holds these lists (and the town), the
+    services' ``session.get`` of them is answered from the session's identity map (which
+    holds objects only while something references them) instead of by a SELECT per row."""
+    return (list(session.scalars(select(Village).where(Village.town_id == town_id))),
+            list(session.scalars(select(Unit).where(Unit.town_id == town_id))))
 
 
 def existing_refs(session: Session, town_id: int, refs: list[str]) -> dict[str, str]:
@@ -450,12 +460,26 @@ def run_import(session: Session, actor: User, now: dt.datetime, preview: Preview
         raise PermissionDenied("只有督办员和系统管理员可以批量导入")
     if not preview.is_valid:
         raise ValidationError(f"文件中有 {len(preview.errors)} 处错误，请改正后再导入")
+    if actor.town_id is None:
+        raise PermissionDenied("您不属于任何乡镇，不能导入")
+    # once for the whole file, not once per row: the numbers of each year (one UPDATE adding
+    # N; the counter's row lock holds until the caller commits, as row by row) and the earlier
+    # cases of every petitioner in the file (重信重访)
+    _held = (session.get(Town, actor.town_id), _places(session, actor.town_id))
+    per_year = Counter((planned.data.kind, planned.data.received_on.year)
+                       for planned in preview.new_rows)
+    for (kind, year), count in sorted(per_year.items()):
+        reserve_numbers(session, actor.town_id, kind, year, count)
+    earlier = EarlierCases(session, actor, (
+        ([p.name for p in planned.data.parties], [p.id_number for p in planned.data.parties])
+        for planned in preview.new_rows))
     numbers: list[str] = []
     for done, planned in enumerate(preview.new_rows):
         if done and done % ANALYZE_EVERY == 0:
             _refresh_planner_statistics(session)
         try:
-            case = services.register_case(session, actor, now, planned.data)
+            case = services.register_case(session, actor, now, planned.data,
+                                          earlier_cases=earlier)
             if planned.unit_id is not None:
                 services.accept_case(session, actor, now, case)
                 services.assign_case(session, actor, now, case, planned.unit_id, None,

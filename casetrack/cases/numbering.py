@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from collections import deque
+
+from sqlalchemy import event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from casetrack.cases.models import CaseNumberCounter
+
+#: where a session keeps the numbers reserved by ``reserve_numbers`` and not yet used
+RESERVED_KEY = "casetrack.reserved_case_numbers"
 
 
 def next_number(session: Session, town_id: int, kind: str, year: int) -> int:
@@ -18,7 +23,30 @@ def next_number(session: Session, town_id: int, kind: str, year: int) -> int:
     ``UPDATE ... RETURNING``, which locks the row until the caller commits: a concurrent
     registration waits and then reads the incremented value. A rolled-back registration
     releases its number with the rest of the transaction, so normal use leaves no gaps.
+    Numbers reserved in advance in this transaction (``reserve_numbers``) are used first.
     """
+    reserved = session.info.get(RESERVED_KEY, {}).get((town_id, kind, year))
+    if reserved:
+        return reserved.popleft()
+    return _advance(session, town_id, kind, year, 1)
+
+
+def reserve_numbers(session: Session, town_id: int, kind: str, year: int, count: int) -> None:
+    """Reserve ``count`` numbers at once (an import): one ``UPDATE`` adding ``count``, which
+    holds the counter's row lock until the caller commits, exactly as ``count`` calls of
+    ``next_number`` would; the following ``next_number`` calls of this transaction hand them
+    out in order. The caller must use them all before it commits (else they are gaps); they
+    are forgotten when the transaction ends, and a rollback returns them with the rest."""
+    if count <= 0:
+        return
+    last = _advance(session, town_id, kind, year, count)
+    numbers = session.info.setdefault(RESERVED_KEY, {}).setdefault((town_id, kind, year),
+                                                                    deque())
+    numbers.extend(range(last - count + 1, last + 1))
+
+
+def _advance(session: Session, town_id: int, kind: str, year: int, count: int) -> int:
+    """Add ``count`` to the counter (created if missing) and return its new last value."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
@@ -33,6 +61,15 @@ def next_number(session: Session, town_id: int, kind: str, year: int) -> int:
             CaseNumberCounter.kind == kind,
             CaseNumberCounter.year == year,
         )
-        .values(last_value=CaseNumberCounter.last_value + 1)
+        .values(last_value=CaseNumberCounter.last_value + count)
         .returning(CaseNumberCounter.last_value)
     ).scalar_one()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_reserved(session: Session, transaction: SessionTransaction) -> None:
+    """Reserved numbers live no longer than the transaction that reserved them (a savepoint
+    ending drops them too: at worst a gap, never a number handed out twice). The inner
+    transaction of each flush does not count."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(RESERVED_KEY, None)

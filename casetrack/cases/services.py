@@ -38,6 +38,7 @@ from casetrack.cases.models import (
     Party,
 )
 from casetrack.cases.numbering import next_number
+from casetrack.cases.repeats import EarlierCase, EarlierCases, find_earlier_cases
 from casetrack.core.errorpages import size_label
 from casetrack.core.errors import (
     CalendarUnknown,
@@ -313,8 +314,12 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
     return errors
 
 
-def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInput) -> Case:
-    """Register a petition or a dispute, give it its number and its first due date."""
+def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInput, *,
+                  earlier_cases: EarlierCases | None = None) -> Case:
+    """Register a petition or a dispute, give it its number and its first due date.
+
+    ``earlier_cases``: an import's lookup of the earlier cases of every petitioner in its
+    file (else the database is asked for this one)."""
     require_right(actor, "register", "您没有登记案件的权限")
     town = session.get(Town, actor.town_id) if actor.town_id else None
     if town is None:
@@ -327,9 +332,12 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     if not can_register_in_village(actor, data.village_id):
         raise PermissionDenied("网格员只能登记本人负责村（居）的案件")
 
-    earlier = find_earlier_cases(
-        session, actor, [p.name for p in data.parties], [p.id_number for p in data.parties]
-    )
+    names, ids = [p.name for p in data.parties], [p.id_number for p in data.parties]
+    earlier: list[Case] | list[EarlierCase]
+    if earlier_cases is not None:
+        earlier = earlier_cases.find(names, ids)
+    else:
+        earlier = find_earlier_cases(session, actor, names, ids)
     year = data.received_on.year
     seq = next_number(session, town.id, data.kind, year)
     case = Case(
@@ -374,29 +382,9 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
                         "source": case.source, "title": case.title},
                  to_status=case.status, note=note)
     session.flush()
+    if earlier_cases is not None:
+        earlier_cases.add(case)
     return case
-
-
-def find_earlier_cases(session: Session, actor: User, names: list[str],
-                       id_numbers: list[str]) -> list[Case]:
-    """Earlier cases (in the user's scope) with a party of the same ID number, or the same
-    name when no ID number was given: 初信初访 vs 重信重访."""
-    from casetrack.auth.permissions import scope_cases
-
-    ids = [i.strip().upper() for i in id_numbers if i and i.strip()]
-    bare_names = [n.strip() for n, i in zip(names, id_numbers, strict=False)
-                  if n and n.strip() and not (i and i.strip())]
-    conds = []
-    if ids:
-        conds.append(Party.id_number.in_(ids))
-    if bare_names:
-        conds.append(Party.name.in_(bare_names))
-    if not conds:
-        return []
-    from sqlalchemy import or_
-
-    stmt = select(Case).join(Party).where(or_(*conds)).order_by(Case.received_on.desc()).distinct()
-    return list(session.scalars(scope_cases(stmt, actor).limit(20)))
 
 
 # --------------------------------------------------------------------------- petitions

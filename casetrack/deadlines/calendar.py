@@ -1,15 +1,22 @@
 """The working-day calendar: ``chinesecalendar`` plus the admin's overrides.
 
 A year that neither knows raises ``CalendarUnknown``: a deadline is never guessed.
+
+``load_calendar`` builds the calendar once per transaction of a session (an import of 10,000
+rows asks for it 15,000 times) and keeps it in ``session.info``. The copy is dropped when the
+transaction ends and whenever the session adds, changes, deletes or bulk-writes an override or
+an entered year, so a calendar service that writes and then recomputes due dates in the same
+transaction always counts with what it wrote.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from itertools import chain
 
 import chinese_calendar
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
 
 from casetrack.core.errors import CalendarUnknown
 from casetrack.deadlines.models import CalendarYear, HolidayOverride
@@ -51,10 +58,66 @@ class WorkCalendar:
     __call__ = is_workday
 
 
+#: where a session keeps the calendar of its current transaction
+CACHE_KEY = "casetrack.work_calendar"
+_CALENDAR_MODELS = (HolidayOverride, CalendarYear)
+
+
 def load_calendar(session: Session) -> WorkCalendar:
-    """Build the calendar from the database (overrides are few: tens of rows a year)."""
+    """The calendar from the database (overrides are few: tens of rows a year), built once per
+    transaction of ``session`` unless the calendar's rows change meanwhile."""
+    calendar = session.info.get(CACHE_KEY)
+    if calendar is not None and not any(
+        isinstance(obj, _CALENDAR_MODELS) for obj in chain(session.new, session.deleted)
+    ):
+        return calendar
     overrides = {
         row.day: row.is_workday for row in session.scalars(select(HolidayOverride))
     }
     years = set(session.scalars(select(CalendarYear.year)))
-    return WorkCalendar(overrides, years)
+    calendar = WorkCalendar(overrides, years)
+    session.info[CACHE_KEY] = calendar
+    return calendar
+
+
+def forget_calendar(session: Session | None) -> None:
+    """Drop the session's copy of the calendar: the next ``load_calendar`` reads it again."""
+    if session is not None:
+        session.info.pop(CACHE_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None or transaction.nested:  # not the inner one of a flush
+        forget_calendar(session)
+
+
+@event.listens_for(Session, "before_attach")
+def _forget_on_add(session: Session, instance: object) -> None:
+    if isinstance(instance, _CALENDAR_MODELS):
+        forget_calendar(session)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_write(session: Session, _flush_context) -> None:
+    if any(isinstance(obj, _CALENDAR_MODELS)
+           for obj in chain(session.new, session.dirty, session.deleted)):
+        forget_calendar(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_bulk_write(state: ORMExecuteState) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and any(
+        mapper.class_ in _CALENDAR_MODELS for mapper in state.all_mappers
+    ):
+        forget_calendar(state.session)
+
+
+def _forget_on_change(target: object, value, oldvalue, _initiator) -> None:
+    """An override or entered year changed in place (before any flush)."""
+    forget_calendar(object_session(target))
+
+
+for _model in _CALENDAR_MODELS:
+    for _column in inspect(_model).column_attrs:
+        event.listen(getattr(_model, _column.key), "set", _forget_on_change)

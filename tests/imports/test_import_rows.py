@@ -145,17 +145,21 @@ def test_a_refusal_during_the_import_rolls_back_every_row(world, now, monkeypatc
     real = importing.services.register_case
     calls = []
 
-    def failing(session, actor, now_, data):
+    def failing(session, actor, now_, data, **kwargs):
         calls.append(data.external_ref)
         if len(calls) == 4:
             raise ValidationError("模拟失败")
-        return real(session, actor, now_, data)
+        return real(session, actor, now_, data, **kwargs)
 
     monkeypatch.setattr(importing.services, "register_case", failing)
     with pytest.raises(ValidationError, match="第5行：模拟失败"):
         importing.run_import(db.session, world.supervisor, now, preview)
     db.session.rollback()
     assert counts() == (0, 0, 0)
+    # the numbers reserved for the file went back with the rest: no gap
+    monkeypatch.undo()
+    result = do_import(world, now, "a.xlsx", xlsx_bytes([row(n) for n in range(1, 3)]))
+    assert result.imported == ["北和信〔2026〕1号", "北和信〔2026〕2号"]
 
 
 def test_headers_that_differ_are_mapped_by_synonyms_or_by_hand(world, now):
