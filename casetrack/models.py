@@ -12,5 +12,5 @@ from casetrack.cases.models import (  # noqa: F401
 )
 from casetrack.deadlines.models import CalendarYear, HolidayOverride  # noqa: F401
 from casetrack.notify.models import Notification, NotificationPreference  # noqa: F401
-from casetrack.reminders.models import ReminderLog, ReminderRun, SchedulerLease  # noqa: F401
 from casetrack.org.models import Town, TownSetting, Unit, Village  # noqa: F401
+from casetrack.reminders.models import ReminderLog, ReminderRun, SchedulerLease  # noqa: F401

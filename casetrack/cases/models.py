@@ -18,9 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casetrack.auth.models import User
 from casetrack.core.db import Base, UTCDateTime
 from casetrack.core.time import utcnow
-from casetrack.auth.models import User
 from casetrack.org.models import Town, Unit, Village
 
 

@@ -77,8 +77,8 @@ def _collect(key: str) -> list[dict]:
 
 
 def _current_rights() -> frozenset[str]:
-    from casetrack.auth.permissions import ROLE_ACTIONS
     from casetrack.auth.models import Role
+    from casetrack.auth.permissions import ROLE_ACTIONS
 
     if not getattr(current_user, "is_authenticated", False):
         return frozenset()
