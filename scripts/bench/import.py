@@ -178,7 +178,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("CASETRACK_BENCH_PG_URL", PG_DEFAULT))
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--profile", action="store_true",
-                        help="print cProfile's top 40 functions of casetrack (cumulative)")
+                        help="print cProfile's top 40 functions of casetrack (cumulative); "
+                             "BENCH_PROFILE_FILTER=<regex> picks other functions")
     args = parser.parse_args()
     backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.pg else [])
     print(f"{'database':<12}{'rows':>8}{'import s':>10}{'cpu s':>8}{'rows/s':>9}{'SQL/row':>9}"
