@@ -21,14 +21,14 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_
 from casetrack.core.errors import CalendarUnknown
 from casetrack.deadlines.models import CalendarYear, HolidayOverride
 
+#: the years whose State Council schedule the installed ``chinesecalendar`` carries (it raises
+#: for any other year, rather than guess)
+_PACKAGE_YEARS = frozenset(day.year for day in chinese_calendar.holidays)
+
 
 def package_knows(year: int) -> bool:
     """Whether the installed ``chinesecalendar`` has the State Council's schedule for ``year``."""
-    try:
-        chinese_calendar.is_workday(dt.date(year, 6, 1))
-    except NotImplementedError:
-        return False
-    return True
+    return year in _PACKAGE_YEARS
 
 
 class WorkCalendar:
