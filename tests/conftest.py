@@ -186,3 +186,27 @@ class AuthActions:
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A running aiosmtpd server on 127.0.0.1; the app sends mail to it."""
+    from notify.support import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 5)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emails(world):
+    """Give the world's users e-mail addresses."""
+    for name in ("handler1", "handler2", "supervisor", "leader", "admin"):
+        user = getattr(world, name)
+        user.email = f"{user.username}@beihe.example"
+    db.session.commit()
+    return world
