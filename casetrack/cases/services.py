@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
@@ -742,6 +742,22 @@ def flag_risk(session: Session, actor: User, now: dt.datetime, case: Case, note:
 # --------------------------------------------------------------------------- files and IDs
 
 
+#: ``session.info`` key: files written by this transaction, removed if it rolls back
+_UPLOADS_KEY = "casetrack_uploaded_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _uploads_kept(session: Session) -> None:
+    session.info.pop(_UPLOADS_KEY, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _uploads_dropped(session: Session) -> None:
+    """A rolled-back attachment leaves no stray file in the upload folder."""
+    for path in session.info.pop(_UPLOADS_KEY, []):
+        path.unlink(missing_ok=True)
+
+
 def upload_folder() -> Path:
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
@@ -767,7 +783,10 @@ def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
     if not data:
         raise ValidationError("文件为空", fields={"file": "文件为空"})
     key = secrets.token_hex(16)
-    (upload_folder() / key).write_bytes(data)
+    path = upload_folder() / key
+    path.write_bytes(data)
+    # the file is on disk before the caller commits: forget it again if the unit rolls back
+    session.info.setdefault(_UPLOADS_KEY, []).append(path)
     att = Attachment(case=case, uploaded_by_id=actor.id, filename=name[:255],
                      content_type=_content_type(ext), size=len(data),
                      sha256=hashlib.sha256(data).hexdigest(), storage_key=key, created_at=now)

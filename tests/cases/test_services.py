@@ -337,3 +337,22 @@ def test_case_events_cannot_be_deleted(world, now):
         db.session.flush()
     db.session.rollback()
     assert _last_event(case).action == "register"
+
+
+def test_rolled_back_attachment_leaves_no_file(world, now, app):
+    import io
+    from pathlib import Path
+
+    case = _petition(world, now)
+    db.session.commit()
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    att = svc.add_attachment(db.session, world.supervisor, now, case, "来信.pdf",
+                             "application/pdf", io.BytesIO(b"%PDF-1.4 fictional"))
+    stored = folder / att.storage_key
+    assert stored.exists()
+    db.session.rollback()
+    assert not stored.exists()
+    kept = svc.add_attachment(db.session, world.supervisor, now, case, "来信.pdf",
+                              "application/pdf", io.BytesIO(b"%PDF-1.4 fictional"))
+    db.session.commit()
+    assert (folder / kept.storage_key).exists()
