@@ -9,7 +9,7 @@ import uuid
 
 import flask_babel
 import pytest
-from flask import request_started
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from toolcheck import REQUIRE_TOOLS, require_tool  # noqa: F401  (re-exported for tests)
@@ -73,17 +73,19 @@ def app(_schema_app):
         db.session.remove()
     ctx = _schema_app.app_context()
     ctx.push()
-    # The test client reuses this app context (and ``g``) for every request, and Flask-Babel
-    # caches the locale there; a real request starts afresh, so forget it at each request.
-    request_started.connect(_forget_locale, _schema_app)
+    # The test client reuses this app context (and ``g``) for every request, where Flask-Babel
+    # caches the locale and views cache per-request values; a real request starts afresh.
+    request_started.connect(_fresh_request_globals, _schema_app)
     yield _schema_app
-    request_started.disconnect(_forget_locale, _schema_app)
+    request_started.disconnect(_fresh_request_globals, _schema_app)
     db.session.rollback()
     db.session.remove()
     ctx.pop()
 
 
-def _forget_locale(sender, **extra) -> None:
+def _fresh_request_globals(sender, **extra) -> None:
+    for name in list(vars(g)):
+        delattr(g, name)
     flask_babel.refresh()
 
 

@@ -8,8 +8,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,9 @@ from casetrack.cases.models import Case, CaseEvent, CaseKind, CaseStatus
 from casetrack.core.i18n import N_
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.rules import DEFAULT_RULES, days_left, resolve_rule, warning_level
+from casetrack.extensions import db
 from casetrack.org.models import Unit
+from casetrack.org.settings import get_setting
 
 #: labels of timeline steps that are not transitions of the state machine
 EXTRA_ACTION_LABELS = {
@@ -85,9 +88,25 @@ def right_for(case: Case, action: str) -> str:
     return action
 
 
-def yellow_days() -> int:
-    """How many days before the due date a case turns yellow (WARNING_YELLOW_DAYS)."""
-    return int(current_app.config["WARNING_YELLOW_DAYS"])
+#: the town setting the reminder-policy page edits; pages, lists, the API and the reminder
+#: run all read the same threshold
+YELLOW_DAYS_KEY = "reminders.yellow_days"
+
+
+def yellow_days(town_id: int | None = None) -> int:
+    """How many days before the due date a case turns yellow: the town's setting, else
+    REMINDER_YELLOW_DAYS, else WARNING_YELLOW_DAYS. Read once per request and town."""
+    config = current_app.config
+    default = config.get("REMINDER_YELLOW_DAYS")
+    default = int(default if default is not None else config["WARNING_YELLOW_DAYS"])
+    if town_id is None and current_user.is_authenticated:
+        town_id = current_user.town_id
+    if town_id is None:
+        return default
+    cache = g.setdefault("casetrack_yellow_days", {})
+    if town_id not in cache:
+        cache[town_id] = int(get_setting(db.session, town_id, YELLOW_DAYS_KEY, default))
+    return cache[town_id]
 
 
 @dataclass
@@ -101,7 +120,7 @@ class DeadlineWarning:
 
 def warning_for(case: Case, today: dt.date) -> DeadlineWarning:
     """Colour and "N days left / N days overdue" of ``case`` on ``today``."""
-    level = warning_level(case.due_on, today, case.is_open, yellow_days()).value
+    level = warning_level(case.due_on, today, case.is_open, yellow_days(case.town_id)).value
     left = days_left(case.due_on, today) if case.is_open else None
     if left is None:
         text = _("已办结") if not case.is_open else _("无期限")

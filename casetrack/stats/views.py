@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from babel.dates import format_skeleton
-from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from casetrack.auth.models import Role, User
-from casetrack.cases import rules
+from casetrack.cases import display, rules
 from casetrack.cases.models import CaseKind
 from casetrack.core.i18n import N_
 from casetrack.core.templating import add_nav_provider
@@ -177,7 +177,7 @@ def cases():
         total=total, page=page, pages=pages, narrowing=narrowing,
         name=sq.scope_name(db.session, user, q), page_size=DRILL_PAGE_SIZE,
         status_labels=rules.STATUS_LABELS, kind_labels=rules.KIND_LABELS,
-        source_labels=rules.SOURCE_LABELS, yellow_days=current_app.config["WARNING_YELLOW_DAYS"],
+        source_labels=rules.SOURCE_LABELS, yellow_days=display.yellow_days(),
     )
 
 

@@ -65,6 +65,22 @@ def test_colour_filter_uses_due_date_ranges(client, world, now):
     assert "今日到期" in text(client.get("/cases?warning=yellow"))
 
 
+def test_town_yellow_threshold_applies_to_list_and_badges(client, world, now):
+    """The reminder policy's yellow days (a town setting) colour the pages too."""
+    from casetrack.org.settings import set_setting
+
+    five = make_petition(world, now, title="五天后到期案件")
+    _set_due(five, TODAY + dt.timedelta(days=5))
+    login_as(client, "super")
+    assert case_numbers(text(client.get("/cases?warning=yellow"))) == set()
+    set_setting(db.session, world.town.id, "reminders.yellow_days", 5)
+    db.session.commit()
+    page = client.get("/cases?warning=yellow")
+    assert case_numbers(text(page)) == {five.number}
+    assert "warn-yellow" in page.get_data(as_text=True)
+    assert "warn-yellow" in client.get(f"/cases/{five.id}").get_data(as_text=True)
+
+
 def test_colour_filter_is_sql(app, world, now):
     """The filter is a WHERE clause on due_on, not a Python pass over loaded rows."""
     stmt = filter_cases(select(Case), CaseFilters(warning="yellow"), TODAY, 3)
