@@ -298,6 +298,10 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
         errors["group_size"] = "人数应在1至10000之间"
     if not data.parties:
         errors["parties"] = "请至少填写一名当事人"
+    petitioners = sum(1 for p in data.parties if p.role == "petitioner")
+    if kind == CaseKind.PETITION and petitioners > rules.MAX_REPRESENTATIVES:
+        errors["parties"] = (f"多人信访应推选代表，代表不超过{rules.MAX_REPRESENTATIVES}人"
+                             "（信访工作条例第二十条）；其余人数请填在“人数”中")
     for i, p in enumerate(data.parties):
         if not p.name.strip():
             errors[f"parties-{i}-name"] = "请填写当事人姓名"
@@ -356,7 +360,9 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
         external_ref=(data.external_ref or "").strip() or None,
         external_due_on=data.external_due_on,
         external_authority=data.external_authority.strip(),
-        group_size=data.group_size,
+        # the number of people is at least the number of petitioners named
+        group_size=max(data.group_size,
+                       sum(1 for p in data.parties if p.role == "petitioner")),
         is_repeat=bool(earlier),
         status=S.REGISTERED,
         reported_by_id=actor.id,
@@ -734,8 +740,13 @@ def flag_risk(session: Session, actor: User, now: dt.datetime, case: Case, note:
     def change(c: Case) -> None:
         c.is_risk = True
 
-    _move(case, actor, now, "flag_risk", t, ["is_risk"], change, note=note)
+    ev = _move(case, actor, now, "flag_risk", t, ["is_risk"], change, note=note)
     session.flush()
+    supervisors = session.scalars(select(User).where(
+        User.town_id == case.town_id, User.role == Role.SUPERVISOR, User.is_enabled))
+    _notify(session, case, list(supervisors), actor, now, ev, "case_risk",
+            f"【风险预警】{case.number} {case.title}",
+            f"{actor.name}报告纠纷 {case.number}“{case.title}”有激化风险（已报警）：{note}")
     return case
 
 

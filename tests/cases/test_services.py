@@ -356,3 +356,34 @@ def test_rolled_back_attachment_leaves_no_file(world, now, app):
                               "application/pdf", io.BytesIO(b"%PDF-1.4 fictional"))
     db.session.commit()
     assert (folder / kept.storage_key).exists()
+
+
+def test_group_visit_has_at_most_five_representatives(world, now):
+    people = [svc.PartyInput(name=f"代表{i}（虚构）") for i in range(6)]
+    data = svc.CaseInput(kind="petition", title="集体反映征地补偿", source="visit",
+                         received_on=dt.date(2026, 11, 20), petition_class="申诉求决",
+                         category="自然资源", village_id=world.v1.id, group_size=40,
+                         parties=people)
+    with pytest.raises(ValidationError) as exc:
+        svc.register_case(db.session, world.supervisor, now, data)
+    assert "不超过5人" in exc.value.message
+    data.parties = people[:5]
+    case = svc.register_case(db.session, world.supervisor, now, data)
+    assert case.group_size == 40 and len(case.parties) == 5
+    data.group_size = 1  # five named petitioners are at least five people
+    assert svc.register_case(db.session, world.supervisor, now, data).group_size == 5
+
+
+def test_risk_flag_alerts_the_supervisor(world, now):
+    from casetrack.notify.models import Notification
+
+    data = svc.CaseInput(kind="dispute", title="宅基地争执", source="screening",
+                         received_on=dt.date(2026, 11, 20), category="房屋宅基地",
+                         village_id=world.v1.id, parties=[svc.PartyInput(name="甲（虚构）", role="party")])
+    case = svc.register_case(db.session, world.grid1, now, data)
+    svc.flag_risk(db.session, world.grid1, now, case, "双方扬言动手，已报派出所")
+    db.session.commit()
+    rows = db.session.scalars(select(Notification).where(
+        Notification.recipient_id == world.supervisor.id)).all()
+    assert rows and all("风险预警" in r.subject for r in rows)
+    assert {r.kind for r in rows} == {"case_risk"}
