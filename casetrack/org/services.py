@@ -82,31 +82,28 @@ def create_town(
     return town
 
 
+def _get_in_town(session: Session, actor: User, model, object_id: int, missing: str):
+    """An object of the admin's own town, or NotFound (another town's looks like none)."""
+    require_admin(actor)
+    obj = session.get(model, object_id)
+    if obj is None or obj.town_id != actor.town_id:
+        raise NotFound(missing)
+    return obj
+
+
 def get_village(session: Session, actor: User, village_id: int) -> Village:
     """A village of the admin's town, or NotFound."""
-    require_admin(actor)
-    village = session.get(Village, village_id)
-    if village is None or village.town_id != actor.town_id:
-        raise NotFound("村（社区）不存在")
-    return village
+    return _get_in_town(session, actor, Village, village_id, "村（社区）不存在")
 
 
 def get_unit(session: Session, actor: User, unit_id: int) -> Unit:
     """A unit of the admin's town, or NotFound."""
-    require_admin(actor)
-    unit = session.get(Unit, unit_id)
-    if unit is None or unit.town_id != actor.town_id:
-        raise NotFound("单位不存在")
-    return unit
+    return _get_in_town(session, actor, Unit, unit_id, "单位不存在")
 
 
 def get_user(session: Session, actor: User, user_id: int) -> User:
     """A user of the admin's town, or NotFound."""
-    require_admin(actor)
-    user = session.get(User, user_id)
-    if user is None or user.town_id != actor.town_id:
-        raise NotFound("用户不存在")
-    return user
+    return _get_in_town(session, actor, User, user_id, "用户不存在")
 
 
 # --------------------------------------------------------------------------- queries
