@@ -158,10 +158,11 @@ def _clean_kind(kind: str | None) -> str:
     return kind
 
 
-def _village_name_taken(session: Session, town_id: int, name: str, except_id: int | None) -> bool:
-    stmt = select(Village.id).where(Village.town_id == town_id, Village.name == name)
+def _name_taken(session: Session, model, town_id: int, name: str, except_id: int | None) -> bool:
+    """Whether another village or unit (``model``) of the town already has ``name``."""
+    stmt = select(model.id).where(model.town_id == town_id, model.name == name)
     if except_id is not None:
-        stmt = stmt.where(Village.id != except_id)
+        stmt = stmt.where(model.id != except_id)
     return session.scalar(stmt) is not None
 
 
@@ -179,7 +180,7 @@ def create_village(
     town = _town_of(session, actor, town)
     name = _clean_name(name, "村（社区）名称")
     kind = _clean_kind(kind)
-    if _village_name_taken(session, town.id, name, None):
+    if _name_taken(session, Village, town.id, name, None):
         raise ValidationError(
             "本镇已有同名的村（社区）", fields={"name": "本镇已有同名的村（社区）"}
         )
@@ -215,7 +216,7 @@ def update_village(
         raise NotFound("村（社区）不存在")
     if name is not None:
         name = _clean_name(name, "村（社区）名称")
-        if _village_name_taken(session, village.town_id, name, village.id):
+        if _name_taken(session, Village, village.town_id, name, village.id):
             raise ValidationError(
                 "本镇已有同名的村（社区）", fields={"name": "本镇已有同名的村（社区）"}
             )
@@ -233,13 +234,6 @@ def update_village(
 # --------------------------------------------------------------------------- units
 
 
-def _unit_name_taken(session: Session, town_id: int, name: str, except_id: int | None) -> bool:
-    stmt = select(Unit.id).where(Unit.town_id == town_id, Unit.name == name)
-    if except_id is not None:
-        stmt = stmt.where(Unit.id != except_id)
-    return session.scalar(stmt) is not None
-
-
 def create_unit(
     session: Session, actor: User | None, now: dt.datetime, name: str, town: Town | None = None
 ) -> Unit:
@@ -247,7 +241,7 @@ def create_unit(
     require_admin(actor)
     town = _town_of(session, actor, town)
     name = _clean_name(name, "单位名称")
-    if _unit_name_taken(session, town.id, name, None):
+    if _name_taken(session, Unit, town.id, name, None):
         raise ValidationError("本镇已有同名的单位", fields={"name": "本镇已有同名的单位"})
     unit = Unit(town_id=town.id, name=name)
     session.add(unit)
@@ -270,7 +264,7 @@ def update_unit(
         raise NotFound("单位不存在")
     if name is not None:
         name = _clean_name(name, "单位名称")
-        if _unit_name_taken(session, unit.town_id, name, unit.id):
+        if _name_taken(session, Unit, unit.town_id, name, unit.id):
             raise ValidationError("本镇已有同名的单位", fields={"name": "本镇已有同名的单位"})
         unit.name = name
     if is_active is not None:
