@@ -43,6 +43,7 @@ from casetrack.cases.numbering import reserve_numbers
 from casetrack.cases.repeats import EarlierCases
 from casetrack.core.errors import DomainError, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_
+from casetrack.core.normalize import canonical_ref
 from casetrack.core.time import local_date
 from casetrack.org.models import Town, Unit, Village
 
@@ -268,8 +269,8 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
     units = {_norm(u.name): u.id for u in town_units if u.is_active}
     header_of = {key: sheet.headers[i] or COLUMN_BY_KEY[key].header for key, i in mapping.items()}
 
-    refs = {_text(values[mapping["external_ref"]]) for _n, values in sheet.rows}
-    existing = existing_refs(session, town.id, [r for r in refs if r])
+    keys = {canonical_ref(_text(values[mapping["external_ref"]])) for _n, values in sheet.rows}
+    existing = existing_refs(session, town.id, [k for k in keys if k])
     preview = Preview(filename=sheet.filename, total_rows=len(sheet.rows))
     first_row_of: dict[str, int] = {}
     for number, values in sheet.rows:
@@ -280,14 +281,16 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
             _e.append(RowError(_n, header_of.get(key, COLUMN_BY_KEY[key].header), message))
 
         ref = _text(cell.get("external_ref"))
-        if ref and ref in existing:
-            preview.existing.append((number, ref, existing[ref]))
+        # 湛信交〔2026〕214号 and 湛信交[2026]214号 are one reference: compared canonically
+        key = canonical_ref(ref)
+        if key and key in existing:
+            preview.existing.append((number, ref, existing[key]))
             continue
-        if ref and ref in first_row_of:
+        if key and key in first_row_of:
             # still check the rest of the row, so that one upload shows every problem
-            fail("external_ref", f"与第{first_row_of[ref]}行的交办文号重复")
-        elif ref:
-            first_row_of[ref] = number
+            fail("external_ref", f"与第{first_row_of[key]}行的交办文号重复")
+        elif key:
+            first_row_of[key] = number
         planned = _plan_row(session, town, today, sheet.filename, number, cell, villages, units,
                             fail)
         if errors or planned is None:
@@ -305,16 +308,17 @@ def _places(session: Session, town_id: int) -> tuple[list[Village], list[Unit]]:
             list(session.scalars(select(Unit).where(Unit.town_id == town_id))))
 
 
-def existing_refs(session: Session, town_id: int, refs: list[str]) -> dict[str, str]:
-    """交办文号 already used by a case of the town → that case's number."""
+def existing_refs(session: Session, town_id: int, keys: list[str]) -> dict[str, str]:
+    """Canonical 交办文号 (``canonical_ref``) already used by a case of the town → that
+    case's number."""
     found: dict[str, str] = {}
-    for start in range(0, len(refs), 500):
-        chunk = refs[start:start + 500]
-        for ref, number in session.execute(
-            select(Case.external_ref, Case.number).where(Case.town_id == town_id,
-                                                         Case.external_ref.in_(chunk))
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        for key, number in session.execute(
+            select(Case.external_ref_key, Case.number).where(Case.town_id == town_id,
+                                                             Case.external_ref_key.in_(chunk))
         ):
-            found.setdefault(ref, number)
+            found.setdefault(key, number)
     return found
 
 

@@ -15,11 +15,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from casetrack.auth.models import User
 from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.normalize import canonical_ref, search_document
 from casetrack.core.time import utcnow
 from casetrack.org.models import Town, Unit, Village
 
@@ -76,8 +78,11 @@ class Case(Base):
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
     received_on: Mapped[dt.date] = mapped_column(Date)
     accepted_on: Mapped[dt.date | None] = mapped_column(Date)
-    #: the assigning authority's reference number (上级交办/转送)
+    #: the assigning authority's reference number (上级交办/转送), stored as typed
     external_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: ``core.normalize.canonical_ref`` of ``external_ref`` (brackets, widths, spaces folded):
+    #: the one form references are compared in (重复导入, 同一交办文号); kept by a flush hook
+    external_ref_key: Mapped[str | None] = mapped_column(String(100), index=True)
     #: the assigning authority's own reply deadline
     external_due_on: Mapped[dt.date | None] = mapped_column(Date)
     #: authority that assigned or forwarded the case, e.g. 雷州市信访局
@@ -127,6 +132,10 @@ class Case(Base):
     #: whether the follow-up visit found the agreement honoured
     follow_up_honoured: Mapped[bool | None]
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: folded text searched by the case list and the API: number, reference, title, summary,
+    #: party names and phones through ``core.normalize.search_document``; kept by a flush
+    #: hook (``_keep_search_keys``), never written by hand
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: optimistic lock: a stale write is refused (API answers 409)
@@ -172,6 +181,49 @@ class Party(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
 
     case: Mapped[Case] = relationship(back_populates="parties")
+
+
+#: the case fields that feed ``Case.search_text``
+SEARCHED_CASE_FIELDS = ("number", "external_ref", "title", "summary")
+
+
+def case_search_text(case: Case) -> str:
+    """The folded search text of a case (see ``Case.search_text``)."""
+    parties = list(case.parties)
+    return search_document(case.number, case.external_ref, case.title, case.summary,
+                           *(p.name for p in parties), *(p.phone for p in parties))
+
+
+def refresh_search_keys(case: Case) -> None:
+    """Recompute ``search_text`` and ``external_ref_key``, writing only what changed."""
+    text = case_search_text(case)
+    if case.search_text != text:
+        case.search_text = text
+    key = canonical_ref(case.external_ref) or None
+    if case.external_ref_key != key:
+        case.external_ref_key = key
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_search_keys(session: Session, flush_context, instances) -> None:
+    """Every flush that creates a case, changes a searched field or a party refreshes the
+    case's search keys: one place, whichever service, import or script wrote the case."""
+    touched: dict[int, Case] = {}
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Case):
+            state = inspect(obj)
+            if obj in session.new or any(state.attrs[name].history.has_changes()
+                                         for name in SEARCHED_CASE_FIELDS):
+                touched[id(obj)] = obj
+        elif isinstance(obj, Party) and obj.case is not None:
+            touched[id(obj.case)] = obj.case
+    for obj in session.deleted:
+        if isinstance(obj, Party) and obj.case_id is not None:
+            case = session.get(Case, obj.case_id)
+            if case is not None and case not in session.deleted:
+                touched[id(case)] = case
+    for case in touched.values():
+        refresh_search_keys(case)
 
 
 class CaseEvent(Base):

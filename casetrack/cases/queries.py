@@ -12,12 +12,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, select
 
 from casetrack.auth.models import User
 from casetrack.auth.permissions import scope_cases
 from casetrack.cases import rules
-from casetrack.cases.models import Case, CaseKind, Party
+from casetrack.cases.models import Case, CaseKind
+from casetrack.core.normalize import search_terms
 
 #: the pseudo-status "open" selects every status that is not final
 OPEN = "open"
@@ -39,7 +40,8 @@ class CaseFilters:
     warning: str | None = None
     received_from: dt.date | None = None
     received_to: dt.date | None = None
-    #: text searched in number, title, summary, external reference and party names
+    #: words searched (all must match) in number, title, summary, external reference, party
+    #: names and phones; see ``search_conditions``
     q: str = ""
 
     @classmethod
@@ -109,6 +111,15 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def search_conditions(query: str) -> list:
+    """One condition per term of ``query`` (all must hold): the term, folded like the stored
+    text (``core.normalize.search_terms``: brackets, widths, spaces, case), is a substring of
+    ``Case.search_text`` — number, reference, title, summary, party names and phones.
+    北和信[2026]18号, 北和信（２０２６）18号 and 北和信〔2026〕18号 find the same case;
+    "调逻村 养殖" finds cases that mention both."""
+    return [Case.search_text.like(_like(term), escape="\\") for term in search_terms(query)]
+
+
 def warning_condition(colour: str, today: dt.date, yellow_days: int):
     """SQL condition for one warning colour, matching ``deadlines.rules.warning_level``:
     red overdue (due before today), yellow due within ``yellow_days`` (today included),
@@ -153,15 +164,7 @@ def filter_cases(stmt: Select, filters: CaseFilters, today: dt.date, yellow_days
     if f.received_to:
         stmt = stmt.where(Case.received_on <= f.received_to)
     if f.q:
-        pattern = _like(f.q)
-        by_party = select(Party.case_id).where(Party.name.ilike(pattern, escape="\\"))
-        stmt = stmt.where(or_(
-            Case.number.ilike(pattern, escape="\\"),
-            Case.title.ilike(pattern, escape="\\"),
-            Case.summary.ilike(pattern, escape="\\"),
-            Case.external_ref.ilike(pattern, escape="\\"),
-            Case.id.in_(by_party),
-        ))
+        stmt = stmt.where(*search_conditions(f.q))
     return stmt
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from casetrack.auth.models import User
 from casetrack.auth.permissions import can_see_case, scope_cases
 from casetrack.cases.models import Case, Party
+from casetrack.core.normalize import normalize_id_number
 
 #: how many earlier cases a registration looks at (the timeline names the first five)
 EARLIER_LIMIT = 20
@@ -27,11 +28,11 @@ CHUNK = 500
 
 
 def petitioner_keys(names: list[str], id_numbers: list[str]) -> tuple[list[str], list[str]]:
-    """Who counts as the same petitioner: the ID numbers given (upper case), and the names of
-    the parties given without one."""
-    ids = [i.strip().upper() for i in id_numbers if i and i.strip()]
+    """Who counts as the same petitioner: the ID numbers given (``normalize_id_number``: the
+    form they are stored in), and the names of the parties given without one."""
+    ids = [normalize_id_number(i) for i in id_numbers if normalize_id_number(i)]
     bare_names = [n.strip() for n, i in zip(names, id_numbers, strict=False)
-                  if n and n.strip() and not (i and i.strip())]
+                  if n and n.strip() and not normalize_id_number(i)]
     return ids, bare_names
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from casetrack.cases.models import CaseKind, CaseStatus
 from casetrack.core.i18n import N_
+from casetrack.core.normalize import normalize_id_number, normalize_phone
 
 S = CaseStatus
 OPEN_STATUSES = frozenset({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLIED, S.MEDIATING,
@@ -155,7 +156,7 @@ def format_number(issuer_code: str, year: int, seq: int) -> str:
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 def id_check_digit(first17: str) -> str:
@@ -164,8 +165,9 @@ def id_check_digit(first17: str) -> str:
 
 
 def validate_id_number(value: str) -> str | None:
-    """An error message in Chinese, or None when ``value`` is a valid 18-character ID."""
-    value = value.strip().upper()
+    """An error message in Chinese, or None when ``value`` is a valid 18-character ID (after
+    ``normalize_id_number``: full-width digits are digits, x is X)."""
+    value = normalize_id_number(value)
     if not _ID_RE.match(value):
         return "身份证号码应为18位，前17位为数字，最后一位为数字或X"
     try:
@@ -186,13 +188,13 @@ def mask_id_number(value: str | None) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+_LANDLINE_RE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}$")
 
 
 def validate_phone(value: str) -> str | None:
     """11-digit mobile number or area code + number; None when valid."""
-    v = value.strip().replace(" ", "")
+    v = normalize_phone(value)
     if _MOBILE_RE.match(v) or _LANDLINE_RE.match(v):
         return None
     return "电话号码应为11位手机号码，或区号加电话号码（如0759-8888888）"

@@ -46,6 +46,7 @@ from casetrack.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from casetrack.core.normalize import normalize_id_number, normalize_phone
 from casetrack.core.time import local_date
 from casetrack.deadlines.calendar import WorkCalendar, load_calendar
 from casetrack.deadlines.rules import (
@@ -262,8 +263,19 @@ def _not_future(day: dt.date, now: dt.datetime, field_name: str, label: str) -> 
 # --------------------------------------------------------------------------- register
 
 
+def normalize_case_input(data: CaseInput) -> None:
+    """Fold what identifies a party into the one stored form (``core.normalize``): full-width
+    digits, x check digit, spaces. Forms, API and import all register through here, so a
+    full-width ID typed once matches the same ID typed later (重信重访)."""
+    for p in data.parties:
+        p.id_number = normalize_id_number(p.id_number)
+        p.phone = normalize_phone(p.phone)
+
+
 def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[str, str]:
-    """Field errors (Chinese) for a registration; empty when valid."""
+    """Field errors (Chinese) for a registration; empty when valid. Normalises the parties'
+    IDs and phones in place first (``normalize_case_input``)."""
+    normalize_case_input(data)
     errors: dict[str, str] = {}
     kind = data.kind
     if kind not in (CaseKind.PETITION, CaseKind.DISPUTE):
@@ -371,8 +383,8 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     )
     for p in data.parties:
         case.parties.append(Party(
-            role=p.role, name=p.name.strip(), id_number=(p.id_number or "").strip().upper() or None,
-            phone=p.phone.strip(), address=p.address.strip(),
+            role=p.role, name=p.name.strip(), id_number=normalize_id_number(p.id_number) or None,
+            phone=normalize_phone(p.phone), address=p.address.strip(),
         ))
     if data.kind == CaseKind.PETITION:
         _set_due(session, case, "petition.notify", data.received_on)

@@ -1,0 +1,86 @@
+"""One normalisation of what people type, used by the forms, the API, the import and search.
+
+Office text arrives in full-width forms (Chinese input methods type ０-９, （）, Ｘ), with
+bracket variants (湛信交〔2026〕214号, [2026], 【2026】, （2026）) and stray spaces. Everything
+that identifies something — resident IDs, phone numbers, references (交办文号) and case
+numbers — goes through the functions below before it is validated, stored or compared, so
+that one value has one form everywhere.
+
+- ``normalize_id_number``: NFKC, spaces removed, the check digit X upper-case. Stored so.
+- ``normalize_phone``: NFKC, spaces removed. Stored so.
+- ``canonical_ref``: the comparison key of a reference or a case number (NFKC, every
+  bracket pair as ``()``, spaces removed, lower-case). The reference itself is stored as
+  typed; the key sits beside it (``Case.external_ref_key``).
+- ``search_key``/``search_terms``: the same folding for free text; ``Case.search_text``
+  holds the folded text of a case's searchable fields and a query matches when every one of
+  its terms is a substring of it.
+
+Pure functions of plain strings, tested without the app.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: opening and closing bracket forms seen in references, folded to ( and ) (after NFKC,
+#: which already turns （）［］｛｝ into their ASCII forms)
+_OPENERS = "〔【[〖﹝｟⦅〘〚{"
+_CLOSERS = "〕】]〗﹞｠⦆〙〛}"
+_BRACKETS = str.maketrans({**dict.fromkeys(_OPENERS, "("), **dict.fromkeys(_CLOSERS, ")")})
+#: dashes between digits (0759-8888888, 0759–8888888) are dropped in keys
+_DIGIT_DASH = re.compile(r"(?<=\d)[-‐‑‒–—―－](?=\d)")
+_SPACE = re.compile(r"\s+")
+#: spaces around a bracket, and between a number and 号, belong to one reference
+_GLUED_SPACE = re.compile(r"\s*([()])\s*")
+_SPACE_BEFORE_HAO = re.compile(r"(?<=[0-9])\s+(?=号)")
+#: characters no key keeps: controls and zero-width formatting (pasted from web pages)
+_INVISIBLE = re.compile("[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2060\ufeff]")
+
+
+def nfkc(value: str | None) -> str:
+    """NFKC form of ``value`` with invisible characters dropped and ends stripped."""
+    if not value:
+        return ""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", value)).strip()
+
+
+def normalize_id_number(value: str | None) -> str:
+    """A resident ID as stored and compared: ``４４０８…１２３ｘ`` → ``440…123X``."""
+    return _SPACE.sub("", nfkc(value)).upper()
+
+
+def normalize_phone(value: str | None) -> str:
+    """A phone number as stored and compared: full-width digits folded, spaces removed."""
+    return _SPACE.sub("", nfkc(value))
+
+
+def canonical_ref(value: str | None) -> str:
+    """The comparison key of a reference or a case number: 湛信交〔2026〕214号,
+    湛信交[2026]214号 and 湛信交（２０２６）214 号 all give ``湛信交(2026)214号``."""
+    return search_key(value)
+
+
+def search_key(value: str | None) -> str:
+    """Folded text for substring search: NFKC, brackets as (), no whitespace, dashes between
+    digits dropped, lower-case."""
+    text = nfkc(value).translate(_BRACKETS)
+    text = _SPACE.sub("", text)
+    return _DIGIT_DASH.sub("", text).lower()
+
+
+def search_terms(query: str | None) -> list[str]:
+    """The terms of a search: words split on any whitespace (ideographic space included),
+    each folded by ``search_key``; duplicates dropped, order kept. Spaces next to a bracket
+    or before 号 do not split (北和信 〔2026〕 18 号 is one reference)."""
+    text = nfkc(query).translate(_BRACKETS)
+    text = _GLUED_SPACE.sub(r"\1", text)
+    text = _SPACE_BEFORE_HAO.sub("", text)
+    words = _SPACE.split(text)
+    return list(dict.fromkeys(k for k in (search_key(w) for w in words) if k))
+
+
+def search_document(*parts: str | None) -> str:
+    """The folded text of several fields, one space between fields: no term (which never
+    holds whitespace) can match across two fields."""
+    return " ".join(k for k in (search_key(p) for p in parts) if k)
