@@ -43,6 +43,12 @@ class DefaultConfig:
     API_MAX_BODY_BYTES = 1024 * 1024
     #: most data rows one import file may hold
     IMPORT_MAX_ROWS = 20000
+    #: spreadsheet bombs: most rows a sheet may span (empty ones included), most non-empty
+    #: cells, most bytes an .xlsx may unpack to, most shared strings it may declare
+    IMPORT_MAX_SHEET_ROWS = 100_000
+    IMPORT_MAX_CELLS = 1_200_000
+    IMPORT_MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+    IMPORT_MAX_SHARED_STRINGS = 400_000
     #: attachments: allowed file name endings and the largest size (bytes)
     ATTACHMENT_EXTENSIONS = frozenset(
         {"pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "txt", "mp3", "m4a", "amr",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from casetrack.auth.models import User
 from casetrack.cases import importing
+from casetrack.cases.import_files import SheetChoiceNeeded
 from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now
 from casetrack.extensions import db
@@ -28,14 +29,18 @@ def cases_cli() -> None:
 @click.option("--map", "overrides", multiple=True, metavar="FIELD=HEADER",
               help="map a column whose header is not recognised, e.g. --map title=事项名称 "
                    "(fields: " + ", ".join(c.key for c in importing.COLUMNS) + ")")
+@click.option("--sheet", "sheet_name", default=None, metavar="NAME",
+              help="the worksheet to read when the workbook has several visible sheets and "
+                   "none is named 交办清单 (hidden sheets are never read)")
 @click.option("--dry-run", is_flag=True, help="check every row and report, write nothing")
 @with_appcontext
-def import_cases(file: str, username: str, overrides: tuple[str, ...], dry_run: bool) -> None:
+def import_cases(file: str, username: str, overrides: tuple[str, ...], sheet_name: str | None,
+                 dry_run: bool) -> None:
     """Import an assigned-petition list (.xlsx or .csv, UTF-8 or GB18030).
 
     Every row is checked first; any error stops the import and nothing is saved. Rows whose
-    交办文号 already exists in the town are skipped, so importing the same file twice changes
-    nothing.
+    交办文号 already exists in the town (in any bracket spelling) are skipped, so importing
+    the same file twice changes nothing. Columns that fill no field are listed as warnings.
     """
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_enabled:
@@ -47,7 +52,10 @@ def import_cases(file: str, username: str, overrides: tuple[str, ...], dry_run: 
         data = fh.read()
     filename = os.path.basename(file)
     try:
-        sheet = importing.read_sheet(filename, data)
+        try:
+            sheet = importing.read_sheet(filename, data, sheet=sheet_name)
+        except SheetChoiceNeeded as exc:
+            raise click.ClickException(exc.message + "：请用 --sheet 工作表名 指定") from None
         mapping = importing.auto_mapping(sheet.headers)
         for item in overrides:
             key, sep, header = item.partition("=")
@@ -58,6 +66,8 @@ def import_cases(file: str, username: str, overrides: tuple[str, ...], dry_run: 
             mapping[key.strip()] = sheet.headers.index(header)
         now = app_now()
         preview = importing.preview_import(db.session, user, now, sheet, mapping)
+        for warning in preview.warnings:
+            click.echo(f"提示：{warning}", err=True)
         click.echo(f"{filename}：共 {preview.total_rows} 行，新案件 {len(preview.new_rows)} 件，"
                    f"已存在 {len(preview.existing)} 件，错误 {len(preview.errors)} 处")
         if preview.errors:

@@ -1,7 +1,10 @@
-"""Import pages: template download, upload, column mapping, preview of every row, import.
+"""Import pages: template download, upload, sheet choice, column mapping, preview of every
+row, import.
 
-The uploaded file waits under ``instance/imports/`` under a random name that only the
-uploader's session knows, until it is imported or replaced.
+An upload is parsed once: the parsed sheet (JSON) waits under ``instance/imports/`` under a
+random name that only the uploader's session knows, until it is imported or replaced; each
+later step reads that, never the spreadsheet again. The workbook itself is kept beside it
+only while the user may still choose another of its visible sheets.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casetrack.cases import importing
+from casetrack.cases.import_files import SheetChoiceNeeded
 from casetrack.core.errors import DomainError
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now
@@ -77,21 +81,27 @@ def _remove_stale(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _pending() -> tuple[dict, bytes] | None:
-    """The upload waiting in this session, with its bytes."""
+def _pending() -> dict | None:
+    """The upload waiting in this session (its state), if its files are still there."""
     state = session.get(SESSION_KEY)
     if not state or state.get("user_id") != current_user.id:
         return None
-    path = _folder() / state["key"]
-    if not path.is_file():
-        return None
-    return state, path.read_bytes()
+    return state
+
+
+def _parsed_path(state: dict) -> Path:
+    return _folder() / f"{state['key']}.json"
+
+
+def _raw_path(state: dict) -> Path:
+    return _folder() / f"{state['key']}.raw"
 
 
 def _discard() -> None:
     state = session.pop(SESSION_KEY, None)
     if state:
-        (_folder() / state["key"]).unlink(missing_ok=True)
+        _parsed_path(state).unlink(missing_ok=True)
+        _raw_path(state).unlink(missing_ok=True)
 
 
 @bp.route("/")
@@ -115,23 +125,43 @@ def template():
 
 @bp.route("/", methods=["POST"])
 def upload():
-    """Read the file once to check it is a spreadsheet, keep it, go to the mapping step."""
+    """Parse the file once, keep the parsed sheet, go to the mapping step — or straight to
+    the check of every row when every header is recognised."""
     file = request.files.get("file")
     if file is None or not file.filename:
         return _upload_error(_("请选择要导入的文件"))
     filename = os.path.basename(file.filename.replace("\\", "/"))[:200]
     data = file.read()
+    sheets: list[str] = []
     try:
         sheet = importing.read_sheet(filename, data)
+    except SheetChoiceNeeded as exc:
+        sheet, sheets = None, exc.sheets
     except DomainError as exc:
         return _upload_error(exc.message, exc.http_status)
     _discard()
     folder = _folder()
     _remove_stale(folder)
-    key = secrets.token_hex(16)
-    (folder / key).write_bytes(data)
-    session[SESSION_KEY] = {"key": key, "filename": filename, "user_id": current_user.id,
-                            "mapping": importing.auto_mapping(sheet.headers)}
+    state = {"key": secrets.token_hex(16), "filename": filename, "user_id": current_user.id,
+             "mapping": {}}
+    if sheet is None or len(sheet.sheets) > 1:
+        _raw_path(state).write_bytes(data)  # the user may pick (another) sheet
+    if sheet is None:
+        state["sheets"] = sheets
+        session[SESSION_KEY] = state
+        return redirect(url_for("imports.mapping"), 303)
+    return _keep(state, sheet)
+
+
+def _keep(state: dict, sheet: importing.Sheet):
+    """Store the parsed sheet and its automatic mapping; skip the mapping step when there is
+    nothing to ask."""
+    _parsed_path(state).write_text(sheet.to_json(), encoding="utf-8")
+    state["mapping"] = importing.auto_mapping(sheet.headers)
+    state["sheets"] = sheet.sheets
+    session[SESSION_KEY] = state
+    if importing.mapping_complete(sheet.headers, state["mapping"]):
+        return redirect(url_for("imports.preview"), 303)
     return redirect(url_for("imports.mapping"), 303)
 
 
@@ -141,26 +171,49 @@ def _upload_error(message: str, status: int = 400):
 
 
 def _sheet_or_restart():
-    pending = _pending()
-    if pending is None:
+    """The waiting upload's state and parsed sheet (None while a sheet must be chosen)."""
+    state = _pending()
+    if state is None:
         flash(_("没有待导入的文件，请重新上传"), "error")
         return None, None, redirect(url_for("imports.index"), 303)
-    state, data = pending
+    path = _parsed_path(state)
+    if path.is_file():
+        return state, importing.Sheet.from_json(path.read_text(encoding="utf-8")), None
+    if _raw_path(state).is_file():
+        return state, None, None
+    _discard()
+    flash(_("没有待导入的文件，请重新上传"), "error")
+    return None, None, redirect(url_for("imports.index"), 303)
+
+
+@bp.route("/sheet", methods=["POST"])
+def choose_sheet():
+    """Read the visible sheet the user picked (hidden sheets are never offered)."""
+    state = _pending()
+    if state is None or not _raw_path(state).is_file():
+        flash(_("没有待导入的文件，请重新上传"), "error")
+        return redirect(url_for("imports.index"), 303)
+    name = request.form.get("sheet", "")
     try:
-        sheet = importing.read_sheet(state["filename"], data)
+        sheet = importing.read_sheet(state["filename"], _raw_path(state).read_bytes(),
+                                     sheet=name)
     except DomainError as exc:
-        _discard()
         flash(exc.message, "error")
-        return None, None, redirect(url_for("imports.index"), 303)
-    return state, sheet, None
+        return redirect(url_for("imports.mapping"), 303)
+    return _keep(state, sheet)
 
 
 @bp.route("/mapping", methods=["GET", "POST"])
 def mapping():
-    """Which column of the file fills which field (recognised headers are pre-selected)."""
+    """Which sheet, and which column of the file fills which field (recognised headers are
+    pre-selected; the file's columns that fill nothing are listed)."""
     state, sheet, restart = _sheet_or_restart()
     if restart is not None:
         return restart
+    if sheet is None:
+        return render_template("imports/mapping.html", filename=state["filename"], sheet=None,
+                               sheets=state.get("sheets", []), columns=importing.COLUMNS,
+                               chosen={}, errors={}, samples=[], unmapped=[])
     chosen = {k: int(v) for k, v in state["mapping"].items()}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -176,8 +229,11 @@ def mapping():
             return redirect(url_for("imports.preview"), 303)
     samples = sheet.rows[:3]
     return render_template("imports/mapping.html", filename=state["filename"], sheet=sheet,
+                           sheets=sheet.sheets if _raw_path(state).is_file() else [],
                            columns=importing.COLUMNS, chosen=chosen, errors=errors,
-                           samples=samples), (422 if errors else 200)
+                           samples=samples,
+                           unmapped=importing.unmapped_headers(sheet.headers, chosen)), \
+        (422 if errors else 200)
 
 
 @bp.route("/preview")
@@ -186,6 +242,8 @@ def preview():
     state, sheet, restart = _sheet_or_restart()
     if restart is not None:
         return restart
+    if sheet is None:
+        return redirect(url_for("imports.mapping"), 303)
     mapping = {k: int(v) for k, v in state["mapping"].items()}
     try:
         result = importing.preview_import(db.session, current_user, app_now(), sheet, mapping)
@@ -205,6 +263,8 @@ def run():
     state, sheet, restart = _sheet_or_restart()
     if restart is not None:
         return restart
+    if sheet is None:
+        return redirect(url_for("imports.mapping"), 303)
     mapping = {k: int(v) for k, v in state["mapping"].items()}
     now = app_now()
     try:

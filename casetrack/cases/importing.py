@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,13 +30,21 @@ from flask import current_app
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
 from casetrack.auth.permissions import has_right
 from casetrack.cases import rules, services
-from casetrack.cases.import_files import ImportFileError, read_grid
+from casetrack.cases.import_files import (
+    EXAMPLE_MARK,
+    TEMPLATE_SHEET,
+    Grid,
+    ImportFileError,
+    ReadLimits,
+    read_grid,
+)
 from casetrack.cases.import_files import cell_text as _text
 from casetrack.cases.import_files import present as _present
 from casetrack.cases.models import Case, CaseKind
@@ -43,7 +52,7 @@ from casetrack.cases.numbering import reserve_numbers
 from casetrack.cases.repeats import EarlierCases
 from casetrack.core.errors import DomainError, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_
-from casetrack.core.normalize import canonical_ref
+from casetrack.core.normalize import canonical_ref, search_key
 from casetrack.core.time import local_date
 from casetrack.org.models import Town, Unit, Village
 
@@ -91,10 +100,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("external_authority", "交办机关", False, ("交办单位", "转送机关", "来文单位", "交办部门")),
     Column("group_size", "人数", False, ("信访人数", "来访人数"), N_("默认 1")),
     Column("party_name", "信访人姓名", True, ("信访人", "姓名", "当事人", "来访人", "反映人")),
-    Column("id_number", "身份证号", False, ("身份证号码", "证件号码", "身份证", "公民身份号码")),
-    Column("phone", "联系电话", False, ("电话", "手机", "手机号码", "联系方式", "电话号码")),
+    Column("id_number", "身份证号", False, ("身份证号码", "证件号码", "身份证", "公民身份号码",
+                                                  "居民身份证号码", "身份证件号码", "证件号")),
+    Column("phone", "联系电话", False, ("电话", "手机", "手机号码", "联系方式", "电话号码",
+                                              "手机号", "联系手机", "联系号码", "联系电话号码")),
     Column("address", "地址", False, ("住址", "家庭住址", "联系地址", "通讯地址")),
-    Column("unit", "承办单位", False, ("责任单位", "办理单位", "承办部门", "责任部门"),
+    Column("unit", "承办单位", False, ("责任单位", "办理单位", "承办部门", "责任部门",
+                                                "主办单位", "承办单位(部门)", "责任单位(部门)"),
            N_("填写后导入即受理并交办该单位；须与本镇承办单位名称一致")),
     Column("summary", "摘要", False, ("内容摘要", "主要内容", "诉求内容", "信访内容", "事项摘要", "内容")),
 )
@@ -122,46 +134,94 @@ class Sheet:
     headers: list[str]
     #: (row number as the spreadsheet shows it, cell values)
     rows: list[tuple[int, list[Any]]]
+    #: the worksheet read (None for CSV) and every visible sheet of the workbook
+    sheet_name: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    #: rows marked 【示例】 (the template's example), never imported
+    example_rows: list[int] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        """The parsed sheet as JSON: an upload is parsed once and each step reads this."""
+        return json.dumps({"filename": self.filename, "headers": self.headers,
+                           "rows": [[n, [_cell_to_json(v) for v in values]]
+                                    for n, values in self.rows],
+                           "sheet_name": self.sheet_name, "sheets": self.sheets,
+                           "example_rows": self.example_rows}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Sheet:
+        raw = json.loads(text)
+        return cls(filename=raw["filename"], headers=raw["headers"],
+                   rows=[(n, [_cell_from_json(v) for v in values]) for n, values in raw["rows"]],
+                   sheet_name=raw["sheet_name"], sheets=raw["sheets"],
+                   example_rows=raw["example_rows"])
+
+
+def _cell_to_json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
+    return value
+
+
+def _cell_from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "datetime" in value:
+            return dt.datetime.fromisoformat(value["datetime"])
+        return dt.date.fromisoformat(value["date"])
+    return value
 
 
 def max_rows() -> int:
     return int(current_app.config.get("IMPORT_MAX_ROWS", 20000))
 
 
-def read_sheet(filename: str, data: bytes, row_limit: int | None = None) -> Sheet:
-    """Read an .xlsx or .csv file; raises ``ImportFileError`` for anything else."""
+def read_sheet(filename: str, data: bytes, row_limit: int | None = None,
+               sheet: str | None = None) -> Sheet:
+    """Read an .xlsx or .csv file (for a workbook, the visible sheet ``sheet`` or the one
+    chosen by ``import_files.read_grid``); raises ``ImportFileError`` for anything else and
+    ``SheetChoiceNeeded`` when the user must pick the sheet."""
     limit = row_limit if row_limit is not None else max_rows()
-    return _to_sheet(filename, read_grid(filename, data, limit + HEADER_SEARCH_ROWS), limit)
+    limits = ReadLimits.from_config(current_app.config, limit + HEADER_SEARCH_ROWS)
+    return _to_sheet(filename, read_grid(filename, data, limits, sheet), limit)
 
 
-def _to_sheet(filename: str, grid: list[tuple[int, list[Any]]], limit: int) -> Sheet:
+def _to_sheet(filename: str, grid: Grid, limit: int) -> Sheet:
     """Find the header row (a title row may sit above it) and keep the rows below it."""
-    if not grid:
+    if not grid.rows:
         raise ImportFileError("表格中没有任何内容")
     header_at = 0
-    for i, (_number, values) in enumerate(grid[:HEADER_SEARCH_ROWS]):
+    for i, (_number, values) in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
         if sum(1 for v in values if match_header(_text(v))) >= 2:
             header_at = i
             break
-    header_values = grid[header_at][1]
+    header_values = grid.rows[header_at][1]
     headers = [_text(v) for v in header_values]
     while headers and not headers[-1]:
         headers.pop()
     if len([h for h in headers if h]) < 2:
         raise ImportFileError("未找到表头行：第一行应为列名（如 交办文号、标题、收到日期），请使用导入模板")
     rows = [(n, list(v[:len(headers)]) + [None] * (len(headers) - len(v)))
-            for n, v in grid[header_at + 1:]]
+            for n, v in grid.rows[header_at + 1:]]
     if len(rows) > limit:
         raise ImportFileError(f"一次最多导入 {limit} 行，本文件超过此数，请分批导入")
-    return Sheet(filename=filename, headers=headers, rows=rows)
+    return Sheet(filename=filename, headers=headers, rows=rows, sheet_name=grid.sheet,
+                 sheets=grid.sheets, example_rows=grid.example_rows)
 
 
 # --------------------------------------------------------------------------- mapping
 
 
 def _norm(header: str) -> str:
-    table = str.maketrans({"（": "(", "）": ")", "：": "", ":": "", "*": "", " ": "", "\u3000": ""})
-    return header.translate(table).strip().lower()
+    """A header as compared: NFKC (full-width forms), no whitespace or line breaks
+    (Alt+Enter in Excel), brackets folded, required-marks and colons dropped, lower-case."""
+    return search_key(header).translate(_HEADER_NOISE)
+
+
+_HEADER_NOISE = str.maketrans("", "", "*:※＊")
 
 
 _LOOKUP: dict[str, str] = {}
@@ -173,6 +233,18 @@ for _col in COLUMNS:
 def match_header(header: str) -> str | None:
     """Our column key for a header in the file, or None."""
     return _LOOKUP.get(_norm(header)) if header else None
+
+
+def unmapped_headers(headers: list[str], mapping: dict[str, int]) -> list[str]:
+    """The file's column headers that fill no field: their data is not imported."""
+    used = set(mapping.values())
+    return [h for i, h in enumerate(headers) if h and i not in used]
+
+
+def mapping_complete(headers: list[str], mapping: dict[str, int]) -> bool:
+    """Every header of the file is recognised and every required field has its column: the
+    mapping step has nothing to ask."""
+    return not unmapped_headers(headers, mapping) and not check_mapping(headers, mapping)
 
 
 def auto_mapping(headers: list[str]) -> dict[str, int]:
@@ -241,6 +313,8 @@ class Preview:
     #: rows whose 交办文号 is already a case of the town: (row, 交办文号, case number)
     existing: list[tuple[int, str, str]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: said before importing, but no obstacle: columns not imported, example rows skipped
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def is_valid(self) -> bool:
@@ -271,7 +345,8 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
 
     keys = {canonical_ref(_text(values[mapping["external_ref"]])) for _n, values in sheet.rows}
     existing = existing_refs(session, town.id, [k for k in keys if k])
-    preview = Preview(filename=sheet.filename, total_rows=len(sheet.rows))
+    preview = Preview(filename=sheet.filename, total_rows=len(sheet.rows),
+                      warnings=sheet_warnings(sheet, mapping))
     first_row_of: dict[str, int] = {}
     for number, values in sheet.rows:
         cell = {key: values[i] for key, i in mapping.items()}
@@ -298,6 +373,19 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
         else:
             preview.new_rows.append(planned)
     return preview
+
+
+def sheet_warnings(sheet: Sheet, mapping: dict[str, int]) -> list[str]:
+    """What the user should know before importing: the file's columns that fill no field
+    (their data is not imported), the sheet read, the example rows left out."""
+    warnings = [f"“{h}”列未对应任何字段，该列内容不会导入"
+                for h in unmapped_headers(sheet.headers, mapping)]
+    if len(sheet.sheets) > 1:
+        warnings.append(f"读取的工作表：“{sheet.sheet_name}”（工作簿中可见的工作表："
+                        + "、".join(sheet.sheets) + "）")
+    warnings.extend(f"第{n}行是模板中的示例行（以“{EXAMPLE_MARK}”开头），不会导入"
+                    for n in sheet.example_rows)
+    return warnings
 
 
 def _places(session: Session, town_id: int) -> tuple[list[Village], list[Unit]]:
@@ -327,6 +415,11 @@ def _plan_row(session: Session, town: Town, today: dt.date, filename: str, numbe
               fail) -> PlannedRow | None:
     """Turn one row into a ``CaseInput`` and check it; problems go to ``fail``."""
     text = {key: _text(value) for key, value in cell.items()}
+    for key in NUMBER_SENSITIVE_KEYS:
+        if _is_stored_as_number(cell.get(key)):
+            fail(key, f"“{text[key]}”是数值单元格：Excel 会把长号码存成数值并改动末几位，"
+                      "请将该列设置为文本格式（或在号码前加英文单引号 '）后重新填写")
+            text[key] = ""
     for col in COLUMNS:
         if col.required and not text.get(col.key):
             fail(col.key, "必填，不能为空")
@@ -392,6 +485,20 @@ def _plan_row(session: Session, town: Town, today: dt.date, filename: str, numbe
     if received_on is None:
         return None
     return PlannedRow(row=number, data=data, unit_id=unit_id)
+
+
+#: columns whose cells must be text: a number stored by Excel is rounded (4.40882198503011E+17)
+NUMBER_SENSITIVE_KEYS = ("id_number", "phone")
+_SCIENTIFIC = re.compile(r"^[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+$")
+
+
+def _is_stored_as_number(value: Any) -> bool:
+    """A numeric cell of an .xlsx, or the scientific notation Excel writes into a CSV."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(_SCIENTIFIC.match(value.strip()))
 
 
 def _choice(value: str, labels: dict[str, str], default: str) -> str | None:
@@ -509,28 +616,81 @@ def _refresh_planner_statistics(session: Session) -> None:
 # --------------------------------------------------------------------------- template
 
 
+#: rows of the template prepared with formats and drop-downs (below the example row)
+TEMPLATE_ROWS = 1000
+#: the hidden sheet holding the drop-down lists; hidden sheets are never imported
+LIST_SHEET = "选项"
+
+
+def _example_row(town: Town | None) -> dict[str, str]:
+    """The template's example row: its first cell carries ``EXAMPLE_MARK``, so it is never
+    imported even when left in the file."""
+    village = next((v.name for v in town.villages if v.is_active), "") if town else ""
+    return {
+        "external_ref": f"{EXAMPLE_MARK}雷信交〔2026〕1号", "title": "反映村道破损（示例，不会导入）",
+        "source": rules.PETITION_SOURCES["assigned"], "petition_class": rules.PETITION_CLASSES[2],
+        "category": rules.PETITION_CATEGORIES[0], "village": village,
+        "received_on": "2026-11-20", "external_due_on": "2027-01-05",
+        "external_authority": "雷州市信访局", "group_size": "1", "party_name": "张三",
+        "id_number": "", "phone": "13800138000", "address": "", "unit": "", "summary": "",
+    }
+
+
 def template_workbook(town: Town | None) -> bytes:
-    """The import template: the header row, and a sheet explaining each column with the
-    town's village and unit names."""
+    """The import template: the header row (frozen, with widths), one example row marked
+    【示例】 and never imported, drop-down lists (data validation) for village, unit,
+    category, channel and class fed from a hidden list sheet, text format for references,
+    IDs and phones, date format for dates; and a sheet explaining each column."""
     wb = Workbook()
     ws = wb.active
-    ws.title = "交办清单"
+    ws.title = TEMPLATE_SHEET
     ws.append([c.header for c in COLUMNS])
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="FDECEA")
+    example = _example_row(town)
+    ws.append([example[c.key] for c in COLUMNS])
+    grey = Font(italic=True, color="808080")
+    lists = wb.create_sheet(LIST_SHEET)
+    lists.sheet_state = "hidden"
+    choices = {
+        "village": [v.name for v in town.villages if v.is_active] if town else [],
+        "unit": [u.name for u in town.units if u.is_active] if town else [],
+        "category": list(rules.PETITION_CATEGORIES),
+        "source": list(rules.PETITION_SOURCES.values()),
+        "petition_class": list(rules.PETITION_CLASSES),
+    }
+    last = TEMPLATE_ROWS + 2
+    list_index = 0
     for index, col in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
         cell = ws.cell(row=1, column=index)
         cell.font = bold
         if col.required:
             cell.fill = fill
-        ws.column_dimensions[get_column_letter(index)].width = max(12, len(col.header) * 3)
+        ws.cell(row=2, column=index).font = grey
+        width = {"title": 30, "summary": 40, "address": 24, "external_ref": 24,
+                 "id_number": 22, "external_authority": 18}.get(col.key, 14)
+        ws.column_dimensions[letter].width = max(width, len(col.header) * 2 + 4)
         if col.key in DATE_KEYS:
-            for row in range(2, 502):
+            for row in range(2, last + 1):
                 ws.cell(row=row, column=index).number_format = "yyyy-mm-dd"
         if col.key in ("external_ref", "id_number", "phone"):
-            for row in range(2, 502):
+            for row in range(2, last + 1):
                 ws.cell(row=row, column=index).number_format = "@"
+        names = choices.get(col.key)
+        if names:
+            list_index += 1
+            list_col = get_column_letter(list_index)
+            lists[f"{list_col}1"] = col.header
+            for offset, name in enumerate(names, start=2):
+                lists[f"{list_col}{offset}"] = name
+            validation = DataValidation(
+                type="list", allow_blank=True, showErrorMessage=True,
+                formula1=f"'{LIST_SHEET}'!${list_col}$2:${list_col}${len(names) + 1}",
+                errorTitle="无效的选项", error=f"请从下拉列表中选择“{col.header}”")
+            validation.add(f"{letter}2:{letter}{last}")
+            ws.add_data_validation(validation)
     ws.freeze_panes = "A2"
-    info = wb.create_sheet("填写说明")
+    info = wb.create_sheet("填写说明", 1)
     info.append(["列名", "是否必填", "说明"])
     for col in COLUMNS:
         info.append([col.header, "必填" if col.required else "", col.hint])
@@ -540,7 +700,9 @@ def template_workbook(town: Town | None) -> bytes:
     if town is not None:
         info.append(["本镇村（居）", "", "、".join(v.name for v in town.villages if v.is_active)])
         info.append(["本镇承办单位", "", "、".join(u.name for u in town.units if u.is_active)])
-    info.append(["注意", "", "只导入“交办清单”工作表；请勿使用公式；同一交办文号重复导入时会自动跳过"])
+    info.append(["示例行", "", f"第2行以“{EXAMPLE_MARK}”开头，是填写示例，导入时自动跳过，可保留或删除"])
+    info.append(["注意", "", "只导入“交办清单”工作表；请勿使用公式；身份证号、电话请保持文本格式；"
+                 "同一交办文号（括号写法不同也算同一个）重复导入时会自动跳过"])
     info.column_dimensions["A"].width = 16
     info.column_dimensions["C"].width = 100
     out = io.BytesIO()

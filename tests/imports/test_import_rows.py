@@ -191,12 +191,16 @@ def test_xlsx_date_and_number_cells_are_understood(world, now):
 
     data = xlsx_bytes([row(1)], raw_cells={"G2": dt.datetime(2026, 11, 19), "H2": dt.date(2027, 1, 5),
                                            "J2": 3, "L2": "440882198001010013",
-                                           "M2": 13800138000})
+                                           "M2": "13800138000"})
     preview = preview_of(world, now, "a.xlsx", data)
     assert preview.errors == []
     planned = preview.new_rows[0].data
     assert planned.received_on == dt.date(2026, 11, 19) and planned.group_size == 3
     assert planned.parties[0].phone == "13800138000"
+    # a phone stored as a number is refused like a numeric ID (a landline loses its 0)
+    data = xlsx_bytes([row(1)], raw_cells={"M2": 13800138000})
+    [error] = preview_of(world, now, "a.xlsx", data).errors
+    assert error.column == "联系电话" and "请将该列设置为文本格式" in error.message
 
 
 @pytest.mark.parametrize("filename,data,fragment", [
