@@ -277,6 +277,6 @@ CASE_LIST_QUERY = Schema("CaseListQuery", {
     "warning": String(choices=WARNING_COLOURS),
     "received_from": Date(),
     "received_to": Date(),
-    "q": String(max_length=100, default="", description="在编号、标题、摘要、交办文号和当事人姓名中搜索"),
+    "q": String(max_length=100, default="", description="在编号、交办文号、标题、摘要、当事人姓名和电话中搜索；括号与全角半角不限；多个词以空格分隔，须全部匹配"),
     **PAGE_QUERY,
 })
