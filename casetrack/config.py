@@ -72,6 +72,10 @@ class DefaultConfig:
     #: TrueType CJK font embedded in report PDFs; None searches /usr/share/fonts for
     #: wqy-microhei.ttc, uming.ttc, LXGW WenKai (Debian package fonts-wqy-microhei)
     REPORT_FONT_PATH: str | None = None
+    #: TrueType fonts for the characters the main font lacks (CJK Extension A–F in rare
+    #: names: 𠮷 䶮 𬀩 㛃), tried in order per character; None searches /usr/share/fonts for
+    #: HanaMinA.ttf, HanaMinB.ttf (fonts-hanazono) and BabelStoneHan.ttf (fonts-babelstone-han)
+    REPORT_FALLBACK_FONT_PATHS: list[str] | None = None
     #: absolute address of the app, for links in mail and group-robot messages
     BASE_URL = "http://127.0.0.1:5000"
     #: SMTP server for notification mail; None turns the mail channel off

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
 from casetrack.cases import rules
@@ -18,10 +18,13 @@ from casetrack.reports.pdf import (
     signature_block,
     styles,
 )
+from casetrack.reports.text import clean, pieces
 
 #: facts whose text can run long: each gets a whole row of the form
 LONG_FACTS = frozenset({"当事人", "事项", "主要内容", "答复意见", "协议内容", "理由"})
 LABEL_WIDTH = 24 * mm
+#: characters of a long fact per table row (the value spans ~130 mm: ~20 lines at 9 pt)
+WIDE_PIECE_CHARS = 800
 
 
 def _d(value) -> str:
@@ -30,32 +33,38 @@ def _d(value) -> str:
 
 def facts_table(facts: list[tuple[str, str]], st: Styles) -> Table:
     """The case's facts as a ruled form: two label/value pairs a row, and a whole row for
-    each long text, in the order given (a short fact left alone fills its row)."""
+    each long text, in the order given (a short fact left alone fills its row). A text too
+    long for one page continues in the rows below ("（续）"), so the form breaks across pages
+    instead of failing. Every value is text: escaped, never markup."""
     value_w = (CONTENT_WIDTH - 2 * LABEL_WIDTH) / 2
     rows: list[list] = []
     spans: list[int] = []
     pending: list[tuple[str, str]] = []
 
     def cell(value: str):
-        return Paragraph(str(value), st.cell)
+        return st.p(value, st.cell)
+
+    def whole_row(label: str, value: str) -> None:
+        for index, piece in enumerate(pieces(value, WIDE_PIECE_CHARS)):
+            rows.append([st.p(label if index == 0 else f"{label}（续）", st.cell),
+                         cell(piece), "", ""])
+            spans.append(len(rows) - 1)
 
     def flush() -> None:
         if not pending:
             return
         if len(pending) == 1:
             (label, value), = pending
-            rows.append([label, cell(value), "", ""])
-            spans.append(len(rows) - 1)
+            whole_row(label, value)
         else:
             (l1, v1), (l2, v2) = pending
-            rows.append([l1, cell(v1), l2, cell(v2)])
+            rows.append([st.p(l1, st.cell), cell(v1), st.p(l2, st.cell), cell(v2)])
         pending.clear()
 
     for label, value in facts:
         if label in LONG_FACTS:
             flush()
-            rows.append([label, cell(value), "", ""])
-            spans.append(len(rows) - 1)
+            whole_row(label, value)
         else:
             pending.append((label, value))
             if len(pending) == 2:
@@ -119,10 +128,10 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
     if case.exit_reason:
         facts.append(("理由", case.exit_reason))
     story: list = [
-        Paragraph(f"{case.town.name}{title}", st.title),
-        Paragraph(f"编号：{case.number}", st.subtitle),
+        st.p(f"{case.town.name}{title}", st.title),
+        st.p(f"编号：{case.number}", st.subtitle),
         facts_table(facts, st),
-        Paragraph("办理过程", st.heading),
+        st.p("办理过程", st.heading),
     ]
     labels = {**{a: t.label for t in rules.TRANSITIONS[CaseKind(case.kind)].values()
                  for a in [t.action]}, "register": "登记", "attach": "上传附件"}
@@ -133,10 +142,10 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
         timeline.append([to_local(ev.at).strftime("%Y-%m-%d %H:%M"),
                          labels.get(ev.action, ev.action),
                          ev.actor.name if ev.actor else "系统", status,
-                         Paragraph(ev.note or "—", st.cell)])
+                         ev.note or "—"])
     story.append(grid_table(timeline, [30 * mm, 24 * mm, 22 * mm, 20 * mm, 78 * mm], st,
                             align_numbers=False))
     story.append(Spacer(1, 6 * mm))
     story.append(KeepTogether([signature_block(
         st, ("承办人签字", "承办单位负责人", "分管领导签字", "日期"))]))
-    return build_pdf(story, f"{case.number}{title}", st.font)
+    return build_pdf(story, clean(f"{case.number}{title}"), st.font)

@@ -13,6 +13,7 @@ from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.org.models import Town
+from casetrack.reports.fonts import fallback_font_warning
 from casetrack.reports.pdf import month_period, monthly_summary_pdf
 from casetrack.reports.sentences import year_sentences
 
@@ -64,6 +65,9 @@ def monthly(month: str, as_of: dt.datetime | None, town: str | None, out: Path) 
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     out.write_bytes(data)
+    warning = fallback_font_warning()
+    if warning:
+        click.echo(f"警告：{warning}", err=True)
     click.echo(f"{out}  {found.name} {first.year}年{first.month}月  截至 {cutoff}  "
                f"{len(data)} bytes")
 

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
 from casetrack.cases.rules import KIND_LABELS
-from casetrack.reports.fonts import cjk_font
+from casetrack.reports.fonts import cjk_font, font_chain
+from casetrack.reports.text import PIECE_CHARS, FontChain, clean, markup, pieces
 from casetrack.stats import queries as sq
 from casetrack.stats.metrics import METRICS, RATE_LIST
 
@@ -71,7 +72,7 @@ def _numbered_canvas(font: str):
 
 @dataclass(frozen=True)
 class Styles:
-    """Paragraph styles in the Chinese font."""
+    """Paragraph styles in the Chinese font, and the fonts for rare characters."""
 
     font: str
     title: ParagraphStyle
@@ -79,14 +80,21 @@ class Styles:
     heading: ParagraphStyle
     body: ParagraphStyle
     cell: ParagraphStyle
+    fonts: FontChain | None = None
+
+    def p(self, value: object, style: ParagraphStyle | None = None) -> Paragraph:
+        """A paragraph showing ``value`` as text (escaped; never markup), rare characters
+        in a fallback font. Every text that reaches a PDF goes through here."""
+        return Paragraph(markup(value, self.fonts), style or self.body)
 
 
 def styles() -> Styles:
-    """The paragraph styles of every report (registers the font on first use)."""
+    """The paragraph styles of every report (registers the fonts on first use)."""
     font = cjk_font()
     base = dict(fontName=font, wordWrap="CJK")
     return Styles(
         font=font,
+        fonts=font_chain(),
         title=ParagraphStyle("title", fontSize=16, leading=22, alignment=1, spaceAfter=4, **base),
         subtitle=ParagraphStyle("subtitle", fontSize=10, leading=14, alignment=1,
                                 spaceAfter=8, **base),
@@ -102,16 +110,43 @@ def _fits(text: str, width: float, font: str, size: float = 9) -> bool:
     return pdfmetrics.stringWidth(text, font, size) <= width - 12
 
 
+def _cell(value: object, width: float, st: Styles):
+    """A table cell: text that fits on one line in the main font stays a plain string
+    (drawn as is, never read as markup); anything else becomes an escaped paragraph."""
+    if not isinstance(value, str):
+        return value
+    text = clean(value)
+    if "\n" in text or not _fits(text, width, st.font) or \
+            (st.fonts is not None and st.fonts.needs_fallback(text)):
+        return st.p(text, st.cell)
+    return text
+
+
+def split_row(row: list, size: int = PIECE_CHARS) -> list[list]:
+    """One row, or several when a text cell is too long for one page: the long text
+    continues in the rows below (other cells blank), and a table may break between rows."""
+    cut = [pieces(c, size) if isinstance(c, str) else [c] for c in row]
+    height = max((len(p) for p in cut), default=1)
+    if height == 1:
+        return [row]
+    return [[(p[i] if i < len(p) else "") if isinstance(c, str) else (c if i == 0 else "")
+             for c, p in zip(row, cut, strict=True)] for i in range(height)]
+
+
 def grid_table(rows: list[list], widths: list[float], st: Styles, header_rows: int = 1,
                align_numbers: bool = True, right_cols: Sequence[int] | None = None) -> Table:
     """A ruled table with a grey, centred header row, repeated on each page it spans.
 
     Text that does not fit its column on one line wraps inside the cell (never runs over the
-    rule or off the page). ``right_cols`` are right-aligned (numbers); by default every
+    rule or off the page); text too long for a page continues in the rows below
+    (``split_row``). Text is always text: escaped, never markup. ``right_cols`` are right-aligned (numbers); by default every
     column but the first when ``align_numbers``, none otherwise.
     """
-    body = [[Paragraph(str(c), st.cell) if isinstance(c, str) and not _fits(c, w, st.font)
-             else c for c, w in zip(row, widths, strict=False)] for row in rows]
+    body: list[list] = []
+    for index, row in enumerate(rows):
+        split = split_row(row) if index >= header_rows else [row]
+        for part in split:
+            body.append([_cell(c, w, st) for c, w in zip(part, widths, strict=False)])
     table = Table(body, colWidths=widths, repeatRows=header_rows)
     cmds = [
         ("FONTNAME", (0, 0), (-1, -1), st.font),
@@ -230,10 +265,10 @@ def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of:
     month_total, year_total = sq.sum_rows(month_kinds.values()), sq.sum_rows(year_kinds.values())
 
     story: list = [
-        Paragraph(f"{name}信访与矛盾纠纷工作月度汇总", st.title),
-        Paragraph(f"统计期间：{cn_date(first)}至{cn_date(last)}　　截至：{cn_date(as_of)}",
-                  st.subtitle),
-        Paragraph("一、主要数据", st.heading),
+        st.p(f"{name}信访与矛盾纠纷工作月度汇总", st.title),
+        st.p(f"统计期间：{cn_date(first)}至{cn_date(last)}　　截至：{cn_date(as_of)}",
+             st.subtitle),
+        st.p("一、主要数据", st.heading),
     ]
     head = ["项目", "本月", "其中信访", "其中纠纷", "本年累计", "其中信访", "其中纠纷"]
     rows = [head]
@@ -251,22 +286,22 @@ def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of:
     story.append(grid_table(rate_rows, [22 * mm, 20 * mm, 24 * mm, 22 * mm, 24 * mm, 62 * mm], st,
                             right_cols=(1, 2, 3, 4)))
 
-    story.append(Paragraph("二、本年逐月收案与办结情况", st.heading))
+    story.append(st.p("二、本年逐月收案与办结情况", st.heading))
     story.append(monthly_chart(sq.breakdown(session, scope, q_year, "month"), st.font))
 
-    story.append(Paragraph("三、本月分村（居）情况", st.heading))
+    story.append(st.p("三、本月分村（居）情况", st.heading))
     story.append(_counts_table(sq.breakdown(session, scope, q_month, "village"), "村（居）", st))
-    story.append(Paragraph("四、本月分类别情况", st.heading))
+    story.append(st.p("四、本月分类别情况", st.heading))
     cats = sq.breakdown(session, scope, q_month, "category")
     if cats:
         story.append(_counts_table(cats, "类别", st))
     else:
-        story.append(Paragraph("本月无收案。", st.body))
+        story.append(st.p("本月无收案。"))
 
     q_overdue = sq.StatsQuery(EPOCH, as_of, as_of, town_id=town_id)
     overdue = sq.overdue_cases(session, scope, q_overdue)
-    story.append(Paragraph(f"五、超期未办结案件（截至{cn_date(as_of)}，不限收到日期，共{len(overdue)}件）",
-                           st.heading))
+    story.append(st.p(f"五、超期未办结案件（截至{cn_date(as_of)}，不限收到日期，共{len(overdue)}件）",
+                      st.heading))
     if overdue:
         orows = [["编号", "事项", "村（居）", "承办单位", "承办人", "办理期限", "超期天数"]]
         for o in overdue:
@@ -275,10 +310,10 @@ def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of:
         story.append(grid_table(orows, [37 * mm, 38 * mm, 20 * mm, 21 * mm, 18 * mm,
                                         22 * mm, 18 * mm], st, right_cols=(6,)))
     else:
-        story.append(Paragraph("无超期未办结案件。", st.body))
+        story.append(st.p("无超期未办结案件。"))
     story.append(Spacer(1, 8 * mm))
     story.append(KeepTogether([signature_block(st, ("制表人", "审核人", "分管领导签字", "日期"))]))
-    return build_pdf(story, f"{name}{first.year}年{first.month}月月度汇总", st.font)
+    return build_pdf(story, clean(f"{name}{first.year}年{first.month}月月度汇总"), st.font)
 
 
 def kinds_label(kind: str) -> str:

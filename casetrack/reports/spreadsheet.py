@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseStatus
+from casetrack.reports.text import export_text
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def ledger_xlsx(session: Session, stmt: Select, title: str = "台账") -> bytes:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(horizontal="center", vertical="center")
     for n, case in enumerate(_cases(session, stmt), start=1):
-        ws.append([n, *[col.value(case) for col in COLUMNS]])
+        ws.append([n, *[export_text(col.value(case)) for col in COLUMNS]])
         for idx in range(2, len(COLUMNS) + 2):
             cell = ws.cell(row=n + 1, column=idx)
             if isinstance(cell.value, dt.date):
@@ -112,7 +113,7 @@ def ledger_csv(session: Session, stmt: Select) -> bytes:
     for n, case in enumerate(_cases(session, stmt), start=1):
         row = []
         for col in COLUMNS:
-            value = col.value(case)
+            value = export_text(col.value(case))
             row.append(value.isoformat() if isinstance(value, dt.date) else
                        ("" if value is None else _csv_text(value)))
         writer.writerow([n, *row])

@@ -38,6 +38,7 @@ from casetrack.reports.sentences import (
     template_for,
     year_sentences,
 )
+from casetrack.reports.fonts import fallback_font_warning
 from casetrack.reports.spreadsheet import ledger_csv, ledger_xlsx
 from casetrack.stats import queries as sq
 from casetrack.stats.metrics import METRICS
@@ -51,6 +52,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # the admin page calls this to show a missing report fallback font (rare characters)
+    app.context_processor(lambda: {"report_font_warning": fallback_font_warning})
 
 
 def _user() -> User:
