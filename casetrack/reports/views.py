@@ -30,6 +30,7 @@ from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.org.models import Town
 from casetrack.reports.casesheet import case_sheet_pdf
+from casetrack.reports.fonts import fallback_font_warning
 from casetrack.reports.pdf import month_period, monthly_summary_pdf
 from casetrack.reports.sentences import (
     SENTENCES,
@@ -38,7 +39,6 @@ from casetrack.reports.sentences import (
     template_for,
     year_sentences,
 )
-from casetrack.reports.fonts import fallback_font_warning
 from casetrack.reports.spreadsheet import ledger_csv, ledger_xlsx
 from casetrack.stats import queries as sq
 from casetrack.stats.metrics import METRICS
