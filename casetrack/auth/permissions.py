@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User, user_villages
 from casetrack.core.errors import NotFound, PermissionDenied
@@ -113,3 +114,46 @@ def can_register_in_village(user: User, village_id: int | None) -> bool:
     if role is Role.GRID_WORKER:
         return village_id is not None and village_id in {v.id for v in user.villages}
     return False
+
+
+#: largest id a filter may name (the ids are 32-bit integers in every table)
+MAX_ID = 2**31 - 1
+
+
+def require_filters_in_scope(session: Session, user: User, *, town_id: int | None = None,
+                             village_id: int | None = None, unit_id: int | None = None,
+                             handler_id: int | None = None) -> None:
+    """NotFound unless every town, village, unit and handler a page's filter names lies in
+    the user's scope, so that a hand-made ``?town_id=`` or ``?village_id=`` can never put
+    another town's names (or counts) on a page. ``None`` means "not filtered"; ``0`` means
+    "cases without one" (village, unit) and is always allowed."""
+    from casetrack.org.models import Unit, Village
+
+    named = {"town": town_id, "village": village_id, "unit": unit_id, "handler": handler_id}
+    for value in named.values():
+        if value is not None and not 0 <= value <= MAX_ID:
+            raise NotFound("筛选条件超出您的查看范围")
+    role = Role(user.role)
+    if role is Role.COUNTY:
+        if not user.county_code:
+            raise NotFound("筛选条件超出您的查看范围")
+        towns = set(session.scalars(select(Town.id).where(Town.county_code == user.county_code)))
+    else:
+        towns = {user.town_id} if user.town_id is not None else set()
+    if town_id is not None and town_id not in towns:
+        raise NotFound("筛选条件超出您的查看范围")
+    if town_id is not None:
+        towns = {town_id}
+    if village_id:
+        village = session.get(Village, village_id)
+        if village is None or village.town_id not in towns or (
+                role is Role.GRID_WORKER and village_id not in {v.id for v in user.villages}):
+            raise NotFound("筛选条件超出您的查看范围")
+    if unit_id:
+        unit = session.get(Unit, unit_id)
+        if unit is None or unit.town_id not in towns:
+            raise NotFound("筛选条件超出您的查看范围")
+    if handler_id:
+        handler = session.get(User, handler_id)
+        if handler is None or handler.town_id not in towns:
+            raise NotFound("筛选条件超出您的查看范围")

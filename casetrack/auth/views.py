@@ -55,7 +55,12 @@ def require_town_admin():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    """``target`` when it is a plain path of this site, else the case list: never another
+    host (``//evil``, ``/\\evil`` which browsers read as ``//evil``), never a control
+    character (a CR/LF would split the Location header)."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and target.isprintable() and len(target) <= 2000
+            and not urlsplit(target).netloc):
         return target
     return url_for("cases.index")
 

@@ -18,7 +18,7 @@ from casetrack.auth.models import User
 from casetrack.auth.permissions import has_right
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseEvent, CaseKind, CaseStatus
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, tr
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.rules import DEFAULT_RULES, days_left, resolve_rule, warning_level
 from casetrack.extensions import db
@@ -146,6 +146,16 @@ def label(mapping: dict, key: Any) -> str:
         return "—"
     value = mapping.get(key)
     return _(value) if value else str(key)
+
+
+#: every fixed value a case field may hold that is also a label (N_-marked lists in rules)
+_KNOWN_VALUES = {str(v): v for v in (*rules.PETITION_CLASSES, *rules.OUTCOMES, *rules.RATINGS,
+                                     *rules.PETITION_CATEGORIES, *rules.DISPUTE_CATEGORIES)}
+
+
+def known_label(value: Any) -> str:
+    """A field value from one of the fixed lists, translated; anything else (data) as is."""
+    return str(tr(_KNOWN_VALUES.get(str(value), str(value))))
 
 
 def action_label(kind: str, action: str) -> str:
@@ -284,7 +294,7 @@ def _value(key: str, value: Any, units: dict[int, str], users: dict[int, str]) -
     if key == "due_rule":
         return rule_label(value)
     if key in ("outcome", "rating", "petition_class", "category"):
-        return _(str(value))  # values from the N_-marked lists in rules
+        return known_label(value)
     if lookup is not None:
         text = lookup.get(value)
         if text is None:

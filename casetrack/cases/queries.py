@@ -15,10 +15,12 @@ from dataclasses import dataclass, fields
 from sqlalchemy import Select, and_, select
 
 from casetrack.auth.models import User
-from casetrack.auth.permissions import scope_cases
+from casetrack.auth.permissions import require_filters_in_scope, scope_cases
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseKind
+from casetrack.core.errors import NotFound
 from casetrack.core.normalize import search_terms
+from casetrack.core.params import parse_day
 
 #: the pseudo-status "open" selects every status that is not final
 OPEN = "open"
@@ -91,6 +93,20 @@ class CaseFilters:
         return not self.to_args()
 
 
+def filters_in_scope(user: User, filters: CaseFilters) -> None:
+    """Abort with 404 when the list's village or unit filter names one outside the user's
+    scope (the list of another town's village must not even show its name)."""
+    from flask import abort
+
+    from casetrack.extensions import db
+
+    try:
+        require_filters_in_scope(db.session, user, village_id=filters.village_id,
+                                 unit_id=filters.unit_id)
+    except NotFound:
+        abort(404)
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -99,10 +115,7 @@ def _int(value: str | None) -> int | None:
 
 
 def _date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return parse_day(value)
 
 
 def _like(text: str) -> str:

@@ -40,6 +40,7 @@ from casetrack.cases.display import (
     EXTENSION_LABELS,
     action_label,
     available_actions,
+    known_label,
     label,
     return_deadline,
     right_for,
@@ -49,13 +50,15 @@ from casetrack.cases.display import (
     yellow_days,
 )
 from casetrack.cases.models import Attachment, Case, CaseKind, Party
-from casetrack.cases.queries import OPEN, CaseFilters, select_cases
+from casetrack.cases.queries import OPEN, CaseFilters, filters_in_scope, select_cases
 from casetrack.core.errors import DomainError, NotFound
+from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.org.models import Unit, Village
 
 bp = Blueprint("cases", __name__)
+bp.add_app_template_filter(known_label, "known")
 
 
 def _user() -> User:
@@ -110,7 +113,8 @@ def list_cases():
     user = _user()
     today = _today()
     filters = CaseFilters.from_args(request.args)
-    page = request.args.get("page", 1, type=int)
+    filters_in_scope(user, filters)
+    page = page_arg()
     stmt = select_cases(user, filters, today, yellow_days()).options(
         selectinload(Case.village), selectinload(Case.unit), selectinload(Case.handler))
     pagination = db.paginate(stmt, page=page, per_page=current_app.config["PAGE_SIZE"],

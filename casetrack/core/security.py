@@ -9,9 +9,22 @@ reverse proxy (nginx terminating TLS) the app sees plain HTTP unless it trusts t
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+#: the largest id a URL may carry (ids are 32-bit in both databases)
+MAX_URL_INT = 2**31 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` with an upper bound: ``/cases/99999999999999999999`` is an unknown page
+    (404), not an integer overflow in the database (500)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (Werkzeug's parameter name)
+        kwargs.setdefault("max", MAX_URL_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 def cookie_secure(app: Flask) -> bool:
@@ -30,9 +43,31 @@ class SessionInterface(SecureCookieSessionInterface):
         return cookie_secure(app)
 
 
+def protective_headers(response: Response) -> Response:
+    """Headers on every response: the Content-Security-Policy (no inline script; framing
+    refused), no MIME sniffing, no full URLs in Referer, and ``no-store`` on everything but
+    static files, since pages, downloads and API answers carry personal data."""
+    config = current_app.config
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", config["CONTENT_SECURITY_POLICY"])
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", config["REFERRER_POLICY"])
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
+        headers.pop("Last-Modified", None)
+        headers.pop("ETag", None)
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Install the session interface, and ProxyFix when ``PROXY_FIX_HOPS`` > 0."""
+    """Install the session interface, the protective headers, and ProxyFix when
+    ``PROXY_FIX_HOPS`` > 0."""
     app.session_interface = SessionInterface()
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.after_request(protective_headers)
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,

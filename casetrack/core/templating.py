@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, request
+from flask_babel import get_translations
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from casetrack.core.i18n import tr
 from casetrack.core.time import to_local, utcnow
 
 
@@ -34,7 +37,47 @@ def format_date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def _as_text(rv: str, context, variables: dict) -> str:
+    """A translation is text, never markup: in an autoescaping template the translated
+    string is escaped before the (escaped) variables are put in. Jinja's own new-style
+    gettext marks the translation safe, so ``_(village.name)`` would emit the name as HTML."""
+    if context.eval_ctx.autoescape:
+        return escape(rv) % {k: escape(v) for k, v in variables.items()}
+    return rv % variables
+
+
+def install_text_gettext(app: Flask) -> None:
+    """Replace the template gettext functions Flask-Babel installed (``_``, ``gettext``,
+    ``ngettext``, ``pgettext``, ``npgettext``) by ones whose output is escaped text."""
+
+    @pass_context
+    def gettext(context, string: str, **variables) -> str:
+        return _as_text(get_translations().ugettext(string), context, variables)
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        return _as_text(get_translations().ungettext(singular, plural, num), context, variables)
+
+    @pass_context
+    def pgettext(context, ctx: str, string: str, **variables) -> str:
+        return _as_text(get_translations().upgettext(ctx, string), context, variables)
+
+    @pass_context
+    def npgettext(context, ctx: str, singular: str, plural: str, num: int,
+                  **variables) -> str:
+        variables.setdefault("num", num)
+        return _as_text(get_translations().unpgettext(ctx, singular, plural, num), context,
+                        variables)
+
+    app.jinja_env.globals.update(gettext=gettext, ngettext=ngettext, pgettext=pgettext,
+                                 npgettext=npgettext)
+
+
 def init_app(app: Flask) -> None:
+    """Filters, globals and the text-only gettext (call after Flask-Babel's ``init_app``)."""
+    install_text_gettext(app)
+    app.add_template_filter(tr, "tr")
     app.add_template_filter(format_dt, "dt")
     app.add_template_filter(format_date, "d")
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casetrack.core.errors import DomainError
+from casetrack.core.params import page_arg
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now
 from casetrack.extensions import db
@@ -51,7 +52,7 @@ def _local_path(link: str) -> str | None:
 def index():
     """The user's notifications, newest first; ``?unread=1`` shows unread ones only."""
     unread_only = request.args.get("unread") == "1"
-    page = db.paginate(svc.inbox_query(current_user, unread_only=unread_only),
+    page = db.paginate(svc.inbox_query(current_user, unread_only=unread_only), page=page_arg(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("notify/index.html", page=page, unread_only=unread_only,
                            unread=svc.unread_count(db.session, current_user),

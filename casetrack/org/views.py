@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from casetrack.auth.models import ROLE_LABELS, Role, User
 from casetrack.auth.views import require_town_admin
 from casetrack.core.errors import DomainError, ValidationError
+from casetrack.core.params import page_arg
 from casetrack.core.time import app_now
 from casetrack.extensions import db
 from casetrack.org import services as svc
@@ -267,6 +268,7 @@ def users():
     q = request.args.get("q", "")
     page = db.paginate(
         svc.users_query(current_user.town_id, role or None, q),
+        page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"] * 2,
         error_out=False,
     )

@@ -24,6 +24,7 @@ from casetrack.auth.views import require_town_admin
 from casetrack.cases.models import Case
 from casetrack.cases.rules import OPEN_STATUSES
 from casetrack.core.errors import DomainError
+from casetrack.core.params import page_arg
 from casetrack.core.templating import add_banner_provider, add_nav_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.deadlines.calendar import package_knows
@@ -167,7 +168,7 @@ def provisional():
                                Case.due_is_exact.is_(False))
             .options(selectinload(Case.village), selectinload(Case.handler))
             .order_by(Case.due_on, Case.id))
-    page = db.paginate(scope_cases(stmt, current_user), per_page=current_app.config["PAGE_SIZE"],
+    page = db.paginate(scope_cases(stmt, current_user), page=page_arg(), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False)
     try:
         cal_url = url_for("calendar.index")

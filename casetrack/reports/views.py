@@ -24,8 +24,9 @@ from flask_login import current_user, login_required
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import has_right, require_visible
 from casetrack.cases.models import Case
-from casetrack.cases.queries import CaseFilters, select_cases
+from casetrack.cases.queries import CaseFilters, filters_in_scope, select_cases
 from casetrack.core.errors import DomainError
+from casetrack.core.params import MAX_DAY, MIN_DAY, int_arg, parse_day
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.org.models import Town
@@ -42,7 +43,7 @@ from casetrack.reports.sentences import (
 from casetrack.reports.spreadsheet import ledger_csv, ledger_xlsx
 from casetrack.stats import queries as sq
 from casetrack.stats.metrics import METRICS
-from casetrack.stats.views import DASHBOARD_ROLES, parse_query
+from casetrack.stats.views import DASHBOARD_ROLES, scoped_query
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -84,6 +85,8 @@ def monthly():
     today = _today()
     month = request.args.get("month") or today.strftime("%Y-%m")
     try:
+        if len(month) != 7:
+            raise ValueError(month)
         first, last = month_period(month)
     except ValueError:
         flash(_("月份格式应为 YYYY-MM"), "error")
@@ -122,9 +125,10 @@ def ledger(fmt: str):
         metric = request.args["metric"]
         if metric not in METRICS or Role(user.role) not in DASHBOARD_ROLES:
             abort(404)
-        stmt = sq.metric_cases(user, parse_query(request.args, _today()), metric)
+        stmt = sq.metric_cases(user, scoped_query(user, request.args), metric)
     else:
         filters = CaseFilters.from_args(request.args)
+        filters_in_scope(user, filters)
         stmt = select_cases(user, filters, _today(),
                             current_app.config["WARNING_YELLOW_DAYS"])
     stamp = _today().strftime("%Y%m%d")
@@ -165,7 +169,7 @@ def sentences():
 def _render_sentences(user: User, town: Town, is_admin: bool, status: int = 200,
                       draft: dict | None = None):
     today = _today()
-    year = _int(request.args.get("year")) or today.year
+    year = int_arg("year", today.year, minimum=MIN_DAY.year, maximum=MAX_DAY.year)
     as_of = _date(request.args.get("as_of")) or min(dt.date(year, 12, 31), today)
     result = year_sentences(db.session, user, town, year, as_of)
     templates = {d.key: (draft or {}).get(d.key) or template_for(db.session, town.id, d.key)
@@ -176,14 +180,5 @@ def _render_sentences(user: User, town: Town, is_admin: bool, status: int = 200,
 
 
 def _date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return parse_day(value)
 
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None

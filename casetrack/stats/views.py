@@ -14,9 +14,12 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from casetrack.auth.models import Role, User
+from casetrack.auth.permissions import require_filters_in_scope
 from casetrack.cases import display, rules
 from casetrack.cases.models import CaseKind
-from casetrack.core.i18n import N_
+from casetrack.core.errors import NotFound
+from casetrack.core.i18n import N_, tr
+from casetrack.core.params import page_arg, parse_day
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
@@ -52,10 +55,7 @@ def _user() -> User:
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    return parse_day(value) or default
 
 
 def _int(value: str | None) -> int | None:
@@ -90,6 +90,18 @@ def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
                          unit_id=_int(args.get("unit_id")), month=month)
 
 
+def scoped_query(user: User, args: Mapping[str, str]) -> sq.StatsQuery:
+    """``parse_query`` of the request, refused with 404 when a filter names a town, village
+    or unit outside the user's scope (no other town's names on any page)."""
+    q = parse_query(args, _today())
+    try:
+        require_filters_in_scope(db.session, user, town_id=q.town_id, village_id=q.village_id,
+                                 unit_id=q.unit_id)
+    except NotFound:
+        abort(404)
+    return q
+
+
 def _today() -> dt.date:
     return local_date(app_now())
 
@@ -108,7 +120,7 @@ def _hbar(rows: list[sq.FigureRow], dim: str, link, title: str) -> Markup:
     bars = []
     for r in rows:
         value = r.key[dim] if r.key[dim] is not None else 0
-        bars.append(HBar(_(r.label), r.counts["total"], r.counts["closed"],
+        bars.append(HBar(str(tr(r.label)), r.counts["total"], r.counts["closed"],
                          link("total", **{dim: value}), link("closed", **{dim: value})))
     return hbar_chart(bars, _(METRICS["total"].label), _(METRICS["closed"].label), title)
 
@@ -119,7 +131,7 @@ def dashboard():
     """Figure tiles, rates with numerator and denominator, by month (chart), by kind and
     source, by village (all, zeros included), by category, by unit, and the overdue list."""
     user = _user()
-    q = parse_query(request.args, _today())
+    q = scoped_query(user, request.args)
     session = db.session
     link = _linker(q)
     months = sq.breakdown(session, user, q, "month")
@@ -163,10 +175,10 @@ def cases():
     metric = request.args.get("metric", "total")
     if metric not in METRICS:
         abort(404)
-    q = parse_query(request.args, _today())
+    q = scoped_query(user, request.args)
     stmt = sq.metric_rows(user, q, metric)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    page = max(1, _int(request.args.get("page")) or 1)
+    page = page_arg()
     rows = db.session.execute(stmt.limit(DRILL_PAGE_SIZE)
                               .offset((page - 1) * DRILL_PAGE_SIZE)).all()
     pages = max(1, -(-total // DRILL_PAGE_SIZE))

@@ -1,0 +1,54 @@
+"""Query-string numbers read the same way on every page.
+
+An absurd value (``?page=99999999999999999999``, ``?page=-3``, ``?page=abc``) is the user's
+error, answered 400 like any bad request, never a database overflow (500).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, request
+
+#: the largest page number any list accepts
+MAX_PAGE = 1_000_000
+#: the largest value an id or count argument may carry (32-bit columns)
+MAX_INT = 2**31 - 1
+
+
+def int_arg(name: str, default: int | None = None, *, minimum: int = 0,
+            maximum: int = MAX_INT) -> int | None:
+    """``request.args[name]`` as an int within [minimum, maximum]; missing or empty gives
+    ``default``; anything else out of range or not a number aborts with 400."""
+    raw = request.args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip()) if len(raw) <= 20 else None
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value <= maximum:
+        abort(400)
+    return value
+
+
+def page_arg(name: str = "page") -> int:
+    """The page number of a paginated list (1 when absent)."""
+    return int_arg(name, 1, minimum=1, maximum=MAX_PAGE)
+
+
+#: dates a filter or report may name; anything outside is treated as malformed (a date near
+#: the ends of Python's range would overflow the day arithmetic of the cut-off)
+MIN_DAY = dt.date(1900, 1, 1)
+MAX_DAY = dt.date(2999, 12, 31)
+
+
+def parse_day(value: str | None) -> dt.date | None:
+    """An ISO date typed into a query string, or None when empty, malformed or absurd."""
+    if not value or len(value) > 10:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if MIN_DAY <= day <= MAX_DAY else None
