@@ -110,9 +110,10 @@ def test_grid_worker_sees_own_village_only(client, auth, world, build):
     tiles = [(m, c) for m, c, h in figure_links(html) if m == "total" and "kind=" not in h
              and "=" not in h.split("as_of=2022-12-31", 1)[1]]
     assert tiles[0][1] == 2
-    # a drill-down cannot be widened to another village by editing the link
+    # a drill-down cannot be widened to another village by editing the link: refused (9.2)
     v1 = world.v1.id
-    assert listed_ids(client, f"/dashboard/cases?metric=total&{YEAR}&village_id={v1}") == []
+    resp = client.get(f"/dashboard/cases?metric=total&{YEAR}&village_id={v1}")
+    assert resp.status_code == 404 and "北和社区" not in resp.get_data(as_text=True)
 
 
 def test_handler_has_no_dashboard_and_nav_link_shown(client, auth, world):
