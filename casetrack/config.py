@@ -42,6 +42,10 @@ class DefaultConfig:
     #: CSRF tokens on every form
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    #: password policy (auth/passwords.py): shortest length, and the lowest zxcvbn strength
+    #: score accepted (0-4; 3 = "safely unguessable": hard for an online attacker)
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_MIN_SCORE = 3
     #: failed logins before the account is locked, and for how long (minutes)
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15

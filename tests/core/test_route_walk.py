@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from flask import Request
-from werkzeug.datastructures import ImmutableMultiDict
 from walk_support import (
     FILE_ENDPOINTS,
     HOSTILE,
@@ -18,6 +17,7 @@ from walk_support import (
     login,
     url_for_rule,
 )
+from werkzeug.datastructures import ImmutableMultiDict
 
 #: query names any page or API route reads, and values no page should choke on
 PARAM_NAMES = ("page", "per_page", "town_id", "village_id", "unit_id", "handler_id", "year",
