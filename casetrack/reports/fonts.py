@@ -128,11 +128,17 @@ def find_fallback_fonts(configured: list[str] | None = None,
     return found, missing
 
 
-def fallback_font_warning() -> str | None:
-    """A Chinese warning when a fallback font is missing (rare characters print as boxes)."""
+def missing_fallback_fonts() -> list[str]:
+    """The configured or expected fallback font files that are not there."""
     configured = current_app.config.get("REPORT_FALLBACK_FONT_PATHS") if has_app_context() \
         else None
-    _found, missing = find_fallback_fonts(configured)
+    return find_fallback_fonts(configured)[1]
+
+
+def fallback_font_warning() -> str | None:
+    """A Chinese warning (CLI, log) when a fallback font is missing: rare characters print
+    as boxes."""
+    missing = missing_fallback_fonts()
     if not missing:
         return None
     return ("报表备用字体缺失：" + "、".join(missing) + "。生僻字（如 𠮷、䶮、𬀩、㛃）将在PDF中"

@@ -31,7 +31,7 @@ from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.org.models import Town
 from casetrack.reports.casesheet import case_sheet_pdf
-from casetrack.reports.fonts import fallback_font_warning
+from casetrack.reports.fonts import FALLBACK_PACKAGES, missing_fallback_fonts
 from casetrack.reports.pdf import month_period, monthly_summary_pdf
 from casetrack.reports.sentences import (
     SENTENCES,
@@ -54,7 +54,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # the admin page calls this to show a missing report fallback font (rare characters)
-    app.context_processor(lambda: {"report_font_warning": fallback_font_warning})
+    app.context_processor(lambda: {"missing_report_fonts": missing_fallback_fonts,
+                                   "report_font_packages": FALLBACK_PACKAGES})
 
 
 def _user() -> User:
