@@ -24,7 +24,7 @@ from casetrack.api.schema import (
 )
 from casetrack.auth.models import User
 from casetrack.auth.permissions import has_right
-from casetrack.cases import display, rules
+from casetrack.cases import display, rules, steps
 from casetrack.cases.models import Case, CaseEvent, CaseKind, CaseStatus, Party
 from casetrack.cases.queries import OPEN, WARNING_COLOURS
 
@@ -234,7 +234,7 @@ def case_detail(session: Session, case: Case, user: User, today: dt.date) -> dic
         "follow_up_on": _d(case.follow_up_on),
         "follow_up_honoured": case.follow_up_honoured,
         "parties": [party_out(p, user) for p in case.parties],
-        "actions": display.available_actions(session, user, case, today),
+        "actions": steps.available(session, user, case, today),
         "timeline": [event_out(case, ev) for ev in case.events],
     })
     return out

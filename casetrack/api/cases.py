@@ -4,8 +4,6 @@ lifecycle step. Every handler parses, calls one service of ``cases.services``, c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from casetrack.api import case_schemas as cs
@@ -18,7 +16,7 @@ from casetrack.api.core import (
 )
 from casetrack.api.schema import Boolean, Date, Field, Id, Integer, ListOf, Schema, String
 from casetrack.auth.permissions import require_visible
-from casetrack.cases import display, rules, services
+from casetrack.cases import display, services, steps
 from casetrack.cases.models import Case, Party
 from casetrack.cases.queries import CaseFilters, select_cases
 from casetrack.core.errors import NotFound
@@ -29,7 +27,7 @@ TAG = "cases"
 COMMON_ERRORS = (400, 401, 403, 404, 409, 413, 422)
 VERSION = Integer(minimum=1, maximum=2**31 - 1, nullable=True,
                   description="读取时的案件版本号；与当前版本不符时返回 409 stale_write")
-IF_MATCH = {"If-Match": String(max_length=20, description="读取时的案件版本号（可代替 version 字段）")}
+IF_MATCH = {"If-Match": String(max_length=20, description="读取时的案件版本号（可代替 version 字段），如 \"3\"；不符时返回 409 stale_write")}
 
 
 def _today():
@@ -100,86 +98,43 @@ def reveal_id_number(case_id: int, party_id: int):
 # --------------------------------------------------------------------------- lifecycle steps
 
 
-@dataclass
-class Step:
-    """One lifecycle endpoint: ``POST /cases/{id}/<path>`` calling one service."""
-
-    path: str
-    summary: str
-    fields: dict[str, Field]
-    call: Callable[..., Any]
-
-
-def _step_schema(path: str, fields: dict[str, Field]) -> Schema:
-    name = "".join(p.capitalize() for p in path.split("-")) + "Input"
-    return Schema(name, {**fields, "version": VERSION})
-
-
-S = services
-STEPS: list[Step] = [
-    Step("accept", "受理", {"accepted_on": Date(nullable=True, description="默认今天")},
-         lambda s, u, n, c, b: S.accept_case(s, u, n, c, accepted_on=b["accepted_on"])),
-    Step("reject", "不予受理", {"reason": String(required=True, max_length=5000)},
-         lambda s, u, n, c, b: S.reject_case(s, u, n, c, b["reason"])),
-    Step("return", "退回交办机关（收到后5个工作日内）",
-         {"reason": String(required=True, max_length=5000)},
-         lambda s, u, n, c, b: S.return_case(s, u, n, c, b["reason"])),
-    Step("assign", "交办承办单位 / 指定承办人",
-         {"unit_id": Id(nullable=True), "handler_id": Id(nullable=True),
-          "note": String(max_length=5000, default="")},
-         lambda s, u, n, c, b: S.assign_case(s, u, n, c, b["unit_id"], b["handler_id"],
-                                             note=b["note"])),
-    Step("progress", "记录办理进展", {"note": String(required=True, max_length=20_000)},
-         lambda s, u, n, c, b: S.record_progress(s, u, n, c, b["note"])),
-    Step("extend-request", "申请延期",
-         {"days": Integer(required=True, minimum=-1000, maximum=1000),
-          "reason": String(required=True, max_length=5000)},
-         lambda s, u, n, c, b: S.request_extension(s, u, n, c, b["days"], b["reason"])),
-    Step("extend-decide", "审批延期",
-         {"approve": Boolean(required=True), "note": String(max_length=5000, default="")},
-         lambda s, u, n, c, b: S.decide_extension(s, u, n, c, b["approve"], note=b["note"])),
-    Step("reply", "答复",
-         {"outcome": String(required=True, choices=rules.OUTCOMES),
-          "reply_text": String(required=True, max_length=20_000),
-          "delivered_on": Date(required=True)},
-         lambda s, u, n, c, b: S.reply_case(s, u, n, c, b["outcome"], b["reply_text"],
-                                            b["delivered_on"])),
-    Step("close", "办结 / 结案",
-         {"rating": String(choices=rules.RATINGS, nullable=True),
-          "closed_on": Date(nullable=True), "note": String(max_length=5000, default="")},
-         lambda s, u, n, c, b: S.close_case(s, u, n, c, rating=b["rating"],
-                                            closed_on=b["closed_on"], note=b["note"])),
-    Step("rework", "退回重办",
-         {"reason": String(required=True, max_length=5000),
-          "due_on": Date(nullable=True, description="交办机关重新规定的办理期限")},
-         lambda s, u, n, c, b: S.rework_case(s, u, n, c, b["reason"], due_on=b["due_on"])),
-    Step("start-mediation", "开始调解",
-         {"level": String(choices=tuple(rules.MEDIATION_LEVELS), default="village"),
-          "note": String(max_length=5000, default="")},
-         lambda s, u, n, c, b: S.start_mediation(s, u, n, c, level=b["level"], note=b["note"])),
-    Step("mediation-session", "记录调解",
-         {"held_on": Date(required=True), "note": String(required=True, max_length=20_000)},
-         lambda s, u, n, c, b: S.record_mediation_session(s, u, n, c, b["held_on"], b["note"])),
-    Step("escalate", "上交镇级调解", {"reason": String(required=True, max_length=5000)},
-         lambda s, u, n, c, b: S.escalate_dispute(s, u, n, c, b["reason"])),
-    Step("resolve", "调解成功",
-         {"agreement_type": String(required=True, choices=tuple(rules.AGREEMENT_TYPES)),
-          "agreement_text": String(required=True, max_length=20_000)},
-         lambda s, u, n, c, b: S.resolve_dispute(s, u, n, c, b["agreement_type"],
-                                                 b["agreement_text"])),
-    Step("terminate", "调解终止", {"reason": String(required=True, max_length=5000)},
-         lambda s, u, n, c, b: S.terminate_dispute(s, u, n, c, b["reason"])),
-    Step("follow-up", "回访",
-         {"visited_on": Date(required=True), "honoured": Boolean(required=True),
-          "note": String(max_length=5000, default="")},
-         lambda s, u, n, c, b: S.record_follow_up(s, u, n, c, b["visited_on"], b["honoured"],
-                                                  note=b["note"])),
-    Step("flag-risk", "报告风险（已报警）", {"note": String(required=True, max_length=5000)},
-         lambda s, u, n, c, b: S.flag_risk(s, u, n, c, b["note"])),
-]
+def _api_field(inp: steps.Input) -> Field:
+    """The API schema field of one declared step input (the web form is generated from the
+    same declaration)."""
+    optional: dict[str, Any] = {"required": inp.required}
+    if not inp.required:
+        optional.update(nullable=inp.type not in ("text", "longtext") and inp.default is None,
+                        default=inp.default)
+    description = inp.description or ""
+    if inp.type == "date":
+        return Date(description=description, **optional)
+    if inp.type == "int":
+        return Integer(minimum=inp.minimum, maximum=inp.maximum, description=description,
+                       **optional)
+    if inp.type == "bool":
+        return Boolean(description=description, **optional)
+    if inp.type == "id":
+        return Id(description=description, **optional)
+    if inp.type == "choice":
+        return String(choices=tuple(v for v, _label in inp.choices), description=description,
+                      **optional)
+    return String(max_length=inp.max_length, description=description, **optional)
 
 
-def _register_step(step: Step) -> None:
+def step_schema(step: steps.Step) -> Schema:
+    """The request body of a step: its declared inputs plus the optional ``version``."""
+    name = "".join(p.capitalize() for p in step.slug.split("-")) + "Input"
+    return Schema(name, {**{i.name: _api_field(i) for i in step.inputs}, "version": VERSION})
+
+
+STEP_DESCRIPTION = (
+    "与网页调用同一服务、同一校验。防止覆盖他人的修改：在请求体中带上读取案件时的 `version`，"
+    "或在 `If-Match` 头中带上该版本号（如 `If-Match: \"3\"`）；与当前版本不符时返回 "
+    "409 `stale_write`，不写入任何数据。不带版本号时照常执行（不做版本检查）。"
+)
+
+
+def _register_step(step: steps.Step) -> None:
     def view(case_id: int, body: dict[str, Any]):
         user = current_api_user()
         case = _load(case_id)
@@ -190,16 +145,17 @@ def _register_step(step: Step) -> None:
             raise ApiError(409, "stale_write",
                            f"案件已被修改（当前版本 {case.version}，提交的版本 {expected}），"
                            "请重新读取后再提交")
-        step.call(db.session, user, app_now(), case, body)
+        step.perform(db.session, user, app_now(), case, body)
         db.session.commit()
         return cs.case_detail(db.session, case, user, _today())
 
-    view.__name__ = "step_" + step.path.replace("-", "_")
-    view.__doc__ = f"{step.summary}. Calls the same service as the web page."
-    api_route(f"/cases/<int:case_id>/{step.path}", "POST", summary=step.summary, tag=TAG,
-              response=cs.CASE_DETAIL_OUT, body=_step_schema(step.path, step.fields),
-              errors=COMMON_ERRORS, headers=IF_MATCH)(view)
+    view.__name__ = "step_" + step.name
+    description = (f"规则：{step.rule}。" if step.rule else "") + STEP_DESCRIPTION
+    view.__doc__ = description
+    api_route(f"/cases/<int:case_id>/{step.slug}", "POST", summary=step.summary or step.label,
+              tag=TAG, response=cs.CASE_DETAIL_OUT, body=step_schema(step),
+              errors=COMMON_ERRORS, headers=IF_MATCH, description=description)(view)
 
 
-for _step in STEPS:
+for _step in steps.STEPS.values():
     _register_step(_step)

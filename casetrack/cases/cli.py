@@ -9,8 +9,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from casetrack.auth.models import User
-from casetrack.cases import importing
+from casetrack.cases import importing, steps
 from casetrack.cases.import_files import SheetChoiceNeeded
+from casetrack.cases.models import CaseKind
 from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now
 from casetrack.extensions import db
@@ -92,3 +93,18 @@ def import_cases(file: str, username: str, overrides: tuple[str, ...], sheet_nam
     if result.imported:
         click.echo("编号：" + "、".join(result.imported[:20])
                    + (f" 等 {len(result.imported)} 件" if len(result.imported) > 20 else ""))
+
+
+@cases_cli.command("steps")
+@click.option("--kind", type=click.Choice([k.value for k in CaseKind]), default=None,
+              help="only the steps of this kind of case")
+def list_steps(kind: str | None) -> None:
+    """Print the step list: step, kind, from, to, right, rule (one line per step and kind)."""
+    rows = [r for r in steps.table() if kind is None or r.kind == kind]
+    header = ("step", "kind", "from", "to", "right", "rule")
+    lines = [header] + [(r.step, r.kind, ",".join(r.sources), r.target, r.right, r.rule)
+                        for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(5)]
+    for line in lines:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(line[:5], widths, strict=True))
+                   + "  " + line[5])

@@ -1,5 +1,5 @@
-"""How cases look on the pages: labels, warning badges, the readable timeline and the
-steps a user may take now. Read-only: nothing here changes a case.
+"""How cases look on the pages: labels, warning badges and the readable timeline (the steps
+a user may take now are ``steps.available``). Read-only: nothing here changes a case.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
-from casetrack.auth.permissions import has_right
-from casetrack.cases import rules
-from casetrack.cases.models import Case, CaseEvent, CaseKind, CaseStatus
+from casetrack.cases import rules, steps
+from casetrack.cases.models import Case, CaseEvent
 from casetrack.core.i18n import N_, tr
-from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.rules import DEFAULT_RULES, days_left, resolve_rule, warning_level
 from casetrack.extensions import db
 from casetrack.org.models import Unit
@@ -72,21 +70,6 @@ EXTENSION_LABELS = {
     "rejected": N_("未批准"),
 }
 DUE_BASIS_LABELS = {"statutory": N_("法定期限"), "external": N_("上级期限")}
-
-#: the right each step needs (closing a dispute has its own right)
-ACTION_ORDER = (
-    "accept", "assign", "start_mediation", "mediation_session", "progress", "extend_request",
-    "extend_decide", "reply", "resolve", "terminate", "escalate", "follow_up", "close",
-    "rework", "flag_risk", "reject", "return",
-)
-
-
-def right_for(case: Case, action: str) -> str:
-    """The right ``action`` needs on ``case``: the action's name, except dispute closing."""
-    if action == "close" and case.kind == CaseKind.DISPUTE:
-        return "close_dispute"
-    return action
-
 
 #: the town setting the reminder-policy page edits; pages, lists, the API and the reminder
 #: run all read the same threshold
@@ -160,63 +143,10 @@ def known_label(value: Any) -> str:
 
 def action_label(kind: str, action: str) -> str:
     """The name of a timeline step for a case of ``kind``."""
-    t = rules.transition_for(kind, action)
-    if t is not None:
-        return _(t.label)
+    step_label = steps.label_of(kind, action)
+    if step_label is not None:
+        return _(step_label)
     return _(EXTRA_ACTION_LABELS[action]) if action in EXTRA_ACTION_LABELS else action
-
-
-# --------------------------------------------------------------------------- actions now
-
-
-def available_actions(session: Session, user: User, case: Case, today: dt.date) -> list[str]:
-    """The steps ``user`` may take on ``case`` now: state machine ∩ the user's rights, less
-    the steps a rule would refuse anyway (so the page shows no button that cannot work)."""
-    allowed = set(rules.actions_from(case.kind, case.status))
-    out = []
-    for action in ACTION_ORDER:
-        if action not in allowed or not has_right(user, right_for(case, action)):
-            continue
-        if action == "extend_decide" and case.extension_state != "pending":
-            continue
-        if action == "extend_request" and not _extendable(case):
-            continue
-        if action == "return" and not _returnable(session, case, today):
-            continue
-        if action == "escalate" and case.status == CaseStatus.MEDIATING \
-                and case.mediation_level == "town":
-            continue
-        if action == "close" and case.kind == CaseKind.DISPUTE \
-                and case.status == CaseStatus.RESOLVED and case.follow_up_on is None:
-            continue
-        out.append(action)
-    return out
-
-
-def _extendable(case: Case) -> bool:
-    if case.extension_state in ("approved", "pending"):
-        return False
-    if case.due_rule not in DEFAULT_RULES:
-        return False
-    if case.kind == CaseKind.PETITION and case.due_rule != "petition.handle":
-        return False
-    return resolve_rule(case.due_rule, current_app.config.get("DEADLINE_RULES")).extendable
-
-
-def return_deadline(session: Session, case: Case) -> dt.date | None:
-    """Last day on which an assigned case may be returned (5 working days after receipt)."""
-    from casetrack.cases.services import due_for
-
-    if case.source not in rules.EXTERNAL_SOURCES:
-        return None
-    limit, _exact = due_for(load_calendar(session), case.received_on, rules.RETURN_WORKDAYS,
-                            "workdays")
-    return limit
-
-
-def _returnable(session: Session, case: Case, today: dt.date) -> bool:
-    limit = return_deadline(session, case)
-    return limit is not None and today <= limit
 
 
 # --------------------------------------------------------------------------- timeline

@@ -28,7 +28,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from casetrack.cases import rules
+from casetrack.cases import rules, steps
 from casetrack.cases.models import CaseKind
 from casetrack.cases.services import CaseInput, PartyInput
 
@@ -216,82 +216,85 @@ class ActionForm(FlaskForm):
                 field.errors = [*field.errors, message]
 
 
-class AcceptForm(ActionForm):
-    accepted_on = LocalDateField(_l("受理日期"), validators=[Optional()])
+class StepForm(ActionForm):
+    """Base of the generated step forms: every one carries the case version it was read at
+    (and the last timeline entry then seen), so a stale page cannot overwrite a newer one."""
+
+    version = HiddenField()
+    seen_event = HiddenField()
+
+    #: the step this form was generated for
+    step: steps.Step
+
+    def posted_version(self) -> int | None:
+        """The version the page was loaded at, or None when the post carries none."""
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+    def posted_seen_event(self) -> int:
+        raw = (self.seen_event.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 18 else 0
+
+    def configure(self, session, case) -> None:
+        """Fill the choice lists that depend on the case (units and handlers of its town)."""
+        for inp in self.step.inputs:
+            if inp.options is not None:
+                self[inp.form_name].choices = opts(
+                    (value, _l(text) if value == "" else text)
+                    for value, text in inp.options(session, case))
+
+    def data_for_service(self, kind: str) -> dict:
+        """The inputs as the service takes them (keyed by input name)."""
+        out: dict = {}
+        for inp in self.step.inputs:
+            value = self[inp.form_name].data
+            if inp.type == "bool":
+                value = None if value in (None, "") else value == inp.choices[0][0]
+            elif inp.type in ("text", "longtext"):
+                value = value or ""
+            elif inp.type == "choice":
+                value = value or (inp.default if inp.default is not None else None)
+                if not inp.required and value == "":
+                    value = None
+            if inp.kinds and kind not in inp.kinds:
+                value = None
+            out[inp.name] = value
+        return out
 
 
-class ReasonForm(ActionForm):
-    """不予受理, 退回, 退回重办, 上交, 调解终止: a reason is all they need."""
-
-    reason = TextAreaField(_l("理由"))
-
-
-class AssignForm(ActionForm):
-    unit_id = SelectField(_l("承办单位"), choices=[], coerce=_int_or_none, validate_choice=False)
-    handler_id = SelectField(_l("承办人"), choices=[], coerce=_int_or_none, validate_choice=False)
-    note = TextAreaField(_l("交办意见"))
-
-
-class ReworkForm(ActionForm):
-    reason = TextAreaField(_l("退回重办理由"))
-    due_on = LocalDateField(_l("新的办理期限（上级规定，可不填）"), validators=[Optional()])
-
-
-class NoteForm(ActionForm):
-    """办理进展 and 风险报告."""
-
-    note = TextAreaField(_l("情况说明"))
-
-
-class ExtendRequestForm(ActionForm):
-    days = LocalIntegerField(_l("延期天数"), validators=[_required(_l("请填写延期天数"))])
-    reason = TextAreaField(_l("延期理由"))
+def _field_for(inp: steps.Input):
+    """The WTForms field of one declared input."""
+    label = _l(inp.label)
+    required = [_required(_l(inp.required_message))] if inp.required_message else []
+    if inp.type == "date":
+        return LocalDateField(label, validators=required or [Optional()])
+    if inp.type == "int":
+        return LocalIntegerField(label, validators=required or [Optional()])
+    if inp.type == "bool":
+        return RadioField(label, choices=opts((v, _l(t)) for v, t in inp.choices),
+                          validators=required)
+    if inp.type == "choice":
+        blank = [] if inp.default is not None else [("", _l("请选择"))]
+        return SelectField(label, choices=opts(blank + [(v, _l(t)) for v, t in inp.choices]),
+                           validate_choice=False)
+    if inp.type == "id":
+        return SelectField(label, choices=[], coerce=_int_or_none, validate_choice=False)
+    if inp.type == "longtext":
+        return TextAreaField(label)
+    return StringField(label)
 
 
-class ExtendDecideForm(ActionForm):
-    decision = RadioField(_l("审批意见"), choices=opts([("approve", _l("批准延期")),
-                                                       ("refuse", _l("不批准"))]),
-                          validators=[_required(_l("请选择是否批准"))])
-    note = TextAreaField(_l("说明"))
+_STEP_FORMS: dict[str, type[StepForm]] = {}
 
 
-class ReplyForm(ActionForm):
-    outcome = SelectField(_l("处理意见"), choices=opts([("", _l("请选择"))] + [
-        (o, _l(o)) for o in rules.OUTCOMES]), validate_choice=False)
-    reply_text = TextAreaField(_l("答复意见"))
-    delivered_on = LocalDateField(_l("送达日期"), validators=[_required(_l("请填写送达日期"))])
-
-
-class CloseForm(ActionForm):
-    rating = SelectField(_l("信访人评价"), choices=opts([("", _l("请选择"))] + [
-        (r, _l(r)) for r in rules.RATINGS]), validate_choice=False)
-    closed_on = LocalDateField(_l("办结日期"), validators=[Optional()])
-    note = TextAreaField(_l("说明"))
-
-
-class StartMediationForm(ActionForm):
-    level = SelectField(_l("调解层级"), choices=_choices(rules.MEDIATION_LEVELS),
-                        validate_choice=False)
-    note = TextAreaField(_l("说明"))
-
-
-class MediationSessionForm(ActionForm):
-    held_on = LocalDateField(_l("调解日期"), validators=[_required(_l("请填写调解日期"))])
-    note = TextAreaField(_l("调解情况"))
-
-
-class ResolveForm(ActionForm):
-    agreement_type = SelectField(_l("协议形式"), choices=_choices(
-        rules.AGREEMENT_TYPES, _l("请选择")), validate_choice=False)
-    agreement_text = TextAreaField(_l("协议内容"))
-
-
-class FollowUpForm(ActionForm):
-    visited_on = LocalDateField(_l("回访日期"), validators=[_required(_l("请填写回访日期"))])
-    honoured = RadioField(_l("协议履行情况"), choices=opts([("yes", _l("已履行")),
-                                                         ("no", _l("未履行"))]),
-                          validators=[_required(_l("请选择协议是否履行"))])
-    note = TextAreaField(_l("回访情况"))
+def step_form(step: steps.Step) -> type[StepForm]:
+    """The web form of ``step``, generated once from its declared inputs."""
+    if step.name not in _STEP_FORMS:
+        attrs = {inp.form_name: _field_for(inp) for inp in step.inputs}
+        attrs["step"] = step
+        name = "".join(p.capitalize() for p in step.name.split("_")) + "Form"
+        _STEP_FORMS[step.name] = type(name, (StepForm,), attrs)
+    return _STEP_FORMS[step.name]
 
 
 class AttachmentForm(ActionForm):

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from casetrack.auth.models import User
-from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.db import Base, StrEnumType, UTCDateTime
 from casetrack.core.normalize import canonical_ref, search_document
 from casetrack.core.time import utcnow
 from casetrack.org.models import Town, Unit, Village
@@ -32,7 +32,7 @@ class CaseKind(enum.StrEnum):
 
 
 class CaseStatus(enum.StrEnum):
-    """Statuses of both kinds; which apply to which kind is in ``rules.TRANSITIONS``."""
+    """Statuses of every kind; which apply to which kind is in the step list (``steps``)."""
 
     REGISTERED = "registered"  # 已登记
     ACCEPTED = "accepted"  # 已受理
@@ -44,6 +44,13 @@ class CaseStatus(enum.StrEnum):
     RESOLVED = "resolved"  # 调解成功
     TERMINATED = "terminated"  # 调解终止
     CLOSED = "closed"  # 已办结
+
+
+class ExtensionState(enum.StrEnum):
+    NONE = "none"  # 未申请
+    PENDING = "pending"  # 待审批
+    APPROVED = "approved"  # 已批准
+    REJECTED = "rejected"  # 未批准
 
 
 class Case(Base):
@@ -62,7 +69,7 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[CaseKind] = mapped_column(StrEnumType(CaseKind))
     #: GB/T 9704 number, e.g. 北和信〔2026〕18号
     number: Mapped[str] = mapped_column(String(50), index=True)
     number_year: Mapped[int]
@@ -93,7 +100,8 @@ class Case(Base):
     is_repeat: Mapped[bool] = mapped_column(default=False)
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=CaseStatus.REGISTERED)
+    status: Mapped[CaseStatus] = mapped_column(StrEnumType(CaseStatus),
+                                               default=CaseStatus.REGISTERED)
     #: the current effective due date (after the earlier-of rule and any extension)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     #: code of the deadline rule behind ``due_on``, e.g. petition.handle
@@ -106,7 +114,8 @@ class Case(Base):
     #: days granted by an approved extension (at most once)
     extension_days: Mapped[int] = mapped_column(default=0)
     #: none / pending / approved / rejected
-    extension_state: Mapped[str] = mapped_column(String(20), default="none")
+    extension_state: Mapped[ExtensionState] = mapped_column(StrEnumType(ExtensionState),
+                                                            default=ExtensionState.NONE)
     extension_requested_days: Mapped[int | None]
     extension_reason: Mapped[str] = mapped_column(Text, default="")
     #: 支持 / 解释说明 / 不予支持

@@ -1,14 +1,10 @@
-"""The case state machine and field rules, as pure data and functions.
-
-One transition table per kind: ``(action) -> (statuses it may start from, status after)``;
-``None`` as the status after means the step does not change the status.
-"""
+"""Field rules of cases, as pure data and functions: labels, sources, categories, ID and
+phone checks. The transitions are declared with their steps in ``cases.steps``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 from casetrack.cases.models import CaseKind, CaseStatus
 from casetrack.core.i18n import N_
@@ -19,59 +15,6 @@ OPEN_STATUSES = frozenset({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLIED, S.ME
                            S.RESOLVED, S.TERMINATED})
 CLOSED_STATUSES = frozenset({S.CLOSED, S.NOT_ACCEPTED, S.RETURNED})
 
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str | None
-    label: str
-
-
-def _t(action: str, sources: set[CaseStatus], target: CaseStatus | None, label: str) -> Transition:
-    return Transition(action, frozenset(sources), target, label)
-
-
-PETITION_TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in [
-        _t("accept", {S.REGISTERED}, S.ACCEPTED, N_("受理")),
-        _t("reject", {S.REGISTERED}, S.NOT_ACCEPTED, N_("不予受理")),
-        _t("return", {S.REGISTERED, S.ACCEPTED}, S.RETURNED, N_("退回交办机关")),
-        _t("assign", {S.ACCEPTED, S.HANDLING}, S.HANDLING, N_("交办承办单位")),
-        _t("progress", {S.ACCEPTED, S.HANDLING, S.REPLIED}, None, N_("记录办理进展")),
-        _t("extend_request", {S.ACCEPTED, S.HANDLING}, None, N_("申请延期")),
-        _t("extend_decide", {S.ACCEPTED, S.HANDLING}, None, N_("审批延期")),
-        _t("reply", {S.HANDLING}, S.REPLIED, N_("答复")),
-        _t("close", {S.REPLIED}, S.CLOSED, N_("办结")),
-        _t("rework", {S.CLOSED}, S.HANDLING, N_("退回重办")),
-    ]
-}
-
-DISPUTE_TRANSITIONS: dict[str, Transition] = {
-    t.action: t
-    for t in [
-        _t("assign", {S.REGISTERED, S.MEDIATING}, None, N_("指定承办")),
-        _t("start_mediation", {S.REGISTERED}, S.MEDIATING, N_("开始调解")),
-        _t("mediation_session", {S.MEDIATING}, None, N_("记录调解")),
-        _t("escalate", {S.MEDIATING, S.TERMINATED}, S.MEDIATING, N_("上交镇级调解")),
-        _t("extend_request", {S.REGISTERED, S.MEDIATING}, None, N_("申请延期")),
-        _t("extend_decide", {S.REGISTERED, S.MEDIATING}, None, N_("审批延期")),
-        _t("resolve", {S.MEDIATING}, S.RESOLVED, N_("调解成功")),
-        _t("terminate", {S.MEDIATING}, S.TERMINATED, N_("调解终止")),
-        _t("follow_up", {S.RESOLVED}, None, N_("回访")),
-        _t("flag_risk", {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None,
-           N_("报告风险（已报警）")),
-        _t("progress", {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None,
-           N_("记录进展")),
-        _t("close", {S.RESOLVED, S.TERMINATED}, S.CLOSED, N_("结案")),
-    ]
-}
-
-TRANSITIONS: dict[str, dict[str, Transition]] = {
-    CaseKind.PETITION: PETITION_TRANSITIONS,
-    CaseKind.DISPUTE: DISPUTE_TRANSITIONS,
-}
 
 STATUS_LABELS = {
     S.REGISTERED: N_("已登记"),
@@ -133,20 +76,6 @@ MAX_EXTENSION_DAYS = 30
 
 def is_open_status(status: str) -> bool:
     return status in OPEN_STATUSES
-
-
-def transition_for(kind: str, action: str) -> Transition | None:
-    return TRANSITIONS[CaseKind(kind)].get(action)
-
-
-def can_transition(kind: str, status: str, action: str) -> bool:
-    t = transition_for(kind, action)
-    return t is not None and status in t.sources
-
-
-def actions_from(kind: str, status: str) -> list[str]:
-    """Actions the state machine allows now (before asking who the user is)."""
-    return [a for a, t in TRANSITIONS[CaseKind(kind)].items() if status in t.sources]
 
 
 def format_number(issuer_code: str, year: int, seq: int) -> str:

@@ -17,42 +17,40 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import (
     can_register_in_village,
-    has_right,
     require_right,
     require_visible,
 )
-from casetrack.cases import rules
+from casetrack.cases import rules, steps
 from casetrack.cases.models import (
     Attachment,
     Case,
     CaseEvent,
     CaseKind,
     CaseStatus,
+    ExtensionState,
     IdNumberView,
     Party,
 )
 from casetrack.cases.numbering import next_number
 from casetrack.cases.repeats import EarlierCase, EarlierCases, find_earlier_cases
+from casetrack.cases.steps import implements
 from casetrack.core.errorpages import size_label
 from casetrack.core.errors import (
-    CalendarUnknown,
-    InvalidTransition,
     PermissionDenied,
     ValidationError,
 )
 from casetrack.core.normalize import normalize_id_number, normalize_phone
 from casetrack.core.time import local_date
-from casetrack.deadlines.calendar import WorkCalendar, load_calendar
+from casetrack.deadlines.calendar import load_calendar
+from casetrack.deadlines.due import due_for
 from casetrack.deadlines.rules import (
-    DEFAULT_RULES,
     DeadlineRule,
-    compute_due,
     earlier_due,
     resolve_rule,
 )
@@ -144,24 +142,7 @@ def _rule(code: str) -> DeadlineRule:
     return resolve_rule(code, current_app.config.get("DEADLINE_RULES"))
 
 
-def due_for(calendar: WorkCalendar, start: dt.date, amount: int, unit: str) -> tuple[dt.date, bool]:
-    """The due date and whether it is exact.
-
-    When the date runs into a year nobody has entered, the earliest date it can possibly be
-    is returned (unknown days counted as working days) with ``exact=False``: never a later
-    guess, so warnings err on the early side, and the case shows the date as provisional.
-    """
-    try:
-        return compute_due(start, amount, unit, calendar), True
-    except CalendarUnknown:
-
-        def optimistic(day: dt.date) -> bool:
-            try:
-                return calendar.is_workday(day)
-            except CalendarUnknown:
-                return True
-
-        return compute_due(start, amount, unit, optimistic), False
+__all__ = ["due_for"]  # re-exported: ``services.due_for`` is older than ``deadlines.due``
 
 
 def _set_due(session: Session, case: Case, rule_code: str, start: dt.date, extra_days: int = 0) -> None:
@@ -196,21 +177,13 @@ def _dispute_rule(case: Case) -> str:
     return "dispute.mediate_labour" if case.category == "劳动争议" else "dispute.mediate"
 
 
-def _check(actor: User, case: Case, action: str, right: str | None = None) -> rules.Transition:
-    """Visibility, role right and state machine, in that order."""
-    require_visible(actor, case)
-    right = right or action
-    if not has_right(actor, right):
-        raise PermissionDenied("您没有执行此操作的权限")
-    transition = rules.transition_for(case.kind, action)
-    if transition is None or case.status not in transition.sources:
-        label = transition.label if transition else action
-        status = rules.STATUS_LABELS.get(CaseStatus(case.status), case.status)
-        raise InvalidTransition(f"案件当前状态为“{status}”，不能执行“{label}”")
-    return transition
+def _check(session: Session, actor: User, case: Case, action: str,
+           now: dt.datetime) -> steps.Transition:
+    """The step's declared check: visibility, role right, state machine, guard."""
+    return steps.check(session, actor, case, action, _today(now))
 
 
-def _move(case: Case, actor: User, now: dt.datetime, action: str, transition: rules.Transition,
+def _move(case: Case, actor: User, now: dt.datetime, action: str, transition: steps.Transition,
           fields: list[str], change, note: str = "") -> CaseEvent:
     """Apply ``change(case)``, move the status and record the event with before/after."""
     before = _snapshot(case, fields)
@@ -227,25 +200,20 @@ def _today(now: dt.datetime) -> dt.date:
     return local_date(now)
 
 
-def _notify(session: Session, case: Case, users: list[User | None], actor: User,
-            now: dt.datetime, ev: CaseEvent, kind: str, subject: str, body: str) -> None:
-    """Write notifications about a decision to the outbox, in this same transaction (the
-    notify package gets plain values only). The actor is not told of their own step."""
+def announce(session: Session, case: Case, actor: User, now: dt.datetime, ev: CaseEvent,
+             subject: str, body: str) -> None:
+    """Write the step's declared notification (``Step.notice``) to the outbox, in this same
+    transaction (the notify package gets plain values only). The actor is not told of their
+    own step."""
     from casetrack.notify.services import notify_users
 
+    notice = steps.notice_for(ev.action)
+    if notice is None:  # pragma: no cover - only steps with a notice announce
+        raise RuntimeError(f"step {ev.action} declares no notification")
+    users = notice.recipients(session, case)
     notify_users(session, [u for u in users if u is not None and u.id != actor.id], now,
-                 kind=kind, dedupe_key=f"case:{case.id}:{kind}:{ev.id}", subject=subject,
-                 body=body, link=f"/cases/{case.id}", town_id=case.town_id)
-
-
-def _case_handlers(session: Session, case: Case) -> list[User]:
-    """The case's handler, or the enabled handlers of its unit when none is named."""
-    if case.handler_id is not None:
-        return [session.get(User, case.handler_id)]
-    if case.unit_id is None:
-        return []
-    return list(session.scalars(select(User).where(
-        User.unit_id == case.unit_id, User.role == Role.HANDLER, User.is_enabled)))
+                 kind=notice.kind, dedupe_key=f"case:{case.id}:{notice.kind}:{ev.id}",
+                 subject=subject, body=body, link=f"/cases/{case.id}", town_id=case.town_id)
 
 
 def _require_text(value: str | None, field_name: str, message: str) -> str:
@@ -408,10 +376,11 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
 # --------------------------------------------------------------------------- petitions
 
 
+@implements("accept")
 def accept_case(session: Session, actor: User, now: dt.datetime, case: Case,
                 accepted_on: dt.date | None = None) -> Case:
     """受理: the 60-day handling clock starts (Art. 34)."""
-    t = _check(actor, case, "accept")
+    t = _check(session, actor, case, "accept", now)
     day = accepted_on or _today(now)
     _not_future(day, now, "accepted_on", "受理日期")
     if day < case.received_on:
@@ -426,9 +395,10 @@ def accept_case(session: Session, actor: User, now: dt.datetime, case: Case,
     return case
 
 
+@implements("reject")
 def reject_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
     """不予受理, with the reason required."""
-    t = _check(actor, case, "reject")
+    t = _check(session, actor, case, "reject", now)
     reason = _require_text(reason, "reason", "不予受理须填写理由")
 
     def change(c: Case) -> None:
@@ -440,18 +410,11 @@ def reject_case(session: Session, actor: User, now: dt.datetime, case: Case, rea
     return case
 
 
+@implements("return")
 def return_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
     """退回: an assigned case outside our remit, only within 5 working days of receipt."""
-    t = _check(actor, case, "return")
+    t = _check(session, actor, case, "return", now)
     reason = _require_text(reason, "reason", "退回须填写理由")
-    if case.source not in rules.EXTERNAL_SOURCES:
-        raise InvalidTransition("只有上级交办或转送的事项可以退回")
-    calendar = load_calendar(session)
-    limit, exact = due_for(calendar, case.received_on, rules.RETURN_WORKDAYS, "workdays")
-    if _today(now) > limit:
-        raise InvalidTransition(
-            f"已超过收到后{rules.RETURN_WORKDAYS}个工作日的退回期限（{limit.isoformat()}），不能退回"
-        )
 
     def change(c: Case) -> None:
         c.exit_reason = reason
@@ -462,10 +425,11 @@ def return_case(session: Session, actor: User, now: dt.datetime, case: Case, rea
     return case
 
 
+@implements("assign")
 def assign_case(session: Session, actor: User, now: dt.datetime, case: Case,
                 unit_id: int | None, handler_id: int | None, note: str = "") -> Case:
     """交办: give the case to a unit and, optionally, one of its handlers."""
-    t = _check(actor, case, "assign")
+    t = _check(session, actor, case, "assign", now)
     unit = session.get(Unit, unit_id) if unit_id else None
     if unit_id and (unit is None or unit.town_id != case.town_id):
         raise ValidationError("承办单位不属于本镇", fields={"unit_id": "承办单位不属于本镇"})
@@ -487,8 +451,7 @@ def assign_case(session: Session, actor: User, now: dt.datetime, case: Case,
     ev = _move(case, actor, now, "assign", t, ["unit_id", "handler_id"], change, note=note)
     _describe_assignment(ev, unit, handler)
     session.flush()
-    _notify(session, case, _case_handlers(session, case), actor, now, ev, "case_assigned",
-            f"【新交办】{case.number} {case.title}",
+    announce(session, case, actor, now, ev, f"【新交办】{case.number} {case.title}",
             f"{actor.name}{ev.note}：{case.number}“{case.title}”，到期日 "
             f"{case.due_on.isoformat() if case.due_on else '未定'}。")
     return case
@@ -499,9 +462,10 @@ def _describe_assignment(ev: CaseEvent, unit: Unit | None, handler: User | None)
     ev.note = (f"交办给 {names}" + (f"；{ev.note}" if ev.note else "")) if names else ev.note
 
 
+@implements("progress")
 def record_progress(session: Session, actor: User, now: dt.datetime, case: Case, note: str) -> Case:
     """A progress note on the timeline (办理进展)."""
-    _check(actor, case, "progress")
+    _check(session, actor, case, "progress", now)
     note = _require_text(note, "note", "请填写进展情况")
     record_event(case, actor, now, "progress", from_status=case.status, to_status=case.status,
                  note=note)
@@ -509,26 +473,19 @@ def record_progress(session: Session, actor: User, now: dt.datetime, case: Case,
     return case
 
 
+@implements("extend_request")
 def request_extension(session: Session, actor: User, now: dt.datetime, case: Case,
                       days: int, reason: str) -> Case:
     """Ask for an extension: at most 30 days, once, with a reason (Art. 34)."""
-    t = _check(actor, case, "extend_request")
+    t = _check(session, actor, case, "extend_request", now)
     reason = _require_text(reason, "reason", "申请延期须说明理由")
-    rule = _rule(case.due_rule) if case.due_rule in DEFAULT_RULES else None
-    if case.kind == CaseKind.PETITION and case.status == S.ACCEPTED and case.due_rule != "petition.handle":
-        raise InvalidTransition("尚未受理的事项不能申请延期")
-    if rule is None or not rule.extendable:
-        raise InvalidTransition("该期限不能延长")
-    if case.extension_state == "approved":
-        raise InvalidTransition("该案件已经延期一次，不能再次延期")
-    if case.extension_state == "pending":
-        raise InvalidTransition("已有延期申请等待审批")
-    if not 1 <= days <= rule.max_extension_days:
-        msg = f"延期天数应在1至{rule.max_extension_days}天之间"
+    most = steps.max_extension_days(case)
+    if not 1 <= days <= most:
+        msg = f"延期天数应在1至{most}天之间"
         raise ValidationError(msg, fields={"days": msg})
 
     def change(c: Case) -> None:
-        c.extension_state = "pending"
+        c.extension_state = ExtensionState.PENDING
         c.extension_requested_days = days
         c.extension_reason = reason
 
@@ -536,50 +493,44 @@ def request_extension(session: Session, actor: User, now: dt.datetime, case: Cas
                ["extension_state", "extension_requested_days", "extension_reason"], change,
                note=reason)
     session.flush()
-    leaders = session.scalars(select(User).where(
-        User.town_id == case.town_id, User.role == Role.LEADER, User.is_enabled))
-    _notify(session, case, list(leaders), actor, now, ev, "extension_requested",
-            f"【延期待审批】{case.number} {case.title}",
+    announce(session, case, actor, now, ev, f"【延期待审批】{case.number} {case.title}",
             f"{actor.name}申请将 {case.number}“{case.title}”延期 {days} 天（现到期日 "
             f"{case.due_on.isoformat() if case.due_on else '未定'}），理由：{reason}")
     return case
 
 
+@implements("extend_decide")
 def decide_extension(session: Session, actor: User, now: dt.datetime, case: Case,
                      approve: bool, note: str = "") -> Case:
     """The leader approves or refuses a pending extension; approval moves the due date."""
-    t = _check(actor, case, "extend_decide")
-    if case.extension_state != "pending":
-        raise InvalidTransition("没有待审批的延期申请")
+    t = _check(session, actor, case, "extend_decide", now)
 
     def change(c: Case) -> None:
         if approve:
-            c.extension_state = "approved"
+            c.extension_state = ExtensionState.APPROVED
             c.extension_days = c.extension_requested_days or 0
             anchor = c.accepted_on if c.due_rule == "petition.handle" else c.received_on
             _set_due(session, c, c.due_rule, anchor, c.extension_days)
         else:
-            c.extension_state = "rejected"
+            c.extension_state = ExtensionState.REJECTED
 
     ev = _move(case, actor, now, "extend_decide", t,
                ["extension_state", "extension_days", "due_on"], change,
                note=("批准延期" if approve else "不批准延期") + (f"：{note}" if note else ""))
     session.flush()
-    requester = next((e.actor for e in reversed(case.events) if e.action == "extend_request"),
-                     None)
     decision = "已批准" if approve else "未批准"
-    _notify(session, case, [requester, *_case_handlers(session, case)], actor, now, ev,
-            "extension_decided", f"【延期{decision}】{case.number} {case.title}",
+    announce(session, case, actor, now, ev, f"【延期{decision}】{case.number} {case.title}",
             f"{actor.name}{decision} {case.number}“{case.title}”的延期申请"
             + (f"，新的到期日 {case.due_on.isoformat()}" if approve and case.due_on else "")
             + (f"。意见：{note}" if note else "。"))
     return case
 
 
+@implements("reply")
 def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
                reply_text: str, delivered_on: dt.date) -> Case:
     """答复: the written reply with its outcome and the day it was delivered."""
-    t = _check(actor, case, "reply")
+    t = _check(session, actor, case, "reply", now)
     if outcome not in rules.OUTCOMES:
         raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
     reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
@@ -595,11 +546,11 @@ def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outc
     return case
 
 
+@implements("close")
 def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
                rating: str | None = None, closed_on: dt.date | None = None, note: str = "") -> Case:
     """办结 a replied petition (with the petitioner's rating) or 结案 a dispute."""
-    right = "close" if case.kind == CaseKind.PETITION else "close_dispute"
-    t = _check(actor, case, "close", right)
+    t = _check(session, actor, case, "close", now)
     day = closed_on or _today(now)
     _not_future(day, now, "closed_on", "办结日期")
     if case.kind == CaseKind.PETITION:
@@ -607,8 +558,6 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
             raise ValidationError("请选择信访人评价", fields={"rating": "请选择信访人评价"})
     else:
         rating = None
-        if case.status == S.RESOLVED and case.follow_up_on is None:
-            raise InvalidTransition("调解成功的纠纷须先回访，确认协议履行情况后才能结案")
 
     def change(c: Case) -> None:
         c.rating = rating
@@ -619,11 +568,12 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
     return case
 
 
+@implements("rework")
 def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str,
                 due_on: dt.date | None = None) -> Case:
     """退回重办: the assigning authority sent the closure back; the case reopens, with the
     new deadline the authority set (``due_on``), if any."""
-    t = _check(actor, case, "rework")
+    t = _check(session, actor, case, "rework", now)
     reason = _require_text(reason, "reason", "请填写退回重办的理由")
     if due_on is not None and due_on < _today(now):
         raise ValidationError("新的办理期限不能早于今天", fields={"due_on": "新的办理期限不能早于今天"})
@@ -638,8 +588,7 @@ def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, rea
     ev = _move(case, actor, now, "rework", t, ["closed_on", "rating", "due_on"], change,
                note=reason)
     session.flush()
-    _notify(session, case, _case_handlers(session, case), actor, now, ev, "case_reworked",
-            f"【退回重办】{case.number} {case.title}",
+    announce(session, case, actor, now, ev, f"【退回重办】{case.number} {case.title}",
             f"{case.number}“{case.title}”被退回重办，理由：{reason}"
             + (f"；新的办理期限 {case.due_on.isoformat()}" if due_on else "") + "。")
     return case
@@ -648,10 +597,11 @@ def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, rea
 # --------------------------------------------------------------------------- disputes
 
 
+@implements("start_mediation")
 def start_mediation(session: Session, actor: User, now: dt.datetime, case: Case,
                     level: str = "village", note: str = "") -> Case:
     """调解开始, at village (村调委会) or town level. Mediation is voluntary (Art. 17)."""
-    t = _check(actor, case, "start_mediation")
+    t = _check(session, actor, case, "start_mediation", now)
     if level not in rules.MEDIATION_LEVELS:
         raise ValidationError("调解层级无效", fields={"level": "调解层级无效"})
 
@@ -663,10 +613,11 @@ def start_mediation(session: Session, actor: User, now: dt.datetime, case: Case,
     return case
 
 
+@implements("mediation_session")
 def record_mediation_session(session: Session, actor: User, now: dt.datetime, case: Case,
                              held_on: dt.date, note: str) -> Case:
     """One mediation session (调解记录) at the current level."""
-    _check(actor, case, "mediation_session")
+    _check(session, actor, case, "mediation_session", now)
     note = _require_text(note, "note", "请填写调解情况")
     _not_future(held_on, now, "held_on", "调解日期")
     level = rules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
@@ -678,13 +629,12 @@ def record_mediation_session(session: Session, actor: User, now: dt.datetime, ca
     return case
 
 
+@implements("escalate")
 def escalate_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
                      reason: str) -> Case:
     """Village mediation failed: the town (综治中心/司法所) takes it over."""
-    t = _check(actor, case, "escalate")
+    t = _check(session, actor, case, "escalate", now)
     reason = _require_text(reason, "reason", "请填写上交理由")
-    if case.mediation_level == "town" and case.status == S.MEDIATING:
-        raise InvalidTransition("该纠纷已在镇级调解")
 
     def change(c: Case) -> None:
         c.mediation_level = "town"
@@ -695,10 +645,11 @@ def escalate_dispute(session: Session, actor: User, now: dt.datetime, case: Case
     return case
 
 
+@implements("resolve")
 def resolve_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
                     agreement_type: str, agreement_text: str) -> Case:
     """调解成功: record the agreement and the level it was reached at."""
-    t = _check(actor, case, "resolve")
+    t = _check(session, actor, case, "resolve", now)
     if agreement_type not in rules.AGREEMENT_TYPES:
         raise ValidationError("请选择协议形式", fields={"agreement_type": "请选择协议形式"})
     agreement_text = _require_text(agreement_text, "agreement_text", "请填写协议内容")
@@ -714,10 +665,11 @@ def resolve_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
     return case
 
 
+@implements("terminate")
 def terminate_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
                       reason: str) -> Case:
     """调解终止: the parties are told their other routes; the case may move up a level."""
-    t = _check(actor, case, "terminate")
+    t = _check(session, actor, case, "terminate", now)
     reason = _require_text(reason, "reason", "请填写终止理由及告知当事人的其他途径")
 
     def change(c: Case) -> None:
@@ -728,10 +680,11 @@ def terminate_dispute(session: Session, actor: User, now: dt.datetime, case: Cas
     return case
 
 
+@implements("follow_up")
 def record_follow_up(session: Session, actor: User, now: dt.datetime, case: Case,
                      visited_on: dt.date, honoured: bool, note: str = "") -> Case:
     """回访: is the agreement honoured?"""
-    t = _check(actor, case, "follow_up")
+    t = _check(session, actor, case, "follow_up", now)
     _not_future(visited_on, now, "visited_on", "回访日期")
 
     def change(c: Case) -> None:
@@ -744,9 +697,10 @@ def record_follow_up(session: Session, actor: User, now: dt.datetime, case: Case
     return case
 
 
+@implements("flag_risk")
 def flag_risk(session: Session, actor: User, now: dt.datetime, case: Case, note: str) -> Case:
     """A dispute at risk of turning violent: reported to the police at once (Art. 25)."""
-    t = _check(actor, case, "flag_risk")
+    t = _check(session, actor, case, "flag_risk", now)
     note = _require_text(note, "note", "请说明风险情况及报警情况")
 
     def change(c: Case) -> None:
@@ -754,10 +708,7 @@ def flag_risk(session: Session, actor: User, now: dt.datetime, case: Case, note:
 
     ev = _move(case, actor, now, "flag_risk", t, ["is_risk"], change, note=note)
     session.flush()
-    supervisors = session.scalars(select(User).where(
-        User.town_id == case.town_id, User.role == Role.SUPERVISOR, User.is_enabled))
-    _notify(session, case, list(supervisors), actor, now, ev, "case_risk",
-            f"【风险预警】{case.number} {case.title}",
+    announce(session, case, actor, now, ev, f"【风险预警】{case.number} {case.title}",
             f"{actor.name}报告纠纷 {case.number}“{case.title}”有激化风险（已报警）：{note}")
     return case
 

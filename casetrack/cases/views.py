@@ -9,8 +9,6 @@ may not take on a visible case is 403.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,23 +25,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import TOWN_WIDE_ROLES, has_right, require_visible
 from casetrack.cases import forms as F
-from casetrack.cases import rules
+from casetrack.cases import rules, steps
 from casetrack.cases import services as svc
 from casetrack.cases.display import (
     DUE_BASIS_LABELS,
     EXTENSION_LABELS,
     action_label,
-    available_actions,
     known_label,
     label,
-    return_deadline,
-    right_for,
     rule_label,
     timeline,
     warning_for,
@@ -55,7 +50,7 @@ from casetrack.core.errors import DomainError, NotFound
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
-from casetrack.org.models import Unit, Village
+from casetrack.org.models import Village
 
 bp = Blueprint("cases", __name__)
 bp.add_app_template_filter(known_label, "known")
@@ -208,150 +203,120 @@ def detail(case_id: int):
     return _render_detail(_load_case(case_id))
 
 
-def _render_detail(case: Case, *, failed: tuple[str, F.ActionForm] | None = None,
+def _render_detail(case: Case, *, failed: tuple[str, F.StepForm] | None = None,
                    status: int = 200, revealed: dict[int, str] | None = None,
-                   upload_form: F.AttachmentForm | None = None):
+                   upload_form: F.AttachmentForm | None = None,
+                   changed_since: int | None = None):
     user = _user()
     today = _today()
-    actions = available_actions(db.session, user, case, today)
+    actions = steps.available(db.session, user, case, today)
     forms = {a: _blank_form(a, case, today) for a in actions}
     open_action = None
     if failed is not None and failed[0] in forms:
         forms[failed[0]] = failed[1]
+        failed[1].version.data = str(case.version)
+        failed[1].seen_event.data = str(_last_event_id(case))
         open_action = failed[0]
+    hints = {}
+    for a in actions:
+        step = steps.STEPS[a]
+        hint = step.hint(db.session, case, today) if step.hint else None
+        if hint:
+            hints[a] = _(hint[0], **hint[1])
+    hidden = {a: {i.form_name for i in steps.STEPS[a].inputs if i.kinds and case.kind not in i.kinds}
+              for a in actions}
+    entries = timeline(db.session, case)
+    changed = ([e for e in entries if e.event.id > changed_since]
+               if changed_since is not None else None)
     can_attach = has_right(user, "attach")
     resp = render_template(
         "cases/detail.html", case=case, warning=warning_for(case, today), actions=actions,
-        forms=forms, open_action=open_action, entries=timeline(db.session, case),
+        forms=forms, open_action=open_action, entries=entries, hints=hints, hidden=hidden,
+        changed=changed, steps=steps.STEPS,
         can_view_id=has_right(user, "view_id"), revealed=revealed or {},
         upload_form=upload_form or (F.AttachmentForm(formdata=None) if can_attach else None),
         confirm_form=F.ConfirmForm(formdata=None), rules=rules, label=label,
         action_label=action_label, rule_label=rule_label, due_basis_labels=DUE_BASIS_LABELS,
-        extension_labels=EXTENSION_LABELS, return_deadline=return_deadline(db.session, case),
-        mask=rules.mask_id_number, today=today,
+        extension_labels=EXTENSION_LABELS, mask=rules.mask_id_number, today=today,
     )
     return resp, status, {"Cache-Control": "no-store"}
 
 
-def _blank_form(action: str, case: Case, today: dt.date) -> F.ActionForm:
-    """The empty form of a step, with today's date where a date is asked."""
-    form = ACTIONS[action].form(formdata=None)
-    _configure(action, form, case)
-    for name in ("held_on", "visited_on", "delivered_on"):
-        if name in form._fields:
-            form[name].data = today
-    if action == "start_mediation":
-        form.level.data = "village"
+def _last_event_id(case: Case) -> int:
+    return max((e.id for e in case.events if e.id is not None), default=0)
+
+
+def _blank_form(action: str, case: Case, today: dt.date) -> F.StepForm:
+    """The empty form of a step, with today's date where a date is asked and the case
+    version the page shows."""
+    step = steps.STEPS[action]
+    form = F.step_form(step)(formdata=None)
+    form.configure(db.session, case)
+    for inp in step.inputs:
+        if inp.today_default:
+            form[inp.form_name].data = today
+        elif inp.default not in (None, "") and inp.type == "choice":
+            form[inp.form_name].data = inp.default
+    form.version.data = str(case.version)
+    form.seen_event.data = str(_last_event_id(case))
     return form
-
-
-def _configure(action: str, form: F.ActionForm, case: Case) -> None:
-    """Choice lists that depend on the case (units and handlers of its town)."""
-    if action != "assign":
-        return
-    units = db.session.scalars(
-        select(Unit).where(Unit.town_id == case.town_id, Unit.is_active).order_by(Unit.id))
-    handlers = db.session.scalars(
-        select(User).where(User.town_id == case.town_id, User.is_enabled,
-                           User.role == Role.HANDLER).order_by(User.unit_id, User.id))
-    form.unit_id.choices = F.opts([("", _("请选择"))] + [(u.id, u.name) for u in units])
-    form.handler_id.choices = F.opts([("", _("（暂不指定）"))] + [
-        (h.id, f"{h.name}（{h.unit.name}）" if h.unit else h.name) for h in handlers])
 
 
 # --------------------------------------------------------------------------- steps
 
 
-@dataclass(frozen=True)
-class ActionSpec:
-    """One step: its URL, its form and the one service call it makes."""
-
-    slug: str
-    form: type[F.ActionForm]
-    run: Callable[[Session, User, dt.datetime, Case, F.ActionForm], object]
-
-
-ACTIONS: dict[str, ActionSpec] = {
-    "accept": ActionSpec("accept", F.AcceptForm, lambda s, u, n, c, f: svc.accept_case(
-        s, u, n, c, accepted_on=f.accepted_on.data)),
-    "reject": ActionSpec("reject", F.ReasonForm, lambda s, u, n, c, f: svc.reject_case(
-        s, u, n, c, f.reason.data or "")),
-    "return": ActionSpec("return", F.ReasonForm, lambda s, u, n, c, f: svc.return_case(
-        s, u, n, c, f.reason.data or "")),
-    "assign": ActionSpec("assign", F.AssignForm, lambda s, u, n, c, f: svc.assign_case(
-        s, u, n, c, f.unit_id.data, f.handler_id.data, f.note.data or "")),
-    "progress": ActionSpec("progress", F.NoteForm, lambda s, u, n, c, f: svc.record_progress(
-        s, u, n, c, f.note.data or "")),
-    "extend_request": ActionSpec("extend-request", F.ExtendRequestForm,
-                                 lambda s, u, n, c, f: svc.request_extension(
-                                     s, u, n, c, f.days.data, f.reason.data or "")),
-    "extend_decide": ActionSpec("extend-decide", F.ExtendDecideForm,
-                                lambda s, u, n, c, f: svc.decide_extension(
-                                    s, u, n, c, f.decision.data == "approve",
-                                    f.note.data or "")),
-    "reply": ActionSpec("reply", F.ReplyForm, lambda s, u, n, c, f: svc.reply_case(
-        s, u, n, c, f.outcome.data or "", f.reply_text.data or "", f.delivered_on.data)),
-    "close": ActionSpec("close", F.CloseForm, lambda s, u, n, c, f: svc.close_case(
-        s, u, n, c, rating=f.rating.data or None, closed_on=f.closed_on.data,
-        note=f.note.data or "")),
-    "rework": ActionSpec("rework", F.ReworkForm, lambda s, u, n, c, f: svc.rework_case(
-        s, u, n, c, f.reason.data or "", due_on=f.due_on.data)),
-    "start_mediation": ActionSpec("start-mediation", F.StartMediationForm,
-                                  lambda s, u, n, c, f: svc.start_mediation(
-                                      s, u, n, c, f.level.data or "", f.note.data or "")),
-    "mediation_session": ActionSpec("mediation-session", F.MediationSessionForm,
-                                    lambda s, u, n, c, f: svc.record_mediation_session(
-                                        s, u, n, c, f.held_on.data, f.note.data or "")),
-    "escalate": ActionSpec("escalate", F.ReasonForm, lambda s, u, n, c, f: svc.escalate_dispute(
-        s, u, n, c, f.reason.data or "")),
-    "resolve": ActionSpec("resolve", F.ResolveForm, lambda s, u, n, c, f: svc.resolve_dispute(
-        s, u, n, c, f.agreement_type.data or "", f.agreement_text.data or "")),
-    "terminate": ActionSpec("terminate", F.ReasonForm,
-                            lambda s, u, n, c, f: svc.terminate_dispute(
-                                s, u, n, c, f.reason.data or "")),
-    "follow_up": ActionSpec("follow-up", F.FollowUpForm, lambda s, u, n, c, f: svc.record_follow_up(
-        s, u, n, c, f.visited_on.data, f.honoured.data == "yes", f.note.data or "")),
-    "flag_risk": ActionSpec("flag-risk", F.NoteForm, lambda s, u, n, c, f: svc.flag_risk(
-        s, u, n, c, f.note.data or "")),
-}
-
-
-def _action_view(action: str):
-    """The POST view of one step: rights, form, one service call, one commit."""
-    spec = ACTIONS[action]
+def _step_view(step: steps.Step):
+    """The POST view of one declared step: rights, form, version, one service call, one
+    commit."""
 
     @login_required
     def view(case_id: int):
         user = _user()
         case = _load_case(case_id)
-        if not has_right(user, right_for(case, action)):
+        if not has_right(user, step.right_for(case.kind)):
             flash(_("您没有执行此操作的权限"), "error")
             return _render_detail(case, status=403)
-        form = spec.form()
-        _configure(action, form, case)
+        form = F.step_form(step)()
+        form.configure(db.session, case)
         if not form.validate_on_submit():
             flash(_("请检查填写的内容"), "error")
-            return _render_detail(case, failed=(action, form), status=422)
+            return _render_detail(case, failed=(step.name, form), status=422)
+        posted = form.posted_version()
+        if posted is not None and posted != case.version:
+            flash(_("提交未保存：您打开页面后，案件已被他人修改（见下方“打开页面后的变化”）。"
+                    "请核对后重新提交。"), "error")
+            return _render_detail(case, failed=(step.name, form), status=409,
+                                  changed_since=form.posted_seen_event())
         try:
-            spec.run(db.session, user, app_now(), case, form)
+            step.perform(db.session, user, app_now(), case, form.data_for_service(case.kind))
             db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            flash(_("提交未保存：案件刚刚被他人修改，请核对后重新提交。"), "error")
+            return _render_detail(_load_case(case_id), failed=(step.name, form), status=409,
+                                  changed_since=form.posted_seen_event())
         except DomainError as exc:
             db.session.rollback()
             form.apply_field_errors(exc.fields)
             flash(exc.message, "error")
-            return _render_detail(_load_case(case_id), failed=(action, form),
+            return _render_detail(_load_case(case_id), failed=(step.name, form),
                                   status=exc.http_status)
-        flash(_("已完成：%(label)s", label=action_label(case.kind, action)), "success")
+        flash(_("已完成：%(label)s", label=action_label(case.kind, step.name)), "success")
         return redirect(url_for("cases.detail", case_id=case.id))
 
-    view.__name__ = f"action_{action}"
-    view.__doc__ = f"POST /cases/<id>/{spec.slug}: the '{action}' step."
+    view.__name__ = f"action_{step.name}"
+    view.__doc__ = f"POST /cases/<id>/{step.slug}: the '{step.name}' step."
     return view
 
 
-for _name, _spec in ACTIONS.items():
-    bp.add_url_rule(f"/cases/<int:case_id>/{_spec.slug}", endpoint=_name,
-                    view_func=_action_view(_name), methods=["POST"])
+def register_step_routes() -> None:
+    """One POST route per declared step (called once the services have bound them)."""
+    for step in steps.STEPS.values():
+        bp.add_url_rule(f"/cases/<int:case_id>/{step.slug}", endpoint=step.name,
+                        view_func=_step_view(step), methods=["POST"])
+
+
+register_step_routes()
 
 
 # --------------------------------------------------------------------------- parties

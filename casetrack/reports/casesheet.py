@@ -7,7 +7,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
-from casetrack.cases import rules
+from casetrack.cases import rules, steps
 from casetrack.cases.models import Case, CaseKind, CaseStatus
 from casetrack.core.time import to_local
 from casetrack.reports.pdf import (
@@ -133,8 +133,8 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
         facts_table(facts, st),
         st.p("办理过程", st.heading),
     ]
-    labels = {**{a: t.label for t in rules.TRANSITIONS[CaseKind(case.kind)].values()
-                 for a in [t.action]}, "register": "登记", "attach": "上传附件"}
+    labels = {**{a: t.label for a, t in steps.transitions_of(case.kind).items()},
+              "register": "登记", "attach": "上传附件"}
     timeline = [["时间", "步骤", "经办人", "状态", "说明"]]
     for ev in case.events:
         status = rules.STATUS_LABELS.get(CaseStatus(ev.to_status), ev.to_status) \

@@ -1,4 +1,4 @@
-"""The state machine and field rules of ``casetrack.cases.rules``: pure, no app, no database.
+"""The state machine (``casetrack.cases.steps``) and field rules (``casetrack.cases.rules``): pure, no app, no database.
 
 The expected tables below are written out from DOMAIN.md independently of the code, so a
 change to the state machine has to be made (and reviewed) in both places.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from casetrack.cases import rules
+from casetrack.cases import rules, steps
 from casetrack.cases.models import CaseKind, CaseStatus
 
 S = CaseStatus
@@ -57,25 +57,25 @@ STATUSES_OF = {
 def test_tables_are_exactly_the_documented_state_machine():
     actual = {
         (str(kind), action): (set(t.sources), t.target)
-        for kind, table in rules.TRANSITIONS.items()
-        for action, t in table.items()
+        for kind in CaseKind
+        for action, t in steps.transitions_of(kind).items()
     }
     assert actual == EXPECTED
 
 
 @pytest.mark.parametrize("kind", ["petition", "dispute"])
 def test_every_transition_has_a_chinese_label_and_its_own_action(kind):
-    for action, t in rules.TRANSITIONS[CaseKind(kind)].items():
+    for action, t in steps.transitions_of(kind).items():
         assert t.action == action
         assert t.label and not t.label.isascii()
 
 
 @pytest.mark.parametrize(("kind", "action", "source"), ALLOWED)
 def test_every_allowed_transition(kind, action, source):
-    assert rules.can_transition(kind, source, action)
-    assert action in rules.actions_from(kind, source)
+    assert steps.can_transition(kind, source, action)
+    assert action in steps.actions_from(kind, source)
     _sources, target = EXPECTED[(kind, action)]
-    t = rules.transition_for(kind, action)
+    t = steps.transition_for(kind, action)
     assert t is not None and t.target == target
     # after the step the case is in a status the kind knows (or unchanged)
     after = target or source
@@ -88,7 +88,7 @@ def test_everything_not_in_the_table_is_forbidden(kind):
     for status in ALL_STATUSES:
         for action in actions:
             expected = (kind, action, status) in set(ALLOWED)
-            assert rules.can_transition(kind, status, action) is expected, (kind, status, action)
+            assert steps.can_transition(kind, status, action) is expected, (kind, status, action)
 
 
 @pytest.mark.parametrize(
@@ -115,16 +115,16 @@ def test_everything_not_in_the_table_is_forbidden(kind):
     ],
 )
 def test_sample_of_forbidden_transitions(kind, status, action):
-    assert not rules.can_transition(kind, status, action)
-    assert action not in rules.actions_from(kind, status)
+    assert not steps.can_transition(kind, status, action)
+    assert action not in steps.actions_from(kind, status)
 
 
 def test_happy_paths_reach_closed():
     def walk(kind: str, actions: list[str]) -> str:
         status: str = S.REGISTERED
         for action in actions:
-            assert rules.can_transition(kind, status, action), (kind, status, action)
-            status = rules.transition_for(kind, action).target or status
+            assert steps.can_transition(kind, status, action), (kind, status, action)
+            status = steps.transition_for(kind, action).target or status
         return status
 
     assert walk("petition", ["accept", "assign", "extend_request", "extend_decide", "reply",
@@ -138,10 +138,10 @@ def test_happy_paths_reach_closed():
 
 
 def test_terminal_statuses_allow_nothing_but_rework():
-    assert rules.actions_from("petition", S.CLOSED) == ["rework"]
+    assert steps.actions_from("petition", S.CLOSED) == ["rework"]
     for status in (S.NOT_ACCEPTED, S.RETURNED):
-        assert rules.actions_from("petition", status) == []
-    assert rules.actions_from("dispute", S.CLOSED) == []
+        assert steps.actions_from("petition", status) == []
+    assert steps.actions_from("dispute", S.CLOSED) == []
     assert not rules.is_open_status(S.CLOSED)
     assert rules.is_open_status(S.MEDIATING)
 

@@ -1,0 +1,531 @@
+"""The one step list: every lifecycle step of a case, declared once.
+
+A ``Step`` says which transitions it makes for each kind (from which statuses, to which), the
+right it needs, its guard (one function returning a refusal message, or ``None``), its
+input (``Input`` fields, from which the web form and the API schema are both generated), the
+notification it sends and the rule it rests on. The services enforce it (``check``), the
+case page shows exactly the steps whose check passes (``available``), and the page routes,
+the API endpoints and the OpenAPI document are generated from ``STEPS``.
+
+To add a step: declare it here with ``_step(...)``, write its service in ``services.py``
+decorated with ``@implements("name")`` (it starts with ``t = check(...)``), add its right to
+the roles in ``auth/permissions.ROLE_ACTIONS``. Page, API, OpenAPI, buttons and
+``flask cases steps`` follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from casetrack.auth.models import User
+from casetrack.auth.permissions import has_right, require_visible
+from casetrack.cases import rules
+from casetrack.cases.models import Case, CaseKind, CaseStatus, ExtensionState
+from casetrack.core.errors import InvalidTransition, PermissionDenied
+from casetrack.core.i18n import N_
+from casetrack.deadlines.calendar import load_calendar
+from casetrack.deadlines.due import due_for
+from casetrack.deadlines.rules import DEFAULT_RULES, resolve_rule
+
+S = CaseStatus
+P, D = CaseKind.PETITION, CaseKind.DISPUTE
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What a step does to the status of one kind: allowed from ``sources``; ``target`` None
+    means the step leaves the status as it is."""
+
+    action: str
+    sources: frozenset[str]
+    target: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a step. The web form field and the API schema field are generated from
+    it (``cases.forms.step_form``, ``api.cases``); the service receives it by ``name``."""
+
+    name: str
+    #: "text" (one line), "longtext", "date", "int", "bool", "choice", "id"
+    type: str
+    label: str
+    required: bool = False
+    #: the web form's message when a required date/number/choice is missing
+    required_message: str = ""
+    #: (value, label) pairs for "choice"; for "bool" the web form's two radio values
+    choices: tuple[tuple[str, str], ...] = ()
+    max_length: int = 5000
+    minimum: int | None = None
+    maximum: int | None = None
+    #: API default when the field is left out (for optional fields)
+    default: Any = None
+    #: the web form shows today's date in an empty date field
+    today_default: bool = False
+    #: the field's name in the web form when it differs (the API uses ``name``)
+    web_name: str = ""
+    #: only shown for these kinds (all when empty)
+    kinds: tuple[str, ...] = ()
+    description: str = ""
+    #: ``(session, case) -> [(value, label)]``: choices that depend on the case
+    options: Callable[[Session, Case], list[tuple[Any, str]]] | None = None
+
+    @property
+    def form_name(self) -> str:
+        return self.web_name or self.name
+
+
+#: a guard: ``(session, case, today) -> refusal message or None``
+Guard = Callable[[Session, Case, dt.date], "str | None"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Who a step notifies (``recipients(session, case)``) and under which outbox kind; the
+    service fills in the subject and body from the step's facts (``services.announce``)."""
+
+    kind: str
+    recipients: Callable[[Session, Case], list[User]]
+    #: who, in words, for ``flask cases steps``
+    who: str
+
+
+@dataclass
+class Step:
+    """One lifecycle step, declared once."""
+
+    name: str
+    label: str
+    transitions: dict[str, Transition]
+    #: the right the step needs (per kind when it differs)
+    right: str | dict[str, str]
+    inputs: tuple[Input, ...] = ()
+    guard: Guard | None = None
+    notice: Notice | None = None
+    #: the rule it rests on, in words (shown by ``flask cases steps``)
+    rule: str = ""
+    #: one line for the API document (defaults to the label)
+    summary: str = ""
+    #: ``(session, case, today) -> (msgid, params)`` shown above the step's form
+    hint: Callable[[Session, Case, dt.date], tuple[str, dict[str, Any]] | None] | None = None
+    #: the service implementing it (bound by ``@implements``)
+    service: Callable[..., Any] | None = field(default=None, repr=False)
+
+    @property
+    def slug(self) -> str:
+        """The URL segment of the step (``extend_request`` → ``extend-request``)."""
+        return self.name.replace("_", "-")
+
+    def label_for(self, kind: str) -> str:
+        t = self.transitions.get(str(kind))
+        return t.label if t is not None else self.label
+
+    def right_for(self, kind: str) -> str:
+        return self.right[kind] if isinstance(self.right, dict) else self.right
+
+    def transition(self, kind: str) -> Transition | None:
+        return self.transitions.get(str(kind))
+
+    def perform(self, session: Session, actor: User, now: dt.datetime, case: Case,
+                data: dict[str, Any]) -> Any:
+        """Call the step's service with its inputs (``data`` keyed by input name)."""
+        if self.service is None:  # pragma: no cover - every declared step has a service
+            raise RuntimeError(f"step {self.name} has no service")
+        wanted = {i.name for i in self.inputs}
+        return self.service(session, actor, now, case,
+                            **{k: v for k, v in data.items() if k in wanted})
+
+
+STEPS: dict[str, Step] = {}
+
+
+def _step(name: str, label: str, moves: dict[str, tuple[set[CaseStatus], CaseStatus | None]],
+          right: str | dict[str, str] | None = None,
+          kind_labels: dict[str, str] | None = None, **kw: Any) -> Step:
+    """Declare a step; ``kind_labels`` names it differently for some kinds (办结 / 结案)."""
+    kind_labels = kind_labels or {}
+    transitions = {str(kind): Transition(name, frozenset(src), tgt,
+                                         kind_labels.get(kind, label))
+                   for kind, (src, tgt) in moves.items()}
+    step = Step(name=name, label=label, transitions=transitions, right=right or name, **kw)
+    STEPS[name] = step
+    return step
+
+
+def implements(name: str) -> Callable[[Callable], Callable]:
+    """Bind a service function to its declared step."""
+
+    def bind(fn: Callable) -> Callable:
+        STEPS[name].service = fn
+        return fn
+
+    return bind
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def _extendable(session: Session, case: Case, today: dt.date) -> str | None:
+    if case.kind == P and case.status == S.ACCEPTED and case.due_rule != "petition.handle":
+        return "尚未受理的事项不能申请延期"
+    if case.due_rule not in DEFAULT_RULES:
+        return "该期限不能延长"
+    rule = resolve_rule(case.due_rule, current_app.config.get("DEADLINE_RULES"))
+    if not rule.extendable or (case.kind == P and case.due_rule != "petition.handle"):
+        return "该期限不能延长"
+    if case.extension_state == ExtensionState.APPROVED:
+        return "该案件已经延期一次，不能再次延期"
+    if case.extension_state == ExtensionState.PENDING:
+        return "已有延期申请等待审批"
+    return None
+
+
+def max_extension_days(case: Case) -> int:
+    """The most days an extension of the case's current clock may ask for."""
+    if case.due_rule not in DEFAULT_RULES:
+        return 0
+    return resolve_rule(case.due_rule, current_app.config.get("DEADLINE_RULES")).max_extension_days
+
+
+def _extension_pending(session: Session, case: Case, today: dt.date) -> str | None:
+    return None if case.extension_state == ExtensionState.PENDING else "没有待审批的延期申请"
+
+
+def return_deadline(session: Session, case: Case) -> dt.date | None:
+    """Last day on which an assigned case may be returned (N working days after receipt)."""
+    if case.source not in rules.EXTERNAL_SOURCES:
+        return None
+    limit, _exact = due_for(load_calendar(session), case.received_on, rules.RETURN_WORKDAYS,
+                            "workdays")
+    return limit
+
+
+def _returnable(session: Session, case: Case, today: dt.date) -> str | None:
+    if case.source not in rules.EXTERNAL_SOURCES:
+        return "只有上级交办或转送的事项可以退回"
+    limit = return_deadline(session, case)
+    if limit is not None and today > limit:
+        return (f"已超过收到后{rules.RETURN_WORKDAYS}个工作日的退回期限（{limit.isoformat()}），"
+                "不能退回")
+    return None
+
+
+def _not_at_town_yet(session: Session, case: Case, today: dt.date) -> str | None:
+    if case.mediation_level == "town" and case.status == S.MEDIATING:
+        return "该纠纷已在镇级调解"
+    return None
+
+
+def _followed_up(session: Session, case: Case, today: dt.date) -> str | None:
+    if case.kind == D and case.status == S.RESOLVED and case.follow_up_on is None:
+        return "调解成功的纠纷须先回访，确认协议履行情况后才能结案"
+    return None
+
+
+# --------------------------------------------------------------------------- hints
+
+
+Hint = tuple[str, dict[str, Any]] | None
+
+
+def _return_hint(session: Session, case: Case, today: dt.date) -> Hint:
+    limit = return_deadline(session, case)
+    if limit is None:
+        return None
+    return N_("退回期限：收到后%(n)s个工作日内，即 %(d)s 前"), {
+        "n": rules.RETURN_WORKDAYS, "d": limit.isoformat()}
+
+
+def _extension_hint(session: Session, case: Case, today: dt.date) -> Hint:
+    return N_("延期只能申请一次，最多%(n)s天，须经镇领导批准。"), {"n": max_extension_days(case)}
+
+
+def _decide_hint(session: Session, case: Case, today: dt.date) -> Hint:
+    return N_("申请延期%(n)s天：%(r)s"), {"n": case.extension_requested_days,
+                                        "r": case.extension_reason}
+
+
+# --------------------------------------------------------------------------- recipients
+
+
+def town_users(role: str) -> Callable[[Session, Case], list[User]]:
+    """The enabled users of the case's town with ``role``."""
+    from sqlalchemy import select
+
+    def find(session: Session, case: Case) -> list[User]:
+        return list(session.scalars(select(User).where(
+            User.town_id == case.town_id, User.role == role, User.is_enabled)))
+
+    return find
+
+
+def case_handlers(session: Session, case: Case) -> list[User]:
+    """The case's handler, or the enabled handlers of its unit when none is named."""
+    from sqlalchemy import select
+
+    if case.handler_id is not None:
+        user = session.get(User, case.handler_id)
+        return [user] if user is not None else []
+    if case.unit_id is None:
+        return []
+    return list(session.scalars(select(User).where(
+        User.unit_id == case.unit_id, User.role == "handler", User.is_enabled)))
+
+
+def _requester_and_handlers(session: Session, case: Case) -> list[User]:
+    requester = next((e.actor for e in reversed(case.events) if e.action == "extend_request"),
+                     None)
+    return [u for u in [requester, *case_handlers(session, case)] if u is not None]
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _unit_options(session: Session, case: Case) -> list[tuple[Any, str]]:
+    from sqlalchemy import select
+
+    from casetrack.org.models import Unit
+
+    units = session.scalars(
+        select(Unit).where(Unit.town_id == case.town_id, Unit.is_active).order_by(Unit.id))
+    return [("", N_("请选择"))] + [(u.id, u.name) for u in units]
+
+
+def _handler_options(session: Session, case: Case) -> list[tuple[Any, str]]:
+    from sqlalchemy import select
+
+    handlers = session.scalars(
+        select(User).where(User.town_id == case.town_id, User.is_enabled,
+                           User.role == "handler").order_by(User.unit_id, User.id))
+    return [("", N_("（暂不指定）"))] + [
+        (h.id, f"{h.name}（{h.unit.name}）" if h.unit else h.name) for h in handlers]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _reason(label: str = N_("理由")) -> Input:
+    return Input("reason", "longtext", label, required=True)
+
+
+def _note(label: str = N_("说明"), required: bool = False, max_length: int = 5000) -> Input:
+    return Input("note", "longtext", label, required=required, max_length=max_length,
+                 default="")
+
+
+def _pairs(mapping: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(mapping.items())
+
+
+def _same(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((v, v) for v in values)
+
+
+# --------------------------------------------------------------------------- the list
+
+_step("accept", N_("受理"), {P: ({S.REGISTERED}, S.ACCEPTED)},
+      inputs=(Input("accepted_on", "date", N_("受理日期"), description="默认今天"),),
+      rule=N_("信访工作条例第23条；受理后60日办理期限开始（第34条）"))
+_step("reject", N_("不予受理"), {P: ({S.REGISTERED}, S.NOT_ACCEPTED)},
+      inputs=(_reason(),), rule=N_("须写明理由"))
+_step("return", N_("退回交办机关"), {P: ({S.REGISTERED, S.ACCEPTED}, S.RETURNED)},
+      inputs=(_reason(),), guard=_returnable, hint=_return_hint,
+      summary=N_("退回交办机关（收到后5个工作日内）"),
+      rule=N_("仅上级交办、转送的事项，收到后5个工作日内（第23条）"))
+_step("assign", N_("交办承办单位"),
+      {P: ({S.ACCEPTED, S.HANDLING}, S.HANDLING), D: ({S.REGISTERED, S.MEDIATING}, None)},
+      kind_labels={D: N_("指定承办")},
+      inputs=(Input("unit_id", "id", N_("承办单位"), options=_unit_options),
+              Input("handler_id", "id", N_("承办人"), options=_handler_options),
+              _note(N_("交办意见"))),
+      notice=Notice("case_assigned", case_handlers, N_("承办人（或承办单位的承办人）")),
+      summary=N_("交办承办单位 / 指定承办人"), rule=N_("承办人须属本镇"))
+_step("start_mediation", N_("开始调解"), {D: ({S.REGISTERED}, S.MEDIATING)},
+      inputs=(Input("level", "choice", N_("调解层级"), choices=_pairs(rules.MEDIATION_LEVELS),
+                    default="village"), _note()),
+      rule=N_("人民调解法第17条：调解自愿"))
+_step("mediation_session", N_("记录调解"), {D: ({S.MEDIATING}, None)},
+      inputs=(Input("held_on", "date", N_("调解日期"), required=True, today_default=True,
+                    required_message=N_("请填写调解日期")),
+              _note(N_("调解情况"), required=True, max_length=20_000)),
+      rule=N_("调解日期不晚于今天"))
+_step("progress", N_("记录办理进展"),
+      {P: ({S.ACCEPTED, S.HANDLING, S.REPLIED}, None),
+       D: ({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None)},
+      kind_labels={D: N_("记录进展")},
+      inputs=(_note(N_("情况说明"), required=True, max_length=20_000),),
+      rule=N_("须填写进展情况"))
+_step("extend_request", N_("申请延期"),
+      {P: ({S.ACCEPTED, S.HANDLING}, None), D: ({S.REGISTERED, S.MEDIATING}, None)},
+      inputs=(Input("days", "int", N_("延期天数"), required=True, minimum=-1000, maximum=1000,
+                    required_message=N_("请填写延期天数")),
+              _reason(N_("延期理由"))),
+      guard=_extendable, hint=_extension_hint,
+      notice=Notice("extension_requested", town_users("leader"), N_("本镇领导")),
+      rule=N_("只能延期一次，不超过30日，须说明理由（第34条）"))
+_step("extend_decide", N_("审批延期"),
+      {P: ({S.ACCEPTED, S.HANDLING}, None), D: ({S.REGISTERED, S.MEDIATING}, None)},
+      inputs=(Input("approve", "bool", N_("审批意见"), required=True, web_name="decision",
+                    choices=(("approve", N_("批准延期")), ("refuse", N_("不批准"))),
+                    required_message=N_("请选择是否批准")),
+              _note()),
+      guard=_extension_pending, hint=_decide_hint,
+      notice=Notice("extension_decided", _requester_and_handlers, N_("申请人与承办人")),
+      rule=N_("有待审批的延期申请；批准后期限顺延"))
+_step("reply", N_("答复"), {P: ({S.HANDLING}, S.REPLIED)},
+      inputs=(Input("outcome", "choice", N_("处理意见"), required=True,
+                    choices=_same(rules.OUTCOMES)),
+              Input("reply_text", "longtext", N_("答复意见"), required=True, max_length=20_000),
+              Input("delivered_on", "date", N_("送达日期"), required=True, today_default=True,
+                    required_message=N_("请填写送达日期"))),
+      rule=N_("书面答复，送达日期不早于受理日期（第32条）"))
+_step("resolve", N_("调解成功"), {D: ({S.MEDIATING}, S.RESOLVED)},
+      inputs=(Input("agreement_type", "choice", N_("协议形式"), required=True,
+                    choices=_pairs(rules.AGREEMENT_TYPES)),
+              Input("agreement_text", "longtext", N_("协议内容"), required=True,
+                    max_length=20_000)),
+      rule=N_("人民调解法第28条：书面或口头协议"))
+_step("terminate", N_("调解终止"), {D: ({S.MEDIATING}, S.TERMINATED)},
+      inputs=(_reason(),), rule=N_("人民调解法第26条：告知当事人其他途径"))
+_step("escalate", N_("上交镇级调解"), {D: ({S.MEDIATING, S.TERMINATED}, S.MEDIATING)},
+      inputs=(_reason(),), guard=_not_at_town_yet, rule=N_("村调委会调解不成的上交镇级"))
+_step("follow_up", N_("回访"), {D: ({S.RESOLVED}, None)},
+      inputs=(Input("visited_on", "date", N_("回访日期"), required=True, today_default=True,
+                    required_message=N_("请填写回访日期")),
+              Input("honoured", "bool", N_("协议履行情况"), required=True,
+                    choices=(("yes", N_("已履行")), ("no", N_("未履行"))),
+                    required_message=N_("请选择协议是否履行")),
+              _note(N_("回访情况"))),
+      rule=N_("人民调解法第31条：回访协议履行"))
+_step("close", N_("办结"),
+      {P: ({S.REPLIED}, S.CLOSED), D: ({S.RESOLVED, S.TERMINATED}, S.CLOSED)},
+      right={P: "close", D: "close_dispute"}, kind_labels={D: N_("结案")},
+      inputs=(Input("rating", "choice", N_("信访人评价"), choices=_same(rules.RATINGS),
+                    kinds=(P,)),
+              Input("closed_on", "date", N_("办结日期")), _note()),
+      guard=_followed_up, summary=N_("办结 / 结案"),
+      rule=N_("信访：答复后记录评价；纠纷：调解成功的须先回访"))
+_step("rework", N_("退回重办"), {P: ({S.CLOSED}, S.HANDLING)},
+      inputs=(_reason(N_("退回重办理由")),
+              Input("due_on", "date", N_("新的办理期限（上级规定，可不填）"),
+                    description="交办机关重新规定的办理期限")),
+      notice=Notice("case_reworked", case_handlers, N_("承办人")),
+      rule=N_("交办机关退回重办；期限按上级规定"))
+_step("flag_risk", N_("报告风险（已报警）"),
+      {D: ({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None)},
+      inputs=(_note(N_("情况说明"), required=True),),
+      notice=Notice("case_risk", town_users("supervisor"), N_("本镇督办员")),
+      rule=N_("人民调解法第25条：有激化可能的及时报告"))
+
+#: the order of the buttons on the case page
+ORDER = ("accept", "assign", "start_mediation", "mediation_session", "progress",
+         "extend_request", "extend_decide", "reply", "resolve", "terminate", "escalate",
+         "follow_up", "close", "rework", "flag_risk", "reject", "return")
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def transitions_of(kind: str) -> dict[str, Transition]:
+    """The kind's transition table: step name → transition."""
+    return {name: t for name, s in STEPS.items() if (t := s.transition(kind)) is not None}
+
+
+def transition_for(kind: str, action: str) -> Transition | None:
+    step = STEPS.get(action)
+    return step.transition(kind) if step is not None else None
+
+
+def can_transition(kind: str, status: str, action: str) -> bool:
+    t = transition_for(kind, action)
+    return t is not None and status in t.sources
+
+
+def actions_from(kind: str, status: str) -> list[str]:
+    """Steps the state machine allows now (before asking who the user is)."""
+    return [a for a, t in transitions_of(kind).items() if status in t.sources]
+
+
+def refusal(session: Session, user: User, case: Case, action: str,
+            today: dt.date) -> tuple[int, str] | None:
+    """Why ``user`` may not take ``action`` on ``case`` now: (status code, message), or None.
+
+    Right first, then the state machine, then the step's guard."""
+    step = STEPS.get(action)
+    if step is None:
+        return 404, "没有这个办理步骤"
+    if not has_right(user, step.right_for(case.kind)):
+        return 403, "您没有执行此操作的权限"
+    t = step.transition(case.kind)
+    if t is None or case.status not in t.sources:
+        status = rules.STATUS_LABELS.get(CaseStatus(case.status), case.status)
+        return 409, f"案件当前状态为“{status}”，不能执行“{step.label_for(case.kind)}”"
+    if step.guard is not None:
+        message = step.guard(session, case, today)
+        if message:
+            return 409, message
+    return None
+
+
+def check(session: Session, actor: User, case: Case, action: str,
+          today: dt.date) -> Transition:
+    """What a service calls first: visibility, right, transition, guard; raises on refusal."""
+    require_visible(actor, case)
+    found = refusal(session, actor, case, action, today)
+    if found is not None:
+        code, message = found
+        if code == 403:
+            raise PermissionDenied(message)
+        raise InvalidTransition(message)
+    transition = STEPS[action].transition(case.kind)
+    assert transition is not None
+    return transition
+
+
+def available(session: Session, user: User, case: Case, today: dt.date) -> list[str]:
+    """The steps ``user`` may take on ``case`` now: exactly those whose check passes."""
+    return [a for a in ORDER + tuple(n for n in STEPS if n not in ORDER)
+            if a in STEPS and refusal(session, user, case, a, today) is None]
+
+
+def label_of(kind: str, action: str) -> str | None:
+    """The (untranslated) label of a step, or None for timeline entries that are no step."""
+    step = STEPS.get(action)
+    return step.label_for(kind) if step is not None else None
+
+
+@dataclass(frozen=True)
+class TableRow:
+    step: str
+    kind: str
+    sources: tuple[str, ...]
+    target: str
+    right: str
+    rule: str
+
+
+def table() -> list[TableRow]:
+    """Every (step, kind) pair: for ``flask cases steps``."""
+    rows = []
+    for name, step in STEPS.items():
+        for kind, t in step.transitions.items():
+            rows.append(TableRow(name, kind, tuple(sorted(t.sources)),
+                                 t.target or "(unchanged)", step.right_for(kind),
+                                 step.rule))
+    return rows
+
+
+def notice_for(action: str) -> Notice | None:
+    step = STEPS.get(action)
+    return step.notice if step is not None else None
+
