@@ -15,10 +15,10 @@ from casetrack.api.core import (
     paginate,
 )
 from casetrack.api.schema import Boolean, Date, Field, Id, Integer, ListOf, Schema, String
-from casetrack.auth.permissions import require_visible
 from casetrack.cases import display, services, steps
 from casetrack.cases.models import Case, Party
 from casetrack.cases.queries import CaseFilters, select_cases
+from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import NotFound
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casetrack.auth.models import User
-from casetrack.auth.permissions import has_right
+from casetrack.auth.permissions import current_rights, has_right
 from casetrack.core.i18n import N_
 from casetrack.core.security import cookie_secure
 from casetrack.core.time import app_now
@@ -39,6 +39,8 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
     login_manager.login_message = N_("请先登录")
     login_manager.localize_callback = _
     login_manager.session_protection = "strong"
+    # templates ask ``current_rights()`` which buttons and menu entries to show
+    app.context_processor(lambda: {"current_rights": current_rights})
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:

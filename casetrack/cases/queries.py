@@ -15,9 +15,10 @@ from dataclasses import dataclass, fields
 from sqlalchemy import Select, and_, select
 
 from casetrack.auth.models import User
-from casetrack.auth.permissions import require_filters_in_scope, scope_cases
+from casetrack.auth.permissions import require_filters_in_scope
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseKind
+from casetrack.cases.scoping import scope_cases
 from casetrack.core.errors import NotFound
 from casetrack.core.normalize import search_terms
 from casetrack.core.params import parse_day

@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
-from casetrack.auth.permissions import can_see_case, scope_cases
 from casetrack.cases.models import Case, Party
+from casetrack.cases.scoping import can_see_case, scope_cases
 from casetrack.core.normalize import normalize_id_number
 
 #: how many earlier cases a registration looks at (the timeline names the first five)

@@ -21,11 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
-from casetrack.auth.permissions import (
-    can_register_in_village,
-    require_right,
-    require_visible,
-)
+from casetrack.auth.permissions import require_right
 from casetrack.cases import rules, steps
 from casetrack.cases.models import (
     Attachment,
@@ -39,6 +35,7 @@ from casetrack.cases.models import (
 )
 from casetrack.cases.numbering import next_number
 from casetrack.cases.repeats import EarlierCase, EarlierCases, find_earlier_cases
+from casetrack.cases.scoping import can_register_in_village, require_visible
 from casetrack.cases.steps import implements
 from casetrack.core.errorpages import size_label
 from casetrack.core.errors import (

@@ -24,9 +24,10 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
-from casetrack.auth.permissions import has_right, require_visible
+from casetrack.auth.permissions import has_right
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseKind, CaseStatus, ExtensionState
+from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import InvalidTransition, PermissionDenied
 from casetrack.core.i18n import N_
 from casetrack.deadlines.calendar import load_calendar

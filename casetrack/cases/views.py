@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from casetrack.auth.models import Role, User
-from casetrack.auth.permissions import TOWN_WIDE_ROLES, has_right, require_visible
+from casetrack.auth.permissions import TOWN_WIDE_ROLES, has_right
 from casetrack.cases import forms as F
 from casetrack.cases import rules, steps
 from casetrack.cases import services as svc
@@ -46,6 +46,7 @@ from casetrack.cases.display import (
 )
 from casetrack.cases.models import Attachment, Case, CaseKind, Party
 from casetrack.cases.queries import OPEN, CaseFilters, filters_in_scope, select_cases
+from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import DomainError, NotFound
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date

@@ -86,7 +86,6 @@ def init_app(app: Flask) -> None:
         return {
             "now_utc": utcnow,
             "current_locale": select_locale,
-            "current_rights": _current_rights,
             "extra_nav": lambda: _collect("casetrack_nav"),
             "page_banners": lambda: _collect("casetrack_banners"),
         }
@@ -117,12 +116,3 @@ def _collect(key: str) -> list[dict]:
     for provider in current_app.extensions.get(key, []):
         items.extend(provider())
     return items
-
-
-def _current_rights() -> frozenset[str]:
-    from casetrack.auth.models import Role
-    from casetrack.auth.permissions import ROLE_ACTIONS
-
-    if not getattr(current_user, "is_authenticated", False):
-        return frozenset()
-    return ROLE_ACTIONS.get(Role(current_user.role), frozenset())

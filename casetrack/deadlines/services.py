@@ -411,9 +411,9 @@ def recompute_due_dates(
 
 def count_provisional(session: Session, user: User) -> int:
     """Open cases the user can see whose due date could not be computed exactly (banner)."""
-    from casetrack.auth.permissions import scope_cases
     from casetrack.cases.models import Case
     from casetrack.cases.rules import OPEN_STATUSES
+    from casetrack.cases.scoping import scope_cases
 
     stmt = select(func.count(Case.id)).where(
         Case.due_is_exact.is_(False), Case.status.in_([str(s) for s in OPEN_STATUSES])

@@ -303,7 +303,7 @@ def _validate_user(
     session: Session, town: Town, data: UserInput, user: User | None, roles: tuple[Role, ...]
 ) -> tuple[dict[str, str], Unit | None, list[Village]]:
     """Field errors plus the resolved unit and villages (all of ``town``)."""
-    from casetrack.cases.rules import validate_phone  # pure rule; shared with case parties
+    from casetrack.core.validators import validate_phone  # shared with case parties
 
     errors: dict[str, str] = {}
     if user is None:

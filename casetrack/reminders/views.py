@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from casetrack.auth.models import Role
-from casetrack.auth.permissions import scope_cases
 from casetrack.auth.views import require_town_admin
 from casetrack.cases.models import Case
 from casetrack.cases.rules import OPEN_STATUSES
+from casetrack.cases.scoping import scope_cases
 from casetrack.core.errors import DomainError
 from casetrack.core.params import page_arg
 from casetrack.core.templating import add_banner_provider, add_nav_provider

@@ -22,9 +22,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casetrack.auth.models import Role, User
-from casetrack.auth.permissions import has_right, require_visible
+from casetrack.auth.permissions import has_right
 from casetrack.cases.models import Case
 from casetrack.cases.queries import CaseFilters, filters_in_scope, select_cases
+from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import DomainError
 from casetrack.core.params import MAX_DAY, MIN_DAY, int_arg, parse_day
 from casetrack.core.time import app_now, local_date

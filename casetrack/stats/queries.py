@@ -15,7 +15,7 @@ last due-date event at or before the cut-off. The unit is the current one (assig
 reconstructed).
 
 Every function takes a scope: the user whose cases are counted (through
-``auth.permissions.scope_cases``), or None for the whole database (CLI and benchmarks only).
+``cases.scoping.scope_cases``), or None for the whole database (CLI and benchmarks only).
 All counting is done by the database with GROUP BY; nothing loops over cases in Python.
 """
 
@@ -34,9 +34,9 @@ from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import BindParameter
 
 from casetrack.auth.models import Role, User
-from casetrack.auth.permissions import scope_cases
 from casetrack.cases.models import Case, CaseEvent, CaseKind
 from casetrack.cases.rules import CATEGORIES, KIND_LABELS, OPEN_STATUSES, SOURCE_LABELS, SOURCES
+from casetrack.cases.scoping import scope_cases
 from casetrack.core.i18n import N_
 from casetrack.core.time import end_of_local_day
 from casetrack.org.models import Town, Unit, Village
