@@ -73,6 +73,9 @@ class DefaultConfig:
     DEADLINE_RULES: dict = {}
     #: a case turns yellow this many days before its due date
     WARNING_YELLOW_DAYS = 3
+    #: a handler's reply is a draft until a town leader approves it (approve-reply); each
+    #: town may switch this off on its 办理设置 page (town setting ``cases.reply_approval``)
+    REPLY_APPROVAL = True
     #: rows per page in lists
     PAGE_SIZE = 20
     #: path of the demo town's villages CSV (../shared/demo/beihe_villages.csv when present)

@@ -57,6 +57,9 @@ def _schema_app(database_url, tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "FIXED_NOW": FIXED_NOW,
+        # replies go out without a leader's approval unless a test switches it on for its
+        # town (steps.REPLY_APPROVAL_KEY); tests/cases/test_stages.py tests approval
+        "REPLY_APPROVAL": False,
     })
     with app.app_context():
         db.create_all()

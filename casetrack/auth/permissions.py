@@ -18,23 +18,27 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({
         "register", "progress", "start_mediation", "mediation_session", "escalate", "resolve",
         "terminate", "follow_up", "flag_risk", "close_dispute", "extend_request", "attach",
+        "judicial_confirmation",
     }),
     Role.HANDLER: frozenset({
         "progress", "extend_request", "reply", "start_mediation", "mediation_session",
         "escalate", "resolve", "terminate", "follow_up", "flag_risk", "close_dispute", "attach",
+        "judicial_confirmation",
     }),
     Role.SUPERVISOR: frozenset({
         "register", "accept", "reject", "return", "assign", "progress", "extend_request",
         "reply", "close", "close_dispute", "rework", "start_mediation", "mediation_session",
         "escalate", "resolve", "terminate", "follow_up", "flag_risk", "attach", "view_id",
-        "export",
+        "export", "request_review", "decide_review", "request_reexamination",
+        "decide_reexamination", "judicial_confirmation", "correct",
     }),
-    Role.LEADER: frozenset({"extend_decide", "progress", "view_id", "export"}),
+    Role.LEADER: frozenset({"extend_decide", "approve_reply", "progress", "view_id", "export"}),
     Role.ADMIN: frozenset({
         "register", "accept", "reject", "return", "assign", "progress", "extend_request",
         "reply", "close", "close_dispute", "rework", "start_mediation", "mediation_session",
         "escalate", "resolve", "terminate", "follow_up", "flag_risk", "attach", "view_id",
-        "export", "admin",
+        "export", "admin", "request_review", "decide_review", "request_reexamination",
+        "decide_reexamination", "judicial_confirmation", "correct",
     }),
     Role.COUNTY: frozenset({"view_id", "export"}),
 }

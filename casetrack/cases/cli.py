@@ -99,7 +99,8 @@ def import_cases(file: str, username: str, overrides: tuple[str, ...], sheet_nam
 @click.option("--kind", type=click.Choice([k.value for k in CaseKind]), default=None,
               help="only the steps of this kind of case")
 def list_steps(kind: str | None) -> None:
-    """Print the step list: step, kind, from, to, right, rule (one line per step and kind)."""
+    """Print the step list: step, kind, from, to, right, rule (one line per step and kind;
+    from "*" means any status of the kind)."""
     rows = [r for r in steps.table() if kind is None or r.kind == kind]
     header = ("step", "kind", "from", "to", "right", "rule")
     lines = [header] + [(r.step, r.kind, ",".join(r.sources), r.target, r.right, r.rule)

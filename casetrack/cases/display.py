@@ -20,7 +20,7 @@ from casetrack.cases.models import Case, CaseEvent
 from casetrack.core.i18n import N_, tr
 from casetrack.deadlines.rules import DEFAULT_RULES, days_left, resolve_rule, warning_level
 from casetrack.extensions import db
-from casetrack.org.models import Unit
+from casetrack.org.models import Unit, Village
 from casetrack.org.settings import get_setting
 
 #: labels of timeline steps that are not transitions of the state machine
@@ -61,6 +61,20 @@ FIELD_LABELS = {
     "is_risk": N_("风险标记"),
     "held_on": N_("调解日期"),
     "attachment": N_("附件"),
+    "summary": N_("主要内容"),
+    "category": N_("内容分类"),
+    "village_id": N_("村（居）"),
+    "party_name": N_("当事人姓名"),
+    "party_phone": N_("当事人电话"),
+    "review_requested_on": N_("申请复查日期"),
+    "review_outcome": N_("复查结论"),
+    "review_decided_on": N_("复查意见出具日期"),
+    "reexam_requested_on": N_("申请复核日期"),
+    "reexam_outcome": N_("复核结论"),
+    "reexam_decided_on": N_("复核意见出具日期"),
+    "hearing_days": N_("听证天数"),
+    "judicial_applied_on": N_("申请司法确认日期"),
+    "judicial_court": N_("受理法院"),
 }
 
 EXTENSION_LABELS = {
@@ -133,7 +147,8 @@ def label(mapping: dict, key: Any) -> str:
 
 #: every fixed value a case field may hold that is also a label (N_-marked lists in rules)
 _KNOWN_VALUES = {str(v): v for v in (*rules.PETITION_CLASSES, *rules.OUTCOMES, *rules.RATINGS,
-                                     *rules.PETITION_CATEGORIES, *rules.DISPUTE_CATEGORIES)}
+                                     *rules.PETITION_CATEGORIES, *rules.DISPUTE_CATEGORIES,
+                                     *rules.REVIEW_OUTCOMES)}
 
 
 def known_label(value: Any) -> str:
@@ -178,14 +193,18 @@ class TimelineEntry:
 def timeline(session: Session, case: Case) -> list[TimelineEntry]:
     """The case's events, oldest first, with every value in words."""
     events = list(case.events)
-    unit_ids, user_ids = set(), set()
+    unit_ids, user_ids, village_ids = set(), set(), set()
     for ev in events:
         for key, pair in (ev.changes or {}).items():
-            target = unit_ids if key == "unit_id" else user_ids if key == "handler_id" else None
+            target = {"unit_id": unit_ids, "handler_id": user_ids,
+                      "village_id": village_ids}.get(key)
             if target is not None:
                 target.update(v for v in pair if v is not None)
     units = {u.id: u.name for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
     users = {u.id: u.name for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    if village_ids:
+        units.update({("village", v.id): v.name for v in session.scalars(
+            select(Village).where(Village.id.in_(village_ids)))})
     out = []
     for ev in events:
         changed = ev.from_status != ev.to_status
@@ -223,7 +242,10 @@ def _value(key: str, value: Any, units: dict[int, str], users: dict[int, str]) -
     }.get(key)
     if key == "due_rule":
         return rule_label(value)
-    if key in ("outcome", "rating", "petition_class", "category"):
+    if key == "village_id":
+        return units.get(("village", value), str(value))
+    if key in ("outcome", "rating", "petition_class", "category", "review_outcome",
+               "reexam_outcome"):
         return known_label(value)
     if lookup is not None:
         text = lookup.get(value)

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -240,7 +241,7 @@ class StepForm(ActionForm):
         for inp in self.step.inputs:
             if inp.options is not None:
                 self[inp.form_name].choices = opts(
-                    (value, _l(text) if value == "" else text)
+                    (value, _l(text) if value == "" or inp.options_translated else text)
                     for value, text in inp.options(session, case))
 
     def data_for_service(self, kind: str) -> dict:
@@ -295,6 +296,12 @@ def step_form(step: steps.Step) -> type[StepForm]:
         name = "".join(p.capitalize() for p in step.name.split("_")) + "Form"
         _STEP_FORMS[step.name] = type(name, (StepForm,), attrs)
     return _STEP_FORMS[step.name]
+
+
+class CaseSettingsForm(FlaskForm):
+    """The town's handling settings."""
+
+    reply_approval = BooleanField(_l("答复须经镇领导审批后才能送达"))
 
 
 class AttachmentForm(ActionForm):

@@ -44,6 +44,11 @@ class CaseStatus(enum.StrEnum):
     RESOLVED = "resolved"  # 调解成功
     TERMINATED = "terminated"  # 调解终止
     CLOSED = "closed"  # 已办结
+    REPLY_PENDING = "reply_pending"  # 答复待审批 (the leader approves the draft reply)
+    REVIEWING = "reviewing"  # 复查中 (Art. 35)
+    REVIEWED = "reviewed"  # 已复查
+    REEXAMINING = "reexamining"  # 复核中 (Art. 36)
+    REEXAMINED = "reexamined"  # 已复核: final, the same matter is not accepted again
 
 
 class ExtensionState(enum.StrEnum):
@@ -135,6 +140,26 @@ class Case(Base):
     #: dispute: "written" 调解协议书 or "oral" 口头协议
     agreement_type: Mapped[str | None] = mapped_column(String(20))
     agreement_text: Mapped[str] = mapped_column(Text, default="")
+    #: petition: 复查 requested by the petitioner (Art. 35) and its answer
+    review_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: the review's clock when it was requested (timeliness of 复查 is judged against it)
+    review_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: 维持 / 撤销 / 变更 (the review or re-examination keeps, sets aside or changes the reply)
+    review_outcome: Mapped[str | None] = mapped_column(String(20))
+    review_text: Mapped[str] = mapped_column(Text, default="")
+    #: petition: 复核 requested (Art. 36) and its answer; hearing days do not count
+    reexam_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: the re-examination's clock (hearing days added) when it was requested
+    reexam_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    reexam_decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    reexam_outcome: Mapped[str | None] = mapped_column(String(20))
+    reexam_text: Mapped[str] = mapped_column(Text, default="")
+    #: days of hearings (听证) held during re-examination: added to its clock
+    hearing_days: Mapped[int] = mapped_column(default=0)
+    #: dispute: the parties applied to a court for judicial confirmation (人民调解法 Art. 33)
+    judicial_applied_on: Mapped[dt.date | None] = mapped_column(Date)
+    judicial_court: Mapped[str] = mapped_column(String(100), default="")
     #: dispute at risk of turning violent: reported to the police (人民调解法 Art. 25)
     is_risk: Mapped[bool] = mapped_column(default=False)
     follow_up_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -64,6 +64,9 @@ class EarlierCase:
     id: int
     number: str
     received_on: dt.date
+    #: status and category: a re-examined case on the same matter refuses a new one
+    status: str = ""
+    category: str = ""
 
 
 class EarlierCases:
@@ -90,12 +93,13 @@ class EarlierCases:
             names.update(more_names)
         for keys, column in ((sorted(ids), Party.id_number), (sorted(names), Party.name)):
             for start in range(0, len(keys), CHUNK):
-                stmt = (select(Case.id, Case.number, Case.received_on, Party.id_number,
-                               Party.name)
+                stmt = (select(Case.id, Case.number, Case.received_on, Case.status,
+                               Case.category, Party.id_number, Party.name)
                         .join(Party).where(column.in_(keys[start:start + CHUNK])))
-                for case_id, number, received_on, id_number, name in session.execute(
-                        scope_cases(stmt, self.actor)):
-                    self._index(EarlierCase(case_id, number, received_on), id_number, name)
+                for (case_id, number, received_on, status, category, id_number,
+                     name) in session.execute(scope_cases(stmt, self.actor)):
+                    self._index(EarlierCase(case_id, number, received_on, status, category),
+                                id_number, name)
 
     def _index(self, case: EarlierCase, id_number: str | None, name: str) -> None:
         if id_number:
@@ -116,6 +120,7 @@ class EarlierCases:
     def add(self, case: Case) -> None:
         """A case just registered (and flushed) in this transaction, by its parties."""
         if can_see_case(self.actor, case):
-            record = EarlierCase(case.id, case.number, case.received_on)
+            record = EarlierCase(case.id, case.number, case.received_on, case.status,
+                                 case.category)
             for party in case.parties:
                 self._index(record, party.id_number, party.name)

@@ -13,9 +13,12 @@ from casetrack.core.validators import (  # noqa: F401 (the checks moved to core;
 )
 
 S = CaseStatus
-OPEN_STATUSES = frozenset({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLIED, S.MEDIATING,
-                           S.RESOLVED, S.TERMINATED})
-CLOSED_STATUSES = frozenset({S.CLOSED, S.NOT_ACCEPTED, S.RETURNED})
+OPEN_STATUSES = frozenset({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLY_PENDING, S.REPLIED,
+                           S.REVIEWING, S.REEXAMINING, S.MEDIATING, S.RESOLVED,
+                           S.TERMINATED})
+CLOSED_STATUSES = frozenset({S.CLOSED, S.REVIEWED, S.REEXAMINED, S.NOT_ACCEPTED, S.RETURNED})
+#: closed with the matter handled (办结), also after a review or re-examination
+CONCLUDED_STATUSES = frozenset({S.CLOSED, S.REVIEWED, S.REEXAMINED})
 
 
 STATUS_LABELS = {
@@ -29,6 +32,11 @@ STATUS_LABELS = {
     S.RESOLVED: N_("调解成功"),
     S.TERMINATED: N_("调解终止"),
     S.CLOSED: N_("已办结"),
+    S.REPLY_PENDING: N_("答复待审批"),
+    S.REVIEWING: N_("复查中"),
+    S.REVIEWED: N_("已复查"),
+    S.REEXAMINING: N_("复核中"),
+    S.REEXAMINED: N_("已复核"),
 }
 
 KIND_LABELS = {CaseKind.PETITION: N_("信访事项"), CaseKind.DISPUTE: N_("矛盾纠纷")}
@@ -64,6 +72,8 @@ DISPUTE_CATEGORIES = (
 )
 CATEGORIES = {CaseKind.PETITION: PETITION_CATEGORIES, CaseKind.DISPUTE: DISPUTE_CATEGORIES}
 OUTCOMES = (N_("支持"), N_("解释说明"), N_("不予支持"))
+#: what a review (复查) or re-examination (复核) decides about the earlier answer
+REVIEW_OUTCOMES = (N_("维持"), N_("撤销"), N_("变更"))
 RATINGS = (N_("满意"), N_("基本满意"), N_("不满意"), N_("未评价"))
 MEDIATION_LEVELS = {"village": N_("村调委会"), "town": N_("镇综治中心/司法所")}
 AGREEMENT_TYPES = {"written": N_("书面调解协议书"), "oral": N_("口头协议")}

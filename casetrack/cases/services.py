@@ -122,6 +122,8 @@ def record_event(
         note=note,
     )
     case.events.append(ev)
+    # every step changes the case (its version too): a page loaded before it is stale
+    case.updated_at = now
     return ev
 
 
@@ -164,10 +166,33 @@ def recompute_due(session: Session, case: Case) -> None:
     """Recompute the due date of an open case from its rule (after the calendar changed)."""
     if not case.is_open or not case.due_rule:
         return
+    if case.due_rule in _REVIEW_CLOCKS:
+        _set_clock(session, case, case.due_rule)
+        return
     anchor = case.accepted_on if case.due_rule == "petition.handle" else case.received_on
     if anchor is None:
         return
     _set_due(session, case, case.due_rule, anchor, case.extension_days)
+
+
+#: clocks of the review stages: rule → (the field that starts it, whether hearing days count)
+_REVIEW_CLOCKS = {
+    "petition.review_answer": ("review_requested_on", False),
+    "petition.recheck_answer": ("reexam_requested_on", True),
+}
+
+
+def _set_clock(session: Session, case: Case, rule_code: str) -> None:
+    """Set the due date of a review stage: the rule's days from the request (plus hearing
+    days for a re-examination). The assigning authority's date does not apply here."""
+    field_name, with_hearings = _REVIEW_CLOCKS[rule_code]
+    start = getattr(case, field_name)
+    rule = _rule(rule_code)
+    extra = case.hearing_days if with_hearings else 0
+    with session.no_autoflush:
+        calendar = load_calendar(session)
+    due, exact = due_for(calendar, start, rule.amount + extra, rule.unit)
+    case.due_on, case.due_rule, case.due_basis, case.due_is_exact = due, rule_code, "statutory", exact
 
 
 def _dispute_rule(case: Case) -> str:
@@ -319,6 +344,8 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
         earlier = earlier_cases.find(names, ids)
     else:
         earlier = find_earlier_cases(session, actor, names, ids)
+    if data.kind == CaseKind.PETITION:
+        _refuse_after_reexamination(earlier, data.category)
     year = data.received_on.year
     seq = next_number(session, town.id, data.kind, year)
     case = Case(
@@ -368,6 +395,17 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     if earlier_cases is not None:
         earlier_cases.add(case)
     return case
+
+
+def _refuse_after_reexamination(earlier: list[Case] | list[EarlierCase], category: str) -> None:
+    """不再受理 (Art. 36): the same petitioner's matter (same category) was re-examined."""
+    final = [c for c in earlier if c.status == S.REEXAMINED and c.category == category]
+    if final:
+        numbers = "、".join(c.number for c in final[:5])
+        raise ValidationError(
+            f"不予受理：同一信访人就同一事项（{category}）已经复核终结（{numbers}），"
+            "根据信访工作条例第三十六条，不再受理。请向信访人说明，或核对是否为新的事项。",
+            code="not_accepted_again", fields={"parties": f"已复核终结：{numbers}"})
 
 
 # --------------------------------------------------------------------------- petitions
@@ -591,6 +629,198 @@ def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, rea
     return case
 
 
+# --------------------------------------------------------------------------- reply approval
+
+
+@implements("submit_reply")
+def submit_reply(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
+                 reply_text: str) -> Case:
+    """The handler's reply as a draft, for a town leader to approve (``approve_reply``)."""
+    t = _check(session, actor, case, "submit_reply", now)
+    if outcome not in rules.OUTCOMES:
+        raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
+    reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
+
+    def change(c: Case) -> None:
+        c.outcome, c.reply_text = outcome, reply_text
+
+    ev = _move(case, actor, now, "submit_reply", t, ["outcome"], change, note=reply_text)
+    session.flush()
+    announce(session, case, actor, now, ev, f"【答复待审批】{case.number} {case.title}",
+             f"{actor.name}提交了 {case.number}“{case.title}”的答复（{outcome}），请审批。")
+    return case
+
+
+@implements("approve_reply")
+def approve_reply(session: Session, actor: User, now: dt.datetime, case: Case,
+                  delivered_on: dt.date, note: str = "") -> Case:
+    """The leader approves the draft reply; it is then delivered (on ``delivered_on``)."""
+    t = _check(session, actor, case, "approve_reply", now)
+    _not_future(delivered_on, now, "delivered_on", "送达日期")
+    if case.accepted_on and delivered_on < case.accepted_on:
+        raise ValidationError("送达日期不能早于受理日期", fields={"delivered_on": "送达日期不能早于受理日期"})
+
+    def change(c: Case) -> None:
+        c.reply_delivered_on = delivered_on
+
+    ev = _move(case, actor, now, "approve_reply", t, ["reply_delivered_on"], change,
+               note=note or "同意答复")
+    session.flush()
+    announce(session, case, actor, now, ev, f"【答复已批准】{case.number} {case.title}",
+             f"{actor.name}批准了 {case.number}“{case.title}”的答复，送达日期 "
+             f"{delivered_on.isoformat()}。" + (f"意见：{note}" if note else ""))
+    return case
+
+
+@implements("return_reply")
+def return_reply(session: Session, actor: User, now: dt.datetime, case: Case,
+                 reason: str) -> Case:
+    """The leader sends the draft reply back to the handler for revision."""
+    t = _check(session, actor, case, "return_reply", now)
+    reason = _require_text(reason, "reason", "请填写退回修改意见")
+    ev = _move(case, actor, now, "return_reply", t, [], lambda c: None, note=reason)
+    session.flush()
+    announce(session, case, actor, now, ev, f"【答复退回修改】{case.number} {case.title}",
+             f"{actor.name}退回了 {case.number}“{case.title}”的答复，意见：{reason}")
+    return case
+
+
+def set_reply_approval(session: Session, actor: User, now: dt.datetime, on: bool) -> None:
+    """Switch reply approval on or off for the actor's town (administrators only)."""
+    from casetrack.org.settings import set_setting
+
+    require_right(actor, "admin", "只有管理员可以修改办理设置")
+    set_setting(session, actor.town_id, steps.REPLY_APPROVAL_KEY, bool(on))
+
+
+# --------------------------------------------------------------------------- review stages
+
+
+def _within(session: Session, rule_code: str, start: dt.date, day: dt.date, field_name: str,
+            what: str) -> None:
+    """Refuse ``day`` when it lies after the rule's window that opened on ``start``."""
+    end = steps.clock_end(session, rule_code, start)
+    if day > end:
+        msg = f"已超过{what}期限（{end.isoformat()}）"
+        raise ValidationError(msg, fields={field_name: msg})
+
+
+@implements("request_review")
+def request_review(session: Session, actor: User, now: dt.datetime, case: Case,
+                   requested_on: dt.date, reason: str) -> Case:
+    """复查 requested within 30 days of the written reply (Art. 35); its 30-day clock starts."""
+    t = _check(session, actor, case, "request_review", now)
+    reason = _require_text(reason, "reason", "请填写复查请求及理由")
+    _not_future(requested_on, now, "requested_on", "申请日期")
+    if requested_on < case.reply_delivered_on:
+        raise ValidationError("申请日期不能早于答复送达日期",
+                              fields={"requested_on": "申请日期不能早于答复送达日期"})
+    _within(session, "petition.review_request", case.reply_delivered_on, requested_on,
+            "requested_on", "答复送达后30日的申请复查")
+
+    def change(c: Case) -> None:
+        c.review_requested_on = requested_on
+        _set_clock(session, c, "petition.review_answer")
+        c.review_due_on = c.due_on
+
+    ev = _move(case, actor, now, "request_review", t,
+               ["review_requested_on", "due_on", "due_rule", "due_basis"], change, note=reason)
+    session.flush()
+    announce(session, case, actor, now, ev, f"【申请复查】{case.number} {case.title}",
+             f"{case.number}“{case.title}”的信访人申请复查，复查意见应于 "
+             f"{case.due_on.isoformat()} 前出具。理由：{reason}")
+    return case
+
+
+@implements("decide_review")
+def decide_review(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
+                  decision_text: str, decided_on: dt.date) -> Case:
+    """The review's written decision (复查意见)."""
+    t = _check(session, actor, case, "decide_review", now)
+    if outcome not in rules.REVIEW_OUTCOMES:
+        raise ValidationError("请选择复查结论（维持、撤销、变更）", fields={"outcome": "复查结论无效"})
+    decision_text = _require_text(decision_text, "decision_text", "请填写复查意见")
+    _not_future(decided_on, now, "decided_on", "出具日期")
+    if decided_on < case.review_requested_on:
+        raise ValidationError("出具日期不能早于申请日期", fields={"decided_on": "出具日期不能早于申请日期"})
+
+    def change(c: Case) -> None:
+        c.review_outcome, c.review_text, c.review_decided_on = outcome, decision_text, decided_on
+
+    _move(case, actor, now, "decide_review", t, ["review_outcome", "review_decided_on"], change,
+          note=decision_text)
+    session.flush()
+    return case
+
+
+@implements("request_reexamination")
+def request_reexamination(session: Session, actor: User, now: dt.datetime, case: Case,
+                          requested_on: dt.date, reason: str) -> Case:
+    """复核 requested within 30 days of the review decision (Art. 36); its clock starts."""
+    t = _check(session, actor, case, "request_reexamination", now)
+    reason = _require_text(reason, "reason", "请填写复核请求及理由")
+    _not_future(requested_on, now, "requested_on", "申请日期")
+    if requested_on < case.review_decided_on:
+        raise ValidationError("申请日期不能早于复查意见出具日期",
+                              fields={"requested_on": "申请日期不能早于复查意见出具日期"})
+    _within(session, "petition.recheck_request", case.review_decided_on, requested_on,
+            "requested_on", "复查意见送达后30日的申请复核")
+
+    def change(c: Case) -> None:
+        c.reexam_requested_on = requested_on
+        _set_clock(session, c, "petition.recheck_answer")
+        c.reexam_due_on = c.due_on
+
+    ev = _move(case, actor, now, "request_reexamination", t,
+               ["reexam_requested_on", "due_on", "due_rule", "due_basis"], change, note=reason)
+    session.flush()
+    announce(session, case, actor, now, ev, f"【申请复核】{case.number} {case.title}",
+             f"{case.number}“{case.title}”的信访人申请复核，复核意见应于 "
+             f"{case.due_on.isoformat()} 前出具（听证时间不计入）。理由：{reason}")
+    return case
+
+
+@implements("hearing")
+def record_hearing(session: Session, actor: User, now: dt.datetime, case: Case,
+                   held_on: dt.date, days: int, note: str = "") -> Case:
+    """A hearing (听证) during re-examination: its days do not count towards the clock."""
+    t = _check(session, actor, case, "hearing", now)
+    _not_future(held_on, now, "held_on", "听证日期")
+    if days is None or not 1 <= days <= 60:
+        raise ValidationError("听证所用天数应在1至60天之间", fields={"days": "听证所用天数应在1至60天之间"})
+
+    def change(c: Case) -> None:
+        c.hearing_days = (c.hearing_days or 0) + days
+        _set_clock(session, c, "petition.recheck_answer")
+        c.reexam_due_on = c.due_on
+
+    _move(case, actor, now, "hearing", t, ["hearing_days", "due_on"], change,
+          note=f"{held_on.isoformat()} 听证，用时{days}天" + (f"：{note}" if note else ""))
+    session.flush()
+    return case
+
+
+@implements("decide_reexamination")
+def decide_reexamination(session: Session, actor: User, now: dt.datetime, case: Case,
+                         outcome: str, decision_text: str, decided_on: dt.date) -> Case:
+    """The re-examination's final decision: the same matter is not accepted again."""
+    t = _check(session, actor, case, "decide_reexamination", now)
+    if outcome not in rules.REVIEW_OUTCOMES:
+        raise ValidationError("请选择复核结论（维持、撤销、变更）", fields={"outcome": "复核结论无效"})
+    decision_text = _require_text(decision_text, "decision_text", "请填写复核意见")
+    _not_future(decided_on, now, "decided_on", "出具日期")
+    if decided_on < case.reexam_requested_on:
+        raise ValidationError("出具日期不能早于申请日期", fields={"decided_on": "出具日期不能早于申请日期"})
+
+    def change(c: Case) -> None:
+        c.reexam_outcome, c.reexam_text, c.reexam_decided_on = outcome, decision_text, decided_on
+
+    _move(case, actor, now, "decide_reexamination", t, ["reexam_outcome", "reexam_decided_on"],
+          change, note=decision_text)
+    session.flush()
+    return case
+
+
 # --------------------------------------------------------------------------- disputes
 
 
@@ -637,8 +867,11 @@ def escalate_dispute(session: Session, actor: User, now: dt.datetime, case: Case
         c.mediation_level = "town"
         c.exit_reason = ""
 
-    _move(case, actor, now, "escalate", t, ["mediation_level"], change, note=reason)
+    ev = _move(case, actor, now, "escalate", t, ["mediation_level"], change, note=reason)
     session.flush()
+    announce(session, case, actor, now, ev, f"【纠纷上交镇级】{case.number} {case.title}",
+             f"{actor.name}将纠纷 {case.number}“{case.title}”上交镇级调解，理由：{reason}。"
+             "请安排镇综治中心/司法所调解。")
     return case
 
 
@@ -707,6 +940,97 @@ def flag_risk(session: Session, actor: User, now: dt.datetime, case: Case, note:
     session.flush()
     announce(session, case, actor, now, ev, f"【风险预警】{case.number} {case.title}",
             f"{actor.name}报告纠纷 {case.number}“{case.title}”有激化风险（已报警）：{note}")
+    return case
+
+
+@implements("judicial_confirmation")
+def record_judicial_confirmation(session: Session, actor: User, now: dt.datetime, case: Case,
+                                 applied_on: dt.date, court: str, note: str = "") -> Case:
+    """司法确认: the parties applied to a court within 30 days of the agreement (Art. 33)."""
+    t = _check(session, actor, case, "judicial_confirmation", now)
+    court = _require_text(court, "court", "请填写受理法院")
+    if len(court) > 100:
+        raise ValidationError("法院名称不能超过100字", fields={"court": "法院名称不能超过100字"})
+    _not_future(applied_on, now, "applied_on", "申请日期")
+    agreed = steps.agreement_day(case)
+    if agreed is not None:
+        if applied_on < agreed:
+            raise ValidationError("申请日期不能早于调解协议达成日期",
+                                  fields={"applied_on": "申请日期不能早于调解协议达成日期"})
+        _within(session, "dispute.judicial_confirmation", agreed, applied_on, "applied_on",
+                "调解协议生效后30日的申请司法确认")
+
+    def change(c: Case) -> None:
+        c.judicial_applied_on, c.judicial_court = applied_on, court
+
+    _move(case, actor, now, "judicial_confirmation", t, ["judicial_applied_on", "judicial_court"],
+          change, note=note)
+    session.flush()
+    return case
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+@implements("correct")
+def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str,
+                 title: str = "", summary: str = "", category: str | None = None,
+                 village_id: int | None = None, party_id: int | None = None,
+                 party_name: str = "", party_phone: str = "") -> Case:
+    """更正: fix registration details, with the reason and before → after on the timeline.
+
+    Empty inputs leave a value as it is. Figures as of earlier dates are computed from the
+    timeline, so they keep the values the case had then."""
+    _check(session, actor, case, "correct", now)
+    reason = _require_text(reason, "reason", "更正须说明理由")
+    errors: dict[str, str] = {}
+    wanted: dict[str, Any] = {}
+    title, summary = (title or "").strip(), (summary or "").strip()
+    if title:
+        if len(title) > 200:
+            errors["title"] = "标题不能超过200字"
+        wanted["title"] = title
+    if summary:
+        wanted["summary"] = summary
+    if category:
+        if category not in rules.CATEGORIES[CaseKind(case.kind)]:
+            errors["category"] = "内容分类无效"
+        wanted["category"] = category
+    if village_id:
+        village = session.get(Village, village_id)
+        if village is None or village.town_id != case.town_id:
+            errors["village_id"] = "村（居）不属于本镇"
+        wanted["village_id"] = village_id
+    party = None
+    party_name, party_phone = (party_name or "").strip(), (party_phone or "").strip()
+    if party_id:
+        party = next((p for p in case.parties if p.id == party_id), None)
+        if party is None:
+            errors["party_id"] = "当事人不属于本案"
+    if (party_name or party_phone) and party is None and "party_id" not in errors:
+        errors["party_id"] = "请选择要更正的当事人"
+    if party_phone and (msg := rules.validate_phone(party_phone)):
+        errors["party_phone"] = msg
+    if errors:
+        raise ValidationError("；".join(dict.fromkeys(errors.values())), fields=errors)
+    before = {k: getattr(case, k) for k in wanted}
+    after = dict(wanted)
+    if party is not None:
+        if party_name:
+            before["party_name"], after["party_name"] = party.name, party_name
+        if party_phone:
+            before["party_phone"], after["party_phone"] = party.phone, party_phone
+    if all(before[k] == after[k] for k in after):
+        raise ValidationError("没有需要更正的内容", fields={"reason": "没有需要更正的内容"})
+    for key, value in wanted.items():
+        setattr(case, key, value)
+    if party is not None:
+        party.name = after.get("party_name", party.name)
+        party.phone = after.get("party_phone", party.phone)
+    note = reason + (f"（当事人：{before.get('party_name', party.name)}）" if party else "")
+    record_event(case, actor, now, "correct", before=before, after=after,
+                 from_status=case.status, to_status=case.status, note=note)
+    session.flush()
     return case
 
 

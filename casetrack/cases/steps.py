@@ -80,6 +80,8 @@ class Input:
     description: str = ""
     #: ``(session, case) -> [(value, label)]``: choices that depend on the case
     options: Callable[[Session, Case], list[tuple[Any, str]]] | None = None
+    #: the labels ``options`` gives are catalog strings (translated), not names people typed
+    options_translated: bool = False
 
     @property
     def form_name(self) -> str:
@@ -233,6 +235,59 @@ def _followed_up(session: Session, case: Case, today: dt.date) -> str | None:
     return None
 
 
+#: the town setting that switches reply approval on or off (default: REPLY_APPROVAL)
+REPLY_APPROVAL_KEY = "cases.reply_approval"
+
+
+def reply_approval_on(session: Session, town_id: int) -> bool:
+    """Whether a reply in this town is a draft until a leader approves it."""
+    from casetrack.org.settings import get_setting
+
+    default = bool(current_app.config.get("REPLY_APPROVAL", True))
+    return bool(get_setting(session, town_id, REPLY_APPROVAL_KEY, default))
+
+
+def _approval_off(session: Session, case: Case, today: dt.date) -> str | None:
+    if reply_approval_on(session, case.town_id):
+        return "本镇的答复须经领导审批：请“提交答复审批”"
+    return None
+
+
+def _approval_on(session: Session, case: Case, today: dt.date) -> str | None:
+    if not reply_approval_on(session, case.town_id):
+        return "本镇的答复无须审批：请直接“答复”"
+    return None
+
+
+def _written_reply(session: Session, case: Case, today: dt.date) -> str | None:
+    if case.reply_delivered_on is None:
+        return "没有书面答复送达日期的事项不能申请复查"
+    return None
+
+
+def _agreement_reached(session: Session, case: Case, today: dt.date) -> str | None:
+    if case.agreement_type is None:
+        return "只有达成调解协议的纠纷才能申请司法确认"
+    if case.judicial_applied_on is not None:
+        return "已记录司法确认申请"
+    return None
+
+
+def agreement_day(case: Case) -> dt.date | None:
+    """The day the mediation agreement was reached (the day of the last 调解成功 step)."""
+    from casetrack.core.time import local_date
+
+    ev = next((e for e in reversed(case.events) if e.action == "resolve"), None)
+    return local_date(ev.at) if ev is not None else None
+
+
+def clock_end(session: Session, rule_code: str, start: dt.date, extra_days: int = 0) -> dt.date:
+    """The last day of a clock of the rule table started on ``start``."""
+    rule = resolve_rule(rule_code, current_app.config.get("DEADLINE_RULES"))
+    due, _exact = due_for(load_calendar(session), start, rule.amount + extra_days, rule.unit)
+    return due
+
+
 # --------------------------------------------------------------------------- hints
 
 
@@ -249,6 +304,31 @@ def _return_hint(session: Session, case: Case, today: dt.date) -> Hint:
 
 def _extension_hint(session: Session, case: Case, today: dt.date) -> Hint:
     return N_("延期只能申请一次，最多%(n)s天，须经镇领导批准。"), {"n": max_extension_days(case)}
+
+
+def _review_window_hint(session: Session, case: Case, today: dt.date) -> Hint:
+    if case.status in (S.REPLIED, S.CLOSED) and case.reply_delivered_on:
+        end = clock_end(session, "petition.review_request", case.reply_delivered_on)
+        return N_("申请复查期限：答复送达后30日内，即 %(d)s 前（信访工作条例第35条）"), {
+            "d": end.isoformat()}
+    return None
+
+
+def _reexam_window_hint(session: Session, case: Case, today: dt.date) -> Hint:
+    if case.review_decided_on:
+        end = clock_end(session, "petition.recheck_request", case.review_decided_on)
+        return N_("申请复核期限：复查意见送达后30日内，即 %(d)s 前（信访工作条例第36条）"), {
+            "d": end.isoformat()}
+    return None
+
+
+def _judicial_hint(session: Session, case: Case, today: dt.date) -> Hint:
+    day = agreement_day(case)
+    if day is None:
+        return None
+    end = clock_end(session, "dispute.judicial_confirmation", day)
+    return N_("申请司法确认期限：调解协议生效后30日内，即 %(d)s 前（人民调解法第33条）"), {
+        "d": end.isoformat()}
 
 
 def _decide_hint(session: Session, case: Case, today: dt.date) -> Hint:
@@ -310,6 +390,25 @@ def _handler_options(session: Session, case: Case) -> list[tuple[Any, str]]:
                            User.role == "handler").order_by(User.unit_id, User.id))
     return [("", N_("（暂不指定）"))] + [
         (h.id, f"{h.name}（{h.unit.name}）" if h.unit else h.name) for h in handlers]
+
+
+def _category_options(session: Session, case: Case) -> list[tuple[Any, str]]:
+    return [("", N_("（不更正）"))] + [(c, c) for c in rules.CATEGORIES[CaseKind(case.kind)]]
+
+
+def _village_options(session: Session, case: Case) -> list[tuple[Any, str]]:
+    from sqlalchemy import select
+
+    from casetrack.org.models import Village
+
+    villages = session.scalars(select(Village).where(Village.town_id == case.town_id,
+                                                     Village.is_active)
+                               .order_by(Village.sort_order, Village.id))
+    return [("", N_("（不更正）"))] + [(v.id, v.name) for v in villages]
+
+
+def _party_options(session: Session, case: Case) -> list[tuple[Any, str]]:
+    return [("", N_("（不更正当事人）"))] + [(p.id, p.name) for p in case.parties]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -383,13 +482,69 @@ _step("extend_decide", N_("审批延期"),
       guard=_extension_pending, hint=_decide_hint,
       notice=Notice("extension_decided", _requester_and_handlers, N_("申请人与承办人")),
       rule=N_("有待审批的延期申请；批准后期限顺延"))
-_step("reply", N_("答复"), {P: ({S.HANDLING}, S.REPLIED)},
+_step("reply", N_("答复"), {P: ({S.HANDLING}, S.REPLIED)}, guard=_approval_off,
       inputs=(Input("outcome", "choice", N_("处理意见"), required=True,
                     choices=_same(rules.OUTCOMES)),
               Input("reply_text", "longtext", N_("答复意见"), required=True, max_length=20_000),
               Input("delivered_on", "date", N_("送达日期"), required=True, today_default=True,
                     required_message=N_("请填写送达日期"))),
       rule=N_("书面答复，送达日期不早于受理日期（第32条）"))
+_step("submit_reply", N_("提交答复审批"), {P: ({S.HANDLING}, S.REPLY_PENDING)}, right="reply",
+      inputs=(Input("outcome", "choice", N_("处理意见"), required=True,
+                    choices=_same(rules.OUTCOMES)),
+              Input("reply_text", "longtext", N_("答复意见"), required=True,
+                    max_length=20_000)),
+      guard=_approval_on,
+      notice=Notice("reply_submitted", town_users("leader"), N_("本镇领导")),
+      rule=N_("本镇设置答复须经领导审批时，答复先为草稿"))
+_step("approve_reply", N_("审批通过答复"), {P: ({S.REPLY_PENDING}, S.REPLIED)},
+      inputs=(Input("delivered_on", "date", N_("送达日期"), required=True, today_default=True,
+                    required_message=N_("请填写送达日期")),
+              _note(N_("审批意见"))),
+      notice=Notice("reply_approved", case_handlers, N_("承办人")),
+      summary=N_("审批通过答复（领导）"),
+      rule=N_("领导审批答复草稿；送达日期不早于受理日期"))
+_step("return_reply", N_("退回修改答复"), {P: ({S.REPLY_PENDING}, S.HANDLING)},
+      right="approve_reply", inputs=(_reason(N_("退回修改意见")),),
+      notice=Notice("reply_returned", case_handlers, N_("承办人")),
+      rule=N_("领导退回答复草稿，承办人修改后重新提交"))
+_step("request_review", N_("申请复查"), {P: ({S.REPLIED, S.CLOSED}, S.REVIEWING)},
+      inputs=(Input("requested_on", "date", N_("申请日期"), required=True, today_default=True,
+                    required_message=N_("请填写申请日期")),
+              _reason(N_("复查请求及理由"))),
+      guard=_written_reply, hint=_review_window_hint,
+      notice=Notice("review_requested", town_users("supervisor"), N_("本镇督办员")),
+      rule=N_("书面答复送达后30日内申请；复查30日内答复（信访工作条例第35条）"))
+_step("decide_review", N_("复查意见"), {P: ({S.REVIEWING}, S.REVIEWED)},
+      inputs=(Input("outcome", "choice", N_("复查结论"), required=True,
+                    choices=_same(rules.REVIEW_OUTCOMES)),
+              Input("decision_text", "longtext", N_("复查意见"), required=True,
+                    max_length=20_000),
+              Input("decided_on", "date", N_("出具日期"), required=True, today_default=True,
+                    required_message=N_("请填写出具日期"))),
+      rule=N_("收到复查请求之日起30日内出具复查意见（第35条）"))
+_step("request_reexamination", N_("申请复核"), {P: ({S.REVIEWED}, S.REEXAMINING)},
+      inputs=(Input("requested_on", "date", N_("申请日期"), required=True, today_default=True,
+                    required_message=N_("请填写申请日期")),
+              _reason(N_("复核请求及理由"))),
+      hint=_reexam_window_hint,
+      notice=Notice("reexamination_requested", town_users("supervisor"), N_("本镇督办员")),
+      rule=N_("复查意见送达后30日内申请；复核30日内答复，听证时间不计入（第36条）"))
+_step("hearing", N_("记录听证"), {P: ({S.REEXAMINING}, None)}, right="decide_reexamination",
+      inputs=(Input("held_on", "date", N_("听证日期"), required=True, today_default=True,
+                    required_message=N_("请填写听证日期")),
+              Input("days", "int", N_("听证所用天数"), required=True, minimum=1, maximum=60,
+                    required_message=N_("请填写听证所用天数")),
+              _note()),
+      rule=N_("听证所需时间不计入复核期限（第36条）"))
+_step("decide_reexamination", N_("复核意见"), {P: ({S.REEXAMINING}, S.REEXAMINED)},
+      inputs=(Input("outcome", "choice", N_("复核结论"), required=True,
+                    choices=_same(rules.REVIEW_OUTCOMES)),
+              Input("decision_text", "longtext", N_("复核意见"), required=True,
+                    max_length=20_000),
+              Input("decided_on", "date", N_("出具日期"), required=True, today_default=True,
+                    required_message=N_("请填写出具日期"))),
+      rule=N_("复核意见为最终意见，同一事项不再受理（第36条）"))
 _step("resolve", N_("调解成功"), {D: ({S.MEDIATING}, S.RESOLVED)},
       inputs=(Input("agreement_type", "choice", N_("协议形式"), required=True,
                     choices=_pairs(rules.AGREEMENT_TYPES)),
@@ -399,7 +554,16 @@ _step("resolve", N_("调解成功"), {D: ({S.MEDIATING}, S.RESOLVED)},
 _step("terminate", N_("调解终止"), {D: ({S.MEDIATING}, S.TERMINATED)},
       inputs=(_reason(),), rule=N_("人民调解法第26条：告知当事人其他途径"))
 _step("escalate", N_("上交镇级调解"), {D: ({S.MEDIATING, S.TERMINATED}, S.MEDIATING)},
-      inputs=(_reason(),), guard=_not_at_town_yet, rule=N_("村调委会调解不成的上交镇级"))
+      inputs=(_reason(),), guard=_not_at_town_yet,
+      notice=Notice("case_escalated", town_users("supervisor"), N_("本镇督办员")),
+      rule=N_("村调委会调解不成的上交镇级"))
+_step("judicial_confirmation", N_("申请司法确认"), {D: ({S.RESOLVED, S.CLOSED}, None)},
+      inputs=(Input("applied_on", "date", N_("申请日期"), required=True, today_default=True,
+                    required_message=N_("请填写申请日期")),
+              Input("court", "text", N_("受理法院"), required=True, max_length=100),
+              _note()),
+      guard=_agreement_reached, hint=_judicial_hint,
+      rule=N_("调解协议生效后30日内共同向人民法院申请（人民调解法第33条）"))
 _step("follow_up", N_("回访"), {D: ({S.RESOLVED}, None)},
       inputs=(Input("visited_on", "date", N_("回访日期"), required=True, today_default=True,
                     required_message=N_("请填写回访日期")),
@@ -428,10 +592,30 @@ _step("flag_risk", N_("报告风险（已报警）"),
       notice=Notice("case_risk", town_users("supervisor"), N_("本镇督办员")),
       rule=N_("人民调解法第25条：有激化可能的及时报告"))
 
+_ALL = {S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLY_PENDING, S.REPLIED, S.REVIEWING,
+        S.REVIEWED, S.REEXAMINING, S.REEXAMINED, S.CLOSED, S.NOT_ACCEPTED, S.RETURNED}
+_step("correct", N_("更正"),
+      {P: (_ALL, None),
+       D: ({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED, S.CLOSED}, None)},
+      inputs=(Input("title", "text", N_("事项标题"), max_length=200, default=""),
+              Input("summary", "longtext", N_("主要内容"), max_length=20_000, default=""),
+              Input("category", "choice", N_("内容分类"), options=_category_options,
+                    options_translated=True, description="留空表示不更正"),
+              Input("village_id", "id", N_("所在村（居）"), options=_village_options),
+              Input("party_id", "id", N_("当事人"), options=_party_options),
+              Input("party_name", "text", N_("当事人姓名"), max_length=64, default=""),
+              Input("party_phone", "text", N_("当事人电话"), max_length=20, default=""),
+              _reason(N_("更正理由"))),
+      summary=N_("更正登记信息（标题、内容、分类、村居、当事人姓名与电话）"),
+      rule=N_("须说明理由；时间线记录更正前后的值"))
+
 #: the order of the buttons on the case page
 ORDER = ("accept", "assign", "start_mediation", "mediation_session", "progress",
-         "extend_request", "extend_decide", "reply", "resolve", "terminate", "escalate",
-         "follow_up", "close", "rework", "flag_risk", "reject", "return")
+         "extend_request", "extend_decide", "reply", "submit_reply", "approve_reply",
+         "return_reply", "resolve", "terminate", "escalate", "follow_up",
+         "judicial_confirmation", "close", "request_review", "decide_review",
+         "request_reexamination", "hearing", "decide_reexamination", "rework", "flag_risk",
+         "reject", "return", "correct")
 
 
 # --------------------------------------------------------------------------- queries
@@ -505,6 +689,16 @@ def label_of(kind: str, action: str) -> str | None:
     return step.label_for(kind) if step is not None else None
 
 
+def statuses_of(kind: str) -> frozenset[str]:
+    """Every status a case of ``kind`` can be in."""
+    found: set[str] = {S.REGISTERED}
+    for t in transitions_of(kind).values():
+        found |= set(t.sources)
+        if t.target is not None:
+            found.add(t.target)
+    return frozenset(found)
+
+
 @dataclass(frozen=True)
 class TableRow:
     step: str
@@ -520,7 +714,8 @@ def table() -> list[TableRow]:
     rows = []
     for name, step in STEPS.items():
         for kind, t in step.transitions.items():
-            rows.append(TableRow(name, kind, tuple(sorted(t.sources)),
+            sources = ("*",) if t.sources >= statuses_of(kind) else tuple(sorted(t.sources))
+            rows.append(TableRow(name, kind, sources,
                                  t.target or "(unchanged)", step.right_for(kind),
                                  step.rule))
     return rows

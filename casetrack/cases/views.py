@@ -50,6 +50,7 @@ from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import DomainError, NotFound
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
+from casetrack.core.unit import page_unit
 from casetrack.extensions import db
 from casetrack.org.models import Village
 
@@ -318,6 +319,32 @@ def register_step_routes() -> None:
 
 
 register_step_routes()
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@bp.route("/cases/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """The town's handling settings (办理设置): whether replies need a leader's approval."""
+    user = _user()
+    if not has_right(user, "admin") or user.town_id is None:
+        abort(403)
+    form = F.CaseSettingsForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+
+        def save() -> bool:
+            svc.set_reply_approval(db.session, user, app_now(), bool(form.reply_approval.data))
+            return True
+
+        if page_unit(save, lambda exc: False):
+            flash(_("已保存办理设置"), "success")
+        return redirect(url_for("cases.settings"))
+    form.reply_approval.data = steps.reply_approval_on(db.session, user.town_id)
+    return render_template("cases/settings.html", form=form)
 
 
 # --------------------------------------------------------------------------- parties

@@ -61,9 +61,11 @@ DEFAULT_RULES: dict[str, DeadlineRule] = {
         DeadlineRule("petition.recheck_request", "petition", "review_replied", 30, DayUnit.DAYS,
                      label=N_("申请复核（第36条）")),
         DeadlineRule("petition.recheck_answer", "petition", "recheck_requested", 30,
-                     DayUnit.DAYS, label=N_("复核答复（第36条）")),
+                     DayUnit.DAYS, label=N_("复核答复（第36条，听证时间不计入）")),
         DeadlineRule("dispute.mediate", "dispute", "received", 30, DayUnit.DAYS,
                      extendable=True, max_extension_days=30, label=N_("调解期限（一个月）")),
+        DeadlineRule("dispute.judicial_confirmation", "dispute", "agreement", 30, DayUnit.DAYS,
+                     label=N_("申请司法确认（人民调解法第33条）")),
         DeadlineRule("dispute.mediate_labour", "dispute", "received", 15, DayUnit.DAYS,
                      extendable=False, label=N_("劳动争议调解期限（15日）")),
     ]

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casetrack.auth.models import User
+from casetrack.auth.models import Role, User
 from casetrack.cases import services as svc
+from casetrack.cases import steps
 from casetrack.cases.models import Case
 from casetrack.core.errors import CalendarUnknown
 from casetrack.core.time import TOWN_ZONE
@@ -58,7 +60,15 @@ def _accept(s: Session, a: User, now: dt.datetime, c: Case, day: dt.date, **kw: 
 
 
 def _reply(s: Session, a: User, now: dt.datetime, c: Case, day: dt.date, **kw: Any) -> None:
-    svc.reply_case(s, a, now, c, kw["outcome"], kw["reply_text"], delivered_on=day)
+    """答复; where the town wants replies approved, the handler's draft and the leader's
+    approval on the same day."""
+    if not steps.reply_approval_on(s, c.town_id):
+        svc.reply_case(s, a, now, c, kw["outcome"], kw["reply_text"], delivered_on=day)
+        return
+    svc.submit_reply(s, a, now, c, kw["outcome"], kw["reply_text"])
+    leader = s.scalar(select(User).where(User.town_id == c.town_id, User.role == Role.LEADER,
+                                         User.is_enabled).order_by(User.id).limit(1))
+    svc.approve_reply(s, leader, now, c, delivered_on=day)
 
 
 def _close(s: Session, a: User, now: dt.datetime, c: Case, day: dt.date, **kw: Any) -> None:

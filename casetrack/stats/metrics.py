@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import ColumnClause
 
 from casetrack.cases.models import CaseKind, CaseStatus
-from casetrack.cases.rules import OPEN_STATUSES
+from casetrack.cases.rules import CONCLUDED_STATUSES, OPEN_STATUSES
 from casetrack.core.i18n import N_
 from casetrack.stats.sql import days_between
 
@@ -58,7 +58,7 @@ class RateDef:
 
 
 def _closed(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
-    return r["status"] == S.CLOSED
+    return r["status"].in_(sorted(CONCLUDED_STATUSES))
 
 
 def _open(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
@@ -107,6 +107,18 @@ METRIC_LIST: tuple[Metric, ...] = (
     Metric("resolved", N_("调解成功"), N_("截至日已调解成功（含调解成功后结案）的矛盾纠纷"), _resolved),
     Metric("resolved_village", N_("村级化解"), N_("在村调委会调解成功的矛盾纠纷"),
            lambda r, c: and_(_resolved(r, c), r["resolution_level"] == "village")),
+    Metric("reviews", N_("申请复查"), N_("截至日信访人已申请复查的信访事项（第35条）"),
+           lambda r, c: r["review_requested_on"] <= c),
+    Metric("reviews_on_time", N_("按期复查"),
+           N_("截至日已出具复查意见且不晚于复查期限（申请后30日）的信访事项"),
+           lambda r, c: and_(r["review_decided_on"] <= c,
+                             r["review_decided_on"] <= r["review_due_on"])),
+    Metric("reexaminations", N_("申请复核"), N_("截至日信访人已申请复核的信访事项（第36条）"),
+           lambda r, c: r["reexam_requested_on"] <= c),
+    Metric("reexaminations_on_time", N_("按期复核"),
+           N_("截至日已出具复核意见且不晚于复核期限（申请后30日，听证时间不计入）的信访事项"),
+           lambda r, c: and_(r["reexam_decided_on"] <= c,
+                             r["reexam_decided_on"] <= r["reexam_due_on"])),
 )
 METRICS: dict[str, Metric] = {m.key: m for m in METRIC_LIST}
 
@@ -120,6 +132,10 @@ RATE_LIST: tuple[RateDef, ...] = (
     RateDef("resolve_rate", N_("化解率"), "resolved", "disputes", N_("调解成功 ÷ 矛盾纠纷")),
     RateDef("village_resolve_rate", N_("村级化解率"), "resolved_village", "resolved",
             N_("村级化解 ÷ 调解成功")),
+    RateDef("review_on_time_rate", N_("按期复查率"), "reviews_on_time", "reviews",
+            N_("按期复查 ÷ 申请复查")),
+    RateDef("reexam_on_time_rate", N_("按期复核率"), "reexaminations_on_time", "reexaminations",
+            N_("按期复核 ÷ 申请复核")),
 )
 RATES: dict[str, RateDef] = {r.key: r for r in RATE_LIST}
 

@@ -290,6 +290,7 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
         Case.id, Case.town_id, Case.kind, Case.source, Case.category, Case.village_id,
         Case.unit_id, Case.handler_id, Case.received_on, Case.accepted_on,
         Case.resolution_level, Case.due_on.label("current_due_on"),
+        *REVIEW_COLUMNS,
         Case.closed_on.label("current_closed_on"), Case.rating.label("current_rating"),
         last_transition.label("event_id"),
         case((moved_later, last_due), else_=None).label("due_text"),
@@ -311,6 +312,7 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
             c.c.id, c.c.town_id, c.c.kind, c.c.source, c.c.category, c.c.village_id,
             c.c.unit_id, c.c.handler_id, c.c.received_on, c.c.accepted_on,
             c.c.resolution_level,
+            *(c.c[col.key] for col in REVIEW_COLUMNS),
             year_month(c.c.received_on).label("month"),
             ev.to_status.label("status"),
             func.coalesce(iso_date(ev.changes[("closed_on", 1)].as_string()),
@@ -322,6 +324,11 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
         .join(ev, ev.id == c.c.event_id)
         .subquery("asof")
     )
+
+
+#: the review stages' dates: facts with their own day, compared with the cut-off directly
+REVIEW_COLUMNS = (Case.review_requested_on, Case.review_due_on, Case.review_decided_on,
+                  Case.reexam_requested_on, Case.reexam_due_on, Case.reexam_decided_on)
 
 
 def _filtered(stmt: Select, q: StatsQuery, bind: Bind) -> Select:
