@@ -26,6 +26,19 @@ EXPECTED: dict[tuple[str, str], tuple[set[str], str | None]] = {
     ("petition", "reply"): ({S.HANDLING}, S.REPLIED),
     ("petition", "close"): ({S.REPLIED}, S.CLOSED),
     ("petition", "rework"): ({S.CLOSED}, S.HANDLING),
+    # reply approval: the handler's draft waits for a leader (town setting)
+    ("petition", "submit_reply"): ({S.HANDLING}, S.REPLY_PENDING),
+    ("petition", "approve_reply"): ({S.REPLY_PENDING}, S.REPLIED),
+    ("petition", "return_reply"): ({S.REPLY_PENDING}, S.HANDLING),
+    # 复查 / 复核 (Arts. 35-36): after the written reply, then after the review
+    ("petition", "request_review"): ({S.REPLIED, S.CLOSED}, S.REVIEWING),
+    ("petition", "decide_review"): ({S.REVIEWING}, S.REVIEWED),
+    ("petition", "request_reexamination"): ({S.REVIEWED}, S.REEXAMINING),
+    ("petition", "hearing"): ({S.REEXAMINING}, None),
+    ("petition", "decide_reexamination"): ({S.REEXAMINING}, S.REEXAMINED),
+    # 更正: any status
+    ("petition", "correct"): (set(CaseStatus) - {S.MEDIATING, S.RESOLVED, S.TERMINATED},
+                              None),
     # disputes: registered → mediating → resolved / terminated → (follow-up) → closed
     ("dispute", "assign"): ({S.REGISTERED, S.MEDIATING}, None),
     ("dispute", "start_mediation"): ({S.REGISTERED}, S.MEDIATING),
@@ -39,6 +52,10 @@ EXPECTED: dict[tuple[str, str], tuple[set[str], str | None]] = {
     ("dispute", "flag_risk"): ({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None),
     ("dispute", "progress"): ({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None),
     ("dispute", "close"): ({S.RESOLVED, S.TERMINATED}, S.CLOSED),
+    # 司法确认 (人民调解法 Art. 33): after an agreement, also once closed
+    ("dispute", "judicial_confirmation"): ({S.RESOLVED, S.CLOSED}, None),
+    ("dispute", "correct"): ({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED, S.CLOSED},
+                             None),
 }
 
 ALLOWED = sorted(
@@ -49,7 +66,8 @@ ALLOWED = sorted(
 ALL_STATUSES = list(CaseStatus)
 STATUSES_OF = {
     "petition": {S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLIED, S.CLOSED, S.NOT_ACCEPTED,
-                 S.RETURNED},
+                 S.RETURNED, S.REPLY_PENDING, S.REVIEWING, S.REVIEWED, S.REEXAMINING,
+                 S.REEXAMINED},
     "dispute": {S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED, S.CLOSED},
 }
 
@@ -137,11 +155,13 @@ def test_happy_paths_reach_closed():
                             "close"]) == S.CLOSED
 
 
-def test_terminal_statuses_allow_nothing_but_rework():
-    assert steps.actions_from("petition", S.CLOSED) == ["rework"]
-    for status in (S.NOT_ACCEPTED, S.RETURNED):
-        assert steps.actions_from("petition", status) == []
-    assert steps.actions_from("dispute", S.CLOSED) == []
+def test_terminal_statuses_allow_nothing_but_rework_review_and_corrections():
+    assert set(steps.actions_from("petition", S.CLOSED)) == {"rework", "request_review",
+                                                             "correct"}
+    for status in (S.NOT_ACCEPTED, S.RETURNED, S.REEXAMINED):
+        assert steps.actions_from("petition", status) == ["correct"]
+    assert set(steps.actions_from("dispute", S.CLOSED)) == {"judicial_confirmation", "correct"}
+    assert not rules.is_open_status(S.REEXAMINED) and rules.is_open_status(S.REVIEWING)
     assert not rules.is_open_status(S.CLOSED)
     assert rules.is_open_status(S.MEDIATING)
 

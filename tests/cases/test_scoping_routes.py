@@ -19,7 +19,7 @@ from casetrack.cases.models import Attachment, Case, CaseEvent, IdNumberView, Pa
 from casetrack.extensions import db
 
 #: pages that are not about one case; checked separately below
-CASE_INDEPENDENT = {"cases.index", "cases.list_cases", "cases.new"}
+CASE_INDEPENDENT = {"cases.index", "cases.list_cases", "cases.new", "cases.settings"}
 #: URL arguments naming a case, a party or an attachment
 OBJECT_ARGS = {"case_id", "party_id", "attachment_id"}
 
@@ -30,7 +30,9 @@ POST_DATA = {
     "visited_on": "2026-11-23", "honoured": "yes", "level": "village",
     "agreement_type": "written", "agreement_text": "测试协议", "outcome": "支持",
     "reply_text": "测试答复", "delivered_on": "2026-11-23", "rating": "满意",
-    "accepted_on": "2026-11-23", "closed_on": "2026-11-23",
+    "accepted_on": "2026-11-23", "closed_on": "2026-11-23", "requested_on": "2026-11-23",
+    "decision_text": "测试", "decided_on": "2026-11-23", "applied_on": "2026-11-23",
+    "court": "测试法院", "title": "测试",
 }
 
 
