@@ -12,8 +12,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import current_app
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
@@ -27,23 +26,16 @@ from casetrack.notify.models import (
     NotificationPreference,
     NotificationStatus,
 )
+from casetrack.notify.registry import CHANNELS, ChannelSender, Message, OutboxRow
 from casetrack.org.settings import get_settings
+
+__all__ = ["Message"]  # where callers have always found it
 
 #: TownSetting keys of the town's group robot
 WEBHOOK_URL_KEY = "notify.webhook_url"
 WEBHOOK_SECRET_KEY = "notify.webhook_secret"
 WEBHOOK_STYLE_KEY = "notify.webhook_style"
 WEBHOOK_STYLES = {"wecom": N_("企业微信群机器人"), "dingtalk": N_("钉钉群机器人")}
-
-
-@dataclass(frozen=True)
-class Message:
-    """What one channel shows: subject, plain text, HTML (our own templates) and a link path."""
-
-    subject: str
-    text: str
-    html: str = ""
-    link: str = ""
 
 
 #: builds the message for one channel (links are absolute for mail and webhook)
@@ -100,18 +92,24 @@ def load_preferences(session: Session, user_ids: Iterable[int]) -> dict[tuple[in
     return {(uid, channel): enabled for uid, channel, enabled in rows}
 
 
+def ready_channels(session: Session, town_id: int | None) -> set[str]:
+    """The delivery channels set up for the town (mail server, robot URL, ...)."""
+    return {code for code, channel in CHANNELS.items() if channel.ready(session, town_id)}
+
+
 def channels_for(user: User, wanted: Iterable[str], prefs: dict[tuple[int, str], bool],
-                 has_webhook: bool) -> list[str]:
-    """The channels a message to ``user`` goes out on: in-app always; mail when configured,
-    the user has an address and did not opt out; the robot when the town has one and the
-    user did not opt out."""
-    wanted = set(wanted)
+                 ready: Iterable[str]) -> list[str]:
+    """The channels a message to ``user`` goes out on: in-app always; each other wanted
+    channel when it is set up for the town (``ready``), the user can be reached on it and
+    did not opt out."""
+    wanted, ready = set(wanted), set(ready)
     result = [Channel.IN_APP.value]
-    if (Channel.EMAIL in wanted and mail_enabled() and user.email
-            and prefs.get((user.id, Channel.EMAIL), True)):
-        result.append(Channel.EMAIL.value)
-    if Channel.WEBHOOK in wanted and has_webhook and prefs.get((user.id, Channel.WEBHOOK), True):
-        result.append(Channel.WEBHOOK.value)
+    for code, channel in CHANNELS.items():
+        if code not in wanted or code not in ready or not prefs.get((user.id, code), True):
+            continue
+        if channel.needs_address() and not channel.address(user):
+            continue
+        result.append(code)
     return result
 
 
@@ -142,8 +140,7 @@ def notification_row(*, recipient: User, channel: str, kind: str, key: str, mess
                      now: dt.datetime, town_id: int | None) -> dict:
     """The column values of one outbox row (in-app rows are delivered on the spot)."""
     in_app = channel == Channel.IN_APP
-    address = recipient.email if channel == Channel.EMAIL else (
-        recipient.phone if channel == Channel.WEBHOOK else "")
+    address = CHANNELS[channel].address(recipient) if channel in CHANNELS else ""
     return {
         "town_id": town_id, "recipient_id": recipient.id, "channel": channel, "kind": kind,
         "dedupe_key": f"{key}:{channel}", "address": address or "",
@@ -190,24 +187,19 @@ def notify_users(session: Session, users: Iterable[User | None], now: dt.datetim
         return []
     wanted = current_app.config.get("NOTIFY_EVENT_CHANNELS") or [Channel.IN_APP.value]
     prefs = load_preferences(session, people)
-    has_webhook = Channel.WEBHOOK in wanted and bool(town_webhook(session, town_id)["url"])
+    ready = ready_channels(session, town_id) & set(wanted)
 
     def build(channel: str) -> Message:
         if channel == Channel.IN_APP:
             # the bell shows the subject as its heading and a button to the case: the body
             # alone, not the mail (its own heading, link line and "do not reply" footer)
             return Message(subject=subject, text=body, html="", link=link)
-        url = (current_app.config["BASE_URL"].rstrip("/") + link) if link else ""
-        text = body + (f"\n\n查看：{url}" if url else "")
-        with force_locale("zh_CN"):
-            html = render_template("notify/mail_event.html", subject=subject, body=body,
-                                   url=url)
-        return Message(subject=subject, text=text, html=html, link=link)
+        return CHANNELS[channel].render(subject, body, link)
 
     ids: list[int] = []
     for user in people.values():
         ids += enqueue(session, recipient=user, channels=channels_for(user, wanted, prefs,
-                                                                      has_webhook),
+                                                                      ready),
                        kind=kind, dedupe_key=f"{dedupe_key}:u{user.id}", build=build, now=now,
                        town_id=town_id if town_id is not None else user.town_id)
     session.flush()
@@ -274,19 +266,7 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Claimed:
-    """A plain copy of a claimed row, so no transaction stays open while sending."""
-
-    id: int
-    town_id: int | None
-    channel: str
-    address: str
-    subject: str
-    body_text: str
-    body_html: str
-    link: str
-    attempts: int
+_Claimed = OutboxRow
 
 
 def retry_delay(attempts: int, config) -> dt.timedelta:
@@ -353,7 +333,7 @@ def _record(session: Session, row: _Claimed, token: str, now: dt.datetime,
     session.commit()
 
 
-def _markdown(row: _Claimed) -> str:
+def markdown_of(row: OutboxRow) -> str:
     """The group robot's text: subject as a heading, the plain body, the link."""
     link = absolute_url(row.link)
     return f"### {row.subject}\n\n{row.body_text}" + (
@@ -372,54 +352,27 @@ def deliver_pending(session: Session, now: dt.datetime, *, batch: int | None = N
     config = current_app.config
     batch = batch or int(config.get("NOTIFY_BATCH_SIZE", 100))
     report = DeliveryReport()
-    smtp_settings = ch.SmtpSettings.from_config(config)
-    sender = ch.SmtpSender(smtp_settings) if smtp_settings else None
-    webhooks: dict[int | None, dict[str, str]] = {}
+    senders: dict[str, ChannelSender] = {}
     done = 0
     try:
         while max_rows is None or done < max_rows:
-            token, rows = _claim(session, now, batch, [Channel.EMAIL.value,
-                                                       Channel.WEBHOOK.value])
+            token, rows = _claim(session, now, batch, sorted(CHANNELS))
             if not rows:
                 break
             for row in rows:
                 error = None
                 try:
-                    if row.channel == Channel.EMAIL:
-                        _send_mail(sender, smtp_settings, row, now)
-                    else:
-                        if row.town_id not in webhooks:
-                            webhooks[row.town_id] = town_webhook(session, row.town_id)
-                            session.commit()  # end the read transaction before the POST
-                        _send_webhook(webhooks[row.town_id], row, now, config)
+                    if row.channel not in senders:
+                        senders[row.channel] = CHANNELS[row.channel].sender(session, config)
+                    senders[row.channel].send(row, now)
                 except (ch.DeliveryError, OSError) as exc:
                     error = f"{type(exc).__name__}: {exc}"
                 _record(session, row, token, now, error, report)
                 done += 1
     finally:
-        if sender is not None:
+        for sender in senders.values():
             sender.close()
     return report
-
-
-def _send_mail(sender: ch.SmtpSender | None, settings: ch.SmtpSettings | None, row: _Claimed,
-               now: dt.datetime) -> None:
-    if sender is None or settings is None:
-        raise ch.DeliveryError("mail is not configured (MAIL_SERVER)")
-    if not row.address:
-        raise ch.DeliveryError("recipient has no e-mail address")
-    domain = settings.sender.rpartition("@")[2] or "localhost"
-    msg = ch.build_email(settings, row.address, row.subject, row.body_text, row.body_html,
-                         f"<notification-{row.id}@{domain}>", now)
-    sender.send(msg)
-
-
-def _send_webhook(hook: dict[str, str], row: _Claimed, now: dt.datetime, config) -> None:
-    if not hook["url"]:
-        raise ch.DeliveryError("the town has no group robot URL")
-    payload = ch.webhook_payload(hook["style"], row.subject, _markdown(row), row.address)
-    ch.post_webhook(hook["url"], payload, secret=hook["secret"], now=now,
-                    timeout=float(config.get("WEBHOOK_TIMEOUT", 10)))
 
 
 def save_webhook(session: Session, town_id: int, *, url: str, style: str,

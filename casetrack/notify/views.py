@@ -23,6 +23,7 @@ from casetrack.core.time import app_now
 from casetrack.extensions import db
 from casetrack.notify import services as svc
 from casetrack.notify.models import CHANNEL_LABELS, Channel
+from casetrack.notify.registry import CHANNELS
 
 bp = Blueprint("notify", __name__, url_prefix="/notifications")
 
@@ -102,9 +103,9 @@ def preferences():
     in-app bell cannot."""
     if request.method == "POST":
         try:
-            for channel in (Channel.EMAIL, Channel.WEBHOOK):
+            for channel in CHANNELS:
                 svc.set_preference(db.session, current_user, channel,
-                                   request.form.get(channel.value) == "on")
+                                   request.form.get(channel) == "on")
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

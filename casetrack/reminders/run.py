@@ -181,14 +181,14 @@ class _People:
 
 
 def _plan(cases: list[tuple[DueCase, str]], policy: ReminderPolicy, people: _People,
-          prefs: dict, has_webhook: bool) -> dict[tuple[int, str, int, str], str]:
+          prefs: dict, ready: set[str]) -> dict[tuple[int, str, int, str], str]:
     """Every reminder the policy calls for: {(case, level, recipient, channel): role}."""
     planned: dict[tuple[int, str, int, str], str] = {}
     for case, level in cases:
         for role in policy.roles_for(level):
             for user in people.recipients(role, case):
                 for channel in notify.channels_for(user, policy.channels_for(role), prefs,
-                                                   has_webhook):
+                                                   ready):
                     planned.setdefault((case.id, level, user.id, channel), role)
     return planned
 
@@ -272,8 +272,8 @@ def run_town(session: Session, town: Town, now: dt.datetime, *, dry_run: bool = 
 
     people = _People.load(session, town.id)
     prefs = notify.load_preferences(session, people.by_id)
-    has_webhook = bool(notify.town_webhook(session, town.id)["url"])
-    planned = _plan(leveled, policy, people, prefs, has_webhook)
+    ready = notify.ready_channels(session, town.id)
+    planned = _plan(leveled, policy, people, prefs, ready)
     keys = sorted(set(planned) - _recently_sent(session, list(planned), today,
                                                 policy.cadence_days))
     if dry_run:
