@@ -110,6 +110,15 @@ class DefaultConfig:
     #: seconds to wait for the SMTP server / the group robot
     MAIL_TIMEOUT = 10
     WEBHOOK_TIMEOUT = 10
+    #: SMS gateway: "http" (JSON POST to SMS_GATEWAY_URL), "log" (write to the log only) or
+    #: None (no SMS channel)
+    SMS_GATEWAY: str | None = None
+    SMS_GATEWAY_URL: str | None = None
+    #: sent as "Authorization: Bearer ..." to the gateway
+    SMS_GATEWAY_TOKEN: str | None = None
+    SMS_TIMEOUT = 10
+    #: the signature the SMS provider requires at the start of each text
+    SMS_SIGNATURE = "【信访台账】"
     #: channels for decision notifications (assigned, extension requested/decided, rework)
     NOTIFY_EVENT_CHANNELS = ["in_app", "email"]
     #: outbox delivery: attempts before a row is marked failed, backoff base and cap (s)

@@ -20,10 +20,11 @@ class Channel(enum.StrEnum):
     IN_APP = "in_app"  # the bell in the app
     EMAIL = "email"  # SMTP mail
     WEBHOOK = "webhook"  # the town's work-group robot (WeCom / DingTalk style)
+    SMS = "sms"  # a text to the user's mobile through the SMS gateway
 
 
 CHANNEL_LABELS = {Channel.IN_APP: N_("站内消息"), Channel.EMAIL: N_("电子邮件"),
-                  Channel.WEBHOOK: N_("工作群机器人")}
+                  Channel.WEBHOOK: N_("工作群机器人"), Channel.SMS: N_("短信")}
 
 
 class NotificationStatus(enum.StrEnum):

@@ -81,9 +81,10 @@ class DeliveryChannel(Protocol):
 
 def _channels() -> dict[str, DeliveryChannel]:
     from casetrack.notify.mail import MailChannel
+    from casetrack.notify.sms import SmsChannel
     from casetrack.notify.webhook import WebhookChannel
 
-    return {c.code: c for c in (MailChannel(), WebhookChannel())}
+    return {c.code: c for c in (MailChannel(), WebhookChannel(), SmsChannel())}
 
 
 #: every delivery channel by code: the one place a channel is registered

@@ -57,13 +57,16 @@ def test_preferences_page_turns_mail_off_not_in_app(world, now, client, auth):
     assert "电子邮件" in client.get("/notifications/preferences").get_data(as_text=True)
     resp = client.post("/notifications/preferences", data={"webhook": "on"})
     assert resp.status_code == 302
-    assert svc.get_preferences(db.session, world.handler1) == {
-        "in_app": True, "email": False, "webhook": True}
+    prefs = svc.get_preferences(db.session, world.handler1)
+    assert prefs["in_app"] and not prefs["email"] and prefs["webhook"]
+    # every other delivery channel (e.g. SMS) is off too: only what was ticked stays on
+    assert [c for c, on in prefs.items() if on] == ["in_app", "webhook"]
     with pytest.raises(ValidationError, match="站内消息不能关闭"):
         svc.set_preference(db.session, world.handler1, "in_app", False)
     db.session.rollback()
     rows = db.session.scalars(select(NotificationPreference)).all()
-    assert {(r.channel, r.is_enabled) for r in rows} == {("email", False), ("webhook", True)}
+    assert {(r.channel, r.is_enabled) for r in rows} == {("email", False), ("webhook", True),
+                                                         ("sms", False)}
 
 
 def test_bell_needs_login(client):
