@@ -278,3 +278,10 @@ def test_template_has_drop_downs_example_row_widths_and_frozen_header(world, cli
     assert "第2行是模板中的示例行" in page and "确认导入 1 件" in page
     client.post("/imports/run")
     assert db.session.scalars(select(Party.name)).all() == ["张三9（虚构）"]
+
+
+def test_upload_page_says_what_is_accepted(world, client, auth):
+    auth.login("super")
+    page = client.get("/imports/").get_data(as_text=True)
+    assert 'id="import-rules"' in page
+    assert "只读取可见的工作表" in page and "须设置为文本格式" in page and "不会导入" in page
