@@ -1002,7 +1002,7 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
             errors["village_id"] = "村（居）不属于本镇"
         wanted["village_id"] = village_id
     party = None
-    party_name, party_phone = (party_name or "").strip(), (party_phone or "").strip()
+    party_name, party_phone = (party_name or "").strip(), normalize_phone(party_phone)
     if party_id:
         party = next((p for p in case.parties if p.id == party_id), None)
         if party is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from views_support import ID_ZHANG, login_as, make_petition
 
+from casetrack.cases import services as svc
 from casetrack.cases.models import Case
 from casetrack.extensions import db
 
@@ -38,3 +39,16 @@ def test_form_stores_full_width_id_and_phone_folded_and_finds_the_repeat(client,
     assert case.external_ref == "雷信交（２０２６）１０２号"
     assert case.external_ref_key == "雷信交(2026)102号"
     assert earlier.id != case.id
+
+
+def test_correction_folds_the_phone_and_search_follows(client, world, now):
+    case = make_petition(world, now, title="更正前的标题（虚构）")
+    svc.correct_case(db.session, world.supervisor, now, case, "电话记错", title="更正后的标题",
+                     party_id=case.parties[0].id, party_name="张三丰（虚构）",
+                     party_phone="１３９ ００１３ ９０００")
+    db.session.commit()
+    case = _newest()
+    assert case.parties[0].phone == "13900139000"
+    # the search text follows the correction (title and party, through the flush hook)
+    assert "更正后的标题" in case.search_text and "更正前" not in case.search_text
+    assert "张三丰" in case.search_text and "13900139000" in case.search_text
