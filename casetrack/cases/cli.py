@@ -11,7 +11,7 @@ from sqlalchemy import select
 from casetrack.auth.models import User
 from casetrack.cases import importing, steps
 from casetrack.cases.import_files import SheetChoiceNeeded
-from casetrack.cases.models import CaseKind
+from casetrack.cases.models import CaseKind, rebuild_search_keys
 from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now
 from casetrack.extensions import db
@@ -93,6 +93,18 @@ def import_cases(file: str, username: str, overrides: tuple[str, ...], sheet_nam
     if result.imported:
         click.echo("编号：" + "、".join(result.imported[:20])
                    + (f" 等 {len(result.imported)} 件" if len(result.imported) > 20 else ""))
+
+
+@cases_cli.command("reindex-search")
+@click.option("--batch", default=1000, show_default=True, help="cases per round trip")
+@with_appcontext
+def reindex_search(batch: int) -> None:
+    """Recompute every case's search text and canonical reference (cases.search_text,
+    cases.external_ref_key). The app keeps them itself; run this after loading rows
+    around it (bulk SQL, a restored dump of an older version)."""
+    changed = rebuild_search_keys(db.session, batch)
+    db.session.commit()
+    click.echo(f"已更新 {changed} 件案件的检索字段")
 
 
 @cases_cli.command("steps")

@@ -16,8 +16,9 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from casetrack.auth.models import User
 from casetrack.core.db import Base, StrEnumType, UTCDateTime
@@ -236,6 +237,23 @@ def refresh_search_keys(case: Case) -> None:
     key = canonical_ref(case.external_ref) or None
     if case.external_ref_key != key:
         case.external_ref_key = key
+
+
+def rebuild_search_keys(session: Session, batch: int = 1000) -> int:
+    """Recompute the search keys of every case (after rows were written around the ORM, e.g.
+    a bulk load); flushes each batch, never commits. Returns the number of cases changed."""
+    changed, last = 0, 0
+    while True:
+        cases = list(session.scalars(select(Case).where(Case.id > last).order_by(Case.id)
+                                     .limit(batch).options(selectinload(Case.parties))))
+        if not cases:
+            return changed
+        for case in cases:
+            before = (case.search_text, case.external_ref_key)
+            refresh_search_keys(case)
+            changed += before != (case.search_text, case.external_ref_key)
+        session.flush()
+        last = cases[-1].id
 
 
 @event.listens_for(Session, "before_flush")

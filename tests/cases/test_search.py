@@ -3,7 +3,7 @@ titles, summaries, party names, phones, several words (AND)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from views_support import ID_LI, case_numbers, login_as, make_dispute, make_petition, text
 
 from casetrack.auth.tokens import create_token
@@ -72,3 +72,19 @@ def test_search_text_follows_changes_and_api_searches_the_same(client, world, no
     assert api_numbers("路灯 已更正") == {case.number}
     assert api_numbers("路灯 未更正") == set()
     assert api_numbers("雷信交(2026)101号") == {case.number}
+
+
+def test_reindex_search_rebuilds_keys_written_around_the_orm(client, world, now, runner):
+    case = make_petition(world, now, title="反映路灯不亮（虚构）")
+    # a bulk load or an old dump: rows without their keys
+    db.session.execute(update(Case).values(search_text="", external_ref_key=None))
+    db.session.commit()
+    login_as(client, "super")
+    assert _found(client, "路灯") == set()
+    result = runner.invoke(args=["cases", "reindex-search"])
+    assert result.exit_code == 0 and "已更新 1 件" in result.output, result.output
+    assert _found(client, "路灯") == {case.number}
+    db.session.rollback()
+    assert db.session.scalar(select(Case.external_ref_key)) == "雷信交(2026)101号"
+    result = runner.invoke(args=["cases", "reindex-search"])
+    assert "已更新 0 件" in result.output
