@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from casetrack.auth.models import User
 from casetrack.cases import rules, steps
 from casetrack.cases.models import Case, CaseEvent
 from casetrack.core.i18n import N_, tr
+from casetrack.core.i18n import gettext as _
 from casetrack.deadlines.rules import DEFAULT_RULES, days_left, resolve_rule, warning_level
 from casetrack.extensions import db
 from casetrack.org.models import Unit, Village

@@ -23,7 +23,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -48,6 +47,7 @@ from casetrack.cases.models import Attachment, Case, CaseKind, Party
 from casetrack.cases.queries import OPEN, CaseFilters, filters_in_scope, select_cases
 from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import DomainError, NotFound
+from casetrack.core.i18n import gettext as _
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
 from casetrack.core.unit import page_unit

@@ -8,9 +8,10 @@ shows one short sentence and a way back.
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from casetrack.core.i18n import gettext as _
 
 #: paths whose errors are answered by their own blueprint (JSON envelope)
 API_PREFIX = "/api/"

@@ -1,4 +1,4 @@
-"""Translatable labels versus data.
+"""Translatable labels versus data, and a gettext cheap enough for row loops.
 
 ``N_("已登记")`` marks a label kept in a pure module (state names, sources, roles) for
 extraction (``scripts/i18n``, keyword N_) and returns it as a ``Msgid``: a ``str`` that says
@@ -6,9 +6,20 @@ extraction (``scripts/i18n``, keyword N_) and returns it as a ``Msgid``: a ``str
 category typed into a file) and is shown as it is: ``tr`` translates a ``Msgid`` and returns
 data unchanged, so a label that may be either (a dashboard row: "未交办" or a unit's name)
 never passes a user's text through gettext.
+
+``gettext`` is Flask-Babel's ``gettext`` with the catalog looked up once per request and
+locale (``catalog``) instead of at every call: a list page translates a few hundred strings,
+and Flask-Babel resolves the domain, the locale and its catalog cache each time. The
+templates' gettext functions (``core/templating.py``) read the same catalog.
 """
 
 from __future__ import annotations
+
+from babel.support import NullTranslations
+from flask import g, has_app_context
+from flask_babel import get_locale, get_translations
+
+_NULL = NullTranslations()
 
 
 class Msgid(str):
@@ -21,10 +32,31 @@ def N_(text: str) -> Msgid:  # noqa: N802 (the conventional gettext marker name)
     return Msgid(text)
 
 
+def catalog():
+    """The catalog of the current locale. Cached in ``g`` with the locale it was read for,
+    so ``force_locale`` (mail in the recipient's language) and ``flask_babel.refresh`` still
+    switch it."""
+    if not has_app_context():
+        return _NULL
+    # Flask-Babel keeps the request's locale in g._flask_babel.babel_locale (get_locale sets
+    # it; force_locale and refresh replace it): reading it is cheaper than get_locale()
+    locale = getattr(g.get("_flask_babel"), "babel_locale", None) or get_locale()
+    cached = g.get("_casetrack_catalog")
+    if cached is None or cached[0] is not locale:
+        cached = (locale, get_translations())
+        g._casetrack_catalog = cached
+    return cached[1]
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext``: the translation of ``string``, ``%``-formatted with
+    ``variables`` when there are any."""
+    text = catalog().ugettext(string)
+    return text % variables if variables else text
+
+
 def tr(value: object) -> object:
     """The translation of a ``Msgid``; any other value (data) unchanged."""
     if isinstance(value, Msgid):
-        from flask_babel import gettext
-
         return gettext(str(value))
     return value

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, request
-from flask_babel import get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from casetrack.core.i18n import tr
+from casetrack.core.i18n import catalog, gettext, tr
 from casetrack.core.time import to_local, utcnow
 
 
@@ -52,32 +51,39 @@ def install_text_gettext(app: Flask) -> None:
 
     @pass_context
     def gettext(context, string: str, **variables) -> str:
-        return _as_text(get_translations().ugettext(string), context, variables)
+        return _as_text(catalog().ugettext(string), context, variables)
 
     @pass_context
     def ngettext(context, singular: str, plural: str, num: int, **variables) -> str:
         variables.setdefault("num", num)
-        return _as_text(get_translations().ungettext(singular, plural, num), context, variables)
+        return _as_text(catalog().ungettext(singular, plural, num), context, variables)
 
     @pass_context
     def pgettext(context, ctx: str, string: str, **variables) -> str:
-        return _as_text(get_translations().upgettext(ctx, string), context, variables)
+        return _as_text(catalog().upgettext(ctx, string), context, variables)
 
     @pass_context
     def npgettext(context, ctx: str, singular: str, plural: str, num: int,
                   **variables) -> str:
         variables.setdefault("num", num)
-        return _as_text(get_translations().unpgettext(ctx, singular, plural, num), context,
+        return _as_text(catalog().unpgettext(ctx, singular, plural, num), context,
                         variables)
 
-    app.jinja_env.globals.update(gettext=gettext, ngettext=ngettext, pgettext=pgettext,
-                                 npgettext=npgettext)
+    # ``_`` straight to the function (Jinja's alias would resolve "gettext" at every call)
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext,
+                                 pgettext=pgettext, npgettext=npgettext)
+
+
+def translated(labels: dict) -> dict:
+    """``{key: translated label}`` of a label map, for a table that shows one per row."""
+    return {key: gettext(text) for key, text in labels.items()}
 
 
 def init_app(app: Flask) -> None:
     """Filters, globals and the text-only gettext (call after Flask-Babel's ``init_app``)."""
     install_text_gettext(app)
     app.add_template_filter(tr, "tr")
+    app.add_template_filter(translated, "translated")
     app.add_template_filter(format_dt, "dt")
     app.add_template_filter(format_date, "d")
 

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from babel.dates import format_skeleton
 from flask import Blueprint, Flask, abort, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from casetrack.cases import display, rules
 from casetrack.cases.models import CaseKind
 from casetrack.core.errors import NotFound
 from casetrack.core.i18n import N_, tr
+from casetrack.core.i18n import gettext as _
 from casetrack.core.params import page_arg, parse_day
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now, local_date
