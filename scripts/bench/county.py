@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 from werkzeug.security import generate_password_hash
 
+from casetrack.core.normalize import canonical_ref, search_document
+
 START = dt.date(2020, 1, 1)
 #: the benchmark's "today" (FIXED_NOW of the app): Monday 30 November 2026, 10:00 in Beihe
 TODAY = dt.date(2026, 11, 30)
@@ -215,7 +217,7 @@ CASE_COLUMNS = [
     "extension_state", "extension_reason", "outcome", "reply_text", "reply_delivered_on",
     "rating", "closed_on", "exit_reason", "mediation_level", "resolution_level",
     "agreement_type", "agreement_text", "is_risk", "follow_up_on", "follow_up_honoured",
-    "reported_by_id", "created_at", "updated_at", "version",
+    "reported_by_id", "created_at", "updated_at", "version", "search_text", "external_ref_key",
 ]
 EVENT_COLUMNS = ["case_id", "actor_id", "at", "action", "from_status", "to_status", "changes",
                  "note"]
@@ -399,6 +401,10 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
                             id_number(rng) if rng.random() < 0.35 else None,
                             f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
                             f"{vname_hint}{rng.randint(1, 200)}号"))
+        c["search_text"] = search_document(c["number"], c["external_ref"], c["title"],
+                                           c["summary"], *(p[2] for p in parties),
+                                           *(p[4] for p in parties))
+        c["external_ref_key"] = canonical_ref(c["external_ref"]) or None
         yield tuple(c[k] for k in CASE_COLUMNS), ev, parties
 
 
