@@ -67,7 +67,10 @@ class DefaultConfig:
          "ofd"}
     )
     ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-    #: where attachments are stored; None means instance/uploads
+    #: where attachment bytes are kept: "filesystem" (UPLOAD_FOLDER, one host) or "database"
+    #: (chunks in the database, read by every app process on every host)
+    ATTACHMENT_STORAGE = "filesystem"
+    #: folder of filesystem attachments; None means instance/uploads
     UPLOAD_FOLDER: str | None = None
     #: overrides of deadline rules, e.g. {"dispute.mediate": {"amount": 20}}
     DEADLINE_RULES: dict = {}

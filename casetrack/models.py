@@ -4,12 +4,14 @@ from casetrack.auth.models import User, user_villages  # noqa: F401
 from casetrack.auth.tokens import ApiToken  # noqa: F401
 from casetrack.cases.models import (  # noqa: F401
     Attachment,
+    AttachmentChunk,
     Case,
     CaseEvent,
     CaseNumberCounter,
     IdNumberView,
     Party,
 )
+from casetrack.cases.search_index import TermMatch  # noqa: F401  (DDL of the search index)
 from casetrack.deadlines.models import CalendarYear, HolidayOverride  # noqa: F401
 from casetrack.notify.models import Notification, NotificationPreference  # noqa: F401
 from casetrack.org.models import Town, TownSetting, Unit, Village  # noqa: F401

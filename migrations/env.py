@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -106,6 +105,11 @@ def run_migrations_online():
     conf_args.setdefault("render_as_batch", True)
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    # the text-search index (FTS5 table, GIN index) is made by DDL, not by the models
+    from casetrack.cases.search_index import is_schema_extra
+
+    conf_args.setdefault("include_name",
+                         lambda name, type_, parent_names: not is_schema_extra(name, type_))
 
     connectable = get_engine()
 

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from casetrack import create_app
+from casetrack.cases.search_index import is_schema_extra
 from casetrack.extensions import db
 
 PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
@@ -68,13 +69,17 @@ def _flask(app, *args: str) -> None:
 
 def _schema_diff(app) -> list:
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True,
+            "include_name": lambda name, type_, parents: not is_schema_extra(name, type_)})
         return compare_metadata(context, db.metadata)
 
 
 def _tables(app) -> set[str]:
+    """The tables of the database, less the text-search index's own (not in the models)."""
     with app.app_context():
-        return set(inspect(db.engine).get_table_names())
+        return {t for t in inspect(db.engine).get_table_names()
+                if not is_schema_extra(t, "table")}
 
 
 def test_upgrade_builds_exactly_the_models(migrated_app):
@@ -111,3 +116,41 @@ def _script_heads(app) -> set[str]:
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()
         return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_migrated_sqlite_search_index_follows_every_case_write(migrated_app):
+    """The FTS5 index of a migrated SQLite database follows inserts, corrections and
+    deletes (its triggers must survive every later revision that rebuilds ``cases``)."""
+    _flask(migrated_app, "db", "upgrade")
+    with migrated_app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the FTS5 index is SQLite's")
+        from casetrack.cases import search_index
+
+        triggers = set(db.session.scalars(text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+        assert {f"{search_index.FTS_TABLE}_{s}" for s in ("ai", "ad", "au")} <= triggers
+        db.session.execute(text(
+            "INSERT INTO towns (id, name, county_code, county_name, petition_issuer_code, "
+            "dispute_issuer_code, created_at) VALUES (1, 't', '', '', 'a', 'b', "
+            "'2026-01-01 00:00:00')"))
+        db.session.execute(text(
+            "INSERT INTO cases (id, town_id, kind, number, number_year, number_seq, title, "
+            "summary, source, category, received_on, external_authority, group_size, "
+            "is_repeat, status, due_is_exact, extension_days, extension_state, "
+            "extension_reason, reply_text, exit_reason, agreement_text, is_risk, created_at, "
+            "updated_at, version, search_text) VALUES (7, 1, 'petition', 'n', 2026, 1, 't', "
+            "'', 'visit', '其他', '2026-01-01', '', 1, 0, 'registered', 1, 0, 'none', '', '', "
+            "'', '', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, '村道破损')"))
+
+        def found(term: str) -> list[int]:
+            return list(db.session.scalars(text(
+                "SELECT rowid FROM cases_search WHERE search_text MATCH :q"),
+                {"q": f'"{term}"'}))
+
+        assert found("道破损") == [7]
+        db.session.execute(text("UPDATE cases SET search_text = '鱼塘承包' WHERE id = 7"))
+        assert found("道破损") == [] and found("塘承包") == [7]
+        db.session.execute(text("DELETE FROM cases WHERE id = 7"))
+        assert found("塘承包") == []
+        db.session.rollback()

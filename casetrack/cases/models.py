@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -314,7 +315,9 @@ def _events_are_append_only(mapper, connection, target) -> None:
 
 
 class Attachment(Base):
-    """A file on a case, stored under ``instance/uploads`` by its random storage key."""
+    """A file on a case: under the upload folder by its random storage key, or in the
+    database as ``AttachmentChunk`` rows (setting ``ATTACHMENT_STORAGE``; see
+    ``cases/storage.py``)."""
 
     __tablename__ = "attachments"
 
@@ -327,9 +330,25 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     #: random file name under the upload folder; never derived from user input
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: where the bytes are: "filesystem" (upload folder) or "database" (attachment_chunks)
+    storage: Mapped[str] = mapped_column(String(20), default="filesystem",
+                                         server_default="filesystem")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="attachments")
+
+
+class AttachmentChunk(Base):
+    """One piece of an attachment stored in the database, in order of ``seq``: every app
+    process on every host reads it, and neither upload nor download holds the whole file in
+    memory."""
+
+    __tablename__ = "attachment_chunks"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CaseNumberCounter(Base):

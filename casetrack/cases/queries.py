@@ -19,6 +19,7 @@ from casetrack.auth.permissions import require_filters_in_scope
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseKind
 from casetrack.cases.scoping import scope_cases
+from casetrack.cases.search_index import term_condition
 from casetrack.core.errors import NotFound
 from casetrack.core.normalize import search_terms
 from casetrack.core.params import parse_day
@@ -119,19 +120,17 @@ def _date(value: str | None) -> dt.date | None:
     return parse_day(value)
 
 
-def _like(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, with the wildcards in it escaped."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def search_conditions(query: str) -> list:
     """One condition per term of ``query`` (all must hold): the term, folded like the stored
     text (``core.normalize.search_terms``: brackets, widths, spaces, case), is a substring of
     ``Case.search_text`` — number, reference, title, summary, party names and phones.
     北和信[2026]18号, 北和信（２０２６）18号 and 北和信〔2026〕18号 find the same case;
-    "调逻村 养殖" finds cases that mention both."""
-    return [Case.search_text.like(_like(term), escape="\\") for term in search_terms(query)]
+    "调逻村 养殖" finds cases that mention both.
+
+    Terms of three characters or more are looked up in the trigram index
+    (``cases/search_index.py``: pg_trgm on PostgreSQL, FTS5 on SQLite); shorter ones are
+    matched with LIKE within what the other conditions leave."""
+    return [term_condition(term) for term in search_terms(query)]
 
 
 def warning_condition(colour: str, today: dt.date, yellow_days: int):

@@ -9,20 +9,17 @@ exactly once.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import require_right
-from casetrack.cases import rules, steps
+from casetrack.cases import rules, steps, storage
 from casetrack.cases.models import (
     Attachment,
     Case,
@@ -1037,31 +1034,10 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
 # --------------------------------------------------------------------------- files and IDs
 
 
-#: ``session.info`` key: files written by this transaction, removed if it rolls back
-_UPLOADS_KEY = "casetrack_uploaded_files"
-
-
-@event.listens_for(Session, "after_commit")
-def _uploads_kept(session: Session) -> None:
-    session.info.pop(_UPLOADS_KEY, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _uploads_dropped(session: Session) -> None:
-    """A rolled-back attachment leaves no stray file in the upload folder."""
-    for path in session.info.pop(_UPLOADS_KEY, []):
-        path.unlink(missing_ok=True)
-
-
-def upload_folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
                    filename: str, content_type: str, stream: IO[bytes]) -> Attachment:
-    """Store an uploaded file under a random key after checking its type and size."""
+    """Store an uploaded file after checking its type and size, in the upload folder or the
+    database (``ATTACHMENT_STORAGE``, see ``cases/storage.py``), read in chunks."""
     require_visible(actor, case)
     require_right(actor, "attach", "您没有上传附件的权限")
     allowed = current_app.config["ATTACHMENT_EXTENSIONS"]
@@ -1071,21 +1047,17 @@ def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
     if not name or ext not in allowed:
         raise ValidationError("不支持的文件类型，允许：" + "、".join(sorted(allowed)),
                               fields={"file": "不支持的文件类型"})
-    data = stream.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        msg = f"文件不能超过 {size_label(max_bytes)}"
-        raise ValidationError(msg, fields={"file": msg})
-    if not data:
-        raise ValidationError("文件为空", fields={"file": "文件为空"})
-    key = secrets.token_hex(16)
-    path = upload_folder() / key
-    path.write_bytes(data)
-    # the file is on disk before the caller commits: forget it again if the unit rolls back
-    session.info.setdefault(_UPLOADS_KEY, []).append(path)
     att = Attachment(case=case, uploaded_by_id=actor.id, filename=name[:255],
-                     content_type=_content_type(ext), size=len(data),
-                     sha256=hashlib.sha256(data).hexdigest(), storage_key=key, created_at=now)
+                     content_type=_content_type(ext), size=0, sha256="",
+                     storage_key=secrets.token_hex(16), created_at=now)
     session.add(att)
+    try:
+        storage.save(session, att, stream, max_bytes)
+    except storage.TooLarge:
+        msg = f"文件不能超过 {size_label(max_bytes)}"
+        raise ValidationError(msg, fields={"file": msg}) from None
+    if not att.size:
+        raise ValidationError("文件为空", fields={"file": "文件为空"})
     record_event(case, actor, now, "attach", from_status=case.status, to_status=case.status,
                  after={"attachment": name}, note=f"上传附件 {name}")
     session.flush()

@@ -9,11 +9,11 @@ may not take on a visible case is 403.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from urllib.parse import quote
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -21,6 +21,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -30,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import TOWN_WIDE_ROLES, has_right
 from casetrack.cases import forms as F
-from casetrack.cases import rules, steps
+from casetrack.cases import rules, steps, storage
 from casetrack.cases import services as svc
 from casetrack.cases.display import (
     DUE_BASIS_LABELS,
@@ -409,10 +410,19 @@ def attachment(attachment_id: int):
     if att is None:
         abort(404)
     _load_case(att.case_id)
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / att.storage_key
-    if not path.is_file():
-        abort(404)
-    resp = send_file(path, mimetype=att.content_type, max_age=0, conditional=True)
+    if att.storage == "database":
+        if not storage.is_stored(db.session, att):
+            abort(404)
+        # streamed a chunk at a time; the request's session stays open while it streams
+        resp = Response(stream_with_context(storage.read_chunks(db.session, att)),
+                        mimetype=att.content_type)
+        resp.content_length = att.size
+        resp.set_etag(att.sha256)
+    else:
+        path = storage.file_path(att)
+        if path is None:
+            abort(404)
+        resp = send_file(path, mimetype=att.content_type, max_age=0, conditional=True)
     resp.headers["Content-Disposition"] = _content_disposition(att)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-29 05:51:58.995202
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '087cd9929abb'

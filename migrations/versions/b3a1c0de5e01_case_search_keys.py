@@ -6,8 +6,8 @@ Revises: 087cd9929abb
 Create Date: 2026-11-30 20:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from casetrack.core.normalize import (
     canonical_ref,
