@@ -70,6 +70,9 @@ class DefaultConfig:
     #: where attachment bytes are kept: "filesystem" (UPLOAD_FOLDER, one host) or "database"
     #: (chunks in the database, read by every app process on every host)
     ATTACHMENT_STORAGE = "filesystem"
+    #: Redis shared by every app process (e.g. redis://127.0.0.1:6379/0): figures of past
+    #: cut-offs are cached there; None keeps that cache in each process's memory
+    REDIS_URL: str | None = None
     #: folder of filesystem attachments; None means instance/uploads
     UPLOAD_FOLDER: str | None = None
     #: overrides of deadline rules, e.g. {"dispute.mediate": {"amount": 20}}

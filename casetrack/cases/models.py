@@ -72,6 +72,8 @@ class Case(Base):
         UniqueConstraint("town_id", "kind", "number_year", "number_seq"),
         Index("ix_cases_town_status_due", "town_id", "status", "due_on"),
         Index("ix_cases_town_received", "town_id", "received_on"),
+        #: the latest write to a town's cases: part of the key of cached past figures
+        Index("ix_cases_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -382,8 +382,17 @@ def figures(session: Session, scope: User | None, q: StatsQuery,
     village id, "YYYY-MM", ...); without ``group_by`` there is exactly one row, the totals.
     The statement is built once per shape of query and scope and reused with new values.
     """
+    from casetrack.stats import batch  # prefetched in this request, or cached (past cut-off)
+
     metric_keys = tuple(metrics or METRICS)
     dims = tuple(group_by)
+    return batch.figures(session, scope, q, dims, metric_keys,
+                         lambda: _figures_rows(session, scope, q, dims, metric_keys))
+
+
+def _figures_rows(session: Session, scope: User | None, q: StatsQuery, dims: tuple[str, ...],
+                  metric_keys: tuple[str, ...]) -> list[tuple[dict[str, Any], dict[str, int]]]:
+    """``figures`` computed by the database."""
     stmt = _plan(("figures", _shape(q), _scope_key(scope), dims, metric_keys),
                  lambda: _figures_stmt(scope, q, dims, metric_keys))
     out = []

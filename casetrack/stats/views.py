@@ -23,6 +23,7 @@ from casetrack.core.params import page_arg, parse_day
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
+from casetrack.stats import batch
 from casetrack.stats import queries as sq
 from casetrack.stats.charts import HBar, Series, bar_chart, hbar_chart
 from casetrack.stats.metrics import HEADLINE, METRIC_LIST, METRICS, RATE_LIST
@@ -133,6 +134,9 @@ def dashboard():
     user = _user()
     q = scoped_query(user, request.args)
     session = db.session
+    # every grouping of the page in one statement (the as-of rows built once), or cached
+    batch.prefetch(session, user, q, batch.DASHBOARD_GROUPINGS
+                   + ((("town",),) if Role(user.role) is Role.COUNTY else ()))
     link = _linker(q)
     months = sq.breakdown(session, user, q, "month")
     chart = bar_chart(

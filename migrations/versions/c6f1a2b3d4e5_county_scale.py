@@ -1,5 +1,5 @@
 """county scale: attachments storable in the database (attachment_chunks,
-attachments.storage); the text-search index over cases.search_text (pg_trgm GIN on
+attachments.storage); cases.updated_at indexed (cache keys of past figures); the text-search index over cases.search_text (pg_trgm GIN on
 PostgreSQL, FTS5 trigram table kept by triggers on SQLite)
 
 Revision ID: c6f1a2b3d4e5
@@ -33,6 +33,8 @@ def upgrade():
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('attachment_id', 'seq', name=op.f('pk_attachment_chunks')),
     )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cases_updated_at'), ['updated_at'], unique=False)
     if op.get_bind().dialect.name == 'postgresql':
         for sql in search_index.PG_DDL:
             op.execute(sql)
@@ -49,6 +51,8 @@ def downgrade():
     else:
         for sql in search_index.SQLITE_DROP:
             op.execute(sql)
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cases_updated_at'))
     op.drop_table('attachment_chunks')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_column('storage')

@@ -1,0 +1,141 @@
+"""The dashboard's groupings in one statement, and the cache of past cut-offs: same figures
+as one grouping at a time; the as-of rows built once per page; a past cut-off served from
+the cache until something it depends on changes; today's never cached."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+import pytest
+from sqlalchemy import event
+from stats.builder import CaseBuilder
+
+from casetrack.cases.models import Case
+from casetrack.deadlines.models import HolidayOverride
+from casetrack.extensions import db
+from casetrack.stats import batch, cache
+from casetrack.stats import queries as sq
+
+D = dt.date
+YEAR = {"from": "2022-01-01", "to": "2022-12-31", "as_of": "2022-12-31"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear_memory()
+    yield
+    cache.clear_memory()
+
+
+@pytest.fixture
+def history(world):
+    b = CaseBuilder(world)
+    b.petition(D(2022, 3, 1), accept=D(2022, 3, 2), close=D(2022, 4, 1))
+    b.petition(D(2022, 5, 10), accept=D(2022, 5, 11), close=D(2023, 1, 20), rating="不满意")
+    b.petition(D(2022, 6, 1), source="visit", village=world.v2, accept=D(2022, 6, 3))
+    b.petition(D(2022, 11, 1), source="letter", category="教育")
+    b.dispute(D(2022, 2, 1), mediate=D(2022, 2, 2), resolve=D(2022, 2, 20),
+              follow_up=D(2022, 3, 5), close=D(2022, 3, 5))
+    b.dispute(D(2022, 9, 1), village=world.v2, mediate=D(2022, 9, 1), escalate=D(2022, 9, 10))
+    db.session.commit()
+    return b
+
+
+def _page(client, **args) -> str:
+    """The dashboard's HTML without its CSRF tokens (they carry the time)."""
+    html = client.get("/dashboard", query_string=args).get_data(as_text=True)
+    return re.sub(r'name="csrf_token"[^>]*>', "", html)
+
+
+class Statements:
+    """Counts the statements that rebuild the as-of rows (they read the timeline)."""
+
+    def __init__(self):
+        self.asof = 0
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        if "cohort" in statement:
+            self.asof += 1
+
+    def close(self):
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+
+def test_one_statement_gives_every_grouping_exactly(app, world, history):
+    q = sq.StatsQuery(D(2022, 1, 1), D(2022, 12, 31), D(2022, 12, 31))
+    metrics = tuple(sq.METRICS)
+    groupings = (*batch.DASHBOARD_GROUPINGS, ("town",), ("month", "village"))
+    together = batch._compute(db.session, world.supervisor, q, groupings, metrics)
+    for grouping, rows in zip(groupings, together, strict=True):
+        alone = sq._figures_rows(db.session, world.supervisor, q, grouping, metrics)
+        key = lambda r: sorted((k, str(v)) for k, v in r[0].items())  # noqa: E731
+        assert sorted(rows, key=key) == sorted(alone, key=key), grouping
+    assert together[0][0][1]["total"] == 6
+
+
+def test_dashboard_builds_the_asof_rows_once_and_caches_a_past_cutoff(client, auth, world,
+                                                                       history):
+    auth.login("leader")
+    seen = Statements()
+    try:
+        first = _page(client, **YEAR)
+        # the groupings in one statement, the overdue list in another
+        assert seen.asof == 2
+        seen.asof = 0
+        again = _page(client, **YEAR)
+        assert seen.asof == 1  # figures from the cache; the overdue list by its own query
+        assert again == first
+
+        # a correction of a case's registered facts changes the cached figures
+        moved = db.session.scalars(db.select(Case).where(Case.category == "教育")).one()
+        moved.category = "城乡建设"
+        db.session.commit()
+        seen.asof = 0
+        after = _page(client, **YEAR)
+        assert seen.asof == 2 and after != first
+
+        # so does a holiday entered by the administrator (due dates move with it)
+        client.get("/dashboard", query_string=YEAR)
+        seen.asof = 0
+        db.session.add(HolidayOverride(day=D(2022, 6, 6), is_workday=False, name="补录"))
+        db.session.commit()
+        client.get("/dashboard", query_string=YEAR)
+        assert seen.asof == 2
+
+        # today's cut-off is never cached: events of today still count
+        seen.asof = 0
+        client.get("/dashboard")
+        client.get("/dashboard")
+        assert seen.asof == 4
+    finally:
+        seen.close()
+
+
+def test_past_figures_are_shared_through_redis(client, auth, world, history, app,
+                                               monkeypatch):
+    redis = pytest.importorskip("redis")
+    url = os.environ.get("CASETRACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError:
+        pytest.skip(f"Redis does not answer at {url}")
+    r = redis.Redis.from_url(url)
+    r.flushdb()
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    try:
+        auth.login("leader")
+        first = _page(client, **YEAR)
+        keys = r.keys(cache.PREFIX + "*")
+        assert keys
+        cache.clear_memory()
+        seen = Statements()
+        try:
+            assert _page(client, **YEAR) == first
+            assert seen.asof == 1  # only the overdue list
+        finally:
+            seen.close()
+    finally:
+        r.flushdb()
