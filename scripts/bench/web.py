@@ -157,7 +157,9 @@ def main() -> None:
     env = {**os.environ, "CASETRACK_BENCH_URL": url}
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-         "--chdir", str(HERE), "--log-level", "warning", "web:bench_wsgi()"],
+         "--chdir", str(HERE), "--log-level", "warning",
+         "--no-control-socket",
+         "web:bench_wsgi()"],
         env=env, start_new_session=True)
     try:
         wait_for(port)
