@@ -417,7 +417,6 @@ def attachment(attachment_id: int):
         resp = Response(stream_with_context(storage.read_chunks(db.session, att)),
                         mimetype=att.content_type)
         resp.content_length = att.size
-        resp.set_etag(att.sha256)
     else:
         path = storage.file_path(att)
         if path is None:
