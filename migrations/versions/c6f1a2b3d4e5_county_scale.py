@@ -3,7 +3,7 @@ attachments.storage); cases.updated_at indexed (cache keys of past figures); the
 PostgreSQL, FTS5 trigram table kept by triggers on SQLite)
 
 Revision ID: c6f1a2b3d4e5
-Revises: b3a1c0de5e01
+Revises: 988170cb83e2
 Create Date: 2026-11-30 20:20:00
 
 """
@@ -14,7 +14,7 @@ from casetrack.cases import search_index
 
 # revision identifiers, used by Alembic.
 revision = 'c6f1a2b3d4e5'
-down_revision = 'b3a1c0de5e01'
+down_revision = '988170cb83e2'
 branch_labels = None
 depends_on = None
 
