@@ -27,7 +27,8 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     }),
     Role.SUPERVISOR: frozenset({
         "register", "accept", "reject", "return", "assign", "progress", "extend_request",
-        "reply", "close", "close_dispute", "rework", "start_mediation", "mediation_session",
+        "reply", "close", "close_dispute", "rework", "authority_extend", "start_mediation",
+        "mediation_session",
         "escalate", "resolve", "terminate", "follow_up", "flag_risk", "attach", "view_id",
         "export", "request_review", "decide_review", "request_reexamination",
         "decide_reexamination", "judicial_confirmation", "correct",
@@ -35,7 +36,8 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.LEADER: frozenset({"extend_decide", "approve_reply", "progress", "view_id", "export"}),
     Role.ADMIN: frozenset({
         "register", "accept", "reject", "return", "assign", "progress", "extend_request",
-        "reply", "close", "close_dispute", "rework", "start_mediation", "mediation_session",
+        "reply", "close", "close_dispute", "rework", "authority_extend", "start_mediation",
+        "mediation_session",
         "escalate", "resolve", "terminate", "follow_up", "flag_risk", "attach", "view_id",
         "export", "admin", "request_review", "decide_review", "request_reexamination",
         "decide_reexamination", "judicial_confirmation", "correct",

@@ -18,7 +18,7 @@ from casetrack.cases import rules, steps
 from casetrack.cases.models import Case, CaseEvent
 from casetrack.core.i18n import N_, tr
 from casetrack.core.i18n import gettext as _
-from casetrack.deadlines.rules import DEFAULT_RULES, days_left, resolve_rule, warning_level
+from casetrack.deadlines.rules import DEFAULT_RULES, days_left, warning_level
 from casetrack.extensions import db
 from casetrack.org.models import Unit, Village
 from casetrack.org.settings import get_setting
@@ -42,6 +42,11 @@ FIELD_LABELS = {
     "due_rule": N_("期限规则"),
     "due_basis": N_("期限依据"),
     "due_is_exact": N_("到期日已确定"),
+    "statutory_due_on": N_("法定期限"),
+    "external_due_on": N_("上级规定期限"),
+    "external_extension_ref": N_("上级同意延期文号"),
+    "mediated_on": N_("调解结果日期"),
+    "follow_up_due_on": N_("回访期限"),
     "unit_id": N_("承办单位"),
     "handler_id": N_("承办人"),
     "exit_reason": N_("理由"),
@@ -134,7 +139,32 @@ def rule_label(code: str | None) -> str:
     """The deadline rule's name, e.g. 办理办结（第34条）."""
     if not code or code not in DEFAULT_RULES:
         return code or ""
-    return _(resolve_rule(code, current_app.config.get("DEADLINE_RULES")).label)
+    return _(DEFAULT_RULES[code].label)
+
+
+@dataclass
+class DueFacts:
+    """Both dates of a case and which one governs (an assigned case)."""
+
+    due_on: dt.date | None
+    statutory_due_on: dt.date | None
+    external_due_on: dt.date | None
+    basis: str | None
+    is_exact: bool
+
+    @property
+    def governs(self) -> str:
+        """``上级期限`` / ``法定期限`` (translated), or empty."""
+        return _(DUE_BASIS_LABELS[self.basis]) if self.basis in DUE_BASIS_LABELS else ""
+
+
+def due_facts(case: Case) -> DueFacts:
+    """The effective, statutory and authority dates of ``case`` and which governs."""
+    statutory = case.statutory_due_on
+    if statutory is None and case.due_basis == "statutory":
+        statutory = case.due_on
+    return DueFacts(case.due_on, statutory, case.external_due_on, case.due_basis,
+                    case.due_is_exact)
 
 
 def label(mapping: dict, key: Any) -> str:

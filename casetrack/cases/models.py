@@ -101,6 +101,8 @@ class Case(Base):
     external_ref_key: Mapped[str | None] = mapped_column(String(100), index=True)
     #: the assigning authority's own reply deadline
     external_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: reference of the authority's latest extension of its deadline (上级同意延期)
+    external_extension_ref: Mapped[str | None] = mapped_column(String(100))
     #: authority that assigned or forwarded the case, e.g. 雷州市信访局
     external_authority: Mapped[str] = mapped_column(String(100), default="")
     #: number of people (group visits elect at most 5 representatives)
@@ -113,6 +115,15 @@ class Case(Base):
                                                default=CaseStatus.REGISTERED)
     #: the current effective due date (after the earlier-of rule and any extension)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: the statutory date behind ``due_on`` (the rule plus the town's extension); for an
+    #: assigned case ``due_on`` is the earlier of this and ``external_due_on``
+    statutory_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: petition: the day by which the petitioner must be told in writing that the petition
+    #: was received (rule petition.notify); 及时受理 means accepted by this day
+    notify_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: the day the current clock runs from (acceptance; the day of a rework that restarted
+    #: the statutory clock)
+    due_start_on: Mapped[dt.date | None] = mapped_column(Date)
     #: code of the deadline rule behind ``due_on``, e.g. petition.handle
     due_rule: Mapped[str | None] = mapped_column(String(50))
     #: "statutory" or "external": which date won for an assigned case
@@ -166,6 +177,11 @@ class Case(Base):
     judicial_court: Mapped[str] = mapped_column(String(100), default="")
     #: dispute at risk of turning violent: reported to the police (人民调解法 Art. 25)
     is_risk: Mapped[bool] = mapped_column(default=False)
+    #: dispute: day of the mediation outcome (agreement or termination); 按期 compares it
+    #: with the mediation due date
+    mediated_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: dispute: the follow-up visit is due by this day (rule dispute.follow_up)
+    follow_up_due_on: Mapped[dt.date | None] = mapped_column(Date)
     follow_up_on: Mapped[dt.date | None] = mapped_column(Date)
     #: whether the follow-up visit found the agreement honoured
     follow_up_honoured: Mapped[bool | None]

@@ -39,6 +39,11 @@ STATUS_LABELS = {
     S.REEXAMINED: N_("已复核"),
 }
 
+#: the name of "every open status" in the case list's filter and on the dashboard's card
+OPEN_LABEL = N_("在办（未办结）")
+#: the name of "not accepted or returned" on the dashboard's card (the list's two statuses)
+ENDED_LABEL = N_("不予受理/已退回")
+
 KIND_LABELS = {CaseKind.PETITION: N_("信访事项"), CaseKind.DISPUTE: N_("矛盾纠纷")}
 
 PETITION_SOURCES = {
@@ -81,9 +86,6 @@ PARTY_ROLES = {"petitioner": N_("信访人"), "applicant": N_("申请人"), "res
                "party": N_("当事人")}
 #: at most this many representatives for a group visit (信访工作条例 Art. 20)
 MAX_REPRESENTATIVES = 5
-#: an assigned case may be returned only within this many working days of receipt (Art. 23)
-RETURN_WORKDAYS = 5
-MAX_EXTENSION_DAYS = 30
 
 
 def is_open_status(status: str) -> bool:

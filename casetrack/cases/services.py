@@ -46,8 +46,8 @@ from casetrack.deadlines.due import due_for
 from casetrack.deadlines.rules import (
     DeadlineRule,
     earlier_due,
-    resolve_rule,
 )
+from casetrack.deadlines.town_rules import town_rule
 from casetrack.org.models import Town, Unit, Village
 
 S = CaseStatus
@@ -134,42 +134,82 @@ def _snapshot(case: Case, fields: list[str]) -> dict[str, Any]:
     return {f: getattr(case, f) for f in fields}
 
 
-def _rule(code: str) -> DeadlineRule:
-    return resolve_rule(code, current_app.config.get("DEADLINE_RULES"))
+def _rule(session: Session, case: Case, code: str) -> DeadlineRule:
+    """Rule ``code`` as it applies in the case's town (its overrides included)."""
+    with session.no_autoflush:
+        return town_rule(session, case.town_id, code)
 
 
 __all__ = ["due_for"]  # re-exported: ``services.due_for`` is older than ``deadlines.due``
 
 
-def _set_due(session: Session, case: Case, rule_code: str, start: dt.date, extra_days: int = 0) -> None:
-    """Decide ``case.due_on`` from a rule (plus an extension) and, for an assigned case, the
-    assigning authority's deadline, whichever is earlier."""
-    rule = _rule(rule_code)
+def rule_due(session: Session, case: Case, rule_code: str, start: dt.date,
+             extra_days: int = 0) -> tuple[dt.date, bool]:
+    """The date rule ``rule_code`` of the case's town gives from ``start`` (plus
+    ``extra_days`` of extension), and whether it is exact (see ``due_for``)."""
+    rule = _rule(session, case, rule_code)
     with session.no_autoflush:  # one version bump per step, not one per query
         calendar = load_calendar(session)
-    due, exact = due_for(calendar, start, rule.amount + extra_days, rule.unit)
+    return due_for(calendar, start, rule.amount, rule.unit, extra_days)
+
+
+def is_bound_by_authority(case: Case) -> bool:
+    """Whether the assigning authority's own deadline governs the case's handling clock."""
+    return case.source in rules.EXTERNAL_SOURCES and case.external_due_on is not None
+
+
+def _set_due(session: Session, case: Case, rule_code: str, start: dt.date, extra_days: int = 0) -> None:
+    """Decide ``case.due_on`` from a rule (plus the town's extension) and, for an assigned
+    case, the assigning authority's deadline, whichever is earlier. The town's extension
+    moves only the statutory date: it never carries the case past the authority's date."""
+    due, exact = rule_due(session, case, rule_code, start, extra_days)
+    case.statutory_due_on = due
     basis = "statutory"
-    if case.source in rules.EXTERNAL_SOURCES and case.external_due_on and rule_code != "petition.notify":
-        external = case.external_due_on
-        if extra_days:
-            external = external + dt.timedelta(days=extra_days)
-        due, basis = earlier_due(due, external)
+    if is_bound_by_authority(case) and rule_code != "petition.notify":
+        due, basis = earlier_due(due, case.external_due_on)
         if basis == "external":
             exact = True
     case.due_on, case.due_rule, case.due_basis, case.due_is_exact = due, rule_code, basis, exact
+    case.due_start_on = start
+
+
+def due_words(case: Case) -> str:
+    """The due date as a message states it: ``2027-01-05``, ``2027-01-05（暂定）`` while the
+    year's holidays are not entered, ``未定`` without one."""
+    if case.due_on is None:
+        return "未定"
+    return case.due_on.isoformat() + ("" if case.due_is_exact else "（暂定）")
+
+
+def due_anchor(case: Case) -> dt.date | None:
+    """The day the case's current clock runs from."""
+    if case.due_start_on is not None:
+        return case.due_start_on
+    if case.due_rule == "petition.handle":
+        return case.accepted_on
+    return case.received_on
 
 
 def recompute_due(session: Session, case: Case) -> None:
-    """Recompute the due date of an open case from its rule (after the calendar changed)."""
-    if not case.is_open or not case.due_rule:
+    """Recompute the due dates of a case from its rules (after the calendar or a rule
+    changed): the current clock of an open case, and the dates kept for the figures
+    (notify date, follow-up date) of every case, closed ones included."""
+    if case.kind == CaseKind.PETITION and case.received_on is not None:
+        case.notify_due_on, _exact = rule_due(session, case, "petition.notify", case.received_on)
+    if case.follow_up_due_on is not None and case.mediated_on is not None:
+        case.follow_up_due_on, _exact = rule_due(session, case, "dispute.follow_up",
+                                                 case.mediated_on)
+    if not case.due_rule:
         return
     if case.due_rule in _REVIEW_CLOCKS:
         _set_clock(session, case, case.due_rule)
         return
-    anchor = case.accepted_on if case.due_rule == "petition.handle" else case.received_on
+    anchor = due_anchor(case)
     if anchor is None:
         return
-    _set_due(session, case, case.due_rule, anchor, case.extension_days)
+    if case.is_open or not case.due_is_exact:
+        # a closed case keeps its clock; only a provisional date becomes final
+        _set_due(session, case, case.due_rule, anchor, case.extension_days)
 
 
 #: clocks of the review stages: rule → (the field that starts it, whether hearing days count)
@@ -184,12 +224,10 @@ def _set_clock(session: Session, case: Case, rule_code: str) -> None:
     days for a re-examination). The assigning authority's date does not apply here."""
     field_name, with_hearings = _REVIEW_CLOCKS[rule_code]
     start = getattr(case, field_name)
-    rule = _rule(rule_code)
     extra = case.hearing_days if with_hearings else 0
-    with session.no_autoflush:
-        calendar = load_calendar(session)
-    due, exact = due_for(calendar, start, rule.amount + extra, rule.unit)
+    due, exact = rule_due(session, case, rule_code, start, extra)
     case.due_on, case.due_rule, case.due_basis, case.due_is_exact = due, rule_code, "statutory", exact
+    case.statutory_due_on, case.due_start_on = due, start
 
 
 def _dispute_rule(case: Case) -> str:
@@ -244,7 +282,25 @@ def _require_text(value: str | None, field_name: str, message: str) -> str:
 
 def _not_future(day: dt.date, now: dt.datetime, field_name: str, label: str) -> None:
     if day > _today(now):
-        raise ValidationError(f"{label}不能晚于今天", fields={field_name: f"{label}不能晚于今天"})
+        msg = f"{label}不能晚于今天（{_today(now).isoformat()}）"
+        raise ValidationError(msg, fields={field_name: msg})
+
+
+def _reopened_on(case: Case) -> dt.date | None:
+    """The day of the case's latest 退回重办 (its earlier reply and closing no longer count)."""
+    days = [local_date(e.at) for e in case.events if e.action == "rework"]
+    return max(days) if days else None
+
+
+def _step_date(case: Case, day: dt.date, now: dt.datetime, field_name: str, label: str,
+               bounds: list[tuple[str, dt.date | None]]) -> None:
+    """A date entered on a step lies neither in the future nor before the steps it follows;
+    the refusal names the date that bounds it."""
+    _not_future(day, now, field_name, label)
+    for bound_label, bound in bounds:
+        if bound is not None and day < bound:
+            msg = f"{label}不能早于{bound_label}（{bound.isoformat()}）"
+            raise ValidationError(msg, fields={field_name: msg})
 
 
 # --------------------------------------------------------------------------- register
@@ -377,6 +433,7 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
         ))
     if data.kind == CaseKind.PETITION:
         _set_due(session, case, "petition.notify", data.received_on)
+        case.notify_due_on = case.due_on
     else:
         _set_due(session, case, _dispute_rule(case), data.received_on)
     session.add(case)
@@ -414,9 +471,7 @@ def accept_case(session: Session, actor: User, now: dt.datetime, case: Case,
     """受理: the 60-day handling clock starts (Art. 34)."""
     t = _check(session, actor, case, "accept", now)
     day = accepted_on or _today(now)
-    _not_future(day, now, "accepted_on", "受理日期")
-    if day < case.received_on:
-        raise ValidationError("受理日期不能早于收到日期", fields={"accepted_on": "受理日期不能早于收到日期"})
+    _step_date(case, day, now, "accepted_on", "受理日期", [("收到日期", case.received_on)])
 
     def change(c: Case) -> None:
         c.accepted_on = day
@@ -484,8 +539,7 @@ def assign_case(session: Session, actor: User, now: dt.datetime, case: Case,
     _describe_assignment(ev, unit, handler)
     session.flush()
     announce(session, case, actor, now, ev, f"【新交办】{case.number} {case.title}",
-            f"{actor.name}{ev.note}：{case.number}“{case.title}”，到期日 "
-            f"{case.due_on.isoformat() if case.due_on else '未定'}。")
+             f"{actor.name}{ev.note}：{case.number}“{case.title}”，到期日 {due_words(case)}。")
     return case
 
 
@@ -521,13 +575,15 @@ def request_extension(session: Session, actor: User, now: dt.datetime, case: Cas
         c.extension_requested_days = days
         c.extension_reason = reason
 
+    warning = steps.authority_bound_warning(case)
     ev = _move(case, actor, now, "extend_request", t,
                ["extension_state", "extension_requested_days", "extension_reason"], change,
-               note=reason)
+               note=reason + (f"（{warning}）" if warning else ""))
     session.flush()
     announce(session, case, actor, now, ev, f"【延期待审批】{case.number} {case.title}",
             f"{actor.name}申请将 {case.number}“{case.title}”延期 {days} 天（现到期日 "
-            f"{case.due_on.isoformat() if case.due_on else '未定'}），理由：{reason}")
+            f"{due_words(case)}），理由：{reason}"
+            + (f"。注意：{warning}" if warning else ""))
     return case
 
 
@@ -541,20 +597,49 @@ def decide_extension(session: Session, actor: User, now: dt.datetime, case: Case
         if approve:
             c.extension_state = ExtensionState.APPROVED
             c.extension_days = c.extension_requested_days or 0
-            anchor = c.accepted_on if c.due_rule == "petition.handle" else c.received_on
-            _set_due(session, c, c.due_rule, anchor, c.extension_days)
+            _set_due(session, c, c.due_rule, due_anchor(c), c.extension_days)
         else:
             c.extension_state = ExtensionState.REJECTED
 
     ev = _move(case, actor, now, "extend_decide", t,
-               ["extension_state", "extension_days", "due_on"], change,
+               ["extension_state", "extension_days", "due_on", "statutory_due_on", "due_basis"],
+               change,
                note=("批准延期" if approve else "不批准延期") + (f"：{note}" if note else ""))
     session.flush()
     decision = "已批准" if approve else "未批准"
     announce(session, case, actor, now, ev, f"【延期{decision}】{case.number} {case.title}",
             f"{actor.name}{decision} {case.number}“{case.title}”的延期申请"
-            + (f"，新的到期日 {case.due_on.isoformat()}" if approve and case.due_on else "")
+            + (f"，新的到期日 {due_words(case)}" if approve and case.due_on else "")
             + (f"。意见：{note}" if note else "。"))
+    return case
+
+
+@implements("authority_extend")
+def extend_authority_deadline(session: Session, actor: User, now: dt.datetime, case: Case,
+                              due_on: dt.date, reference: str, note: str = "") -> Case:
+    """上级同意延期: the assigning authority grants more time; its new date (with its
+    reference) becomes the authority's deadline and the effective date is decided again."""
+    t = _check(session, actor, case, "authority_extend", now)
+    reference = _require_text(reference, "reference", "请填写上级同意延期的文号")
+    if len(reference) > 100:
+        raise ValidationError("文号不能超过100字", fields={"reference": "文号不能超过100字"})
+    if due_on <= case.external_due_on:
+        msg = f"上级同意延期后的期限应晚于原上级期限（{case.external_due_on.isoformat()}）"
+        raise ValidationError(msg, fields={"due_on": msg})
+
+    def change(c: Case) -> None:
+        c.external_due_on = due_on
+        c.external_extension_ref = reference
+        _set_due(session, c, c.due_rule or "petition.handle", due_anchor(c) or c.received_on,
+                 c.extension_days)
+
+    ev = _move(case, actor, now, "authority_extend", t,
+               ["external_due_on", "external_extension_ref", "due_on", "due_basis"], change,
+               note=f"{reference}" + (f"：{note.strip()}" if note.strip() else ""))
+    session.flush()
+    announce(session, case, actor, now, ev, f"【上级同意延期】{case.number} {case.title}",
+             f"交办机关同意 {case.number}“{case.title}”延期至 {due_on.isoformat()}（{reference}），"
+             f"现办理期限 {due_words(case)}。")
     return case
 
 
@@ -566,9 +651,9 @@ def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outc
     if outcome not in rules.OUTCOMES:
         raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
     reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
-    _not_future(delivered_on, now, "delivered_on", "送达日期")
-    if case.accepted_on and delivered_on < case.accepted_on:
-        raise ValidationError("送达日期不能早于受理日期", fields={"delivered_on": "送达日期不能早于受理日期"})
+    _step_date(case, delivered_on, now, "delivered_on", "送达日期",
+               [("收到日期", case.received_on), ("受理日期", case.accepted_on),
+                ("退回重办日期", _reopened_on(case))])
 
     def change(c: Case) -> None:
         c.outcome, c.reply_text, c.reply_delivered_on = outcome, reply_text, delivered_on
@@ -584,7 +669,10 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
     """办结 a replied petition (with the petitioner's rating) or 结案 a dispute."""
     t = _check(session, actor, case, "close", now)
     day = closed_on or _today(now)
-    _not_future(day, now, "closed_on", "办结日期")
+    _step_date(case, day, now, "closed_on", "办结日期",
+               [("收到日期", case.received_on), ("受理日期", case.accepted_on),
+                ("答复送达日期", case.reply_delivered_on), ("回访日期", case.follow_up_on),
+                ("退回重办日期", _reopened_on(case))])
     if case.kind == CaseKind.PETITION:
         if rating not in rules.RATINGS:
             raise ValidationError("请选择信访人评价", fields={"rating": "请选择信访人评价"})
@@ -603,26 +691,34 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
 @implements("rework")
 def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str,
                 due_on: dt.date | None = None) -> Case:
-    """退回重办: the assigning authority sent the closure back; the case reopens, with the
-    new deadline the authority set (``due_on``), if any."""
+    """退回重办: the assigning authority sent the closure back; the case reopens.
+
+    With the new deadline the authority set (``due_on``) that date governs; without one the
+    statutory handling clock restarts on the day of the rework (the old date no longer
+    binds, so the case is not overdue at once because of it)."""
     t = _check(session, actor, case, "rework", now)
     reason = _require_text(reason, "reason", "请填写退回重办的理由")
-    if due_on is not None and due_on < _today(now):
+    today = _today(now)
+    if due_on is not None and due_on < today:
         raise ValidationError("新的办理期限不能早于今天", fields={"due_on": "新的办理期限不能早于今天"})
 
     def change(c: Case) -> None:
         c.closed_on = None
         c.rating = None
+        c.extension_days, c.extension_state, c.extension_requested_days = 0, "none", None
         if due_on is not None:
             c.external_due_on = due_on
-            c.due_on, c.due_basis, c.due_is_exact = due_on, "external", True
+        elif c.source in rules.EXTERNAL_SOURCES:
+            c.external_due_on = None
+        _set_due(session, c, "petition.handle", today)
 
-    ev = _move(case, actor, now, "rework", t, ["closed_on", "rating", "due_on"], change,
-               note=reason)
+    ev = _move(case, actor, now, "rework", t,
+               ["closed_on", "rating", "due_on", "statutory_due_on", "due_basis",
+                "external_due_on", "extension_state", "extension_days"], change, note=reason)
     session.flush()
     announce(session, case, actor, now, ev, f"【退回重办】{case.number} {case.title}",
             f"{case.number}“{case.title}”被退回重办，理由：{reason}"
-            + (f"；新的办理期限 {case.due_on.isoformat()}" if due_on else "") + "。")
+            + f"；新的办理期限 {due_words(case)}。")
     return case
 
 
@@ -694,9 +790,9 @@ def set_reply_approval(session: Session, actor: User, now: dt.datetime, on: bool
 
 
 def _within(session: Session, rule_code: str, start: dt.date, day: dt.date, field_name: str,
-            what: str) -> None:
-    """Refuse ``day`` when it lies after the rule's window that opened on ``start``."""
-    end = steps.clock_end(session, rule_code, start)
+            what: str, town_id: int | None = None) -> None:
+    """Refuse ``day`` when it lies after the rule's window (the town's) opened on ``start``."""
+    end = steps.clock_end(session, rule_code, start, town_id=town_id)
     if day > end:
         msg = f"已超过{what}期限（{end.isoformat()}）"
         raise ValidationError(msg, fields={field_name: msg})
@@ -713,7 +809,7 @@ def request_review(session: Session, actor: User, now: dt.datetime, case: Case,
         raise ValidationError("申请日期不能早于答复送达日期",
                               fields={"requested_on": "申请日期不能早于答复送达日期"})
     _within(session, "petition.review_request", case.reply_delivered_on, requested_on,
-            "requested_on", "答复送达后30日的申请复查")
+            "requested_on", "申请复查", town_id=case.town_id)
 
     def change(c: Case) -> None:
         c.review_requested_on = requested_on
@@ -761,7 +857,7 @@ def request_reexamination(session: Session, actor: User, now: dt.datetime, case:
         raise ValidationError("申请日期不能早于复查意见出具日期",
                               fields={"requested_on": "申请日期不能早于复查意见出具日期"})
     _within(session, "petition.recheck_request", case.review_decided_on, requested_on,
-            "requested_on", "复查意见送达后30日的申请复核")
+            "requested_on", "申请复核", town_id=case.town_id)
 
     def change(c: Case) -> None:
         c.reexam_requested_on = requested_on
@@ -843,7 +939,7 @@ def record_mediation_session(session: Session, actor: User, now: dt.datetime, ca
     """One mediation session (调解记录) at the current level."""
     _check(session, actor, case, "mediation_session", now)
     note = _require_text(note, "note", "请填写调解情况")
-    _not_future(held_on, now, "held_on", "调解日期")
+    _step_date(case, held_on, now, "held_on", "调解日期", [("收到日期", case.received_on)])
     level = rules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
     record_event(case, actor, now, "mediation_session", from_status=case.status,
                  to_status=case.status,
@@ -863,8 +959,10 @@ def escalate_dispute(session: Session, actor: User, now: dt.datetime, case: Case
     def change(c: Case) -> None:
         c.mediation_level = "town"
         c.exit_reason = ""
+        c.mediated_on = None  # mediation goes on at the town: its outcome is still to come
 
-    ev = _move(case, actor, now, "escalate", t, ["mediation_level"], change, note=reason)
+    ev = _move(case, actor, now, "escalate", t, ["mediation_level", "mediated_on"], change,
+               note=reason)
     session.flush()
     announce(session, case, actor, now, ev, f"【纠纷上交镇级】{case.number} {case.title}",
              f"{actor.name}将纠纷 {case.number}“{case.title}”上交镇级调解，理由：{reason}。"
@@ -885,8 +983,11 @@ def resolve_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
         c.agreement_type = agreement_type
         c.agreement_text = agreement_text
         c.resolution_level = c.mediation_level or "village"
+        c.mediated_on = _today(now)
+        c.follow_up_due_on, _exact = rule_due(session, c, "dispute.follow_up", c.mediated_on)
 
-    _move(case, actor, now, "resolve", t, ["agreement_type", "resolution_level"], change,
+    _move(case, actor, now, "resolve", t,
+          ["agreement_type", "resolution_level", "mediated_on", "follow_up_due_on"], change,
           note=agreement_text)
     session.flush()
     return case
@@ -901,8 +1002,9 @@ def terminate_dispute(session: Session, actor: User, now: dt.datetime, case: Cas
 
     def change(c: Case) -> None:
         c.exit_reason = reason
+        c.mediated_on = _today(now)
 
-    _move(case, actor, now, "terminate", t, ["exit_reason"], change, note=reason)
+    _move(case, actor, now, "terminate", t, ["exit_reason", "mediated_on"], change, note=reason)
     session.flush()
     return case
 
@@ -912,7 +1014,7 @@ def record_follow_up(session: Session, actor: User, now: dt.datetime, case: Case
                      visited_on: dt.date, honoured: bool, note: str = "") -> Case:
     """回访: is the agreement honoured?"""
     t = _check(session, actor, case, "follow_up", now)
-    _not_future(visited_on, now, "visited_on", "回访日期")
+    _step_date(case, visited_on, now, "visited_on", "回访日期", [("收到日期", case.received_on)])
 
     def change(c: Case) -> None:
         c.follow_up_on = visited_on
@@ -955,7 +1057,7 @@ def record_judicial_confirmation(session: Session, actor: User, now: dt.datetime
             raise ValidationError("申请日期不能早于调解协议达成日期",
                                   fields={"applied_on": "申请日期不能早于调解协议达成日期"})
         _within(session, "dispute.judicial_confirmation", agreed, applied_on, "applied_on",
-                "调解协议生效后30日的申请司法确认")
+                "申请司法确认", town_id=case.town_id)
 
     def change(c: Case) -> None:
         c.judicial_applied_on, c.judicial_court = applied_on, court

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from casetrack.auth.models import User
 from casetrack.auth.permissions import has_right
@@ -32,7 +32,8 @@ from casetrack.core.errors import InvalidTransition, PermissionDenied
 from casetrack.core.i18n import N_
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.due import due_for
-from casetrack.deadlines.rules import DEFAULT_RULES, resolve_rule
+from casetrack.deadlines.rules import DEFAULT_RULES, amount_text
+from casetrack.deadlines.town_rules import town_rule
 
 S = CaseStatus
 P, D = CaseKind.PETITION, CaseKind.DISPUTE
@@ -183,7 +184,7 @@ def _extendable(session: Session, case: Case, today: dt.date) -> str | None:
         return "尚未受理的事项不能申请延期"
     if case.due_rule not in DEFAULT_RULES:
         return "该期限不能延长"
-    rule = resolve_rule(case.due_rule, current_app.config.get("DEADLINE_RULES"))
+    rule = town_rule(session, case.town_id, case.due_rule)
     if not rule.extendable or (case.kind == P and case.due_rule != "petition.handle"):
         return "该期限不能延长"
     if case.extension_state == ExtensionState.APPROVED:
@@ -194,10 +195,13 @@ def _extendable(session: Session, case: Case, today: dt.date) -> str | None:
 
 
 def max_extension_days(case: Case) -> int:
-    """The most days an extension of the case's current clock may ask for."""
+    """The most days an extension of the case's current clock may ask for (the town's
+    rule)."""
     if case.due_rule not in DEFAULT_RULES:
         return 0
-    return resolve_rule(case.due_rule, current_app.config.get("DEADLINE_RULES")).max_extension_days
+    session = object_session(case)
+    with session.no_autoflush:
+        return town_rule(session, case.town_id, case.due_rule).max_extension_days
 
 
 def _extension_pending(session: Session, case: Case, today: dt.date) -> str | None:
@@ -205,12 +209,11 @@ def _extension_pending(session: Session, case: Case, today: dt.date) -> str | No
 
 
 def return_deadline(session: Session, case: Case) -> dt.date | None:
-    """Last day on which an assigned case may be returned (N working days after receipt)."""
+    """Last day on which an assigned case may be returned (the town's rule petition.object:
+    5 working days after receipt by default, Art. 23)."""
     if case.source not in rules.EXTERNAL_SOURCES:
         return None
-    limit, _exact = due_for(load_calendar(session), case.received_on, rules.RETURN_WORKDAYS,
-                            "workdays")
-    return limit
+    return clock_end(session, "petition.object", case.received_on, town_id=case.town_id)
 
 
 def _returnable(session: Session, case: Case, today: dt.date) -> str | None:
@@ -218,9 +221,35 @@ def _returnable(session: Session, case: Case, today: dt.date) -> str | None:
         return "只有上级交办或转送的事项可以退回"
     limit = return_deadline(session, case)
     if limit is not None and today > limit:
-        return (f"已超过收到后{rules.RETURN_WORKDAYS}个工作日的退回期限（{limit.isoformat()}），"
-                "不能退回")
+        return (f"已超过收到后{_period(session, case, 'petition.object')}的退回期限"
+                f"（{limit.isoformat()}），不能退回")
     return None
+
+
+def _period(session: Session, case: Case, code: str) -> str:
+    """How long the town's rule ``code`` runs, in words (``5个工作日``, ``30天``)."""
+    rule = town_rule(session, case.town_id, code)
+    return amount_text(rule.amount, rule.unit)
+
+
+def _authority_bound(session: Session, case: Case, today: dt.date) -> str | None:
+    if case.source not in rules.EXTERNAL_SOURCES or case.external_due_on is None:
+        return "只有有上级规定期限的交办、转送事项才能登记上级同意延期"
+    return None
+
+
+def authority_bound_warning(case: Case, days: int | None = None) -> str:
+    """The warning shown when the town's extension cannot move the governing date: the case
+    is bound by the assigning authority's deadline (only the authority can grant more time).
+    Empty when the statutory date governs even after an extension of ``days``."""
+    if case.source not in rules.EXTERNAL_SOURCES or case.external_due_on is None:
+        return ""
+    if case.due_basis != "external" and (
+            days is None or case.statutory_due_on is None
+            or case.statutory_due_on + dt.timedelta(days=days) <= case.external_due_on):
+        return ""
+    return (f"本案受上级规定期限（{case.external_due_on.isoformat()}）约束，镇内延期不能推迟该期限；"
+            "如需更多时间，须由交办机关同意延期")
 
 
 def _not_at_town_yet(session: Session, case: Case, today: dt.date) -> str | None:
@@ -281,10 +310,14 @@ def agreement_day(case: Case) -> dt.date | None:
     return local_date(ev.at) if ev is not None else None
 
 
-def clock_end(session: Session, rule_code: str, start: dt.date, extra_days: int = 0) -> dt.date:
-    """The last day of a clock of the rule table started on ``start``."""
-    rule = resolve_rule(rule_code, current_app.config.get("DEADLINE_RULES"))
-    due, _exact = due_for(load_calendar(session), start, rule.amount + extra_days, rule.unit)
+def clock_end(session: Session, rule_code: str, start: dt.date, extra_days: int = 0,
+              town_id: int | None = None) -> dt.date:
+    """The last day of a clock of the rule table (the town's, with its overrides) started on
+    ``start``."""
+    with session.no_autoflush:
+        rule = town_rule(session, town_id, rule_code)
+        calendar = load_calendar(session)
+    due, _exact = due_for(calendar, start, rule.amount, rule.unit, extra_days)
     return due
 
 
@@ -298,27 +331,41 @@ def _return_hint(session: Session, case: Case, today: dt.date) -> Hint:
     limit = return_deadline(session, case)
     if limit is None:
         return None
-    return N_("退回期限：收到后%(n)s个工作日内，即 %(d)s 前"), {
-        "n": rules.RETURN_WORKDAYS, "d": limit.isoformat()}
+    return N_("退回期限：收到后%(n)s内，即 %(d)s 前"), {
+        "n": _period(session, case, "petition.object"), "d": limit.isoformat()}
 
 
 def _extension_hint(session: Session, case: Case, today: dt.date) -> Hint:
-    return N_("延期只能申请一次，最多%(n)s天，须经镇领导批准。"), {"n": max_extension_days(case)}
+    most = max_extension_days(case)
+    warning = authority_bound_warning(case, most)
+    if warning:
+        return N_("延期只能申请一次，最多%(n)s天，须经镇领导批准。注意：%(w)s。"), {
+            "n": most, "w": warning}
+    return N_("延期只能申请一次，最多%(n)s天，须经镇领导批准。"), {"n": most}
+
+
+def _authority_hint(session: Session, case: Case, today: dt.date) -> Hint:
+    if case.external_due_on is None:
+        return None
+    return N_("现上级规定期限：%(d)s。登记交办机关同意延期后的新期限及文号。"), {
+        "d": case.external_due_on.isoformat()}
 
 
 def _review_window_hint(session: Session, case: Case, today: dt.date) -> Hint:
     if case.status in (S.REPLIED, S.CLOSED) and case.reply_delivered_on:
-        end = clock_end(session, "petition.review_request", case.reply_delivered_on)
-        return N_("申请复查期限：答复送达后30日内，即 %(d)s 前（信访工作条例第35条）"), {
-            "d": end.isoformat()}
+        end = clock_end(session, "petition.review_request", case.reply_delivered_on,
+                        town_id=case.town_id)
+        return N_("申请复查期限：答复送达后%(n)s内，即 %(d)s 前（信访工作条例第35条）"), {
+            "n": _period(session, case, "petition.review_request"), "d": end.isoformat()}
     return None
 
 
 def _reexam_window_hint(session: Session, case: Case, today: dt.date) -> Hint:
     if case.review_decided_on:
-        end = clock_end(session, "petition.recheck_request", case.review_decided_on)
-        return N_("申请复核期限：复查意见送达后30日内，即 %(d)s 前（信访工作条例第36条）"), {
-            "d": end.isoformat()}
+        end = clock_end(session, "petition.recheck_request", case.review_decided_on,
+                        town_id=case.town_id)
+        return N_("申请复核期限：复查意见送达后%(n)s内，即 %(d)s 前（信访工作条例第36条）"), {
+            "n": _period(session, case, "petition.recheck_request"), "d": end.isoformat()}
     return None
 
 
@@ -326,9 +373,9 @@ def _judicial_hint(session: Session, case: Case, today: dt.date) -> Hint:
     day = agreement_day(case)
     if day is None:
         return None
-    end = clock_end(session, "dispute.judicial_confirmation", day)
-    return N_("申请司法确认期限：调解协议生效后30日内，即 %(d)s 前（人民调解法第33条）"), {
-        "d": end.isoformat()}
+    end = clock_end(session, "dispute.judicial_confirmation", day, town_id=case.town_id)
+    return N_("申请司法确认期限：调解协议生效后%(n)s内，即 %(d)s 前（人民调解法第33条）"), {
+        "n": _period(session, case, "dispute.judicial_confirmation"), "d": end.isoformat()}
 
 
 def _decide_hint(session: Session, case: Case, today: dt.date) -> Hint:
@@ -440,8 +487,8 @@ _step("reject", N_("不予受理"), {P: ({S.REGISTERED}, S.NOT_ACCEPTED)},
       inputs=(_reason(),), rule=N_("须写明理由"))
 _step("return", N_("退回交办机关"), {P: ({S.REGISTERED, S.ACCEPTED}, S.RETURNED)},
       inputs=(_reason(),), guard=_returnable, hint=_return_hint,
-      summary=N_("退回交办机关（收到后5个工作日内）"),
-      rule=N_("仅上级交办、转送的事项，收到后5个工作日内（第23条）"))
+      summary=N_("退回交办机关（第23条规定的期限内）"),
+      rule=N_("仅上级交办、转送的事项，在本镇期限规则 petition.object 规定的期限内（第23条）"))
 _step("assign", N_("交办承办单位"),
       {P: ({S.ACCEPTED, S.HANDLING}, S.HANDLING), D: ({S.REGISTERED, S.MEDIATING}, None)},
       kind_labels={D: N_("指定承办")},
@@ -472,7 +519,18 @@ _step("extend_request", N_("申请延期"),
               _reason(N_("延期理由"))),
       guard=_extendable, hint=_extension_hint,
       notice=Notice("extension_requested", town_users("leader"), N_("本镇领导")),
-      rule=N_("只能延期一次，不超过30日，须说明理由（第34条）"))
+      rule=N_("只能延期一次，不超过本镇期限规则规定的最长延期天数，须说明理由（第34条）"))
+_step("authority_extend", N_("上级同意延期"),
+      {P: ({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLY_PENDING, S.REPLIED}, None)},
+      inputs=(Input("due_on", "date", N_("上级同意延期至"), required=True,
+                    required_message=N_("请填写上级同意延期后的期限"),
+                    description="交办机关同意延期后的期限"),
+              Input("reference", "text", N_("上级同意延期文号"), required=True, max_length=100),
+              _note(N_("备注"))),
+      guard=_authority_bound, hint=_authority_hint,
+      notice=Notice("authority_extended", case_handlers, N_("承办人")),
+      summary=N_("上级同意延期（交办机关的新期限及文号）"),
+      rule=N_("只有交办机关能推迟其规定的期限：记录新期限及文号；办理期限取法定期限与上级期限中较早者"))
 _step("extend_decide", N_("审批延期"),
       {P: ({S.ACCEPTED, S.HANDLING}, None), D: ({S.REGISTERED, S.MEDIATING}, None)},
       inputs=(Input("approve", "bool", N_("审批意见"), required=True, web_name="decision",
@@ -611,7 +669,7 @@ _step("correct", N_("更正"),
 
 #: the order of the buttons on the case page
 ORDER = ("accept", "assign", "start_mediation", "mediation_session", "progress",
-         "extend_request", "extend_decide", "reply", "submit_reply", "approve_reply",
+         "extend_request", "extend_decide", "authority_extend", "reply", "submit_reply", "approve_reply",
          "return_reply", "resolve", "terminate", "escalate", "follow_up",
          "judicial_confirmation", "close", "request_review", "decide_review",
          "request_reexamination", "hearing", "decide_reexamination", "rework", "flag_risk",

@@ -37,6 +37,7 @@ from casetrack.cases.display import (
     DUE_BASIS_LABELS,
     EXTENSION_LABELS,
     action_label,
+    due_facts,
     known_label,
     label,
     rule_label,
@@ -127,7 +128,7 @@ def list_cases():
         "cases/list.html", rows=rows, pagination=pagination, filters=filters,
         args=filters.to_args(), villages=_villages_for(user), units=units, rules=rules,
         categories=categories,
-        open_status=OPEN, label=label, today=today,
+        open_status=OPEN, open_label=rules.OPEN_LABEL, label=label, today=today,
     )
 
 
@@ -241,6 +242,7 @@ def _render_detail(case: Case, *, failed: tuple[str, F.StepForm] | None = None,
         confirm_form=F.ConfirmForm(formdata=None), rules=rules, label=label,
         action_label=action_label, rule_label=rule_label, due_basis_labels=DUE_BASIS_LABELS,
         extension_labels=EXTENSION_LABELS, mask=rules.mask_id_number, today=today,
+        due=due_facts(case),
     )
     return resp, status, {"Cache-Control": "no-store"}
 

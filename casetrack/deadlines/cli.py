@@ -9,7 +9,8 @@ from flask.cli import with_appcontext
 
 from casetrack.core.errors import CalendarUnknown
 from casetrack.deadlines.calendar import load_calendar
-from casetrack.deadlines.rules import DEFAULT_RULES, compute_due, resolve_rule
+from casetrack.deadlines.rules import DEFAULT_RULES, compute_due
+from casetrack.deadlines.town_rules import town_rule, town_rules
 from casetrack.extensions import db
 
 
@@ -24,26 +25,78 @@ def deadlines_cli() -> None:
 @click.option("--start", required=True, type=click.DateTime(["%Y-%m-%d"]),
               help="the anchor day (not counted), YYYY-MM-DD")
 @click.option("--extension", default=0, show_default=True, help="extension days to add")
+@click.option("--town", "town_name", default=None,
+              help="count with this town's rules (its overrides), e.g. 北和镇")
 @with_appcontext
-def compute(rule_code: str, start: dt.datetime, extension: int) -> None:
+def compute(rule_code: str, start: dt.datetime, extension: int, town_name: str | None) -> None:
     """Print the due date of RULE anchored on START (Civil Code counting, holidays moved)."""
-    from flask import current_app
-
-    rule = resolve_rule(rule_code, current_app.config.get("DEADLINE_RULES"))
+    town_id = _town_id(town_name)
+    rule = town_rule(db.session, town_id, rule_code)
     calendar = load_calendar(db.session)
     try:
-        due = compute_due(start.date(), rule.amount + extension, rule.unit, calendar)
+        due = compute_due(start.date(), rule.amount, rule.unit, calendar, extension)
     except CalendarUnknown as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(due.isoformat())
 
 
+def _town_id(town_name: str | None) -> int | None:
+    from sqlalchemy import select
+
+    from casetrack.org.models import Town
+
+    if not town_name:
+        return None
+    town_id = db.session.scalar(select(Town.id).where(Town.name == town_name))
+    if town_id is None:
+        raise click.ClickException(f"乡镇“{town_name}”不存在")
+    return town_id
+
+
 @deadlines_cli.command("rules")
-def list_rules() -> None:
+@click.option("--town", "town_name", default=None,
+              help="show this town's rules (its overrides applied), e.g. 北和镇")
+@with_appcontext
+def list_rules(town_name: str | None) -> None:
     """List the deadline rules with their amounts and units."""
-    for rule in DEFAULT_RULES.values():
+    for rule in town_rules(db.session, _town_id(town_name)):
         ext = f", extendable by up to {rule.max_extension_days} days" if rule.extendable else ""
         click.echo(f"{rule.code}: {rule.amount} {rule.unit} from {rule.anchor}{ext}  {rule.label}")
+
+
+@deadlines_cli.command("set-rule")
+@click.option("--town", "town_name", required=True, help="the town, e.g. 北和镇")
+@click.option("--rule", "rule_code", required=True, type=click.Choice(sorted(DEFAULT_RULES)))
+@click.option("--amount", required=True, type=int, help="the period, in the rule's unit")
+@click.option("--unit", type=click.Choice(["days", "workdays", "months"]), default=None)
+@click.option("--max-extension", type=int, default=None, help="longest extension in days")
+@click.option("--dry-run", is_flag=True, help="show the recomputed due dates, save nothing")
+@with_appcontext
+def set_rule(town_name: str, rule_code: str, amount: int, unit: str | None,
+             max_extension: int | None, dry_run: bool) -> None:
+    """Set a town's own value for a deadline rule and recompute its open cases' dates."""
+    from casetrack.core.errors import DomainError
+    from casetrack.core.time import app_now
+    from casetrack.deadlines.services import change_town_rule
+
+    town_id = _town_id(town_name)
+    try:
+        rule, changes = change_town_rule(db.session, None, app_now(), town_id, rule_code,
+                                         amount=amount, unit=unit,
+                                         max_extension_days=max_extension)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{rule.code}: {rule.amount} {rule.unit}"
+               + (f", max extension {rule.max_extension_days}" if rule.extendable else ""))
+    for change in changes:
+        click.echo(f"  {change.number}: {change.before or '—'} → {change.after or '—'}")
+    click.echo(f"重新计算了 {len(changes)} 个案件的期限")
+    if dry_run:
+        db.session.rollback()
+        click.echo("试运行：未保存任何内容")
+    else:
+        db.session.commit()
 
 
 @deadlines_cli.command("load-year")

@@ -6,6 +6,7 @@ rules are tested without the application.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import enum
 from collections.abc import Callable
@@ -20,6 +21,7 @@ WorkdayFn = Callable[[dt.date], bool]
 class DayUnit(enum.StrEnum):
     DAYS = "days"  # 日: calendar days, end moved off rest days
     WORKDAYS = "workdays"  # 工作日
+    MONTHS = "months"  # 月: to the corresponding day (Civil Code Art. 202), moved off rest days
 
 
 class WarningLevel(enum.StrEnum):
@@ -62,12 +64,14 @@ DEFAULT_RULES: dict[str, DeadlineRule] = {
                      label=N_("申请复核（第36条）")),
         DeadlineRule("petition.recheck_answer", "petition", "recheck_requested", 30,
                      DayUnit.DAYS, label=N_("复核答复（第36条，听证时间不计入）")),
-        DeadlineRule("dispute.mediate", "dispute", "received", 30, DayUnit.DAYS,
+        DeadlineRule("dispute.mediate", "dispute", "received", 1, DayUnit.MONTHS,
                      extendable=True, max_extension_days=30, label=N_("调解期限（一个月）")),
         DeadlineRule("dispute.judicial_confirmation", "dispute", "agreement", 30, DayUnit.DAYS,
                      label=N_("申请司法确认（人民调解法第33条）")),
         DeadlineRule("dispute.mediate_labour", "dispute", "received", 15, DayUnit.DAYS,
                      extendable=False, label=N_("劳动争议调解期限（15日）")),
+        DeadlineRule("dispute.follow_up", "dispute", "resolved", 30, DayUnit.DAYS,
+                     label=N_("调解协议回访期限")),
     ]
 }
 
@@ -92,11 +96,44 @@ def add_workdays(start: dt.date, amount: int, is_workday: WorkdayFn) -> dt.date:
     return day
 
 
-def compute_due(start: dt.date, amount: int, unit: DayUnit | str, is_workday: WorkdayFn) -> dt.date:
-    """The due date of a clock of ``amount`` ``unit`` anchored on ``start``."""
-    if DayUnit(unit) is DayUnit.WORKDAYS:
-        return add_workdays(start, amount, is_workday)
-    return add_days(start, amount, is_workday)
+def month_end(start: dt.date, months: int) -> dt.date:
+    """Civil Code Art. 202: a period of ``months`` anchored on ``start`` ends on the day of the
+    last month that corresponds to ``start``, or on that month's last day when it has none
+    ("one month" from 31 January ends 28 or 29 February). Rest days are not moved here."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def add_months(start: dt.date, months: int, is_workday: WorkdayFn, extra_days: int = 0) -> dt.date:
+    """A period in months (plus ``extra_days`` of extension), its last day moved off rest
+    days and public holidays (Arts. 202 and 203)."""
+    due = month_end(start, months) + dt.timedelta(days=extra_days)
+    while not is_workday(due):
+        due += dt.timedelta(days=1)
+    return due
+
+
+def compute_due(start: dt.date, amount: int, unit: DayUnit | str, is_workday: WorkdayFn,
+                extra_days: int = 0) -> dt.date:
+    """The due date of a clock of ``amount`` ``unit`` anchored on ``start``, with
+    ``extra_days`` of approved extension (calendar days, counted on from the period)."""
+    unit = DayUnit(unit)
+    if unit is DayUnit.WORKDAYS:
+        return add_workdays(start, amount + extra_days, is_workday)
+    if unit is DayUnit.MONTHS:
+        return add_months(start, amount, is_workday, extra_days)
+    return add_days(start, amount + extra_days, is_workday)
+
+
+def amount_text(amount: int, unit: DayUnit | str) -> str:
+    """``30天``, ``5个工作日``, ``1个月``: how a period reads in a sentence (Chinese)."""
+    unit = DayUnit(unit)
+    if unit is DayUnit.WORKDAYS:
+        return f"{amount}个工作日"
+    if unit is DayUnit.MONTHS:
+        return f"{amount}个月"
+    return f"{amount}天"
 
 
 def workdays_between(start: dt.date, end: dt.date, is_workday: WorkdayFn) -> int:
@@ -144,5 +181,12 @@ def resolve_rule(code: str, overrides: dict[str, dict] | None = None) -> Deadlin
 
     rule = DEFAULT_RULES[code]
     if overrides and code in overrides:
-        rule = replace(rule, **overrides[code])
+        values = {k: v for k, v in overrides[code].items() if k in OVERRIDABLE}
+        if "unit" in values:
+            values["unit"] = DayUnit(values["unit"])
+        rule = replace(rule, **values)
     return rule
+
+
+#: the fields of a rule a town (or the ``DEADLINE_RULES`` setting) may override
+OVERRIDABLE = ("amount", "unit", "extendable", "max_extension_days")

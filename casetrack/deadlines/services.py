@@ -18,9 +18,11 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
-from casetrack.core.errors import NotFound, ValidationError
+from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
 from casetrack.deadlines.calendar import package_knows
 from casetrack.deadlines.models import CalendarYear, HolidayOverride
+from casetrack.deadlines.rules import DeadlineRule
+from casetrack.deadlines.town_rules import store_town_rule
 from casetrack.org.services import require_admin
 
 #: first year the calendar page lists
@@ -350,38 +352,49 @@ def remove_override(
     return override, recompute_due_dates(session, actor, now, year)
 
 
+#: the dates a recomputation may change, recorded before and after on the timeline
+_RECOMPUTED = ("due_on", "due_is_exact", "due_basis", "statutory_due_on", "notify_due_on",
+               "follow_up_due_on")
+
+
 def recompute_due_dates(
     session: Session, actor: User | None, now: dt.datetime, year: int
 ) -> list[DueChange]:
-    """Recompute the due date of every open case whose date is provisional or falls in
-    ``year`` (or early in the next, which counting across New Year can reach), writing a
-    ``recompute_due`` timeline event with before and after values where the date or its
-    exactness changed."""
+    """Recompute the dates of every case that a change of ``year``'s calendar can move:
+    open cases whose due date falls in ``year`` (or early in the next, which counting across
+    New Year can reach), every case whose date is provisional (closed ones included: their
+    on-time figures use the final date), and the notify and follow-up dates of that time.
+    Each case whose dates changed gets a ``recompute_due`` timeline event with before and
+    after values."""
     from casetrack.cases.models import Case
     from casetrack.cases.rules import OPEN_STATUSES
-    from casetrack.cases.services import recompute_due, record_event
 
     first, last = dt.date(year, 1, 1), dt.date(year + 1, 1, 31)
     stmt = (
         select(Case)
-        .where(Case.status.in_([str(s) for s in OPEN_STATUSES]), Case.due_rule.is_not(None))
-        .where(or_(Case.due_is_exact.is_(False), Case.due_on.between(first, last)))
+        .where(or_(
+            Case.due_is_exact.is_(False),
+            (Case.status.in_([str(s) for s in OPEN_STATUSES]) & Case.due_on.between(first, last)),
+            Case.notify_due_on.between(first, last),
+            Case.follow_up_due_on.between(first, last),
+        ))
         .order_by(Case.id)
     )
+    return _recompute(session, actor, now, list(session.scalars(stmt)),
+                      f"{year}年节假日安排变更，重新计算期限")
+
+
+def _recompute(session: Session, actor: User | None, now: dt.datetime, cases: list,
+               note: str) -> list[DueChange]:
+    """Recompute the dates of ``cases`` and record each change on its timeline."""
+    from casetrack.cases.services import recompute_due, record_event
+
     changes: list[DueChange] = []
-    for case in session.scalars(stmt).all():
-        before = {
-            "due_on": case.due_on,
-            "due_is_exact": case.due_is_exact,
-            "due_basis": case.due_basis,
-        }
+    for case in cases:
+        before = {k: getattr(case, k) for k in _RECOMPUTED}
         recompute_due(session, case)
-        after = {
-            "due_on": case.due_on,
-            "due_is_exact": case.due_is_exact,
-            "due_basis": case.due_basis,
-        }
-        if before["due_on"] == after["due_on"] and before["due_is_exact"] == after["due_is_exact"]:
+        after = {k: getattr(case, k) for k in _RECOMPUTED}
+        if before == after:
             continue
         record_event(
             case,
@@ -392,7 +405,7 @@ def recompute_due_dates(
             after=after,
             from_status=case.status,
             to_status=case.status,
-            note=f"{year}年节假日安排变更，重新计算期限",
+            note=note,
         )
         changes.append(
             DueChange(
@@ -407,6 +420,41 @@ def recompute_due_dates(
         )
     session.flush()
     return changes
+
+
+def change_town_rule(
+    session: Session,
+    actor: User | None,
+    now: dt.datetime,
+    town_id: int,
+    code: str,
+    *,
+    amount: int,
+    unit: str | None = None,
+    max_extension_days: int | None = None,
+) -> tuple[DeadlineRule, list[DueChange]]:
+    """A town's admin sets the town's own value of a deadline rule. The open cases of the
+    town whose clock runs on that rule get their due dates again (with a timeline entry);
+    the refusals, page wordings and figures that state the rule read it from then on."""
+    from casetrack.cases.models import Case
+    from casetrack.cases.rules import OPEN_STATUSES
+
+    require_admin(actor)
+    if actor is not None and actor.town_id != town_id:
+        raise PermissionDenied("只能管理本镇的数据")
+    rule = store_town_rule(session, town_id, code, amount=amount, unit=unit,
+                           max_extension_days=max_extension_days)
+    stmt = select(Case).where(Case.town_id == town_id).order_by(Case.id)
+    if code == "petition.notify":
+        stmt = stmt.where(Case.kind == "petition", Case.accepted_on.is_(None))
+    elif code == "dispute.follow_up":
+        stmt = stmt.where(Case.follow_up_due_on.is_not(None), Case.follow_up_on.is_(None))
+    else:
+        stmt = stmt.where(Case.due_rule == code,
+                          Case.status.in_([str(s) for s in OPEN_STATUSES]))
+    changes = _recompute(session, actor, now, list(session.scalars(stmt)),
+                         f"期限规则“{code}”调整为 {amount}，重新计算期限")
+    return rule, changes
 
 
 def count_provisional(session: Session, user: User) -> int:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,7 @@ from casetrack.cases.models import Case
 from casetrack.core.errors import CalendarUnknown
 from casetrack.core.time import TOWN_ZONE
 from casetrack.deadlines.calendar import WorkCalendar
-from casetrack.deadlines.rules import resolve_rule
+from casetrack.deadlines.town_rules import town_rule
 from casetrack.demo.org import CATEGORY_UNITS, DemoOrg
 from casetrack.demo.people import PeopleFactory, Person, party_address, party_name
 from casetrack.org.models import Unit, Village
@@ -101,6 +100,7 @@ ACTIONS: dict[str, Callable[..., None]] = {
     "progress": _plain(svc.record_progress),
     "extend_request": _plain(svc.request_extension),
     "extend_decide": _plain(svc.decide_extension),
+    "authority_extend": _plain(svc.extend_authority_deadline),
     "reply": _reply,
     "close": _close,
     "rework": _plain(svc.rework_case),
@@ -173,8 +173,8 @@ class Builder:
 
     def due(self, rule_code: str, anchor: dt.date, extra_days: int = 0) -> dt.date:
         """The statutory due date of ``rule_code`` from ``anchor``, as the services count it."""
-        rule = resolve_rule(rule_code, current_app.config.get("DEADLINE_RULES"))
-        due, _exact = svc.due_for(self.calendar, anchor, rule.amount + extra_days, rule.unit)
+        rule = town_rule(self.session, self.org.town.id, rule_code)
+        due, _exact = svc.due_for(self.calendar, anchor, rule.amount, rule.unit, extra_days)
         return due
 
     # ----------------------------------------------------------------- people

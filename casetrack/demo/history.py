@@ -70,10 +70,14 @@ def petition_text(b: Builder, category: str, village: Village,
 
 def handling_steps(b: Builder, *, accept_on: dt.date, category: str, reply_on: dt.date | None,
                    close_on: dt.date | None, extension: tuple[dt.date, int] | None = None,
-                   reply_text: str, assign_on: dt.date | None = None) -> list[Step]:
+                   reply_text: str, assign_on: dt.date | None = None,
+                   authority: tuple[dt.date, str] | None = None) -> list[Step]:
     """accept → assign → progress → (extension) → reply → close, as far as the dates go.
 
-    Every date given must be in order; ``None`` stops the case at that step.
+    Every date given must be in order; ``None`` stops the case at that step. ``authority``
+    (the authority's new date and its reference): the town's extension alone cannot move
+    an assigned case past the city's deadline, so the city's consent (上级同意延期) is
+    recorded after the leader's approval.
     """
     org = b.org
     unit, handler = b.handler_for(category)
@@ -91,6 +95,11 @@ def handling_steps(b: Builder, *, accept_on: dt.date, category: str, reply_on: d
         steps.append(Step(decide_on, "extend_decide", org.leader,
                           {"approve": True, "note": "情况属实，同意延期"}))
         last = decide_on
+        if authority is not None:
+            new_due, reference = authority
+            steps.append(Step(decide_on, "authority_extend", org.supervisor,
+                              {"due_on": new_due, "reference": reference,
+                               "note": "雷州市信访局同意延期"}))
     if reply_on is None:
         return steps
     if extension is None and (reply_on - last).days > 6:
@@ -146,13 +155,16 @@ def assigned_petitions(b: Builder) -> list[Plan]:
         assign_on = min(b.after(accept_on, 0, 1), LAST_OFFICE_DAY)
         due = min(b.due("petition.handle", accept_on), external_due)
         if i in open_idx:
-            steps = _open_at_year_end(b, i, latest_open, accept_on, assign_on, category, reply)
+            steps = _open_at_year_end(b, i, latest_open, accept_on, assign_on, category, reply,
+                                      (b.workday(external_due + dt.timedelta(days=30)),
+                                       f"雷信延〔{YEAR}〕{ref}号"))
         else:
-            extension = None
+            extension = authority = None
             if i in extension_idx:
                 extension = (b.after(assign_on, 8, 14), 30)
-                due = min(b.due("petition.handle", accept_on, 30),
-                          external_due + dt.timedelta(days=30))
+                authority = (b.workday(external_due + dt.timedelta(days=30)),
+                             f"雷信延〔{YEAR}〕{ref}号")
+                due = min(b.due("petition.handle", accept_on, 30), authority[0])
             first = extension[0] + dt.timedelta(days=3) if extension else assign_on
             if i in late_idx:
                 reply_on = b.after(due, 1, 6)
@@ -164,7 +176,7 @@ def assigned_petitions(b: Builder) -> list[Plan]:
             close_on = min(b.after(reply_on, 1, 4), LAST_OFFICE_DAY)
             steps = handling_steps(b, accept_on=accept_on, assign_on=assign_on,
                                    category=category, reply_on=reply_on, close_on=close_on,
-                                   extension=extension, reply_text=reply)
+                                   extension=extension, reply_text=reply, authority=authority)
             if i in rework_idx:
                 steps += _rework(b, steps, close_on, reply)
         plans.append(Plan(data, b.org.supervisor, steps))
@@ -172,7 +184,8 @@ def assigned_petitions(b: Builder) -> list[Plan]:
 
 
 def _open_at_year_end(b: Builder, i: int, latest_open: list[int], accept_on: dt.date,
-                      assign_on: dt.date, category: str, reply: str) -> list[Step]:
+                      assign_on: dt.date, category: str, reply: str,
+                      authority: tuple[dt.date, str]) -> list[Step]:
     """Steps of a case still in handling on 2022-12-31, finished early in 2023.
 
     The two latest are only accepted by the year's end; the October ones were replied to
@@ -187,7 +200,8 @@ def _open_at_year_end(b: Builder, i: int, latest_open: list[int], accept_on: dt.
         steps = handling_steps(b, accept_on=accept_on, assign_on=assign_on, category=category,
                                reply_on=dt.date(2022, 12, rng.choice((28, 29))),
                                close_on=b.after(dt.date(2023, 1, 4), 0, 6),
-                               extension=(ext_on, 30), reply_text=reply)
+                               extension=(ext_on, 30), reply_text=reply,
+                               authority=authority)
         return steps
     else:
         reply_on = b.after(dt.date(2023, 1, 3), 5, 35)
@@ -202,9 +216,11 @@ def _rework(b: Builder, steps: list[Step], closed_on: dt.date, reply: str) -> li
     rework_on = b.after(closed_on, 7, 15)
     reply_on = b.after(rework_on, 7, 15)
     close_on = b.after(reply_on, 1, 3)
+    # rework sent back by the authority carries its new deadline
     return [
         Step(rework_on, "rework", org.supervisor,
-             {"reason": "雷州市信访局审核认为答复意见未回应信访人全部诉求，退回重办"}),
+             {"reason": "雷州市信访局审核认为答复意见未回应信访人全部诉求，退回重办",
+              "due_on": b.workday(rework_on + dt.timedelta(days=30))}),
         Step(reply_on, "reply", handler,
              {"outcome": "支持", "reply_text": "经补充调查，" + reply}),
         Step(close_on, "close", org.supervisor, {"rating": "基本满意"}),

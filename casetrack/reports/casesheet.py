@@ -106,8 +106,11 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
                   ("交办机关", case.external_authority or "—"),
                   ("上级办理期限", _d(case.external_due_on))]
     facts += [
-        ("办理期限", _d(case.due_on) + (f"（已延期{case.extension_days}天）"
-                                    if case.extension_days else "")),
+        ("办理期限", _d(case.due_on)
+         + ("（暂定：该年节假日尚未录入）" if case.due_on and not case.due_is_exact else "")
+         + (f"（已延期{case.extension_days}天）" if case.extension_days else "")
+         + (f"（以{'上级期限' if case.due_basis == 'external' else '法定期限'}为准；法定期限"
+            f"{_d(case.statutory_due_on)}）" if case.external_due_on else "")),
         ("承办单位", case.unit.name if case.unit else "—"),
         ("承办人", case.handler.name if case.handler else "—"),
         ("当前状态", rules.STATUS_LABELS.get(CaseStatus(case.status), case.status)),

@@ -83,3 +83,5 @@ def sentences(year: int, as_of: dt.datetime | None, town: str | None) -> None:
     cutoff = as_of.date() if as_of else default_as_of(dt.date(year, 12, 31))
     for s in year_sentences(db.session, None, found, year, cutoff):
         click.echo(s.text)
+    # every figure says its period and its cut-off (the sentences stay first, as printed)
+    click.echo(f"（{found.name}，统计期间：{year}-01-01至{year}-12-31，截至{cutoff.isoformat()}）")

@@ -306,7 +306,9 @@ def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of:
         orows = [["编号", "事项", "村（居）", "承办单位", "承办人", "办理期限", "超期天数"]]
         for o in overdue:
             orows.append([o.number, o.title, o.village, o.unit,
-                          o.handler or "—", o.due_on.isoformat(), f"{o.days_overdue}天"])
+                          o.handler or "—",
+                          o.due_on.isoformat() + ("" if o.due_is_exact else "（暂定）"),
+                          f"{o.days_overdue}天"])
         story.append(grid_table(orows, [37 * mm, 38 * mm, 20 * mm, 21 * mm, 18 * mm,
                                         22 * mm, 18 * mm], st, right_cols=(6,)))
     else:

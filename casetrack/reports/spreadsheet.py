@@ -20,7 +20,9 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session, selectinload
 
 from casetrack.cases import rules
+from casetrack.cases.asof import cases_as_of
 from casetrack.cases.models import Case, CaseStatus
+from casetrack.core.time import end_of_local_day
 from casetrack.reports.text import export_text
 
 
@@ -47,6 +49,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("收到日期", 12, lambda c: c.received_on),
     Column("受理日期", 12, lambda c: c.accepted_on),
     Column("办理期限", 12, lambda c: c.due_on),
+    #: a due date in a year whose holidays nobody has entered yet is provisional
+    Column("期限暂定", 10, lambda c: "暂定" if c.due_on and not c.due_is_exact else ""),
     Column("承办单位", 14, lambda c: c.unit.name if c.unit else ""),
     Column("承办人", 10, lambda c: c.handler.name if c.handler else ""),
     Column("状态", 10, lambda c: rules.STATUS_LABELS.get(CaseStatus(c.status), c.status)),
@@ -58,36 +62,59 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-def _cases(session: Session, stmt: Select) -> Iterator[Case]:
+def _cases(session: Session, stmt: Select, as_of: dt.date | None = None) -> Iterator[Case]:
+    """The cases of ``stmt``; with ``as_of``, each as it stood at the end of that day."""
     stmt = stmt.options(selectinload(Case.village), selectinload(Case.unit),
                         selectinload(Case.handler), selectinload(Case.parties))
-    yield from session.scalars(stmt)
+    if as_of is None:
+        yield from session.scalars(stmt)
+        return
+    end = end_of_local_day(as_of)
+    rows = list(session.scalars(stmt.options(selectinload(Case.events))))
+    for i in range(0, len(rows), 500):
+        yield from cases_as_of(session, rows[i:i + 500], end)
 
 
-def ledger_xlsx(session: Session, stmt: Select, title: str = "台账") -> bytes:
-    """The cases of ``stmt`` as an .xlsx workbook."""
+def ledger_heading(period: tuple[dt.date, dt.date] | None, as_of: dt.date) -> str:
+    """The line above the ledger: what it lists and the cut-off its values are from."""
+    if period is None:
+        return f"台账（截至{as_of.isoformat()}）"
+    return (f"台账：{period[0].isoformat()}至{period[1].isoformat()}收到的案件"
+            f"（截至{as_of.isoformat()}日终的状态）")
+
+
+def ledger_xlsx(session: Session, stmt: Select, title: str = "台账", *,
+                as_of: dt.date | None = None, heading: str = "") -> bytes:
+    """The cases of ``stmt`` as an .xlsx workbook; with ``as_of`` each case as it stood on
+    that day, under ``heading`` (period and 截至)."""
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
+    first = 1
+    if heading:
+        ws.append([heading])
+        ws.cell(row=1, column=1).font = Font(bold=True, size=13)
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS) + 1)
+        first = 2
     ws.append(["序号", *[c.header for c in COLUMNS]])
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="EEEEEE")
-    for cell in ws[1]:
+    for cell in ws[first]:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(horizontal="center", vertical="center")
-    for n, case in enumerate(_cases(session, stmt), start=1):
+    for n, case in enumerate(_cases(session, stmt, as_of), start=1):
         ws.append([n, *[export_text(col.value(case)) for col in COLUMNS]])
         for idx in range(2, len(COLUMNS) + 2):
-            cell = ws.cell(row=n + 1, column=idx)
+            cell = ws.cell(row=n + first, column=idx)
             if isinstance(cell.value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             elif isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"  # text typed by a person, never a live formula
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = f"A{first + 1}"
     ws.column_dimensions["A"].width = 6
     for idx, col in enumerate(COLUMNS, start=2):
         ws.column_dimensions[get_column_letter(idx)].width = col.width
-    ws.auto_filter.ref = ws.dimensions
+    ws.auto_filter.ref = f"A{first}:{get_column_letter(len(COLUMNS) + 1)}{ws.max_row}"
     out = io.BytesIO()
     wb.save(out)
     wb.close()
@@ -105,12 +132,16 @@ def _csv_text(value: object) -> object:
     return value
 
 
-def ledger_csv(session: Session, stmt: Select) -> bytes:
-    """The cases of ``stmt`` as CSV, UTF-8 with a BOM, dates as YYYY-MM-DD."""
+def ledger_csv(session: Session, stmt: Select, *, as_of: dt.date | None = None,
+               heading: str = "") -> bytes:
+    """The cases of ``stmt`` as CSV, UTF-8 with a BOM, dates as YYYY-MM-DD; with ``as_of``
+    each case as it stood on that day, under ``heading``."""
     buf = io.StringIO()
     writer = csv.writer(buf)
+    if heading:
+        writer.writerow([heading])
     writer.writerow(["序号", *[c.header for c in COLUMNS]])
-    for n, case in enumerate(_cases(session, stmt), start=1):
+    for n, case in enumerate(_cases(session, stmt, as_of), start=1):
         row = []
         for col in COLUMNS:
             value = export_text(col.value(case))

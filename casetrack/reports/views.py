@@ -41,7 +41,7 @@ from casetrack.reports.sentences import (
     template_for,
     year_sentences,
 )
-from casetrack.reports.spreadsheet import ledger_csv, ledger_xlsx
+from casetrack.reports.spreadsheet import ledger_csv, ledger_heading, ledger_xlsx
 from casetrack.stats import queries as sq
 from casetrack.stats.metrics import METRICS
 from casetrack.stats.views import DASHBOARD_ROLES, scoped_query
@@ -127,17 +127,23 @@ def ledger(fmt: str):
         metric = request.args["metric"]
         if metric not in METRICS or Role(user.role) not in DASHBOARD_ROLES:
             abort(404)
-        stmt = sq.metric_cases(user, scoped_query(user, request.args), metric)
+        q = scoped_query(user, request.args)
+        stmt = sq.metric_cases(user, q, metric)
+        # a figure "as of D": every case as the figure counted it, on D
+        as_of: dt.date | None = q.as_of
+        heading = ledger_heading((q.date_from, q.date_to), q.as_of)
     else:
         filters = CaseFilters.from_args(request.args)
         filters_in_scope(user, filters)
         stmt = select_cases(user, filters, _today(),
                             current_app.config["WARNING_YELLOW_DAYS"])
-    stamp = _today().strftime("%Y%m%d")
+        as_of, heading = None, ""
+    stamp = (as_of or _today()).strftime("%Y%m%d")
     if fmt == "xlsx":
-        return download(ledger_xlsx(db.session, stmt), XLSX, f"ledger-{stamp}.xlsx",
-                        f"台账{stamp}.xlsx")
-    return download(ledger_csv(db.session, stmt), "text/csv",  # Werkzeug adds the charset
+        return download(ledger_xlsx(db.session, stmt, as_of=as_of, heading=heading), XLSX,
+                        f"ledger-{stamp}.xlsx", f"台账{stamp}.xlsx")
+    return download(ledger_csv(db.session, stmt, as_of=as_of, heading=heading),
+                    "text/csv",  # Werkzeug adds the charset
                     f"ledger-{stamp}.csv", f"台账{stamp}.csv")
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, bindparam, case, func, or_, select
+from sqlalchemy import Integer, Select, String, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import BindParameter
@@ -41,7 +41,7 @@ from casetrack.core.i18n import N_
 from casetrack.core.time import end_of_local_day
 from casetrack.org.models import Town, Unit, Village
 from casetrack.stats.metrics import METRIC_LIST, METRICS, Rate, rates_for
-from casetrack.stats.sql import iso_date, year_month
+from casetrack.stats.sql import iso_date, json_has_key, year_month
 
 #: group-by dimensions and the as-of row column each groups on
 DIMENSIONS: dict[str, str] = {
@@ -153,6 +153,8 @@ class OverdueCase:
     handler: str
     due_on: dt.date
     days_overdue: int
+    #: False: the date is provisional (its year's holidays are not entered)
+    due_is_exact: bool = True
 
 
 # --------------------------------------------------------------------------- parameters
@@ -286,9 +288,15 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
         .correlate(Case)
         .exists()
     )
+    def on_cutoff(column, as_date: bool = False):
+        return _on_cutoff(column, end, as_date).label(column.key)
+
     inner = select(
         Case.id, Case.town_id, Case.kind, Case.source, Case.category, Case.village_id,
-        Case.unit_id, Case.handler_id, Case.received_on, Case.accepted_on,
+        on_cutoff(Case.unit_id), on_cutoff(Case.handler_id), Case.received_on,
+        Case.accepted_on, on_cutoff(Case.notify_due_on, True),
+        on_cutoff(Case.mediated_on, True), on_cutoff(Case.follow_up_due_on, True),
+        on_cutoff(Case.follow_up_on, True),
         Case.resolution_level, Case.due_on.label("current_due_on"),
         *REVIEW_COLUMNS,
         Case.closed_on.label("current_closed_on"), Case.rating.label("current_rating"),
@@ -311,6 +319,7 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
         select(
             c.c.id, c.c.town_id, c.c.kind, c.c.source, c.c.category, c.c.village_id,
             c.c.unit_id, c.c.handler_id, c.c.received_on, c.c.accepted_on,
+            c.c.notify_due_on, c.c.mediated_on, c.c.follow_up_due_on, c.c.follow_up_on,
             c.c.resolution_level,
             *(c.c[col.key] for col in REVIEW_COLUMNS),
             year_month(c.c.received_on).label("month"),
@@ -329,6 +338,25 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
 #: the review stages' dates: facts with their own day, compared with the cut-off directly
 REVIEW_COLUMNS = (Case.review_requested_on, Case.review_due_on, Case.review_decided_on,
                   Case.reexam_requested_on, Case.reexam_due_on, Case.reexam_decided_on)
+def _on_cutoff(column, end: Any, as_date: bool = False):
+    """The value a ``Case`` column had at ``end``: the value before the first change after
+    it, if there is one, else the current value (``cases.asof`` applies the same rule to the
+    exports). Only cases with an event after the cut-off look further than one index probe."""
+    name = column.key
+    any_later, fe, ce = aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent)
+    changed_after = (select(any_later.id).where(any_later.case_id == Case.id,
+                                                any_later.at >= end)
+                     .correlate(Case).exists())
+    before = fe.changes[(name, 0)]
+    value = iso_date(before.as_string()) if as_date else before.as_integer()
+    first_before = (select(value)
+                    .where(fe.case_id == Case.id, fe.at >= end,
+                           json_has_key(fe.changes, literal(name)))
+                    .order_by(fe.at, fe.id).limit(1).correlate(Case).scalar_subquery())
+    changed = (select(ce.id).where(ce.case_id == Case.id, ce.at >= end,
+                                   json_has_key(ce.changes, literal(name)))
+               .correlate(Case).exists())
+    return case((and_(changed_after, changed), first_before), else_=column)
 
 
 def _filtered(stmt: Select, q: StatsQuery, bind: Bind) -> Select:
@@ -345,8 +373,9 @@ def _filtered(stmt: Select, q: StatsQuery, bind: Bind) -> Select:
         stmt = stmt.where(Case.village_id.is_(None) if q.village_id == NONE_ID
                           else Case.village_id == bind("village_id"))
     if q.unit_id is not None:
-        stmt = stmt.where(Case.unit_id.is_(None) if q.unit_id == NONE_ID
-                          else Case.unit_id == bind("unit_id"))
+        unit = _on_cutoff(Case.unit_id, bind("end"))  # the unit on the cut-off
+        stmt = stmt.where(unit.is_(None) if q.unit_id == NONE_ID
+                          else unit == bind("unit_id"))
     if q.month:
         stmt = stmt.where(year_month(Case.received_on) == bind("month"))
     return stmt
@@ -500,7 +529,7 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
         ids = [cid for cid, _ in found[i:i + 500]]
         rows = session.execute(
             select(Case.id, Case.number, Case.title, Case.kind, Village.name, Unit.name,
-                   handler.name)
+                   handler.name, Case.due_is_exact)
             .outerjoin(Village, Village.id == Case.village_id)
             .outerjoin(Unit, Unit.id == Case.unit_id)
             .outerjoin(handler, handler.id == Case.handler_id)
@@ -508,9 +537,9 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
         facts.update({row[0]: row[1:] for row in rows})
     out = []
     for cid, due in found:
-        number, title, kind, village, unit, hname = facts[cid]
+        number, title, kind, village, unit, hname, exact = facts[cid]
         out.append(OverdueCase(cid, number, title, kind, village or "", unit or "",
-                               hname or "", due, (q.as_of - due).days))
+                               hname or "", due, (q.as_of - due).days, bool(exact)))
     return out
 
 

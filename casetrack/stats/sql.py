@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Boolean, Date, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -66,3 +66,26 @@ def _date_sqlite(element, compiler, **kw) -> str:
 @compiles(iso_date, "postgresql")
 def _date_pg(element, compiler, **kw) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+
+
+class json_has_key(FunctionElement):  # noqa: N801
+    """Whether a JSON object column has a top-level key: ``json_has_key(column, key)``
+    (an event's ``changes`` names the fields its step changed, whatever their values, null
+    included)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "json_has_key"
+
+
+@compiles(json_has_key, "sqlite")
+def _has_key_sqlite(element, compiler, **kw) -> str:
+    column, key = list(element.clauses)
+    return (f"(json_type({compiler.process(column, **kw)}, "
+            f"'$.\"' || {compiler.process(key, **kw)} || '\"') IS NOT NULL)")
+
+
+@compiles(json_has_key, "postgresql")
+def _has_key_pg(element, compiler, **kw) -> str:
+    column, key = list(element.clauses)
+    return f"(CAST({compiler.process(column, **kw)} AS JSONB) ? {compiler.process(key, **kw)})"

@@ -69,7 +69,8 @@ def _int(value: str | None) -> int | None:
 def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
     """The period, cut-off and narrowing filters from query-string arguments.
 
-    Defaults: this year so far, as of today. Malformed values fall back to the defaults;
+    Defaults: this year so far; the cut-off is the period's end, or today while it runs.
+    Malformed values fall back to the defaults;
     values outside the user's scope simply count nothing (scoping is in the query).
     """
     date_from = _date(args.get("from"), dt.date(today.year, 1, 1))
@@ -85,7 +86,8 @@ def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
             dt.date.fromisoformat(month + "-01")
         except ValueError:
             month = None
-    return sq.StatsQuery(date_from, date_to, _date(args.get("as_of"), today),
+    # the cut-off defaults to the period's end, or today while the period runs
+    return sq.StatsQuery(date_from, date_to, _date(args.get("as_of"), min(date_to, today)),
                          town_id=_int(args.get("town_id")), kind=kind, source=source,
                          village_id=_int(args.get("village_id")), category=category,
                          unit_id=_int(args.get("unit_id")), month=month)

@@ -188,7 +188,8 @@ def test_only_the_leader_approves_and_a_second_extension_is_refused(world, now):
     assert ev.actor_id == world.leader.id
     assert ev.changes == {"extension_state": ["pending", "approved"],
                           "extension_days": [0, 20],
-                          "due_on": ["2026-11-02", "2026-11-20"]}
+                          "due_on": ["2026-11-02", "2026-11-20"],
+                          "statutory_due_on": ["2026-11-02", "2026-11-20"]}
     assert db.session.get(Case, case.id).due_on == dt.date(2026, 11, 20)
 
     err = _refused(InvalidTransition, case, svc.request_extension, world.handler1, now, case, 5,
@@ -254,7 +255,9 @@ def test_resolved_dispute_closes_only_after_the_follow_up(world, now):
     ev = _last_event(case)
     assert (ev.from_status, ev.to_status) == (S.MEDIATING, S.RESOLVED)
     assert ev.changes == {"agreement_type": [None, "written"],
-                          "resolution_level": [None, "village"]}
+                          "resolution_level": [None, "village"],
+                          "mediated_on": [None, "2026-11-23"],
+                          "follow_up_due_on": [None, "2026-12-23"]}
 
     err = _refused(InvalidTransition, case, svc.close_case, g, now, case)
     assert "回访" in err.message
@@ -302,7 +305,10 @@ def test_rework_reopens_a_closed_case(world, now):
     svc.rework_case(db.session, world.supervisor, now, case, "市信访局认为答复不充分，退回重办")
     ev = _last_event(case)
     assert (ev.action, ev.from_status, ev.to_status) == ("rework", S.CLOSED, S.HANDLING)
-    assert ev.changes == {"closed_on": ["2026-11-23", None], "rating": ["满意", None]}
+    # no new deadline from the authority: the statutory clock restarts on the rework day
+    assert ev.changes == {"closed_on": ["2026-11-23", None], "rating": ["满意", None],
+                          "due_on": ["2026-11-02", "2027-01-22"],
+                          "statutory_due_on": ["2026-11-02", "2027-01-22"]}
     assert ev.note == "市信访局认为答复不充分，退回重办"
     reopened = db.session.get(Case, case.id)
     assert reopened.is_open and reopened.closed_on is None and reopened.rating is None

@@ -31,7 +31,9 @@ def test_petition_lifecycle(world, now):
     assert case.status == CaseStatus.HANDLING
     svc.request_extension(db.session, world.handler1, now, case, 20, "需现场勘查")
     svc.decide_extension(db.session, world.leader, now, case, True)
-    assert case.due_on == dt.date(2027, 1, 25)
+    # the town's extension moves the statutory date only: the city's date still governs
+    assert case.due_on == dt.date(2027, 1, 5) and case.due_basis == "external"
+    assert case.statutory_due_on == dt.date(2027, 2, 11)
     with pytest.raises(InvalidTransition):
         svc.request_extension(db.session, world.handler1, now, case, 5, "再延")
     svc.reply_case(db.session, world.handler1, now, case, "支持", "已修复", dt.date(2026, 11, 23))

@@ -80,7 +80,9 @@ def test_enter_year_by_form_recomputes_due_dates(admin_client, world, now):
     assert ev_a.changes == {"due_is_exact": [False, True]}
     assert ev_a.actor_id == world.admin.id and ev_a.at == now
     (ev_b,) = _recompute_events(b)
-    assert ev_b.changes == {"due_on": ["2027-02-11", "2027-02-15"], "due_is_exact": [False, True]}
+    assert ev_b.changes == {"due_on": ["2027-02-11", "2027-02-15"],
+                            "statutory_due_on": ["2027-02-11", "2027-02-15"],
+                            "due_is_exact": [False, True]}
     assert "2027年节假日安排" in ev_b.note
     assert _recompute_events(c) == []
     html = admin_client.get("/admin/calendar/").get_data(as_text=True)
@@ -110,7 +112,8 @@ def test_entering_again_replaces_and_only_changed_cases_get_events(admin_client,
     assert _count(HolidayOverride) == len(rows)
     db.session.expire_all()
     assert a.due_on == dt.date(2027, 1, 25)
-    assert [e.changes for e in _recompute_events(a)][-1] == {"due_on": ["2027-01-22", "2027-01-25"]}
+    assert [e.changes for e in _recompute_events(a)][-1] == {
+        "due_on": ["2027-01-22", "2027-01-25"], "statutory_due_on": ["2027-01-22", "2027-01-25"]}
     assert len(_recompute_events(b)) == 1
 
 
@@ -210,7 +213,8 @@ def test_single_override_add_and_remove(admin_client, world, now):
     assert resp.status_code == 302
     db.session.expire_all()
     assert c.due_on == dt.date(2026, 12, 24)
-    assert _recompute_events(c)[0].changes == {"due_on": ["2026-12-23", "2026-12-24"]}
+    assert _recompute_events(c)[0].changes == {"due_on": ["2026-12-23", "2026-12-24"],
+                                               "statutory_due_on": ["2026-12-23", "2026-12-24"]}
     # the same day again is refused; a weekday cannot be an adjusted workday
     resp = admin_client.post(
         "/admin/calendar/overrides", data={"day": "2026-12-23", "is_workday": "0"}

@@ -146,6 +146,7 @@ def test_days_left():
 
 
 def test_resolve_rule_applies_town_override():
-    rule = resolve_rule("dispute.mediate", {"dispute.mediate": {"amount": 20}})
+    rule = resolve_rule("dispute.mediate", {"dispute.mediate": {"amount": 20, "unit": "days"}})
     assert rule.amount == 20 and rule.unit is DayUnit.DAYS
-    assert resolve_rule("dispute.mediate").amount == 30
+    assert (resolve_rule("dispute.mediate").amount, resolve_rule("dispute.mediate").unit) == (
+        1, DayUnit.MONTHS)

@@ -88,7 +88,8 @@ def test_ledger_of_a_dashboard_figure(client, auth, world, cases):
     auth.login("leader")
     q = "metric=open&from=2022-01-01&to=2022-12-31&as_of=2022-12-31"
     rows, _, _ = _xlsx(client.get(f"/reports/ledger.xlsx?{q}").data)
-    assert len(rows) == 3  # header + the open petition and the open dispute
+    # the heading (period and 截至), the header, the open petition and the open dispute
+    assert len(rows) == 4 and "截至2022-12-31" in rows[0][0]
 
 
 def test_stats_summary_cli_json(runner, world, cases):
