@@ -32,7 +32,7 @@ from casetrack.core.errors import InvalidTransition, PermissionDenied
 from casetrack.core.i18n import N_
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.due import due_for
-from casetrack.deadlines.rules import DEFAULT_RULES, amount_text
+from casetrack.deadlines.rules import DEFAULT_RULES, DayUnit, amount_text
 from casetrack.deadlines.town_rules import town_rule
 
 S = CaseStatus
@@ -226,10 +226,20 @@ def _returnable(session: Session, case: Case, today: dt.date) -> str | None:
     return None
 
 
-def _period(session: Session, case: Case, code: str) -> str:
-    """How long the town's rule ``code`` runs, in words (``5个工作日``, ``30天``)."""
+def _period(session: Session, case: Case, code: str, translated: bool = False) -> str:
+    """How long the town's rule ``code`` runs, in words (``5个工作日``, ``30天``); in the
+    interface language with ``translated`` (page hints)."""
     rule = town_rule(session, case.town_id, code)
-    return amount_text(rule.amount, rule.unit)
+    if not translated:
+        return amount_text(rule.amount, rule.unit)
+    from flask_babel import gettext
+
+    return gettext(str(PERIOD_WORDS[DayUnit(rule.unit)]), n=rule.amount)
+
+
+#: a period in words, per unit (the page hints translate it)
+PERIOD_WORDS = {DayUnit.DAYS: N_("%(n)s天"), DayUnit.WORKDAYS: N_("%(n)s个工作日"),
+                DayUnit.MONTHS: N_("%(n)s个月")}
 
 
 def _authority_bound(session: Session, case: Case, today: dt.date) -> str | None:
@@ -332,15 +342,16 @@ def _return_hint(session: Session, case: Case, today: dt.date) -> Hint:
     if limit is None:
         return None
     return N_("退回期限：收到后%(n)s内，即 %(d)s 前"), {
-        "n": _period(session, case, "petition.object"), "d": limit.isoformat()}
+        "n": _period(session, case, "petition.object", translated=True),
+            "d": limit.isoformat()}
 
 
 def _extension_hint(session: Session, case: Case, today: dt.date) -> Hint:
     most = max_extension_days(case)
-    warning = authority_bound_warning(case, most)
-    if warning:
-        return N_("延期只能申请一次，最多%(n)s天，须经镇领导批准。注意：%(w)s。"), {
-            "n": most, "w": warning}
+    if authority_bound_warning(case, most):
+        return N_("延期只能申请一次，最多%(n)s天，须经镇领导批准。注意：本案受上级规定期限"
+                  "（%(d)s）约束，镇内延期不能推迟该期限；如需更多时间，须由交办机关同意延期。"), {
+            "n": most, "d": case.external_due_on.isoformat()}
     return N_("延期只能申请一次，最多%(n)s天，须经镇领导批准。"), {"n": most}
 
 
@@ -356,7 +367,8 @@ def _review_window_hint(session: Session, case: Case, today: dt.date) -> Hint:
         end = clock_end(session, "petition.review_request", case.reply_delivered_on,
                         town_id=case.town_id)
         return N_("申请复查期限：答复送达后%(n)s内，即 %(d)s 前（信访工作条例第35条）"), {
-            "n": _period(session, case, "petition.review_request"), "d": end.isoformat()}
+            "n": _period(session, case, "petition.review_request", translated=True),
+            "d": end.isoformat()}
     return None
 
 
@@ -365,7 +377,8 @@ def _reexam_window_hint(session: Session, case: Case, today: dt.date) -> Hint:
         end = clock_end(session, "petition.recheck_request", case.review_decided_on,
                         town_id=case.town_id)
         return N_("申请复核期限：复查意见送达后%(n)s内，即 %(d)s 前（信访工作条例第36条）"), {
-            "n": _period(session, case, "petition.recheck_request"), "d": end.isoformat()}
+            "n": _period(session, case, "petition.recheck_request", translated=True),
+            "d": end.isoformat()}
     return None
 
 
@@ -375,7 +388,8 @@ def _judicial_hint(session: Session, case: Case, today: dt.date) -> Hint:
         return None
     end = clock_end(session, "dispute.judicial_confirmation", day, town_id=case.town_id)
     return N_("申请司法确认期限：调解协议生效后%(n)s内，即 %(d)s 前（人民调解法第33条）"), {
-        "n": _period(session, case, "dispute.judicial_confirmation"), "d": end.isoformat()}
+        "n": _period(session, case, "dispute.judicial_confirmation", translated=True),
+            "d": end.isoformat()}
 
 
 def _decide_hint(session: Session, case: Case, today: dt.date) -> Hint:

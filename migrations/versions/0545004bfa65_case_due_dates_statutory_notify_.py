@@ -1,7 +1,7 @@
 """case due dates: statutory, notify, mediation and follow-up
 
 Revision ID: 0545004bfa65
-Revises: 988170cb83e2
+Revises: c6f1a2b3d4e5
 Create Date: 2026-11-30 19:51:04.704807
 
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0545004bfa65'
-down_revision = '988170cb83e2'
+down_revision = 'c6f1a2b3d4e5'
 branch_labels = None
 depends_on = None
 

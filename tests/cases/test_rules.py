@@ -24,7 +24,8 @@ EXPECTED: dict[tuple[str, str], tuple[set[str], str | None]] = {
     ("petition", "extend_request"): ({S.ACCEPTED, S.HANDLING}, None),
     ("petition", "extend_decide"): ({S.ACCEPTED, S.HANDLING}, None),
     # 上级同意延期: the assigning authority grants more time while the case is open
-    ("petition", "authority_extend"): ({S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLIED}, None),
+    ("petition", "authority_extend"): (
+        {S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLY_PENDING, S.REPLIED}, None),
     ("petition", "reply"): ({S.HANDLING}, S.REPLIED),
     ("petition", "close"): ({S.REPLIED}, S.CLOSED),
     ("petition", "rework"): ({S.CLOSED}, S.HANDLING),
