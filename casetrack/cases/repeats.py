@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from casetrack.auth.models import User
 from casetrack.cases.models import Case, Party
 from casetrack.cases.scoping import can_see_case, scope_cases
-from casetrack.core.normalize import normalize_id_number
+from casetrack.core.normalize import canonical_ref, normalize_id_number
 
 #: how many earlier cases a registration looks at (the timeline names the first five)
 EARLIER_LIMIT = 20
@@ -54,6 +54,17 @@ def find_earlier_cases(session: Session, actor: User, names: list[str],
     if condition is None:
         return []
     stmt = select(Case).join(Party).where(condition).order_by(Case.received_on.desc()).distinct()
+    return list(session.scalars(scope_cases(stmt, actor).limit(EARLIER_LIMIT)))
+
+
+def cases_with_reference(session: Session, actor: User, reference: str | None) -> list[Case]:
+    """Cases (in the user's scope) already registered under the same 交办文号, compared in
+    its canonical form (湛信交〔2026〕214号 = 湛信交[2026]214号): the registration page warns
+    before one assignment is counted twice."""
+    key = canonical_ref(reference)
+    if not key:
+        return []
+    stmt = select(Case).where(Case.external_ref_key == key).order_by(Case.received_on.desc())
     return list(session.scalars(scope_cases(stmt, actor).limit(EARLIER_LIMIT)))
 
 

@@ -47,6 +47,7 @@ from casetrack.cases.display import (
 )
 from casetrack.cases.models import Attachment, Case, CaseKind, Party
 from casetrack.cases.queries import OPEN, CaseFilters, filters_in_scope, select_cases
+from casetrack.cases.repeats import cases_with_reference
 from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import DomainError, NotFound
 from casetrack.core.i18n import gettext as _
@@ -150,12 +151,14 @@ def new():
     villages = [(v.id, v.name) for v in _villages_for(user)]
     form.configure(kind, villages, Role(user.role) in TOWN_WIDE_ROLES)
     status, earlier, other_errors, checked = 200, None, {}, False
+    same_ref: list = []
     if request.method == "GET":
         _registration_defaults(form, kind, villages)
     elif form.check.data:
         form.validate()
         names, ids = form.party_names_and_ids()
         earlier = svc.find_earlier_cases(db.session, user, names, ids)
+        same_ref = cases_with_reference(db.session, user, form.external_ref.data)
         checked = True
     else:
         if form.validate():
@@ -178,8 +181,10 @@ def new():
             status = 422
         names, ids = form.party_names_and_ids()
         earlier = svc.find_earlier_cases(db.session, user, names, ids)
+        same_ref = cases_with_reference(db.session, user, form.external_ref.data)
     return render_template(
         "cases/new.html", form=form, kind=kind, earlier=earlier, checked=checked,
+        same_ref=same_ref,
         other_errors=other_errors, rules=rules, label=label,
     ), status
 

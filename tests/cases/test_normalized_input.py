@@ -52,3 +52,20 @@ def test_correction_folds_the_phone_and_search_follows(client, world, now):
     # the search text follows the correction (title and party, through the flush hook)
     assert "更正后的标题" in case.search_text and "更正前" not in case.search_text
     assert "张三丰" in case.search_text and "13900139000" in case.search_text
+
+
+def test_registration_page_warns_of_the_same_reference_in_another_spelling(client, world, now):
+    earlier = make_petition(world, now, title="第一次登记（虚构）")  # 雷信交〔2026〕101号
+    login_as(client, "super")
+    form = {
+        "kind": "petition", "title": "再次登记（虚构）", "source": "assigned",
+        "petition_class": "申诉求决", "category": "城乡建设", "village_id": str(world.v1.id),
+        "received_on": "2026-11-20", "external_ref": "雷信交[2026]101号",
+        "external_due_on": "2027-01-05", "external_authority": "雷州市信访局",
+        "group_size": "1", "parties-0-role": "petitioner", "parties-0-name": "李四（虚构）",
+        "check": "1"}
+    page = client.post("/cases/new?kind=petition", data=form).get_data(as_text=True)
+    assert 'id="same-reference"' in page and earlier.number in page
+    page = client.post("/cases/new?kind=petition",
+                       data={**form, "external_ref": "雷信交〔2026〕102号"}).get_data(as_text=True)
+    assert 'id="same-reference"' not in page
