@@ -76,7 +76,6 @@ def register_case(body: dict[str, Any]):
     parties = [services.PartyInput(**p) for p in body.pop("parties")]
     data = services.CaseInput(**body, parties=parties)
     case = services.register_case(db.session, user, app_now(), data)
-    db.session.commit()
     return cs.case_detail(db.session, case, user, _today())
 
 
@@ -91,7 +90,6 @@ def reveal_id_number(case_id: int, party_id: int):
     if party is None or party.case_id != case.id:
         raise NotFound("当事人不存在")
     number = services.reveal_id_number(db.session, user, app_now(), party, channel="api")
-    db.session.commit()
     return {"party_id": party.id, "id_number": number}
 
 
@@ -146,7 +144,6 @@ def _register_step(step: steps.Step) -> None:
                            f"案件已被修改（当前版本 {case.version}，提交的版本 {expected}），"
                            "请重新读取后再提交")
         step.perform(db.session, user, app_now(), case, body)
-        db.session.commit()
         return cs.case_detail(db.session, case, user, _today())
 
     view.__name__ = "step_" + step.name

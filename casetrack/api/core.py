@@ -24,6 +24,7 @@ from casetrack.auth.models import User
 from casetrack.auth.tokens import find_active_token, touch_token
 from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now
+from casetrack.core.unit import unit_of_work
 from casetrack.extensions import db
 
 PREFIX = "/api/v1"
@@ -152,20 +153,23 @@ def api_route(rule: str, method: str, *, summary: str, tag: str, response: Field
             for pname, conv in spec.path_params:
                 if conv == "int" and not 1 <= kwargs[pname] <= MAX_ID:
                     raise ApiError(404, "not_found", "资源不存在")
-            if auth:
-                g.api_user = authenticate()
-            if query is not None:
-                kwargs["query"] = query.validate_query(request.args.to_dict(flat=False))
-            elif request.args:
-                unknown = {k: "未知参数" for k in request.args}
-                raise BadInput("不支持的查询参数", code="unknown_field", fields=unknown)
-            if body is not None:
-                kwargs["body"] = body.validate(read_json())
-            result = view(**kwargs)
-            if response is None:  # a document in its own format (the OpenAPI document)
-                return result
-            data, meta = result if isinstance(result, tuple) else (result, {})
-            return ok(data, spec.status, **meta)
+            # the request is one unit of work: committed once after the answer is built,
+            # rolled back (and answered with the error envelope) when anything refuses
+            with unit_of_work():
+                if auth:
+                    g.api_user = authenticate()
+                if query is not None:
+                    kwargs["query"] = query.validate_query(request.args.to_dict(flat=False))
+                elif request.args:
+                    unknown = {k: "未知参数" for k in request.args}
+                    raise BadInput("不支持的查询参数", code="unknown_field", fields=unknown)
+                if body is not None:
+                    kwargs["body"] = body.validate(read_json())
+                result = view(**kwargs)
+                if response is None:  # a document in its own format (the OpenAPI document)
+                    return result
+                data, meta = result if isinstance(result, tuple) else (result, {})
+                return ok(data, spec.status, **meta)
 
         bp.add_url_rule(rule, endpoint=name, view_func=wrapper, methods=[method])
         return wrapper
@@ -185,8 +189,7 @@ def authenticate() -> User:
     token = find_active_token(db.session, secret.strip())
     if token is None:
         raise ApiError(401, "invalid_token", "API 令牌无效、已吊销或其用户已停用")
-    if touch_token(token, app_now()):
-        db.session.commit()
+    touch_token(token, app_now())  # committed with the request's unit of work
     return token.user
 
 

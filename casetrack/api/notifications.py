@@ -65,7 +65,6 @@ def list_notifications(query: dict[str, Any]):
 def mark_notification_read(notification_id: int):
     """Mark one of the caller's notifications read (idempotent)."""
     row = svc.mark_read(db.session, current_api_user(), notification_id, app_now())
-    db.session.commit()
     return notification_out(row)
 
 
@@ -74,5 +73,4 @@ def mark_notification_read(notification_id: int):
 def mark_all_notifications_read():
     """Mark every unread notification of the caller read."""
     marked = svc.mark_all_read(db.session, current_api_user(), app_now())
-    db.session.commit()
     return {"marked": marked}

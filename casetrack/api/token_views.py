@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from casetrack.auth.tokens import create_token, list_tokens, revoke_token
 from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now
+from casetrack.core.unit import page_unit, unit_of_work
 from casetrack.extensions import db
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
@@ -39,10 +40,9 @@ def create():
     """Create a token and show its secret on this page, once; it is stored only hashed."""
     name = request.form.get("name", "")
     try:
-        _token, secret = create_token(db.session, current_user, app_now(), name)
-        db.session.commit()
+        with unit_of_work():
+            _token, secret = create_token(db.session, current_user, app_now(), name)
     except DomainError as exc:
-        db.session.rollback()
         return _page(error=exc.message, name=name, status=exc.http_status)
     return _page(new_secret=secret)
 
@@ -51,12 +51,9 @@ def create():
 @login_required
 def revoke(token_id: int):
     """Revoke one of the user's tokens; requests with it are refused from now on."""
-    try:
+    def work():
         token = revoke_token(db.session, current_user, app_now(), token_id)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash(_("令牌“%(name)s”已吊销", name=token.name), "success")
         return redirect(url_for("api_tokens.index"), 303)
-    flash(_("令牌“%(name)s”已吊销", name=token.name), "success")
-    return redirect(url_for("api_tokens.index"), 303)
+
+    return page_unit(work, lambda exc: redirect(url_for("api_tokens.index"), 303))

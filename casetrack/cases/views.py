@@ -26,7 +26,6 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import TOWN_WIDE_ROLES, has_right
@@ -162,20 +161,17 @@ def new():
         checked = True
     else:
         if form.validate():
-            try:
-                case = svc.register_case(db.session, user, app_now(), form.to_input())
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                other_errors = form.apply_field_errors(exc.fields)
-                flash(exc.message, "error")
-                status = exc.http_status
-            else:
+            refused: list[DomainError] = []
+            case = page_unit(lambda: svc.register_case(db.session, user, app_now(),
+                                                       form.to_input()), refused.append)
+            if not refused:
                 msg = _("已登记，编号 %(number)s", number=case.number)
                 if case.is_repeat:
                     msg += _("（重信重访）")
                 flash(msg, "success")
                 return redirect(url_for("cases.detail", case_id=case.id))
+            other_errors = form.apply_field_errors(refused[0].fields)
+            status = refused[0].http_status
         else:
             flash(_("请检查填写的内容"), "error")
             status = 422
@@ -297,22 +293,19 @@ def _step_view(step: steps.Step):
                     "请核对后重新提交。"), "error")
             return _render_detail(case, failed=(step.name, form), status=409,
                                   changed_since=form.posted_seen_event())
-        try:
+        def work():
             step.perform(db.session, user, app_now(), case, form.data_for_service(case.kind))
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            flash(_("提交未保存：案件刚刚被他人修改，请核对后重新提交。"), "error")
-            return _render_detail(_load_case(case_id), failed=(step.name, form), status=409,
-                                  changed_since=form.posted_seen_event())
-        except DomainError as exc:
-            db.session.rollback()
+            flash(_("已完成：%(label)s", label=action_label(case.kind, step.name)), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+
+        def refused(exc: DomainError):
             form.apply_field_errors(exc.fields)
-            flash(exc.message, "error")
+            stale = exc.code == "stale_write"
             return _render_detail(_load_case(case_id), failed=(step.name, form),
-                                  status=exc.http_status)
-        flash(_("已完成：%(label)s", label=action_label(case.kind, step.name)), "success")
-        return redirect(url_for("cases.detail", case_id=case.id))
+                                  status=exc.http_status,
+                                  changed_since=form.posted_seen_event() if stale else None)
+
+        return page_unit(work, refused)
 
     view.__name__ = f"action_{step.name}"
     view.__doc__ = f"POST /cases/<id>/{step.slug}: the '{step.name}' step."
@@ -369,14 +362,10 @@ def reveal_id(case_id: int, party_id: int):
         abort(404)
     if not F.ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        full = svc.reveal_id_number(db.session, user, app_now(), party)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _render_detail(_load_case(case_id), status=exc.http_status)
-    return _render_detail(case, revealed={party.id: full})
+    return page_unit(
+        lambda: _render_detail(case, revealed={
+            party.id: svc.reveal_id_number(db.session, user, app_now(), party)}),
+        lambda exc: _render_detail(_load_case(case_id), status=exc.http_status))
 
 
 # --------------------------------------------------------------------------- attachments
@@ -396,17 +385,17 @@ def attach(case_id: int):
     if not form.validate_on_submit() or upload is None or not upload.filename:
         form.file.errors = [*form.file.errors, _("请选择要上传的文件")]
         return _render_detail(case, upload_form=form, status=422)
-    try:
+    def work():
         att = svc.add_attachment(db.session, user, app_now(), case, upload.filename,
                                  upload.mimetype or "", upload.stream)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
+        flash(_("已上传附件 %(name)s", name=att.filename), "success")
+        return redirect(url_for("cases.detail", case_id=case.id) + "#attachments")
+
+    def refused(exc: DomainError):
         form.apply_field_errors(exc.fields)
-        flash(exc.message, "error")
         return _render_detail(_load_case(case_id), upload_form=form, status=exc.http_status)
-    flash(_("已上传附件 %(name)s", name=att.filename), "success")
-    return redirect(url_for("cases.detail", case_id=case.id) + "#attachments")
+
+    return page_unit(work, refused)
 
 
 @bp.route("/attachments/<int:attachment_id>")

@@ -11,6 +11,7 @@ from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from casetrack.core.errors import DomainError
 from casetrack.core.i18n import gettext as _
 
 #: paths whose errors are answered by their own blueprint (JSON envelope)
@@ -80,8 +81,18 @@ def _server_error(exc: InternalServerError):
     return render_error(500)
 
 
+def _domain_error(exc: DomainError):
+    """A refusal by the domain that a page did not turn into its own answer (a view running
+    ``unit_of_work()``, which has rolled back): its status and its Chinese message."""
+    from casetrack.extensions import db
+
+    db.session.rollback()
+    return render_error(exc.http_status, exc.message)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers on the application (blueprint handlers still take precedence)."""
+    app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)

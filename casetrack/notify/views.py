@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     redirect,
@@ -20,6 +19,7 @@ from casetrack.core.errors import DomainError
 from casetrack.core.params import page_arg
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now
+from casetrack.core.unit import unit_of_work
 from casetrack.extensions import db
 from casetrack.notify import services as svc
 from casetrack.notify.models import CHANNEL_LABELS, Channel
@@ -64,25 +64,18 @@ def index():
 @login_required
 def open_(notification_id: int):
     """Mark read and go to the linked page (the case)."""
-    try:
+    with unit_of_work():
         row = svc.mark_read(db.session, current_user, notification_id, app_now())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        abort(exc.http_status)
-    return redirect(_local_path(row.link) or url_for("notify.index"))
+        target = _local_path(row.link) or url_for("notify.index")
+    return redirect(target)
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
 @login_required
 def read(notification_id: int):
     """Mark one notification read and come back to the list."""
-    try:
+    with unit_of_work():
         svc.mark_read(db.session, current_user, notification_id, app_now())
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        abort(exc.http_status)
     return redirect(url_for("notify.index", unread=request.args.get("unread") or None))
 
 
@@ -90,8 +83,8 @@ def read(notification_id: int):
 @login_required
 def read_all():
     """Mark every notification read."""
-    count = svc.mark_all_read(db.session, current_user, app_now())
-    db.session.commit()
+    with unit_of_work():
+        count = svc.mark_all_read(db.session, current_user, app_now())
     flash(_("已将 %(n)s 条消息标为已读", n=count), "success")
     return redirect(url_for("notify.index"))
 
