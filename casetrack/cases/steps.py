@@ -679,7 +679,7 @@ _step("correct", N_("更正"),
               Input("party_phone", "text", N_("当事人电话"), max_length=20, default=""),
               _reason(N_("更正理由"))),
       summary=N_("更正登记信息（标题、内容、分类、村居、当事人姓名与电话）"),
-      rule=N_("须说明理由；时间线记录更正前后的值"))
+      rule=N_("须说明理由；时间线记录更正前后的值，以往日期的统计不变"))
 
 #: the order of the buttons on the case page
 ORDER = ("accept", "assign", "start_mediation", "mediation_session", "progress",

@@ -291,8 +291,12 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
     def on_cutoff(column, as_date: bool = False):
         return _on_cutoff(column, end, as_date).label(column.key)
 
+    # a correction (更正) after the cut-off does not change the figures as of the cut-off
+    category = _on_cutoff(Case.category, end, as_text=True)
+    village = _on_cutoff(Case.village_id, end)
     inner = select(
-        Case.id, Case.town_id, Case.kind, Case.source, Case.category, Case.village_id,
+        Case.id, Case.town_id, Case.kind, Case.source, category.label("category"),
+        village.label("village_id"),
         on_cutoff(Case.unit_id), on_cutoff(Case.handler_id), Case.received_on,
         Case.accepted_on, on_cutoff(Case.notify_due_on, True),
         on_cutoff(Case.mediated_on, True), on_cutoff(Case.follow_up_due_on, True),
@@ -303,7 +307,7 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
         last_transition.label("event_id"),
         case((moved_later, last_due), else_=None).label("due_text"),
     ).where(Case.received_on >= bind("date_from"), Case.received_on <= bind("date_to"))
-    inner = _filtered(inner, q, bind)
+    inner = _filtered(inner, q, bind, category=category, village=village)
     if open_only:
         after = aliased(CaseEvent)
         changed_after = (select(after.id).where(after.case_id == Case.id, after.at >= end)
@@ -338,7 +342,7 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
 #: the review stages' dates: facts with their own day, compared with the cut-off directly
 REVIEW_COLUMNS = (Case.review_requested_on, Case.review_due_on, Case.review_decided_on,
                   Case.reexam_requested_on, Case.reexam_due_on, Case.reexam_decided_on)
-def _on_cutoff(column, end: Any, as_date: bool = False):
+def _on_cutoff(column, end: Any, as_date: bool = False, as_text: bool = False):
     """The value a ``Case`` column had at ``end``: the value before the first change after
     it, if there is one, else the current value (``cases.asof`` applies the same rule to the
     exports). Only cases with an event after the cut-off look further than one index probe."""
@@ -348,7 +352,8 @@ def _on_cutoff(column, end: Any, as_date: bool = False):
                                                 any_later.at >= end)
                      .correlate(Case).exists())
     before = fe.changes[(name, 0)]
-    value = iso_date(before.as_string()) if as_date else before.as_integer()
+    value = (iso_date(before.as_string()) if as_date
+             else before.as_string() if as_text else before.as_integer())
     first_before = (select(value)
                     .where(fe.case_id == Case.id, fe.at >= end,
                            json_has_key(fe.changes, literal(name)))
@@ -359,8 +364,12 @@ def _on_cutoff(column, end: Any, as_date: bool = False):
     return case((and_(changed_after, changed), first_before), else_=column)
 
 
-def _filtered(stmt: Select, q: StatsQuery, bind: Bind) -> Select:
-    """Apply the query's narrowing filters to a select over ``Case`` (values from ``bind``)."""
+def _filtered(stmt: Select, q: StatsQuery, bind: Bind, *, category: Any = None,
+              village: Any = None) -> Select:
+    """Apply the query's narrowing filters to a select over ``Case`` (values from ``bind``);
+    ``category``/``village`` are the expressions to filter on (the as-of values)."""
+    category = Case.category if category is None else category
+    village = Case.village_id if village is None else village
     if q.town_id is not None:
         stmt = stmt.where(Case.town_id == bind("town_id"))
     if q.kind:
@@ -368,10 +377,10 @@ def _filtered(stmt: Select, q: StatsQuery, bind: Bind) -> Select:
     if q.source:
         stmt = stmt.where(Case.source == bind("source"))
     if q.category:
-        stmt = stmt.where(Case.category == bind("category"))
+        stmt = stmt.where(category == bind("category"))
     if q.village_id is not None:
-        stmt = stmt.where(Case.village_id.is_(None) if q.village_id == NONE_ID
-                          else Case.village_id == bind("village_id"))
+        stmt = stmt.where(village.is_(None) if q.village_id == NONE_ID
+                          else village == bind("village_id"))
     if q.unit_id is not None:
         unit = _on_cutoff(Case.unit_id, bind("end"))  # the unit on the cut-off
         stmt = stmt.where(unit.is_(None) if q.unit_id == NONE_ID

@@ -376,3 +376,25 @@ def test_steps_command_prints_the_table(runner):
     row = next(line for line in lines if line.startswith("approve_reply "))
     assert row.split()[1:5] == ["petition", "reply_pending", "replied", "approve_reply"]
     assert any(line.startswith("decide_reexamination ") for line in lines)
+
+
+def test_a_correction_leaves_figures_as_of_earlier_dates_unchanged(world, now):
+    from casetrack.stats.queries import StatsQuery, figures
+
+    case = make_petition(world, now - dt.timedelta(days=2))  # registered on 11-21
+    svc.correct_case(db.session, world.supervisor, now, case, "登记时录错",
+                     category="交通运输", village_id=world.v2.id)
+    db.session.commit()
+
+    def counts(as_of: dt.date, dim: str, **narrow) -> dict:
+        q = StatsQuery(dt.date(2026, 1, 1), dt.date(2026, 12, 31), as_of, **narrow)
+        return {key[dim]: row["total"] for key, row in figures(db.session, None, q, (dim,))}
+
+    before, after = dt.date(2026, 11, 22), dt.date(2026, 11, 23)  # corrected on 11-23
+    assert counts(before, "category") == {"城乡建设": 1}
+    assert counts(after, "category") == {"交通运输": 1}
+    assert counts(before, "village") == {world.v1.id: 1}
+    assert counts(after, "village") == {world.v2.id: 1}
+    # the drill-down filters read the same values
+    assert counts(before, "category", category="城乡建设") == {"城乡建设": 1}
+    assert counts(before, "category", village_id=world.v2.id) == {}
