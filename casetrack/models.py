@@ -12,7 +12,11 @@ from casetrack.cases.models import (  # noqa: F401
     Party,
 )
 from casetrack.cases.search_index import TermMatch  # noqa: F401  (DDL of the search index)
-from casetrack.deadlines.models import CalendarYear, HolidayOverride  # noqa: F401
+from casetrack.deadlines.models import (  # noqa: F401
+    CalendarYear,
+    HolidayOverride,
+    TownCalendarYear,
+)
 from casetrack.notify.models import Notification, NotificationPreference  # noqa: F401
 from casetrack.org.models import Town, TownSetting, Unit, Village  # noqa: F401
 from casetrack.reminders.models import ReminderLog, ReminderRun, SchedulerLease  # noqa: F401

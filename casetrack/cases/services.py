@@ -149,7 +149,7 @@ def rule_due(session: Session, case: Case, rule_code: str, start: dt.date,
     ``extra_days`` of extension), and whether it is exact (see ``due_for``)."""
     rule = _rule(session, case, rule_code)
     with session.no_autoflush:  # one version bump per step, not one per query
-        calendar = load_calendar(session)
+        calendar = load_calendar(session, case.town_id)
     return due_for(calendar, start, rule.amount, rule.unit, extra_days)
 
 

@@ -326,7 +326,7 @@ def clock_end(session: Session, rule_code: str, start: dt.date, extra_days: int 
     ``start``."""
     with session.no_autoflush:
         rule = town_rule(session, town_id, rule_code)
-        calendar = load_calendar(session)
+        calendar = load_calendar(session, town_id)
     due, _exact = due_for(calendar, start, rule.amount, rule.unit, extra_days)
     return due
 

@@ -15,11 +15,11 @@ import datetime as dt
 from itertools import chain
 
 import chinese_calendar
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, object_session
 
 from casetrack.core.errors import CalendarUnknown
-from casetrack.deadlines.models import CalendarYear, HolidayOverride
+from casetrack.deadlines.models import CalendarYear, HolidayOverride, TownCalendarYear
 
 #: the years whose State Council schedule the installed ``chinesecalendar`` carries (it raises
 #: for any other year, rather than guess)
@@ -60,23 +60,36 @@ class WorkCalendar:
 
 #: where a session keeps the calendar of its current transaction
 CACHE_KEY = "casetrack.work_calendar"
-_CALENDAR_MODELS = (HolidayOverride, CalendarYear)
+_CALENDAR_MODELS = (HolidayOverride, CalendarYear, TownCalendarYear)
 
 
-def load_calendar(session: Session) -> WorkCalendar:
-    """The calendar from the database (overrides are few: tens of rows a year), built once per
-    transaction of ``session`` unless the calendar's rows change meanwhile."""
-    calendar = session.info.get(CACHE_KEY)
-    if calendar is not None and not any(
+def load_calendar(session: Session, town_id: int | None = None) -> WorkCalendar:
+    """The calendar of the town ``town_id`` (None: the county-wide layer only) from the
+    database: the county-wide overrides and entered years, then the town's own, which win
+    for that town only. Built once per transaction of ``session`` and town unless the
+    calendar's rows change meanwhile (overrides are few: tens of rows a year)."""
+    cached = session.info.get(CACHE_KEY)
+    if cached is not None and any(
         isinstance(obj, _CALENDAR_MODELS) for obj in chain(session.new, session.deleted)
     ):
-        return calendar
-    overrides = {
-        row.day: row.is_workday for row in session.scalars(select(HolidayOverride))
-    }
+        cached = None
+    if cached is not None and town_id in cached:
+        return cached[town_id]
+    rows = session.execute(
+        select(HolidayOverride.town_id, HolidayOverride.day, HolidayOverride.is_workday)
+        .where(or_(HolidayOverride.town_id.is_(None), HolidayOverride.town_id == town_id))
+    ).all()
+    overrides = {day: is_workday for town, day, is_workday in rows if town is None}
+    overrides.update({day: is_workday for town, day, is_workday in rows if town is not None})
     years = set(session.scalars(select(CalendarYear.year)))
+    if town_id is not None:
+        years |= set(session.scalars(
+            select(TownCalendarYear.year).where(TownCalendarYear.town_id == town_id)))
     calendar = WorkCalendar(overrides, years)
-    session.info[CACHE_KEY] = calendar
+    if cached is None:
+        cached = {}
+        session.info[CACHE_KEY] = cached
+    cached[town_id] = calendar
     return calendar
 
 

@@ -32,7 +32,7 @@ def compute(rule_code: str, start: dt.datetime, extension: int, town_name: str |
     """Print the due date of RULE anchored on START (Civil Code counting, holidays moved)."""
     town_id = _town_id(town_name)
     rule = town_rule(db.session, town_id, rule_code)
-    calendar = load_calendar(db.session)
+    calendar = load_calendar(db.session, town_id)
     try:
         due = compute_due(start.date(), rule.amount, rule.unit, calendar, extension)
     except CalendarUnknown as exc:

@@ -2,9 +2,12 @@
 admin (form or CSV), and the recomputation of the due dates a calendar change affects.
 
 Services take the acting user (``None``: the command line) and ``now``, flush and never
-commit. The calendar is national (State Council schedule), so a change recomputes the open
-cases of every town: like the reminder job, that is system upkeep, not a list shown to a
-user, and it does not go through ``scope_cases``.
+commit. The calendar has two layers: the county-wide one (town_id None: the State Council
+schedule, entered at the command line or by a county-level user) and each town's own, which a
+town's admin edits and which applies to that town only. A change recomputes the due dates of
+the cases of the towns it applies to (one town, or every town for the county-wide layer): like
+the reminder job that is system upkeep, not a list shown to a user, so it does not go through
+``scope_cases``; a town's change never writes into another town's timelines.
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ import csv
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from casetrack.auth.models import User
+from casetrack.auth.models import Role, User
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
 from casetrack.deadlines.calendar import package_knows
-from casetrack.deadlines.models import CalendarYear, HolidayOverride
+from casetrack.deadlines.models import CalendarYear, HolidayOverride, TownCalendarYear
 from casetrack.deadlines.rules import DeadlineRule
 from casetrack.deadlines.town_rules import store_town_rule
 from casetrack.org.services import require_admin
@@ -92,19 +96,38 @@ class YearEntryResult:
 # --------------------------------------------------------------------------- queries
 
 
-def year_status(session: Session, year: int) -> str:
-    """``YearStatus`` of ``year``: entered by an admin wins over the package."""
-    if session.get(CalendarYear, year) is not None:
+def _entered_years(session: Session, town_id: int | None) -> dict[int, Any]:
+    """The years entered in full for the town (its own, else county-wide), by year."""
+    entered: dict[int, Any] = {cy.year: cy for cy in session.scalars(select(CalendarYear))}
+    if town_id is not None:
+        entered.update({cy.year: cy for cy in session.scalars(
+            select(TownCalendarYear).where(TownCalendarYear.town_id == town_id))})
+    return entered
+
+
+def _in_layers(town_id: int | None):
+    """Overrides that apply to the town: the county-wide ones and the town's own."""
+    if town_id is None:
+        return HolidayOverride.town_id.is_(None)
+    return or_(HolidayOverride.town_id.is_(None), HolidayOverride.town_id == town_id)
+
+
+def year_status(session: Session, year: int, town_id: int | None = None) -> str:
+    """``YearStatus`` of ``year`` for the town: entered (county-wide or by the town) wins over
+    the package."""
+    if year in _entered_years(session, town_id):
         return YearStatus.ENTERED
     return YearStatus.PACKAGE if package_knows(year) else YearStatus.UNKNOWN
 
 
-def list_calendar_years(session: Session, today: dt.date) -> list[CalendarYearInfo]:
+def list_calendar_years(session: Session, today: dt.date,
+                        town_id: int | None = None) -> list[CalendarYearInfo]:
     """Each year from ``FIRST_YEAR`` to next year (and any later entered year) with its status
-    and how many holiday and workday overrides it has."""
-    entered = {cy.year: cy for cy in session.scalars(select(CalendarYear))}
+    for the town and how many holiday and workday overrides apply to it."""
+    entered = _entered_years(session, town_id)
     counts: dict[tuple[int, bool], int] = {}
-    for day, is_workday in session.execute(select(HolidayOverride.day, HolidayOverride.is_workday)):
+    for day, is_workday in session.execute(select(HolidayOverride.day, HolidayOverride.is_workday)
+                                           .where(_in_layers(town_id))):
         key = (day.year, is_workday)
         counts[key] = counts.get(key, 0) + 1
     last = max([today.year + 1, *entered, *(y for y, _w in counts)])
@@ -126,9 +149,11 @@ def list_calendar_years(session: Session, today: dt.date) -> list[CalendarYearIn
     return rows
 
 
-def list_overrides(session: Session, year: int | None = None) -> list[HolidayOverride]:
-    """The admin's overrides, by date; of one year when ``year`` is given."""
-    stmt = select(HolidayOverride).order_by(HolidayOverride.day)
+def list_overrides(session: Session, year: int | None = None,
+                   town_id: int | None = None) -> list[HolidayOverride]:
+    """The overrides that apply to the town (county-wide and its own), by date; of one year
+    when ``year`` is given."""
+    stmt = select(HolidayOverride).where(_in_layers(town_id)).order_by(HolidayOverride.day)
     if year is not None:
         stmt = stmt.where(
             HolidayOverride.day >= dt.date(year, 1, 1), HolidayOverride.day <= dt.date(year, 12, 31)
@@ -136,18 +161,34 @@ def list_overrides(session: Session, year: int | None = None) -> list[HolidayOve
     return list(session.scalars(stmt))
 
 
-def unknown_years(session: Session, years: list[int]) -> list[int]:
-    """Those of ``years`` that neither the package nor the admin knows."""
-    entered = set(session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(years))))
+def unknown_years(session: Session, years: list[int], town_id: int | None = None) -> list[int]:
+    """Those of ``years`` that neither the package nor an entered schedule knows."""
+    entered = _entered_years(session, town_id)
     return [y for y in years if y not in entered and not package_knows(y)]
 
 
-def overrides_as_text(session: Session, year: int) -> str:
-    """A year's overrides in the text format of the entry form (to correct and re-enter)."""
+def overrides_as_text(session: Session, year: int, town_id: int | None = None) -> str:
+    """A year's overrides of one layer (the town's, or county-wide for None) in the text
+    format of the entry form (to correct and re-enter)."""
     return "\n".join(
         f"{o.day.isoformat()},{'workday' if o.is_workday else 'holiday'},{o.name}"
-        for o in list_overrides(session, year)
+        for o in list_overrides(session, year, town_id)
+        if o.town_id == town_id
     )
+
+
+def calendar_layer(actor: User | None, town_id: int | None = None) -> int | None:
+    """The layer of the calendar ``actor`` edits: a town admin their own town's; a
+    county-level user the county-wide layer (None); the command line the town it names, or
+    the county-wide layer. Anyone else is refused."""
+    if actor is None:
+        return town_id
+    if Role(actor.role) is Role.COUNTY and actor.town_id is None:
+        return None
+    require_admin(actor)
+    if town_id is not None and town_id != actor.town_id:
+        raise PermissionDenied("只能管理本镇的节假日调整")
+    return actor.town_id
 
 
 # --------------------------------------------------------------------------- parsing
@@ -266,11 +307,13 @@ def enter_year(
     year: int,
     entries: list[Entry],
     source: str = "",
+    town_id: int | None = None,
 ) -> YearEntryResult:
-    """Record a whole year's schedule (State Council notice): its holidays and adjusted
-    workdays become overrides, the year becomes known, and the due dates it affects are
-    recomputed. Entering a year again replaces its overrides."""
-    require_admin(actor)
+    """Record a whole year's schedule (State Council notice) in the actor's layer (see
+    ``calendar_layer``): its holidays and adjusted workdays become overrides, the year
+    becomes known, and the due dates it affects are recomputed (that town's cases only, or
+    every town's for the county-wide layer). Entering a year again replaces its overrides."""
+    layer = calendar_layer(actor, town_id)
     _check_year(year)
     if package_knows(year):
         msg = (
@@ -285,23 +328,28 @@ def enter_year(
             delete(HolidayOverride).where(
                 HolidayOverride.day >= dt.date(year, 1, 1),
                 HolidayOverride.day <= dt.date(year, 12, 31),
+                HolidayOverride.town_id.is_(None) if layer is None
+                else HolidayOverride.town_id == layer,
             )
         ).rowcount
         or 0
     )
     for e in entries:
         session.add(
-            HolidayOverride(day=e.day, is_workday=e.is_workday, name=e.name, created_at=now)
+            HolidayOverride(town_id=layer, day=e.day, is_workday=e.is_workday, name=e.name,
+                            created_at=now)
         )
-    cy = session.get(CalendarYear, year)
+    cy = (session.get(CalendarYear, year) if layer is None
+          else session.get(TownCalendarYear, (layer, year)))
     if cy is None:
-        cy = CalendarYear(year=year)
+        cy = CalendarYear(year=year) if layer is None else TownCalendarYear(town_id=layer,
+                                                                            year=year)
         session.add(cy)
     cy.source = source.strip()[:200]
     cy.entered_by_id = actor.id if actor else None
     cy.entered_at = now
     session.flush()
-    changes = recompute_due_dates(session, actor, now, year)
+    changes = recompute_due_dates(session, actor, now, year, layer)
     return YearEntryResult(
         year,
         sum(not e.is_workday for e in entries),
@@ -318,38 +366,44 @@ def add_override(
     day: dt.date,
     is_workday: bool,
     name: str = "",
+    town_id: int | None = None,
 ) -> tuple[HolidayOverride, list[DueChange]]:
-    """Mark one day as a holiday or an adjusted workday (overrides win over the package),
-    then recompute the due dates of its year."""
-    require_admin(actor)
+    """Mark one day as a holiday or an adjusted workday in the actor's layer (overrides win
+    over the package; a town's over the county-wide one), then recompute the due dates of
+    its year: of that town's cases only, never another town's."""
+    layer = calendar_layer(actor, town_id)
     _check_year(day.year)
     name = (name or "").strip()
     if len(name) > 100:
         raise ValidationError("名称不能超过100个字", fields={"name": "名称不能超过100个字"})
-    if session.scalar(select(HolidayOverride.id).where(HolidayOverride.day == day)):
+    same_layer = (HolidayOverride.town_id.is_(None) if layer is None
+                  else HolidayOverride.town_id == layer)
+    if session.scalar(select(HolidayOverride.id).where(HolidayOverride.day == day, same_layer)):
         msg = f"{day.isoformat()} 已有调整记录，请先删除再添加"
         raise ValidationError(msg, fields={"day": msg})
     if is_workday and day.weekday() < 5:
         msg = f"{day.isoformat()} 是星期{_WEEKDAYS[day.weekday()]}，本来就是工作日"
         raise ValidationError(msg, fields={"day": msg})
-    override = HolidayOverride(day=day, is_workday=is_workday, name=name, created_at=now)
+    override = HolidayOverride(town_id=layer, day=day, is_workday=is_workday, name=name,
+                               created_at=now)
     session.add(override)
     session.flush()
-    return override, recompute_due_dates(session, actor, now, day.year)
+    return override, recompute_due_dates(session, actor, now, day.year, layer)
 
 
 def remove_override(
     session: Session, actor: User | None, now: dt.datetime, override_id: int
 ) -> tuple[HolidayOverride, list[DueChange]]:
-    """Delete one override, then recompute the due dates of its year."""
-    require_admin(actor)
+    """Delete one override of the actor's layer, then recompute the due dates of its year
+    (that town's cases, or every town's for a county-wide one)."""
+    layer = calendar_layer(actor, None if actor is None else actor.town_id)
     override = session.get(HolidayOverride, override_id)
-    if override is None:
-        raise NotFound("该调整记录不存在")
-    year = override.day.year
+    if override is None or (actor is not None and override.town_id != layer):
+        raise NotFound("该调整记录不存在或不属于本镇")
+    year, layer = override.day.year, override.town_id
     session.delete(override)
     session.flush()
-    return override, recompute_due_dates(session, actor, now, year)
+    return override, recompute_due_dates(session, actor, now, year, layer)
 
 
 #: the dates a recomputation may change, recorded before and after on the timeline
@@ -358,7 +412,8 @@ _RECOMPUTED = ("due_on", "due_is_exact", "due_basis", "statutory_due_on", "notif
 
 
 def recompute_due_dates(
-    session: Session, actor: User | None, now: dt.datetime, year: int
+    session: Session, actor: User | None, now: dt.datetime, year: int,
+    town_id: int | None = None,
 ) -> list[DueChange]:
     """Recompute the dates of every case that a change of ``year``'s calendar can move:
     open cases whose due date falls in ``year`` (or early in the next, which counting across
@@ -380,6 +435,8 @@ def recompute_due_dates(
         ))
         .order_by(Case.id)
     )
+    if town_id is not None:  # a town's own calendar: its cases only
+        stmt = stmt.where(Case.town_id == town_id)
     return _recompute(session, actor, now, list(session.scalars(stmt)),
                       f"{year}年节假日安排变更，重新计算期限")
 

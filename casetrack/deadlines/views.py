@@ -37,8 +37,8 @@ def _today() -> dt.date:
 def _index_page(status: int = 200, form: dict | None = None, errors: dict | None = None):
     return render_template(
         "deadlines/calendar.html",
-        years=svc.list_calendar_years(db.session, _today()),
-        overrides=svc.list_overrides(db.session),
+        years=svc.list_calendar_years(db.session, _today(), current_user.town_id),
+        overrides=svc.list_overrides(db.session, town_id=current_user.town_id),
         provisional=svc.count_provisional(db.session, current_user),
         form=form or {},
         errors=errors or {},
@@ -112,8 +112,9 @@ def override_delete(override_id: int):
 @bp.route("/year/<int:year>", methods=["GET", "POST"])
 def year_form(year: int):
     """Enter a whole year's holidays and adjusted workdays, typed or as an uploaded CSV."""
-    status = svc.year_status(db.session, year)
-    text = svc.overrides_as_text(db.session, year) if status == svc.YearStatus.ENTERED else ""
+    status = svc.year_status(db.session, year, current_user.town_id)
+    text = (svc.overrides_as_text(db.session, year, current_user.town_id)
+            if status == svc.YearStatus.ENTERED else "")
     source = ""
     errors: list[str] = []
     code = 200

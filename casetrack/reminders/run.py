@@ -106,10 +106,10 @@ def _due_cases(session: Session, town_id: int, horizon: dt.date) -> list[DueCase
             for r in session.execute(stmt)]
 
 
-def first_unknown_year(session: Session, today: dt.date) -> int | None:
+def first_unknown_year(session: Session, today: dt.date, town_id: int | None = None) -> int | None:
     """The first year from this one on (a short look-ahead) with neither package data nor
-    an entered schedule, or None."""
-    calendar = load_calendar(session)
+    an entered schedule (county-wide or the town's), or None."""
+    calendar = load_calendar(session, town_id)
     for year in range(today.year, today.year + UNKNOWN_YEAR_LOOKAHEAD + 1):
         if not calendar.knows(year):
             return year

@@ -27,8 +27,7 @@ from casetrack.core.errors import DomainError
 from casetrack.core.params import page_arg
 from casetrack.core.templating import add_banner_provider, add_nav_provider
 from casetrack.core.time import app_now, local_date
-from casetrack.deadlines.calendar import package_knows
-from casetrack.deadlines.models import CalendarYear
+from casetrack.deadlines.services import YearStatus, year_status
 from casetrack.extensions import db
 from casetrack.notify import services as notify
 from casetrack.notify.models import CHANNEL_LABELS, Channel
@@ -66,7 +65,7 @@ def next_year_missing() -> int | None:
     """Next year (from the app's "now") when neither ``chinesecalendar`` knows it nor the
     admin entered it; else None."""
     year = local_date(app_now()).year + 1
-    if package_knows(year) or db.session.get(CalendarYear, year) is not None:
+    if year_status(db.session, year, current_user.town_id) != YearStatus.UNKNOWN:
         return None
     return year
 
@@ -163,7 +162,7 @@ def provisional():
     """Open cases whose due date could not be computed exactly (a year without holiday
     data): they are recomputed when the admin enters that year."""
     today = local_date(app_now())
-    year = first_unknown_year(db.session, today)
+    year = first_unknown_year(db.session, today, current_user.town_id)
     stmt = (select(Case).where(Case.status.in_(sorted(OPEN_STATUSES)),
                                Case.due_is_exact.is_(False))
             .options(selectinload(Case.village), selectinload(Case.handler))

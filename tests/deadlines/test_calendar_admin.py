@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casetrack.cases.models import Case, CaseEvent
-from casetrack.deadlines.models import CalendarYear, HolidayOverride
+from casetrack.deadlines.models import CalendarYear, HolidayOverride, TownCalendarYear
 from casetrack.extensions import db
 
 from .calendar_support import SCHEDULE_2027, open_cases_due_2027, schedule_csv, schedule_text
@@ -70,7 +70,9 @@ def test_enter_year_by_form_recomputes_due_dates(admin_client, world, now):
     )
     assert resp.status_code == 302
     assert _count(HolidayOverride) == len(SCHEDULE_2027)
-    cy = db.session.get(CalendarYear, 2027)
+    # a town admin enters the year for the town (its own layer), not for the county
+    assert _count(CalendarYear) == 0
+    cy = db.session.get(TownCalendarYear, (world.town.id, 2027))
     assert cy.entered_by_id == world.admin.id and cy.source.startswith("国办发明电")
     db.session.expire_all()
     # A: same date, now exact; B: moved past the Spring Festival and the weekend
@@ -164,7 +166,7 @@ def test_errors_are_numbered_and_nothing_is_saved(admin_client, world, now):
     ]:
         assert expected in html
     assert "有 6 处错误，未保存任何内容" in html
-    assert _count(HolidayOverride) == 0 and _count(CalendarYear) == 0
+    assert _count(HolidayOverride) == 0 and _count(CalendarYear) == _count(TownCalendarYear) == 0
     db.session.expire_all()
     assert a.due_is_exact is False and _recompute_events(a) == []
 
@@ -200,7 +202,7 @@ def test_year_known_to_package_is_refused(admin_client, world):
     )
     assert resp.status_code == 422
     assert "已由 chinesecalendar 提供" in resp.get_data(as_text=True)
-    assert _count(CalendarYear) == 0
+    assert _count(CalendarYear) == _count(TownCalendarYear) == 0
 
 
 def test_single_override_add_and_remove(admin_client, world, now):

@@ -94,9 +94,10 @@ def test_a_change_committed_by_another_session_is_seen_by_the_next_transaction(a
 def test_the_calendar_service_writes_then_counts_with_what_it_wrote(world, now):
     """add_override flushes the new day and recomputes due dates in the same transaction:
     the recomputation must not use the calendar read before the write."""
-    load_calendar(db.session)  # cached before the write
+    town = world.town.id  # the admin edits the town's own layer
+    load_calendar(db.session, town)  # cached before the write
     override, _changes = cal_svc.add_override(db.session, world.admin, now, SATURDAY, True,
                                               "调休")
-    assert load_calendar(db.session).is_workday(SATURDAY) is True
+    assert load_calendar(db.session, town).is_workday(SATURDAY) is True
     _removed, _changes = cal_svc.remove_override(db.session, world.admin, now, override.id)
-    assert load_calendar(db.session).is_workday(SATURDAY) is False
+    assert load_calendar(db.session, town).is_workday(SATURDAY) is False
