@@ -32,12 +32,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from casetrack.cli import init_app as init_cli
     from casetrack.core import templating
     from casetrack.deadlines import views as deadline_views
-    from casetrack.extensions import babel, csrf, db, login_manager, migrate
+    from casetrack.extensions import babel, csrf, db, limiter, login_manager, migrate
     from casetrack.org import views as org_views
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=templating.select_locale)
     auth_views.init_app(app, login_manager)
     templating.init_app(app)

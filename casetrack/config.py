@@ -46,9 +46,17 @@ class DefaultConfig:
     #: score accepted (0-4; 3 = "safely unguessable": hard for an online attacker)
     PASSWORD_MIN_LENGTH = 10
     PASSWORD_MIN_SCORE = 3
-    #: failed logins before the account is locked, and for how long (minutes)
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
+    #: where rate-limit counters live (Flask-Limiter / limits): "memory://" for the single
+    #: embedded process; with gunicorn workers or several hosts use one shared store, e.g.
+    #: "redis://127.0.0.1:6379" (production), so every process counts the same attempts
+    RATELIMIT_STORAGE_URI = "memory://"
+    #: prefix of the counters' keys in that store (several installations may share a Redis)
+    RATELIMIT_KEY_PREFIX = "casetrack"
+    #: failed logins accepted from one address (every account together), and from one
+    #: address for one username; past them that address waits, nobody else does. Counted
+    #: alike for existing and unknown usernames, so the answer reveals no name.
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     #: largest request body accepted (bytes): attachments and imports
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     #: largest JSON body the API accepts (bytes); bigger ones get 413

@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 
 from casetrack import create_app
 from casetrack.auth.models import Role, User
-from casetrack.extensions import db
+from casetrack.extensions import db, limiter
 from casetrack.org.models import Town, Unit, Village
 
 PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
@@ -74,6 +74,7 @@ def app(_schema_app):
     with _schema_app.app_context():
         _empty_tables()
         db.session.remove()
+        limiter.reset()  # throttling counters of earlier tests (same client address)
     ctx = _schema_app.app_context()
     ctx.push()
     # The test client reuses this app context (and ``g``) for every request, where Flask-Babel

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -65,6 +65,12 @@ class User(UserMixin, Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     #: no login accepted before this instant (after too many failures)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: every login session carries the value it was opened with; raising it (logout,
+    #: password change or reset, disabling, role change) ends all of the user's sessions on
+    #: every process and host at their next request
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: the password was set by an administrator: the user must choose their own first
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: "zh_CN" or "en"; empty means the town's default (Chinese)
     locale: Mapped[str] = mapped_column(String(10), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -87,6 +93,10 @@ class User(UserMixin, Base):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+
+    def end_sessions(self) -> None:
+        """End every login session of this user (the next request of each is anonymous)."""
+        self.session_version = (self.session_version or 1) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

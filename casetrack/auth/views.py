@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,6 +16,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -24,13 +25,18 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casetrack.auth.models import User
+from casetrack.auth.passwords import change_own_password
 from casetrack.auth.permissions import current_rights, has_right
+from casetrack.core.errors import ValidationError
 from casetrack.core.i18n import N_
 from casetrack.core.security import cookie_secure
 from casetrack.core.time import app_now
-from casetrack.extensions import db
+from casetrack.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
+
+#: the session key holding the user's ``session_version`` at login
+SESSION_VERSION_KEY = "_sv"
 
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:
@@ -44,7 +50,17 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+        """The session's user, unless the session predates the user's last logout, password
+        change or reset, disabling or role change (its version is then behind)."""
+        try:
+            user = db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
+            return None
+        return user
+
+    app.before_request(_require_own_password)
 
 
 def require_town_admin():
@@ -77,40 +93,55 @@ def _check_dummy_password(password: str) -> None:
     check_password_hash(_DUMMY_HASH[0], password)
 
 
+def _address() -> str:
+    """The client's address (behind the proxy: the one ProxyFix trusted)."""
+    return request.remote_addr or "unknown"
+
+
+def _address_and_account() -> str:
+    """The address together with the username typed (folded), real or not."""
+    name = unicodedata.normalize("NFKC", (request.form.get("username") or "").strip())
+    return f"{_address()}|{name.casefold()[:64]}"
+
+
+def _failed(response) -> bool:
+    """Only refused logins count against the limits (a login that works redirects)."""
+    return response.status_code != 302
+
+
+def _limit(setting: str):
+    return lambda: current_app.config[setting]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), key_func=_address, methods=["POST"],
+               deduct_when=_failed, scope="login-address")
+@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_address_and_account,
+               methods=["POST"], deduct_when=_failed, scope="login-account")
 def login():
-    """Password login; repeated failures lock the account for a while."""
+    """Password login. Refused attempts are throttled per address and per (address,
+    username), never per account alone: someone guessing elsewhere slows only themselves
+    and cannot lock the real user out. Unknown and existing usernames get the same answer
+    (message, status and the work of one password check)."""
     if current_user.is_authenticated:
         return redirect(url_for("cases.index"))
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
-        now = app_now()
         user = db.session.scalar(select(User).where(User.username == username))
-        if user is not None and user.locked_until and user.locked_until > now:
-            minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-            flash(_("登录失败次数过多，账号已暂时锁定，请 %(m)s 分钟后再试", m=minutes), "error")
-            return render_template("auth/login.html", username=username), 429
         if user is None:
             _check_dummy_password(password)  # as slow as a wrong password: no name probing
         if user is None or not user.check_password(password) or not user.is_enabled:
-            if user is not None:
-                # counted in SQL: parallel guesses cannot overwrite each other's count
-                user.failed_logins = User.failed_logins + 1
-                db.session.flush()
-                db.session.refresh(user, ["failed_logins"])
-                if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-                    user.locked_until = now + dt.timedelta(
-                        minutes=current_app.config["LOGIN_LOCK_MINUTES"]
-                    )
-                    user.failed_logins = 0
-                db.session.commit()
+            db.session.rollback()
             flash(_("用户名或密码错误"), "error")
             return render_template("auth/login.html", username=username), 401
         user.failed_logins = 0
         user.locked_until = None
         db.session.commit()
         login_user(user)
+        session[SESSION_VERSION_KEY] = user.session_version
+        if user.must_change_password:
+            return redirect(url_for("auth.password"))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", username="")
 
@@ -118,10 +149,53 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Log out, ending every session of the user (a copied cookie stops working too)."""
     message = _("您已退出登录")  # in the user's language, before they become anonymous
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
+    session.pop(SESSION_VERSION_KEY, None)
     flash(message, "info")
     return redirect(url_for("auth.login"))
+
+
+#: endpoints a user who must change their password may still reach
+_PASSWORD_EXEMPT = frozenset({"auth.password", "auth.logout", "auth.set_language", "static"})
+
+
+def _require_own_password():
+    """``before_request``: a user whose password an administrator set goes to the password
+    page first (the JSON API, authenticated by token, is not a session and is not held)."""
+    if (request.endpoint not in _PASSWORD_EXEMPT and not request.path.startswith("/api/")
+            and current_user.is_authenticated and current_user.must_change_password):
+        return redirect(url_for("auth.password"))
+    return None
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password (the current one is required); every other session of the
+    user ends, this one continues."""
+    user = current_user._get_current_object()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            change_own_password(db.session, user, app_now(),
+                                request.form.get("old_password") or "",
+                                request.form.get("new_password") or "",
+                                request.form.get("confirm_password") or "")
+            db.session.commit()
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.fields or {"new_password": exc.message}
+        else:
+            session[SESSION_VERSION_KEY] = user.session_version
+            flash(_("密码已修改，其他设备上的登录已退出"), "success")
+            return redirect(url_for("cases.index"))
+    return render_template("auth/password.html", errors=errors, forced=user.must_change_password,
+                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), \
+        400 if errors else 200
 
 
 @bp.route("/lang/<code>", methods=["POST"])

@@ -16,13 +16,14 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import ROLE_LABELS, Role, User
+from casetrack.auth.passwords import password_problem
 from casetrack.auth.permissions import has_right
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_
 from casetrack.org.models import Town, Unit, Village
 
-#: shortest password accepted
-MIN_PASSWORD_LENGTH = 8
+#: shortest password accepted (the default of PASSWORD_MIN_LENGTH)
+MIN_PASSWORD_LENGTH = 10
 #: village kinds: 行政村 (village committee) or 社区 (residents' committee)
 VILLAGE_KINDS = (N_("行政村"), N_("社区"))
 #: roles a town admin may give; county-level users are created at the command line only
@@ -290,13 +291,10 @@ class UserInput:
     password: str = ""
 
 
-def validate_password(password: str) -> str | None:
-    """A Chinese error message, or None when the password is acceptable."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        return f"密码至少需要{MIN_PASSWORD_LENGTH}位"
-    if len(password) > 128:
-        return "密码不能超过128位"
-    return None
+def validate_password(password: str, username: str = "", name: str = "") -> str | None:
+    """A Chinese error message, or None when the password passes the policy
+    (``auth.passwords``: length, zxcvbn strength, not like the username or name)."""
+    return password_problem(password, username=username, name=name)
 
 
 def _validate_user(
@@ -316,7 +314,7 @@ def _validate_user(
             is not None
         ):
             errors["username"] = "用户名已存在"
-        if msg := validate_password(data.password):
+        if msg := validate_password(data.password, data.username, data.name):
             errors["password"] = msg
     if not data.name.strip():
         errors["name"] = "请填写姓名"
@@ -387,6 +385,8 @@ def create_user(
     )
     user.villages = villages if data.role == Role.GRID_WORKER else []
     user.set_password(data.password)
+    # a password an administrator chose must be replaced at the first login
+    user.must_change_password = actor is not None
     session.add(user)
     session.flush()
     return user
@@ -404,7 +404,7 @@ def create_county_user(
         is not None
     ):
         errors["username"] = "用户名已存在"
-    if msg := validate_password(data.password):
+    if msg := validate_password(data.password, data.username, data.name):
         errors["password"] = msg
     if not data.name.strip():
         errors["name"] = "请填写姓名"
@@ -441,6 +441,8 @@ def update_user(
     if user.id == actor.id and data.role != user.role:
         errors["role"] = "不能修改自己的角色"
     _raise_if(errors)
+    if data.role != user.role:
+        user.end_sessions()  # the old role's pages and rights end with its sessions
     user.name = data.name.strip()
     user.role = data.role
     user.unit_id = unit.id if unit and data.role == Role.HANDLER else None
@@ -458,9 +460,12 @@ def set_password(
     require_admin(actor)
     if actor is not None and user.town_id != actor.town_id:
         raise NotFound("用户不存在")
-    if msg := validate_password(password):
+    if msg := validate_password(password, user.username, user.name):
         raise ValidationError(msg, fields={"password": msg})
     user.set_password(password)
+    user.end_sessions()
+    # an administrator's password is known to two people: the user must replace it
+    user.must_change_password = actor is not None
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
@@ -477,6 +482,8 @@ def set_user_enabled(
     if user.id == actor.id and not enabled:
         raise ValidationError("不能停用自己的账号")
     user.is_enabled = enabled
+    if not enabled:
+        user.end_sessions()
     session.flush()
     return user
 

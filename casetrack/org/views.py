@@ -339,7 +339,7 @@ def _user_form(
         ],
         now=app_now(),
         is_locked=svc.is_locked,
-        min_password=svc.MIN_PASSWORD_LENGTH,
+        min_password=current_app.config["PASSWORD_MIN_LENGTH"],
     ), status
 
 

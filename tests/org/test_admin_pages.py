@@ -39,7 +39,7 @@ def test_non_admins_get_403(client, auth, world, username):
     assert client.post("/admin/villages", data={"name": "新村"}).status_code == 403
     assert (
         client.post(
-            f"/admin/users/{world.grid1.id}/password", data={"password": "hijacked-99"}
+            f"/admin/users/{world.grid1.id}/password", data={"password": "Hijacked-lantern-river-99"}
         ).status_code
         == 403
     )
@@ -126,7 +126,7 @@ def _new_user(**kw):
         "role": "grid_worker",
         "phone": "13800138000",
         "email": "grid3@example.org",
-        "password": "init-pass-1",
+        "password": "Init-lantern-river-61",
     }
     data.update(kw)
     return data
@@ -139,9 +139,9 @@ def test_create_grid_worker_who_can_log_in(admin_client, world, client, auth):
     assert resp.status_code == 302
     user = db.session.scalar(select(User).where(User.username == "grid3"))
     assert user.town_id == world.town.id and [v.name for v in user.villages] == ["鹅感村"]
-    assert user.unit_id is None and user.check_password("init-pass-1")
+    assert user.unit_id is None and user.check_password("Init-lantern-river-61")
     auth.logout()
-    assert auth.login("grid3", "init-pass-1").status_code == 302
+    assert auth.login("grid3", "Init-lantern-river-61").status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_create_grid_worker_who_can_log_in(admin_client, world, client, auth):
         ({"username": "grid1"}, "用户名已存在"),
         ({"username": "GRID1"}, "用户名已存在"),
         ({"username": "张三"}, "用户名应为2至64位字母"),
-        ({"password": "short7!"}, "密码至少需要8位"),
+        ({"password": "short7!"}, "密码至少需要 10 个字符"),
         ({}, "网格员至少要负责本镇的一个村（社区）"),
         ({"role": "handler"}, "承办人必须属于一个承办单位"),
         ({"role": "county"}, "请选择有效的角色"),
@@ -224,10 +224,10 @@ def test_list_filters_by_role_and_search(admin_client, world):
 def test_reset_password_and_disable(admin_client, world, client, auth):
     uid = world.handler1.id
     resp = admin_client.post(f"/admin/users/{uid}/password", data={"password": "1234567"})
-    assert resp.status_code == 422 and "密码至少需要8位" in _html(resp)
+    assert resp.status_code == 422 and "密码至少需要 10 个字符" in _html(resp)
     assert (
         admin_client.post(
-            f"/admin/users/{uid}/password", data={"password": "new-pass-88"}
+            f"/admin/users/{uid}/password", data={"password": "Fresh-harbour-kite-88"}
         ).status_code
         == 302
     )
@@ -238,9 +238,9 @@ def test_reset_password_and_disable(admin_client, world, client, auth):
     assert resp.status_code == 422 and "不能停用自己的账号" in _html(resp)
     assert "已停用" in _html(admin_client.get("/admin/users?role=handler"))
     auth.logout()
-    assert auth.login("handler1", "new-pass-88").status_code == 401
+    assert auth.login("handler1", "Fresh-harbour-kite-88").status_code == 401
     auth.login("admin")
     admin_client.post(f"/admin/users/{uid}/enabled", data={"enabled": "1"})
     auth.logout()
     assert auth.login("handler1", "pass-1234").status_code == 401
-    assert auth.login("handler1", "new-pass-88").status_code == 302
+    assert auth.login("handler1", "Fresh-harbour-kite-88").status_code == 302

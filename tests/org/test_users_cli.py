@@ -31,7 +31,7 @@ def test_create_grid_worker_with_villages(runner, world):
             "--phone",
             "13900001111",
             "--password",
-            "strong-pass-1",
+            "Strong-lantern-pass-71",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -39,7 +39,7 @@ def test_create_grid_worker_with_villages(runner, world):
     user = _user("wgy_zhang")
     assert user.town_id == world.town.id
     assert sorted(v.name for v in user.villages) == ["北和社区", "鹅感村"]
-    assert user.check_password("strong-pass-1") and user.phone == "13900001111"
+    assert user.check_password("Strong-lantern-pass-71") and user.phone == "13900001111"
 
 
 def test_create_admin_with_prompted_password(runner, world):
@@ -76,7 +76,7 @@ def test_create_handler_needs_a_unit_of_the_town(runner, world):
         "--town",
         "北和镇",
         "--password",
-        "strong-pass-1",
+        "Strong-lantern-pass-71",
     ]
     result = runner.invoke(args=args)
     assert result.exit_code == 1 and "承办人必须属于一个承办单位" in result.output
@@ -96,7 +96,7 @@ def test_create_refusals(runner, world):
         "--role",
         "supervisor",
         "--password",
-        "strong-pass-1",
+        "Strong-lantern-pass-71",
     ]
     result = runner.invoke(args=base + ["--username", "grid1", "--town", "北和镇"])
     assert result.exit_code == 1 and "用户名已存在" in result.output
@@ -122,7 +122,7 @@ def test_create_refusals(runner, world):
             "short",
         ]
     )
-    assert result.exit_code == 1 and "密码至少需要8位" in result.output
+    assert result.exit_code == 1 and "密码至少需要 10 个字符" in result.output
     result = runner.invoke(args=base + ["--username", "x3"])
     assert result.exit_code == 1 and "--town" in result.output
     assert _user("x1") is None and _user("x2") is None and _user("x3") is None
@@ -142,7 +142,7 @@ def test_create_county_user(runner, world):
             "--county-code",
             "440882",
             "--password",
-            "strong-pass-1",
+            "Strong-lantern-pass-71",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -161,7 +161,7 @@ def test_create_county_user(runner, world):
             "--county-code",
             "999999",
             "--password",
-            "strong-pass-1",
+            "Strong-lantern-pass-71",
         ]
     )
     assert result.exit_code == 1 and "没有乡镇属于该县级区划代码" in result.output
@@ -177,26 +177,26 @@ def test_list_users(runner, world):
     assert "other_super" in result.output and "共 8 个用户" in result.output
 
 
-def test_set_password_lifts_lock(runner, world, client, auth):
-    for _ in range(5):
-        auth.login("leader", "wrong-password")
-    assert _user("leader").locked_until is not None
+def test_set_password_ends_sessions(runner, world, client, auth):
+    auth.login("leader")
+    assert client.get("/cases").status_code == 200
     result = runner.invoke(
         args=["users", "set-password", "--username", "leader"],
-        input="fresh-pass-77\nfresh-pass-77\n",
+        input="Fresh-harbour-kite-77\nFresh-harbour-kite-77\n",
     )
     assert result.exit_code == 0, result.output
     assert "已为 leader 设置新密码" in result.output
-    assert _user("leader").locked_until is None
-    assert auth.login("leader", "fresh-pass-77").status_code == 302
+    assert client.get("/cases").status_code == 302  # the open session ended
+    assert auth.login("leader", "Fresh-harbour-kite-77").status_code == 302
+    assert not _user("leader").must_change_password  # the operator's reset: no forced change
     result = runner.invoke(
-        args=["users", "set-password", "--username", "nobody", "--password", "fresh-pass-77"]
+        args=["users", "set-password", "--username", "nobody", "--password", "Fresh-harbour-kite-77"]
     )
     assert result.exit_code == 1 and "用户 nobody 不存在" in result.output
     result = runner.invoke(
         args=["users", "set-password", "--username", "leader", "--password", "short"]
     )
-    assert result.exit_code == 1 and "密码至少需要8位" in result.output
+    assert result.exit_code == 1 and "密码至少需要 10 个字符" in result.output
 
 
 def test_towns_create_with_villages_and_units(app, runner, tmp_path):
@@ -223,5 +223,5 @@ def test_towns_create_with_villages_and_units(app, runner, tmp_path):
     assert again.exit_code != 0 and "已有同名的乡镇" in again.output
     # a town whose user can then be created
     user = runner.invoke(args=["users", "create", "--username", "nx_admin", "--name", "管理员",
-                               "--role", "admin", "--town", "南兴镇", "--password", "longpass123"])
+                               "--role", "admin", "--town", "南兴镇", "--password", "Orchid-valley-ladder-123"])
     assert user.exit_code == 0, user.output
