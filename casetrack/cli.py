@@ -7,6 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add every domain's command group (``flask scheduler`` is added by ``scheduler.py``)."""
+    from casetrack.backup.cli import backup_cli
     from casetrack.cases.cli import cases_cli
     from casetrack.deadlines.cli import deadlines_cli
     from casetrack.demo.cli import demo_cli
@@ -16,6 +17,6 @@ def init_app(app: Flask) -> None:
     from casetrack.reports.cli import reports_cli
     from casetrack.stats.cli import stats_cli
 
-    for group in (cases_cli, deadlines_cli, demo_cli, notify_cli, towns_cli, users_cli,
+    for group in (backup_cli, cases_cli, deadlines_cli, demo_cli, notify_cli, towns_cli, users_cli,
                   reminders_cli, reports_cli, stats_cli):
         app.cli.add_command(group)

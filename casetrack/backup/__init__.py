@@ -1,0 +1,1 @@
+"""Backup and restore: one archive holding the database and the attachments folder."""
