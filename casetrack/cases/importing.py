@@ -22,6 +22,7 @@ import datetime as dt
 import io
 import json
 import re
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,7 @@ from casetrack.core.errors import DomainError, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_
 from casetrack.core.normalize import canonical_ref, search_key
 from casetrack.core.time import local_date
+from casetrack.notify.services import digest_notifications
 from casetrack.org.models import Town, Unit, Village
 
 #: the header row is looked for among the first rows (a title row may sit above it)
@@ -585,20 +587,24 @@ def run_import(session: Session, actor: User, now: dt.datetime, preview: Preview
         ([p.name for p in planned.data.parties], [p.id_number for p in planned.data.parties])
         for planned in preview.new_rows))
     numbers: list[str] = []
-    for done, planned in enumerate(preview.new_rows):
-        if done and done % ANALYZE_EVERY == 0:
-            _refresh_planner_statistics(session)
-        try:
-            case = services.register_case(session, actor, now, planned.data,
-                                          earlier_cases=earlier)
-            if planned.unit_id is not None:
-                services.accept_case(session, actor, now, case)
-                services.assign_case(session, actor, now, case, planned.unit_id, None,
-                                     note=f"批量导入：{preview.filename}")
-        except DomainError as exc:
-            raise ValidationError(f"第{planned.row}行：{exc.message}",
-                                  fields={str(planned.row): exc.message}) from exc
-        numbers.append(case.number)
+    # each handler hears of the whole file once (one digest per person and channel), not
+    # once per assigned row
+    with digest_notifications(session, now, key=f"import:{uuid.uuid4().hex}",
+                              title=f"批量导入交办（{preview.filename}）", link="/cases"):
+        for done, planned in enumerate(preview.new_rows):
+            if done and done % ANALYZE_EVERY == 0:
+                _refresh_planner_statistics(session)
+            try:
+                case = services.register_case(session, actor, now, planned.data,
+                                              earlier_cases=earlier)
+                if planned.unit_id is not None:
+                    services.accept_case(session, actor, now, case)
+                    services.assign_case(session, actor, now, case, planned.unit_id, None,
+                                         note=f"批量导入：{preview.filename}")
+            except DomainError as exc:
+                raise ValidationError(f"第{planned.row}行：{exc.message}",
+                                      fields={str(planned.row): exc.message}) from exc
+            numbers.append(case.number)
     return ImportResult(filename=preview.filename, imported=numbers,
                         already_present=len(preview.existing))
 

@@ -13,6 +13,7 @@ import hmac
 import json
 import smtplib
 import ssl
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -59,14 +60,32 @@ class SmtpSettings:
         )
 
 
+#: longest header value kept (a subject is cut there, with an ellipsis)
+MAX_HEADER_CHARS = 200
+
+
+def header_text(value: str, limit: int = MAX_HEADER_CHARS) -> str:
+    """``value`` made safe for a mail header: every line break (CR, LF, U+2028/2029, a
+    title typed with Alt+Enter in Excel) and every other control character becomes a space,
+    runs of spaces shrink to one, and the result is cut to ``limit`` characters. Users' text
+    reaches headers only through this."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+        for ch in value or "")
+    cleaned = " ".join(cleaned.split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
 def build_email(settings: SmtpSettings, to: str, subject: str, text: str, html: str,
                 message_id: str, now: dt.datetime) -> EmailMessage:
-    """A UTF-8 multipart/alternative message (plain text first, then HTML)."""
+    """A UTF-8 multipart/alternative message (plain text first, then HTML); every header
+    value passes through ``header_text``."""
     msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = formataddr((settings.sender_name, settings.sender)) if settings.sender_name \
+    msg["Subject"] = header_text(subject)
+    sender_name = header_text(settings.sender_name)
+    msg["From"] = formataddr((sender_name, settings.sender)) if sender_name \
         else settings.sender
-    msg["To"] = to
+    msg["To"] = header_text(to)
     msg["Date"] = format_datetime(now)
     #: stable per outbox row, so a receiver can drop a copy re-sent after a crash
     msg["Message-ID"] = message_id

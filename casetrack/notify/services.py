@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
@@ -184,6 +185,8 @@ def notify_users(session: Session, users: Iterable[User | None], now: dt.datetim
     users and mentions each person once."""
     people = {u.id: u for u in users if u is not None and u.is_enabled}
     if not people:
+        return []
+    if _collect(session, people, subject, town_id):
         return []
     wanted = current_app.config.get("NOTIFY_EVENT_CHANNELS") or [Channel.IN_APP.value]
     prefs = load_preferences(session, people)
@@ -365,8 +368,14 @@ def deliver_pending(session: Session, now: dt.datetime, *, batch: int | None = N
                     if row.channel not in senders:
                         senders[row.channel] = CHANNELS[row.channel].sender(session, config)
                     senders[row.channel].send(row, now)
-                except (ch.DeliveryError, OSError) as exc:
+                except Exception as exc:  # noqa: BLE001
+                    # whatever is wrong with this one message (a header it cannot hold, an
+                    # address the server refuses, a bug in building it) is its own failure:
+                    # retried with backoff, then parked; the rest of the batch goes out
                     error = f"{type(exc).__name__}: {exc}"
+                    if not isinstance(exc, (ch.DeliveryError, OSError)):
+                        current_app.logger.exception("notification %s failed", row.id)
+                    session.rollback()
                 _record(session, row, token, now, error, report)
                 done += 1
     finally:
@@ -392,3 +401,95 @@ def save_webhook(session: Session, town_id: int, *, url: str, style: str,
     set_setting(session, town_id, WEBHOOK_STYLE_KEY, style)
     if secret is not None:
         set_setting(session, town_id, WEBHOOK_SECRET_KEY, secret.strip())
+
+
+# --------------------------------------------------------------------------- failed messages
+
+
+def undelivered_query(town_id: int) -> Select:
+    """The town's mail, robot and SMS messages that did not go out: parked as failed, or pending
+    after at least one failed attempt (waiting for their next try); newest first."""
+    return (select(Notification)
+            .where(Notification.town_id == town_id,
+                   Notification.channel != Channel.IN_APP.value,
+                   or_(Notification.status == NotificationStatus.FAILED,
+                       (Notification.status == NotificationStatus.PENDING)
+                       & (Notification.attempts > 0)))
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+
+
+def retry_notification(session: Session, actor: User, now: dt.datetime,
+                       notification_id: int) -> Notification:
+    """Send a failed (or waiting) message again at the next delivery run, with a fresh
+    count of attempts. Administrators of the message's town only; flushes."""
+    from casetrack.auth.permissions import require_right
+
+    require_right(actor, "admin", "只有系统管理员可以重发消息")
+    row = session.get(Notification, notification_id)
+    if (row is None or row.town_id is None or row.town_id != actor.town_id
+            or row.channel == Channel.IN_APP):
+        raise NotFound("消息不存在")
+    if row.status == NotificationStatus.SENT:
+        raise ValidationError("该消息已发送")
+    row.status = NotificationStatus.PENDING
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.claim_token = None
+    session.flush()
+    return row
+
+
+# --------------------------------------------------------------------------- digests
+
+#: session.info key of the open digest (see ``digest_notifications``)
+_DIGEST_KEY = "casetrack_notify_digest"
+#: lines listed in one digest body; the rest are counted
+DIGEST_MAX_LINES = 200
+
+
+@dataclass
+class _Digest:
+    key: str
+    title: str
+    link: str
+    #: recipient id -> (user, town id, [subject lines])
+    items: dict[int, tuple[User, int | None, list[str]]] = field(default_factory=dict)
+
+
+@contextmanager
+def digest_notifications(session: Session, now: dt.datetime, *, key: str, title: str,
+                         link: str = "") -> Iterator[None]:
+    """Inside this block ``notify_users`` collects instead of writing: at its end each
+    recipient gets ONE message (on their event channels) listing what happened, e.g. one
+    mail per handler for an import of 10,000 rows instead of 10,000 mails. ``key`` names the
+    bulk decision (dedupe); nothing is written when the block raises."""
+    if _DIGEST_KEY in session.info:  # nested: the outer digest collects
+        yield
+        return
+    digest = _Digest(key, title, link)
+    session.info[_DIGEST_KEY] = digest
+    try:
+        yield
+    finally:
+        session.info.pop(_DIGEST_KEY, None)
+    for user, town_id, lines in digest.items.values():
+        shown = lines[:DIGEST_MAX_LINES]
+        body = f"{title}，共 {len(lines)} 件：\n" + "\n".join(f"· {x}" for x in shown)
+        if len(lines) > len(shown):
+            body += f"\n……另有 {len(lines) - len(shown)} 件，请在系统中查看。"
+        notify_users(session, [user], now, kind="digest", dedupe_key=f"digest:{key}",
+                     subject=f"【汇总】{title}（{len(lines)} 件）", body=body, link=link,
+                     town_id=town_id)
+
+
+def _collect(session: Session, people: dict[int, User], subject: str,
+             town_id: int | None) -> bool:
+    """Add a message to the open digest, if there is one (True: collected)."""
+    digest: _Digest | None = session.info.get(_DIGEST_KEY)
+    if digest is None:
+        return False
+    for user in people.values():
+        entry = digest.items.setdefault(
+            user.id, (user, town_id if town_id is not None else user.town_id, []))
+        entry[2].append(subject)
+    return True

@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casetrack.auth.permissions import has_right
 from casetrack.core.errors import DomainError
 from casetrack.core.params import page_arg
 from casetrack.core.templating import add_nav_provider
@@ -113,3 +114,38 @@ def preferences():
                            prefs=svc.get_preferences(db.session, current_user),
                            labels=CHANNEL_LABELS, channels=list(Channel),
                            mail_enabled=svc.mail_enabled())
+
+
+def _town_admin() -> None:
+    if not has_right(current_user, "admin") or current_user.town_id is None:
+        abort(403)
+
+
+@bp.route("/undelivered")
+@login_required
+def undelivered():
+    """Admins: the town's mail and robot messages that failed (parked, or waiting for their
+    next try), each with its error, attempts and a button to send it again."""
+    _town_admin()
+    page = db.paginate(svc.undelivered_query(current_user.town_id), page=page_arg(),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("notify/undelivered.html", page=page, labels=CHANNEL_LABELS,
+                           max_attempts=current_app.config["NOTIFY_MAX_ATTEMPTS"])
+
+
+@bp.route("/undelivered/<int:notification_id>/retry", methods=["POST"])
+@login_required
+def retry(notification_id: int):
+    """Admins: send a failed message again at the next delivery run."""
+    _town_admin()
+    try:
+        svc.retry_notification(db.session, current_user, app_now(), notification_id)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.http_status in (403, 404):
+            abort(exc.http_status)
+        flash(exc.message, "error")
+    else:
+        flash(_("已安排重发，将在下一次发送时投递"), "success")
+    return redirect(url_for("notify.undelivered"))
