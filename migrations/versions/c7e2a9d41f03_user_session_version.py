@@ -1,7 +1,7 @@
 """users: session_version (revocable sessions) and must_change_password
 
 Revision ID: c7e2a9d41f03
-Revises: b3a1c0de5e01
+Revises: c6f1a2b3d4e5
 Create Date: 2026-11-30 20:35:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'c7e2a9d41f03'
-down_revision = 'b3a1c0de5e01'
+down_revision = 'c6f1a2b3d4e5'
 branch_labels = None
 depends_on = None
 
