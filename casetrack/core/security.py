@@ -14,6 +14,8 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from casetrack.core.params import refuse_nul_characters
+
 #: the largest id a URL may carry (ids are 32-bit in both databases)
 MAX_URL_INT = 2**31 - 1
 
@@ -68,6 +70,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     app.url_map.converters["int"] = BoundedIntConverter
     app.after_request(protective_headers)
+    app.before_request(refuse_nul_characters)
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,

@@ -152,10 +152,17 @@ def test_every_route_has_headers_and_refuses_absurd_input(app, client, world, no
     "/notifications/?page=99999999999999999999", "/admin/users?page=0",
     "/dashboard/cases?metric=total&page=99999999999999999999",
     "/cases/99999999999999999999", "/admin/users/99999999999999999999",
+    "/admin/users?q=%00", "/cases?q=a%00b",
 ])
 def test_absurd_numbers_are_4xx(client, hostile, url):
     login(client, "admin")
     assert 400 <= client.get(url).status_code < 500
+
+
+def test_a_nul_in_a_form_is_refused(client, hostile):
+    login(client, "admin")
+    resp = client.post("/admin/villages", data={"name": "新村\x00", "kind": "行政村"})
+    assert resp.status_code == 400
 
 
 def test_crlf_or_backslash_in_next_never_leaves_the_site(client, hostile):
