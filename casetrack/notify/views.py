@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     flash,
     redirect,
@@ -138,14 +139,7 @@ def undelivered():
 def retry(notification_id: int):
     """Admins: send a failed message again at the next delivery run."""
     _town_admin()
-    try:
+    with unit_of_work():
         svc.retry_notification(db.session, current_user, app_now(), notification_id)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.http_status in (403, 404):
-            abort(exc.http_status)
-        flash(exc.message, "error")
-    else:
-        flash(_("已安排重发，将在下一次发送时投递"), "success")
+    flash(_("已安排重发，将在下一次发送时投递"), "success")
     return redirect(url_for("notify.undelivered"))
