@@ -1,7 +1,7 @@
 """users: session_version (revocable sessions) and must_change_password
 
 Revision ID: c7e2a9d41f03
-Revises: 0545004bfa65
+Revises: df81abf9ee3a
 Create Date: 2026-11-30 20:35:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'c7e2a9d41f03'
-down_revision = '0545004bfa65'
+down_revision = 'df81abf9ee3a'
 branch_labels = None
 depends_on = None
 
