@@ -92,7 +92,7 @@ def ledger_xlsx(session: Session, stmt: Select, title: str = "台账", *,
     ws.title = title[:31]
     first = 1
     if heading:
-        ws.append([heading])
+        ws.append([export_text(heading)])
         ws.cell(row=1, column=1).font = Font(bold=True, size=13)
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS) + 1)
         first = 2
@@ -139,7 +139,7 @@ def ledger_csv(session: Session, stmt: Select, *, as_of: dt.date | None = None,
     buf = io.StringIO()
     writer = csv.writer(buf)
     if heading:
-        writer.writerow([heading])
+        writer.writerow([export_text(heading)])
     writer.writerow(["序号", *[c.header for c in COLUMNS]])
     for n, case in enumerate(_cases(session, stmt, as_of), start=1):
         row = []
