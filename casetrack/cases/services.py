@@ -178,7 +178,12 @@ def due_words(case: Case) -> str:
     year's holidays are not entered, ``未定`` without one."""
     if case.due_on is None:
         return "未定"
-    return case.due_on.isoformat() + ("" if case.due_is_exact else "（暂定）")
+    words = case.due_on.isoformat() + ("" if case.due_is_exact else "（暂定）")
+    if case.external_due_on is not None and case.statutory_due_on is not None:
+        governs = "上级规定期限" if case.due_basis == "external" else "法定期限"
+        words += (f"（法定期限 {case.statutory_due_on.isoformat()}，上级规定期限 "
+                  f"{case.external_due_on.isoformat()}，以{governs}为准）")
+    return words
 
 
 def due_anchor(case: Case) -> dt.date | None:

@@ -51,6 +51,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("办理期限", 12, lambda c: c.due_on),
     #: a due date in a year whose holidays nobody has entered yet is provisional
     Column("期限暂定", 10, lambda c: "暂定" if c.due_on and not c.due_is_exact else ""),
+    #: an assigned case: the statutory date beside the authority's, and which one governs
+    Column("法定期限", 12, lambda c: c.statutory_due_on if c.external_due_on else None),
+    Column("期限依据", 10, lambda c: ("上级期限" if c.due_basis == "external" else "法定期限")
+           if c.external_due_on else ""),
     Column("承办单位", 14, lambda c: c.unit.name if c.unit else ""),
     Column("承办人", 10, lambda c: c.handler.name if c.handler else ""),
     Column("状态", 10, lambda c: rules.STATUS_LABELS.get(CaseStatus(c.status), c.status)),

@@ -174,3 +174,21 @@ def test_the_page_shows_which_date_bounds_it(world, client, auth):
         "outcome": "支持", "reply_text": "已处理", "delivered_on": "2026-08-01"})
     assert resp.status_code == 422
     assert "送达日期不能早于收到日期（2026-09-01）" in resp.get_data(as_text=True)
+
+
+def test_list_ledger_and_mail_say_which_date_governs(world, client, auth):
+    from casetrack.notify.models import Notification
+
+    case = _assigned(world)
+    mail = db.session.scalar(db.select(Notification).where(Notification.kind == "case_assigned"))
+    assert ("2026-10-20（法定期限 2026-11-02，上级规定期限 2026-10-20，以上级规定期限为准）"
+            in mail.body_text)
+    auth.login("super")
+    page = client.get("/cases").get_data(as_text=True)
+    assert "上级期限" in page and "法定期限 2026-11-02" in page
+    text = client.get("/reports/ledger.csv").data.decode("utf-8-sig")
+    header, row = text.splitlines()[:2] if text.startswith("序号") else text.splitlines()[1:3]
+    cells = dict(zip(header.split(","), row.split(","), strict=False))
+    assert cells["办理期限"] == "2026-10-20" and cells["法定期限"] == "2026-11-02"
+    assert cells["期限依据"] == "上级期限"
+    assert case.number in text
