@@ -20,11 +20,18 @@ from flask_login import current_user
 
 from casetrack.auth.views import require_town_admin
 from casetrack.core.errors import DomainError, ValidationError
+from casetrack.core.i18n import N_
 from casetrack.core.time import app_now, local_date
 from casetrack.deadlines import services as svc
+from casetrack.deadlines.rules import DayUnit
+from casetrack.deadlines.services import change_town_rule
+from casetrack.deadlines.town_rules import town_rules
 from casetrack.extensions import db
 
 bp = Blueprint("calendar", __name__, url_prefix="/admin/calendar")
+
+#: the units a rule may be counted in, as the rules page names them
+UNIT_LABELS = {DayUnit.DAYS: N_("日"), DayUnit.WORKDAYS: N_("工作日"), DayUnit.MONTHS: N_("月")}
 
 
 bp.before_request(require_town_admin)
@@ -158,3 +165,38 @@ def year_form(year: int):
         source=source,
         errors=errors,
     ), code
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+def rules_page():
+    """The town's deadline rules: each clock's period and longest extension, editable. A
+    change recomputes the open cases on that clock (with a timeline entry); the refusals,
+    page wordings and figures that state it follow at once."""
+    town_id = current_user.town_id
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        code = request.form.get("rule", "")
+        try:
+            amount = int(request.form.get("amount", "").strip())
+            raw_max = request.form.get("max_extension_days", "").strip()
+            most = int(raw_max) if raw_max else None
+        except ValueError:
+            errors = {"amount": _("请填写整数")}
+            status = 422
+        else:
+            try:
+                rule, changes = change_town_rule(
+                    db.session, current_user, app_now(), town_id, code, amount=amount,
+                    unit=request.form.get("unit") or None, max_extension_days=most)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                errors, status = {"rule": code, **exc.fields, "message": exc.message}, \
+                    exc.http_status
+            else:
+                flash(_("期限规则已更新，重新计算了 %(n)s 个案件的期限。", n=len(changes)),
+                      "success")
+                return redirect(url_for("calendar.rules_page"))
+    return render_template("deadlines/rules.html", rules=town_rules(db.session, town_id),
+                           errors=errors, units=UNIT_LABELS), status

@@ -170,3 +170,25 @@ def test_cli_sets_a_towns_rule(world, runner):
     assert result.output.strip() == "2025-02-20"
     result = runner.invoke(args=["deadlines", "rules", "--town", world.other_town.name])
     assert "dispute.mediate: 1 months" in result.output
+
+
+def test_admin_page_changes_a_rule_and_the_case_page_follows(world, now, client, auth):
+    b = CaseBuilder(world)
+    case = b.petition(D(2026, 11, 2), source="visit", accept=D(2026, 11, 2))
+    db.session.commit()
+    auth.login("admin")
+    page = client.get("/admin/calendar/rules").get_data(as_text=True)
+    assert "petition.handle" in page and "办理办结（第34条）" in page
+    resp = client.post("/admin/calendar/rules", data={
+        "rule": "petition.handle", "amount": "60", "unit": "days", "max_extension_days": "0"})
+    assert resp.status_code == 422 and "最长延期天数应在1至366之间" in resp.get_data(as_text=True)
+    resp = client.post("/admin/calendar/rules", data={
+        "rule": "petition.handle", "amount": "60", "unit": "days", "max_extension_days": "10"})
+    assert resp.status_code == 302
+    assert town_rule(db.session, world.town.id, "petition.handle").max_extension_days == 10
+    auth.logout()
+    auth.login("handler1")
+    assert "最多10天" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login("super")  # not an admin: no rules page
+    assert client.get("/admin/calendar/rules").status_code in (302, 403, 404)
