@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-import time
 
 import pytest
 from sqlalchemy import select
@@ -123,12 +122,10 @@ def test_eight_users_registering_at_once_get_no_duplicate_and_no_gap(app, world,
             barrier.abort()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
-    elapsed = time.monotonic() - started
     assert not any(t.is_alive() for t in threads), "registration threads hung"
     assert errors == [], errors
 
@@ -145,4 +142,3 @@ def test_eight_users_registering_at_once_get_no_duplicate_and_no_gap(app, world,
         assert len({r.title for r in rows}) == total  # every registration made exactly one case
         counter = db.session.get(CaseNumberCounter, (town_id, kind, 2026))
         assert counter.last_value == total
-    assert elapsed < 60
