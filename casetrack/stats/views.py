@@ -136,9 +136,14 @@ def dashboard():
     user = _user()
     q = scoped_query(user, request.args)
     session = db.session
+    # the whole county is broken down by town; by village and unit once narrowed to a town
+    # (a hundred towns' villages and units in one page would be thousands of rows)
+    county = Role(user.role) is Role.COUNTY
+    whole_county = county and q.town_id is None
+    groupings = tuple(gr for gr in batch.DASHBOARD_GROUPINGS
+                      if not (whole_county and gr in (("village",), ("unit",))))
     # every grouping of the page in one statement (the as-of rows built once), or cached
-    batch.prefetch(session, user, q, batch.DASHBOARD_GROUPINGS
-                   + ((("town",),) if Role(user.role) is Role.COUNTY else ()))
+    batch.prefetch(session, user, q, groupings + ((("town",),) if county else ()))
     link = _linker(q)
     months = sq.breakdown(session, user, q, "month")
     chart = bar_chart(
@@ -153,7 +158,7 @@ def dashboard():
         _("逐月收案、办结与超期"),
     )
     overdue = sq.overdue_cases(session, user, q, limit=200)
-    by_village = sq.breakdown(session, user, q, "village")
+    by_village = [] if whole_county else sq.breakdown(session, user, q, "village")
     by_category = sq.breakdown(session, user, q, "category")
     return render_template(
         "stats/dashboard.html", q=q, link=link,
@@ -162,10 +167,10 @@ def dashboard():
         by_kind=sq.breakdown(session, user, q, "kind"),
         by_source=sq.breakdown(session, user, q, "source"),
         by_village=by_village, by_category=by_category,
-        village_chart=_hbar(by_village, "village", link, _("按村（居）")),
+        village_chart=_hbar(by_village, "village", link, _("按村（居）")) if by_village else "",
         category_chart=_hbar(by_category, "category", link, _("按类别")),
-        by_unit=sq.breakdown(session, user, q, "unit"),
-        by_town=sq.breakdown(session, user, q, "town") if Role(user.role) is Role.COUNTY else [],
+        by_unit=[] if whole_county else sq.breakdown(session, user, q, "unit"),
+        by_town=sq.breakdown(session, user, q, "town") if county else [],
         months=months, chart=chart, overdue=overdue,
         headline=HEADLINE, metrics=METRICS, metric_list=METRIC_LIST, rate_list=RATE_LIST,
         month_param=q.as_of.strftime("%Y-%m"), is_admin=Role(user.role) is Role.ADMIN,

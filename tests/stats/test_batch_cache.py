@@ -139,3 +139,18 @@ def test_past_figures_are_shared_through_redis(client, auth, world, history, app
             seen.close()
     finally:
         r.flushdb()
+
+
+def test_county_dashboard_breaks_down_by_town_and_by_village_within_one(
+        client, auth, world, history, create_user):
+    from casetrack.auth.models import Role
+
+    create_user("county1", Role.COUNTY, None, county_code="440882")
+    db.session.commit()
+    auth.login("county1")
+    whole = _page(client, **YEAR)
+    assert "<h2>按乡镇</h2>" in whole and world.town.name in whole
+    assert "<h2>按村（居）</h2>" not in whole and "<h2>按承办单位</h2>" not in whole
+    one = _page(client, **YEAR, town_id=world.town.id)
+    assert "<h2>按村（居）</h2>" in one and "<h2>按承办单位</h2>" in one
+    assert "北和社区" in one
