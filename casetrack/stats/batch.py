@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from flask import g, has_app_context, has_request_context
+from flask import has_app_context, has_request_context, request
 from sqlalchemy import cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,9 @@ def _request_memo() -> dict:
     test may change the data between two calls)."""
     if not has_request_context():
         return {}
-    return g.setdefault("casetrack_figures", {})
+    # on the request itself, not in ``g``: an app context held open (a script, a test) would
+    # carry ``g`` over to the next request
+    return request.environ.setdefault("casetrack.figures", {})
 
 
 def _memo_key(scope: User | None, q: sq.StatsQuery, dims: tuple[str, ...],
@@ -115,6 +117,12 @@ def _cached(session: Session, scope: User | None, q: sq.StatsQuery, kind: str,
     key = (kind, session.get_bind().url.render_as_string(hide_password=True),
            sorted(q.params().items()), sq._scope_key(scope), parts, version)
     return cache.cached(key, compute)
+
+
+def cached_past(session: Session, scope: User | None, q: sq.StatsQuery, parts: tuple,
+                compute: Callable[[], Any]) -> Any:
+    """``compute()`` (JSON-able), cached under ``parts`` when ``q``'s cut-off is past."""
+    return _cached(session, scope, q, "rows", parts, compute)
 
 
 def _decode(rows: list) -> Rows:

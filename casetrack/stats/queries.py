@@ -530,8 +530,11 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
     stmt = _plan(("overdue", _shape(q), _scope_key(scope), bool(limit)),
                  lambda: _overdue_stmt(scope, q, bool(limit)))
     params = _values(q) | ({"limit": limit} if limit else {})
-    found = [(cid, due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due)))
-             for cid, due in session.execute(stmt, params)]
+    from casetrack.stats import batch  # cached for a past cut-off
+
+    rows = batch.cached_past(session, scope, q, ("overdue", limit), lambda: [
+        (cid, str(due)) for cid, due in session.execute(stmt, params)])
+    found = [(cid, dt.date.fromisoformat(str(due)[:10])) for cid, due in rows]
     handler = aliased(User)
     facts: dict[int, tuple] = {}
     for i in range(0, len(found), 500):

@@ -223,48 +223,50 @@ def measure(url: str, repeat: int, budget: float, only: str | None) -> list[dict
     with app.app_context():
         pages = page_list(db.session)
         db.session.remove()
-        capture = SqlCapture(db.engine)
-        clients: dict[str, object] = {}
-        for label, who, path in pages:
-            if only and only not in label:
-                continue
-            client = clients.get(who)
-            if client is None:
-                client = clients[who] = app.test_client()
-                r = client.post("/login", data={"username": who, "password": county.PASSWORD})
-                if r.status_code != 302:
-                    raise SystemExit(f"login of {who} failed: {r.status_code}")
-            times: list[float] = []
-            runs = repeat
-            start = time.perf_counter()
-            status = size = 0
-            for i in range(10**6):
-                if i > runs:
-                    break
-                if label.endswith(" cold"):  # figures of a past cut-off: not from the cache
-                    cache.clear_memory()
-                capture.statements = []
-                capture.on = True
-                t = time.perf_counter()
-                resp = client.get(path)
-                body = resp.get_data()
-                elapsed = time.perf_counter() - t
-                capture.on = False
-                status, size = resp.status_code, len(body)
-                if i:  # the first run warms caches up
-                    times.append(elapsed)
-                if i and (time.perf_counter() - start > budget) and len(times) >= 2:
-                    break
-                if i == 0 and elapsed * (runs + 1) > budget:
-                    runs = max(2, int(budget / max(elapsed, 1e-3)))
-            statements = list(capture.statements)
-            sql_times = [run_sql(db.engine, statements)
-                         for _ in range(max(2, min(len(times), 5)))]
-            row = {"page": label, "user": who, "url": path, "status": status, "bytes": size,
-                   "runs": len(times), "p50": statistics.median(times), "p95": p95(times),
-                   "sql": statistics.median(sql_times), "statements": len(statements)}
-            out.append(row)
-            print(_line(row), flush=True)
+        engine = db.engine
+    # requests run outside any app context, as in a server (each has its own ``g``)
+    capture = SqlCapture(engine)
+    clients: dict[str, object] = {}
+    for label, who, path in pages:
+        if only and only not in label:
+            continue
+        client = clients.get(who)
+        if client is None:
+            client = clients[who] = app.test_client()
+            r = client.post("/login", data={"username": who, "password": county.PASSWORD})
+            if r.status_code != 302:
+                raise SystemExit(f"login of {who} failed: {r.status_code}")
+        times: list[float] = []
+        runs = repeat
+        start = time.perf_counter()
+        status = size = 0
+        for i in range(10**6):
+            if i > runs:
+                break
+            if label.endswith(" cold"):  # figures of a past cut-off: not from the cache
+                cache.clear_memory()
+            capture.statements = []
+            capture.on = True
+            t = time.perf_counter()
+            resp = client.get(path)
+            body = resp.get_data()
+            elapsed = time.perf_counter() - t
+            capture.on = False
+            status, size = resp.status_code, len(body)
+            if i:  # the first run warms caches up
+                times.append(elapsed)
+            if i and (time.perf_counter() - start > budget) and len(times) >= 2:
+                break
+            if i == 0 and elapsed * (runs + 1) > budget:
+                runs = max(2, int(budget / max(elapsed, 1e-3)))
+        statements = list(capture.statements)
+        sql_times = [run_sql(engine, statements)
+                     for _ in range(max(2, min(len(times), 5)))]
+        row = {"page": label, "user": who, "url": path, "status": status, "bytes": size,
+               "runs": len(times), "p50": statistics.median(times), "p95": p95(times),
+               "sql": statistics.median(sql_times), "statements": len(statements)}
+        out.append(row)
+        print(_line(row), flush=True)
     return out
 
 
