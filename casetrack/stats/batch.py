@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from flask import has_app_context, has_request_context, request
-from sqlalchemy import cast, literal, null, select, union_all
+from sqlalchemy import case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
@@ -51,43 +51,78 @@ def _memo_key(scope: User | None, q: sq.StatsQuery, dims: tuple[str, ...],
     return (sq._scope_key(scope), q, dims, metrics)
 
 
-def _batch_stmt(scope: User | None, q: sq.StatsQuery, groupings: tuple[tuple[str, ...], ...],
+#: dimensions grouped together in one GROUP BY, the groupings within each rolled up from it
+#: in Python: (kind, source, month, category) have a few thousand combinations in a county
+#: year; village determines town; units are on their own. Three passes over the as-of rows
+#: serve the whole dashboard.
+FAMILIES: tuple[tuple[str, ...], ...] = (
+    ("kind", "source", "month", "category"), ("town", "village"), ("unit",))
+
+
+def _branches(groupings: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """The GROUP BYs that serve ``groupings``: the family holding each, or the grouping
+    itself when no family does (e.g. month and village together)."""
+    out: list[tuple[str, ...]] = []
+    for grouping in groupings:
+        branch = next((fam for fam in FAMILIES if set(grouping) <= set(fam)), grouping)
+        if branch not in out:
+            out.append(branch)
+    return tuple(out)
+
+
+def _batch_stmt(scope: User | None, q: sq.StatsQuery, branches: tuple[tuple[str, ...], ...],
                 metrics: tuple[str, ...]):
-    """One statement: the as-of rows once (materialised), then each grouping's GROUP BY,
-    tagged with the grouping's index in column ``g``."""
+    """One statement: the as-of rows once (materialised) with each metric's 0/1 flag
+    evaluated once per case, then one GROUP BY per branch summing the flags, tagged with
+    the branch's index in column ``g``."""
     bind = sq._named_binds()
     rows = sq._asof(scope, q, False, bind)
-    asof = select(rows).cte("asof_rows").prefix_with("MATERIALIZED")
+    cols = {name: rows.c[name] for name in rows.c.keys()}
+    cutoff = bind("cutoff")
+    asof = select(rows, *(case((sq.METRICS[k].predicate(cols, cutoff), 1), else_=0)
+                          .label(f"m_{k}") for k in metrics)
+                  ).cte("asof_rows").prefix_with("MATERIALIZED")
     dims_all = list(sq.DIMENSIONS)
     parts = []
-    for i, grouping in enumerate(groupings):
-        # a typed NULL where a grouping leaves a dimension out (PostgreSQL types each column
+    for i, branch in enumerate(branches):
+        # a typed NULL where a branch leaves a dimension out (PostgreSQL types each column
         # of a UNION from its first branches)
-        cols = [asof.c[sq.DIMENSIONS[d]].label(d) if d in grouping
+        dims = [asof.c[sq.DIMENSIONS[d]].label(d) if d in branch
                 else cast(null(), asof.c[sq.DIMENSIONS[d]].type).label(d) for d in dims_all]
-        part = select(literal(i).label("g"), *cols,
-                      *sq._metric_columns(asof, bind("cutoff"), metrics))
-        if grouping:
-            part = part.group_by(*(asof.c[sq.DIMENSIONS[d]] for d in grouping))
+        part = select(literal(i).label("g"), *dims,
+                      *(func.coalesce(func.sum(asof.c[f"m_{k}"]), 0).label(k) for k in metrics))
+        if branch:
+            part = part.group_by(*(asof.c[sq.DIMENSIONS[d]] for d in branch))
         parts.append(part)
     return union_all(*parts)
 
 
 def _compute(session: Session, scope: User | None, q: sq.StatsQuery,
              groupings: tuple[tuple[str, ...], ...], metrics: tuple[str, ...]) -> list[Rows]:
-    stmt = sq._plan(("batch", sq._shape(q), sq._scope_key(scope), groupings, metrics),
-                    lambda: _batch_stmt(scope, q, groupings, metrics))
-    out: list[Rows] = [[] for _ in groupings]
+    """Every grouping's rows, as ``queries.figures`` gives them, from one statement."""
+    branches = _branches(groupings)
+    stmt = sq._plan(("batch", sq._shape(q), sq._scope_key(scope), branches, metrics),
+                    lambda: _batch_stmt(scope, q, branches, metrics))
+    fetched: list[list[tuple[dict, list[int]]]] = [[] for _ in branches]
     dims_all = list(sq.DIMENSIONS)
     n = len(dims_all)
     for row in session.execute(stmt, sq._values(q)):
         i = int(row[0])
-        key = {d: row[1 + dims_all.index(d)] for d in groupings[i]}
-        out[i].append((key, {k: int(v or 0) for k, v in
-                             zip(metrics, row[1 + n:], strict=True)}))
-    for i, grouping in enumerate(groupings):
-        if not grouping and not out[i]:
-            out[i].append(({}, {k: 0 for k in metrics}))
+        fetched[i].append(({d: row[1 + dims_all.index(d)] for d in branches[i]},
+                           [int(v or 0) for v in row[1 + n:]]))
+    out: list[Rows] = []
+    for grouping in groupings:
+        branch = next(i for i, b in enumerate(branches) if set(grouping) <= set(b))
+        sums: dict[tuple, list[int]] = {}
+        for key, counts in fetched[branch]:
+            acc = sums.setdefault(tuple(key[d] for d in grouping), [0] * len(metrics))
+            for j, v in enumerate(counts):
+                acc[j] += v
+        if not grouping and not sums:
+            sums[()] = [0] * len(metrics)
+        out.append([(dict(zip(grouping, values, strict=True)),
+                     dict(zip(metrics, counts, strict=True)))
+                    for values, counts in sums.items()])
     return out
 
 
