@@ -228,9 +228,15 @@ class StepForm(ActionForm):
     step: steps.Step
 
     def posted_version(self) -> int | None:
-        """The version the page was loaded at, or None when the post carries none."""
+        """The version the page was loaded at, or None when the post carries none.
+
+        A version that is present but not a plausible version number (``abc``, ``-1``, 20
+        digits) is returned as -1, which matches no case: the post is refused as stale
+        rather than let through unchecked."""
         raw = (self.version.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+        if not raw:
+            return None
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
 
     def posted_seen_event(self) -> int:
         raw = (self.seen_event.data or "").strip()

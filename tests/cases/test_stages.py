@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from sqlalchemy import select
 from views_support import ID_ZHANG, login_as, make_dispute, make_petition, text
 
@@ -354,6 +356,15 @@ def test_a_stale_step_form_is_refused_with_what_changed(client, world, now):
                         page).group(1)
     _ok(client.post(f"{url}/progress", data={"note": "已联系公路站", "version": version}))
 
+
+
+@pytest.mark.parametrize("bad", ["abc", "-1", "1234567890", "99999999999999999999999", "４"])
+def test_a_malformed_step_form_version_is_refused_as_stale(client, world, now, bad):
+    case = _handling(world, now)
+    login_as(client, "handler1")
+    resp = client.post(f"/cases/{case.id}/progress", data={"note": "绕过版本", "version": bad})
+    assert resp.status_code == 409 and "已被他人修改" in text(resp)
+    assert "绕过版本" not in text(client.get(f"/cases/{case.id}")).split('id="timeline"', 1)[1]
 
 def test_openapi_documents_the_new_steps_and_the_version(client):
     doc = client.get("/api/v1/openapi.json").json
