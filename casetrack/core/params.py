@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import click
 from flask import abort, request
 
 #: the largest page number any list accepts
@@ -52,6 +53,29 @@ def parse_day(value: str | None) -> dt.date | None:
     except ValueError:
         return None
     return day if MIN_DAY <= day <= MAX_DAY else None
+
+
+class CliDay(click.ParamType):
+    """A ``YYYY-MM-DD`` command-line option between MIN_DAY and MAX_DAY, converted like
+    ``click.DateTime`` (a ``datetime`` at midnight); anything else is a usage error in
+    Chinese instead of a traceback from the day arithmetic."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.datetime):
+            return value
+        day = parse_day(value if isinstance(value, str) else None)
+        if day is None:
+            self.fail(f"应为 {MIN_DAY.isoformat()} 至 {MAX_DAY.isoformat()} 之间的日期"
+                      f"（YYYY-MM-DD），而不是“{value}”", param, ctx)
+        return dt.datetime.combine(day, dt.time())
+
+
+#: the date type of every CLI option that names a day
+CLI_DAY = CliDay()
+#: the type of every CLI option that names a year
+CLI_YEAR = click.IntRange(MIN_DAY.year, MAX_DAY.year)
 
 
 def refuse_nul_characters() -> None:

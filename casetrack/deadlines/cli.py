@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from casetrack.core.errors import CalendarUnknown
+from casetrack.core.params import CLI_DAY
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.rules import DEFAULT_RULES, compute_due
 from casetrack.deadlines.town_rules import town_rule, town_rules
@@ -22,9 +23,10 @@ def deadlines_cli() -> None:
 @deadlines_cli.command("compute")
 @click.option("--rule", "rule_code", required=True, type=click.Choice(sorted(DEFAULT_RULES)),
               help="deadline rule code, e.g. petition.handle")
-@click.option("--start", required=True, type=click.DateTime(["%Y-%m-%d"]),
+@click.option("--start", required=True, type=CLI_DAY,
               help="the anchor day (not counted), YYYY-MM-DD")
-@click.option("--extension", default=0, show_default=True, help="extension days to add")
+@click.option("--extension", default=0, show_default=True, type=click.IntRange(0, 366),
+              help="extension days to add")
 @click.option("--town", "town_name", default=None,
               help="count with this town's rules (its overrides), e.g. 北和镇")
 @with_appcontext

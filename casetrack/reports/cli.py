@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from casetrack.core.errors import DomainError
+from casetrack.core.params import CLI_DAY, CLI_YEAR
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.org.models import Town
@@ -17,7 +18,7 @@ from casetrack.reports.fonts import fallback_font_warning
 from casetrack.reports.pdf import month_period, monthly_summary_pdf
 from casetrack.reports.sentences import year_sentences
 
-DATE = click.DateTime(["%Y-%m-%d"])
+DATE = CLI_DAY
 
 
 @click.group("reports")
@@ -73,7 +74,7 @@ def monthly(month: str, as_of: dt.datetime | None, town: str | None, out: Path) 
 
 
 @reports_cli.command("sentences")
-@click.option("--year", required=True, type=int)
+@click.option("--year", required=True, type=CLI_YEAR)
 @click.option("--as-of", "as_of", type=DATE, help="cut-off day; default 31 December")
 @click.option("--town", help="town name (needed when there are several)")
 @with_appcontext

@@ -10,12 +10,13 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from casetrack.cases.rules import SOURCE_LABELS
+from casetrack.core.params import CLI_DAY
 from casetrack.extensions import db
 from casetrack.org.models import Town
 from casetrack.stats.metrics import HEADLINE, RATE_LIST
 from casetrack.stats.queries import StatsQuery, summary
 
-DATE = click.DateTime(["%Y-%m-%d"])
+DATE = CLI_DAY
 
 
 @click.group("stats")
