@@ -57,9 +57,7 @@ class CaseFilters:
         status = args.get("status") or None
         if status not in (None, OPEN, *rules.STATUS_LABELS):
             status = None
-        category = args.get("category") or None
-        if category not in (None, *rules.PETITION_CATEGORIES, *rules.DISPUTE_CATEGORIES):
-            category = None
+        category = rules.known_category(args.get("category"))
         source = args.get("source") or None
         if source not in (None, *rules.SOURCE_LABELS):
             source = None

@@ -76,6 +76,12 @@ DISPUTE_CATEGORIES = (
     N_("环境污染"), N_("劳动争议"), N_("消费"), N_("医疗"), N_("道路交通事故"), N_("物业"), N_("其他"),
 )
 CATEGORIES = {CaseKind.PETITION: PETITION_CATEGORIES, CaseKind.DISPUTE: DISPUTE_CATEGORIES}
+
+
+def known_category(value: str | None) -> str | None:
+    """``value`` when it is one of the categories of either kind, else None: a filter by a
+    category typed into a URL names only a real category (and is never echoed at length)."""
+    return value if value in (*PETITION_CATEGORIES, *DISPUTE_CATEGORIES) else None
 OUTCOMES = (N_("支持"), N_("解释说明"), N_("不予支持"))
 #: what a review (复查) or re-examination (复核) decides about the earlier answer
 REVIEW_OUTCOMES = (N_("维持"), N_("撤销"), N_("变更"))

@@ -79,7 +79,7 @@ def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
         date_from, date_to = date_to, date_from
     kind = args.get("kind") if args.get("kind") in tuple(CaseKind) else None
     source = args.get("source") if args.get("source") in rules.SOURCE_LABELS else None
-    category = args.get("category") or None
+    category = rules.known_category(args.get("category"))
     month = args.get("month") or None
     if month is not None:
         try:

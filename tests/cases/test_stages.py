@@ -8,7 +8,6 @@ import datetime as dt
 import re
 
 import pytest
-
 from sqlalchemy import select
 from views_support import ID_ZHANG, login_as, make_dispute, make_petition, text
 

@@ -143,3 +143,13 @@ def test_village_and_category_charts_link_every_bar(client, auth, world, build):
     assert sum(c for m, c, _ in bars if m == "closed") == 3
     for _metric, count, href in bars + figure_links(category):
         assert len(listed_ids(client, href)) == count
+
+
+def test_an_unknown_category_in_the_url_is_not_echoed(client, auth, world, build):
+    _history(world, build)
+    auth.login("super")
+    junk = "某" * 5000
+    for url in (f"/dashboard?category={junk}", f"/cases?category={junk}"):
+        resp = client.get(url)
+        assert resp.status_code == 200
+        assert junk[:100] not in resp.get_data(as_text=True), url
