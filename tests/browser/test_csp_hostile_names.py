@@ -54,7 +54,7 @@ def test_no_script_from_names_and_no_csp_violation(live_server, chromium_path, c
     case_id = _seed(live_server.app)
     base = live_server.url
     pages = ["/cases", f"/cases/{case_id}", f"/cases?q={HOSTILE}", "/dashboard",
-             f"/dashboard/cases?metric=total&from=2026-01-01&to=2026-11-23", "/notifications/",
+             "/dashboard/cases?metric=total&from=2026-01-01&to=2026-11-23", "/notifications/",
              "/account/password", "/account/api-tokens/", "/cases/new?kind=petition"]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path, args=chromium_args)
