@@ -16,10 +16,10 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import ROLE_LABELS, Role, User
-from casetrack.auth.passwords import password_problem
 from casetrack.auth.permissions import has_right
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_
+from casetrack.core.passwords import password_problem
 from casetrack.org.models import Town, Unit, Village
 
 #: shortest password accepted (the default of PASSWORD_MIN_LENGTH)
@@ -293,7 +293,7 @@ class UserInput:
 
 def validate_password(password: str, username: str = "", name: str = "") -> str | None:
     """A Chinese error message, or None when the password passes the policy
-    (``auth.passwords``: length, zxcvbn strength, not like the username or name)."""
+    (``core.passwords``: length, zxcvbn strength, not like the username or name)."""
     return password_problem(password, username=username, name=name)
 
 
