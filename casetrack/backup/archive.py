@@ -97,8 +97,16 @@ def _sqlite_path(engine: Engine) -> str:
 
 
 def create_backup(engine: Engine, upload_folder: str, target: Path, now: dt.datetime,
-                  revision: str | None) -> BackupResult:
-    """Write the archive ``target`` (``.tar.gz``): database snapshot, attachments, manifest."""
+                  revision: str | None, *, overwrite: bool = False) -> BackupResult:
+    """Write the archive ``target`` (``.tar.gz``): database snapshot, attachments, manifest.
+
+    The archive holds personal data (ID numbers, phones, password hashes), so it is created
+    readable by its owner only (mode 0600). Raises BackupError when ``target`` exists and
+    ``overwrite`` is false, or when its folder does not exist."""
+    if target.exists() and not overwrite:
+        raise BackupError(f"文件 {target} 已存在；要覆盖请加 --force")
+    if not target.parent.is_dir():
+        raise BackupError(f"目录 {target.parent} 不存在")
     dialect = engine.dialect.name
     with tempfile.TemporaryDirectory(prefix="casetrack-backup-") as tmp:
         tmpdir = Path(tmp)
@@ -133,9 +141,10 @@ def create_backup(engine: Engine, upload_folder: str, target: Path, now: dt.date
             "uploads": [{"name": str(p.relative_to(uploads)), "size": p.stat().st_size,
                          "sha256": _sha256(p)} for p in files],
         }
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
-        with tarfile.open(partial, "w:gz") as tar:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also when a stale .partial was left with wider rights
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             data = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(data)

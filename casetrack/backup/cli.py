@@ -26,12 +26,14 @@ def _revision() -> str | None:
 
 @backup_cli.command("create")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def create(file: Path) -> None:
+@click.option("--force", is_flag=True, help="replace FILE when it already exists")
+def create(file: Path, force: bool) -> None:
     """Write FILE (.tar.gz): a consistent copy of the database, taken while the app keeps
-    running (SQLite online backup / pg_dump), the attachments folder and a manifest."""
+    running (SQLite online backup / pg_dump), the attachments folder and a manifest.
+    The file is readable by its owner only; an existing FILE is kept unless --force."""
     try:
         result = create_backup(db.engine, current_app.config["UPLOAD_FOLDER"], file,
-                               app_now(), _revision())
+                               app_now(), _revision(), overwrite=force)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"已备份到 {result.path}（{result.dialect} 数据库，附件 {result.files} 个，"

@@ -158,3 +158,20 @@ def test_restore_refuses_what_is_not_a_backup(app, runner, tmp_path):
     bogus.write_bytes(b"not an archive")
     result = runner.invoke(args=["backup", "restore", str(bogus)])
     assert result.exit_code != 0 and "不是有效的备份文件" in result.output
+
+
+def test_the_archive_is_private_and_never_overwritten_silently(app, runner, tmp_path):
+    archive = tmp_path / "nightly.tar.gz"
+    result = runner.invoke(args=["backup", "create", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert archive.stat().st_mode & 0o777 == 0o600
+    first = archive.read_bytes()
+    result = runner.invoke(args=["backup", "create", str(archive)])
+    assert result.exit_code == 1 and "已存在" in result.output and "--force" in result.output
+    assert archive.read_bytes() == first
+    result = runner.invoke(args=["backup", "create", "--force", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert archive.stat().st_mode & 0o777 == 0o600
+    result = runner.invoke(args=["backup", "create", str(tmp_path / "missing" / "x.tar.gz")])
+    assert result.exit_code == 1 and "不存在" in result.output
+    assert not (tmp_path / "missing").exists()
