@@ -63,9 +63,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     reminder_views.init_app(app)
     from casetrack.reports import views as report_views
     from casetrack.stats import views as stats_views
+    from casetrack.work import views as work_views
 
     stats_views.init_app(app)
     report_views.init_app(app)
+    app.register_blueprint(work_views.bp)
     init_cli(app)
     scheduler.init_app(app)
     return app

@@ -26,7 +26,7 @@ from casetrack.auth.models import User
 from casetrack.auth.permissions import has_right
 from casetrack.cases import display, rules, steps
 from casetrack.cases.models import Case, CaseEvent, CaseKind, CaseStatus, Party
-from casetrack.cases.queries import OPEN, WARNING_COLOURS
+from casetrack.cases.queries import ALL, OPEN, SORTS, WARNING_COLOURS
 
 ALL_CATEGORIES = tuple(dict.fromkeys((*rules.PETITION_CATEGORIES, *rules.DISPUTE_CATEGORIES)))
 STATUSES = tuple(s.value for s in CaseStatus)
@@ -288,7 +288,8 @@ REGISTER_IN = Schema("RegisterCase", {
 
 CASE_LIST_QUERY = Schema("CaseListQuery", {
     "kind": String(choices=KINDS),
-    "status": String(choices=(OPEN, *STATUSES), description="状态；open 表示所有未办结状态"),
+    "status": String(choices=(OPEN, ALL, *STATUSES), default=ALL,
+                     description="状态；open 表示所有未办结状态，all（默认）表示全部"),
     "village_id": Id(),
     "unit_id": Id(),
     "category": String(choices=ALL_CATEGORIES),
@@ -297,5 +298,8 @@ CASE_LIST_QUERY = Schema("CaseListQuery", {
     "received_from": Date(),
     "received_to": Date(),
     "q": String(max_length=100, default="", description="在编号、交办文号、标题、摘要、当事人姓名和电话中搜索；括号与全角半角不限；多个词以空格分隔，须全部匹配"),
+    "sort": String(choices=tuple(SORTS), default="",
+                   description="排序，与案件列表页相同：due（默认，期限紧急优先）、-due、received、"
+                               "-received、number、-updated"),
     **PAGE_QUERY,
 })

@@ -17,7 +17,7 @@ from casetrack.api.core import (
 from casetrack.api.schema import Boolean, Date, Field, Id, Integer, ListOf, Schema, String
 from casetrack.cases import display, services, steps
 from casetrack.cases.models import Case, Party
-from casetrack.cases.queries import CaseFilters, select_cases
+from casetrack.cases.queries import ALL, CaseFilters, select_cases
 from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import NotFound
 from casetrack.core.time import app_now, local_date
@@ -38,14 +38,18 @@ def _load(case_id: int) -> Case:
     return require_visible(current_api_user(), db.session.get(Case, case_id))
 
 
-@api_route("/cases", "GET", summary="案件列表（与页面相同的筛选条件与分页）", tag=TAG,
+@api_route("/cases", "GET", summary="案件列表（与页面相同的筛选条件、排序与分页）", tag=TAG,
            response=ListOf(cs.CASE_OUT, max_items=100), query=cs.CASE_LIST_QUERY,
            paginated=True, errors=(400, 401, 422))
 def list_cases(query: dict[str, Any]):
-    """Cases the user may see, filtered like the case list page, newest received first."""
+    """Cases the user may see, filtered and ordered like the case list page (``sort``; by
+    default open cases first, most urgent first). Unlike the page, every status is listed
+    unless ``status`` narrows it (API clients keep their view of closed cases)."""
     user = current_api_user()
     today = _today()
     page, per_page = query.pop("page"), query.pop("per_page")
+    if query.get("status") in (ALL, None):
+        query["status"] = None
     filters = CaseFilters(**query)
     stmt = select_cases(user, filters, today, display.yellow_days())
     items, meta = paginate(stmt, page, per_page)

@@ -80,7 +80,7 @@ def _safe_next(target: str | None) -> str:
             and "\\" not in target and target.isprintable() and len(target) <= 2000
             and not urlsplit(target).netloc):
         return target
-    return url_for("cases.index")
+    return url_for("work.home")
 
 
 _DUMMY_HASH: list[str] = []
@@ -124,7 +124,7 @@ def login():
     and cannot lock the real user out. Unknown and existing usernames get the same answer
     (message, status and the work of one password check)."""
     if current_user.is_authenticated:
-        return redirect(url_for("cases.index"))
+        return redirect(url_for("work.home"))
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""

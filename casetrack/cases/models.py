@@ -18,6 +18,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
@@ -60,6 +61,11 @@ class ExtensionState(enum.StrEnum):
     REJECTED = "rejected"  # 未批准
 
 
+#: statuses in which a case is finished (the rest are open); ``rules`` builds on this
+FINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.REVIEWED, CaseStatus.REEXAMINED,
+                            CaseStatus.NOT_ACCEPTED, CaseStatus.RETURNED})
+
+
 class Case(Base):
     """A petition (信访事项) or a dispute (矛盾纠纷) of one town.
 
@@ -74,6 +80,11 @@ class Case(Base):
         Index("ix_cases_town_received", "town_id", "received_on"),
         #: the latest write to a town's cases: part of the key of cached past figures
         Index("ix_cases_updated_at", "updated_at"),
+        #: the case list's default order (open cases by due date) for a town, a village
+        #: and the county, read in index order: no sort, keyset pagination on (due_on, id)
+        Index("ix_cases_town_open_due", "town_id", "is_open", "due_on", "id"),
+        Index("ix_cases_village_open_due", "village_id", "is_open", "due_on", "id"),
+        Index("ix_cases_open_due", "is_open", "due_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,6 +124,9 @@ class Case(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     status: Mapped[CaseStatus] = mapped_column(StrEnumType(CaseStatus),
                                                default=CaseStatus.REGISTERED)
+    #: False once ``status`` is final; kept in step with ``status`` by an attribute event so
+    #: that the list's order (open cases by due date) is an index range, not a sort
+    is_open: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: the current effective due date (after the earlier-of rule and any extension)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     #: the statutory date behind ``due_on`` (the rule plus the town's extension); for an
@@ -212,11 +226,11 @@ class Case(Base):
         back_populates="case", order_by="Attachment.id", cascade="all, delete-orphan"
     )
 
-    @property
-    def is_open(self) -> bool:
-        from casetrack.cases.rules import is_open_status
 
-        return is_open_status(self.status)
+
+@event.listens_for(Case.status, "set")
+def _status_sets_is_open(target: Case, value: str, oldvalue: Any, initiator: Any) -> None:
+    target.is_open = value not in FINAL_STATUSES
 
 
 class Party(Base):

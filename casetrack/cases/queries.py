@@ -1,18 +1,28 @@
-"""Case list queries: the filters of the case list, shared by the ledger export and the API.
+"""Case list queries: the filters, the order and the pages of the case list, shared by the
+ledger export and the API.
 
 ``CaseFilters.from_args(request.args)`` parses what a user typed (bad values are dropped,
 never an error); ``filter_cases`` turns it into WHERE clauses on a ``select(Case)``. The
 warning colour is a derived fact, so it is filtered in SQL as a range of due dates relative
 to ``today`` — the same boundaries as ``deadlines.rules.warning_level``.
+
+Order: by default open cases only, by due date then id. Overdue cases have the earliest due
+dates, due-soon ones come next and the rest follow, so "urgent first" is simply the index
+order of ``ix_cases_town_open_due`` (town, is_open, due_on, id): no sort and no derived
+column. Deep pages use keyset pagination (``after``/``before`` cursors on the sort key), and
+counts stop at ``COUNT_CAP`` instead of scanning the whole scope.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, func, or_, select, true, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from casetrack.auth.models import User
 from casetrack.auth.permissions import require_filters_in_scope
@@ -21,11 +31,14 @@ from casetrack.cases.models import Case, CaseKind
 from casetrack.cases.scoping import scope_cases
 from casetrack.cases.search_index import term_condition
 from casetrack.core.errors import NotFound
+from casetrack.core.i18n import N_
 from casetrack.core.normalize import search_terms
 from casetrack.core.params import parse_day
 
-#: the pseudo-status "open" selects every status that is not final
+#: the pseudo-status "open" selects every status that is not final (the default)
 OPEN = "open"
+#: the pseudo-status "all" shows closed cases as well
+ALL = "all"
 WARNING_COLOURS = ("green", "yellow", "red")
 
 
@@ -34,8 +47,9 @@ class CaseFilters:
     """What the case list is narrowed to. Every field is optional; ``None``/"" means "any"."""
 
     kind: str | None = None
-    #: a ``CaseStatus`` value, or "open" for every non-final status
-    status: str | None = None
+    #: a ``CaseStatus`` value, "open" for every non-final status (the default) or ``None``
+    #: for all (written "all" in a URL)
+    status: str | None = OPEN
     village_id: int | None = None
     unit_id: int | None = None
     category: str | None = None
@@ -47,6 +61,8 @@ class CaseFilters:
     #: words searched (all must match) in number, title, summary, external reference, party
     #: names and phones; see ``search_conditions``
     q: str = ""
+    #: a key of ``SORTS``; "" is the default order (due date, urgent first)
+    sort: str = ""
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> CaseFilters:
@@ -54,9 +70,9 @@ class CaseFilters:
         kind = args.get("kind") or None
         if kind not in (None, *CaseKind):
             kind = None
-        status = args.get("status") or None
-        if status not in (None, OPEN, *rules.STATUS_LABELS):
-            status = None
+        status = args.get("status") or OPEN
+        if status not in (OPEN, *rules.STATUS_LABELS):
+            status = None  # "all" or anything unknown: every status
         category = rules.known_category(args.get("category"))
         source = args.get("source") or None
         if source not in (None, *rules.SOURCE_LABELS):
@@ -75,6 +91,7 @@ class CaseFilters:
             received_from=_date(args.get("received_from")),
             received_to=_date(args.get("received_to")),
             q=(args.get("q") or "").strip()[:100],
+            sort=args.get("sort") if args.get("sort") in SORTS else "",
         )
 
     def to_args(self) -> dict[str, str]:
@@ -82,15 +99,18 @@ class CaseFilters:
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or value == "":
+            if f.name == "status" and value is None:
+                out["status"] = ALL
+                continue
+            if value is None or value == "" or (f.name == "status" and value == OPEN):
                 continue
             out[f.name] = value.isoformat() if isinstance(value, dt.date) else str(value)
         return out
 
     @property
     def is_empty(self) -> bool:
-        """True when no filter is set."""
-        return not self.to_args()
+        """True when no filter is set (the default open-only view counts as unfiltered)."""
+        return not {k for k in self.to_args() if k != "sort"}
 
 
 def filters_in_scope(user: User, filters: CaseFilters) -> None:
@@ -135,7 +155,7 @@ def warning_condition(colour: str, today: dt.date, yellow_days: int):
     """SQL condition for one warning colour, matching ``deadlines.rules.warning_level``:
     red overdue (due before today), yellow due within ``yellow_days`` (today included),
     green later. Closed cases and cases without a due date have no colour."""
-    base = and_(Case.status.in_(list(rules.OPEN_STATUSES)), Case.due_on.is_not(None))
+    base = and_(Case.is_open == true(), Case.due_on.is_not(None))
     edge = today + dt.timedelta(days=yellow_days)
     if colour == "red":
         return and_(base, Case.due_on < today)
@@ -157,7 +177,7 @@ def filter_cases(stmt: Select, filters: CaseFilters, today: dt.date, yellow_days
     if f.kind:
         stmt = stmt.where(Case.kind == f.kind)
     if f.status == OPEN:
-        stmt = stmt.where(Case.status.in_(list(rules.OPEN_STATUSES)))
+        stmt = stmt.where(Case.is_open == true())
     elif f.status:
         stmt = stmt.where(Case.status == f.status)
     if f.village_id is not None:
@@ -179,8 +199,216 @@ def filter_cases(stmt: Select, filters: CaseFilters, today: dt.date, yellow_days
     return stmt
 
 
+# --------------------------------------------------------------------------- order
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One order of the list: its columns (the last is always ``Case.id``, so the order is
+    total and a cursor names one row) and their direction."""
+
+    key: str
+    label: str
+    columns: tuple[InstrumentedAttribute, ...]
+    descending: bool = False
+
+
+#: the orders offered by the list page, the ledger export and the API (``sort=``)
+SORTS: dict[str, Sort] = {s.key: s for s in (
+    Sort("due", N_("期限（紧急优先）"), (Case.due_on, Case.id)),
+    Sort("-due", N_("期限（由远到近）"), (Case.due_on, Case.id), descending=True),
+    Sort("-received", N_("收到日期（新到旧）"), (Case.received_on, Case.id), descending=True),
+    Sort("received", N_("收到日期（旧到新）"), (Case.received_on, Case.id)),
+    Sort("number", N_("编号"), (Case.kind, Case.number_year, Case.number_seq, Case.id)),
+    Sort("-updated", N_("最近变动"), (Case.updated_at, Case.id), descending=True),
+)}
+DEFAULT_SORT = "due"
+
+
+def sort_of(filters: CaseFilters) -> Sort:
+    """The order asked for, or the default."""
+    return SORTS[filters.sort or DEFAULT_SORT]
+
+
+def order_by(stmt: Select, filters: CaseFilters) -> Select:
+    """ORDER BY of the chosen sort. With closed cases shown, open ones still come first."""
+    sort = sort_of(filters)
+    keys = [c.desc() if sort.descending else c.asc() for c in sort.columns]
+    if filters.status is None:
+        keys.insert(0, Case.is_open.desc())
+    return stmt.order_by(*keys)
+
+
 def select_cases(user: User, filters: CaseFilters, today: dt.date, yellow_days: int) -> Select:
-    """The cases ``user`` may see that match ``filters``, newest received first."""
+    """The cases ``user`` may see that match ``filters``, in the chosen order (by default
+    open cases only, overdue first, then due soon, then the rest by due date)."""
     stmt = scope_cases(select(Case), user)
     stmt = filter_cases(stmt, filters, today, yellow_days)
-    return stmt.order_by(Case.received_on.desc(), Case.id.desc())
+    return order_by(stmt, filters)
+
+
+# --------------------------------------------------------------------------- pages
+
+#: counts stop here: "1,000+" is all a list needs to say, and it never scans a county
+COUNT_CAP = 1000
+
+
+def count_capped(session: Session, stmt: Select, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows ``stmt`` has, reading at most ``cap + 1``: ``(count, more)`` where
+    ``more`` means "more than ``cap``"."""
+    inner = stmt.order_by(None).with_only_columns(Case.id).limit(cap + 1).subquery()
+    n = session.scalar(select(func.count()).select_from(inner)) or 0
+    return min(n, cap), n > cap
+
+
+def encode_cursor(case: Case, sort: Sort) -> str:
+    """An opaque token naming one row's position in ``sort``."""
+    values = []
+    for col in sort.columns:
+        v = getattr(case, col.key)
+        values.append(v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None, sort: Sort) -> list | None:
+    """The values of a cursor, or None when it is missing or malformed (first page)."""
+    if not token or len(token) > 400:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except ValueError:
+        return None
+    if not isinstance(values, list) or len(values) != len(sort.columns):
+        return None
+    out = []
+    for col, v in zip(sort.columns, values, strict=True):
+        try:
+            out.append(_cursor_value(col, v))
+        except (TypeError, ValueError):
+            return None
+    return out
+
+
+def _cursor_value(col: InstrumentedAttribute, v):
+    if v is None:
+        if col.key != "due_on":
+            raise ValueError("only the due date may be empty")
+        return None
+    kind = col.type.python_type
+    if kind is dt.date:
+        return dt.date.fromisoformat(v)
+    if kind is dt.datetime:
+        return dt.datetime.fromisoformat(v)
+    if kind is int:
+        if not isinstance(v, int) or isinstance(v, bool) or not -2**62 < v < 2**62:
+            raise TypeError(v)
+        return v
+    if not isinstance(v, str):
+        raise TypeError(v)
+    return v
+
+
+def _nulls_first(session: Session) -> bool:
+    """Where NULL sorts in an ascending order: first on SQLite, last on PostgreSQL. Each
+    database's native place is kept, so that its index delivers the order."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def after_condition(session: Session, sort: Sort, values: list, forward: bool):
+    """Rows strictly after (``forward``) or before the cursor ``values`` in ``sort``.
+
+    Written as a row-value comparison ``(due_on, id) > (:d, :id)``, which both databases
+    use as an index range. Only ``due_on`` may be NULL; NULLs keep the database's native
+    place (see ``_nulls_first``).
+    """
+    greater = forward != sort.descending
+    cols = list(sort.columns)
+    first = cols[0]
+    nullable = first.key == "due_on"
+    rest = tuple_(*cols[1:]) if len(cols) > 2 else cols[1]
+    rest_values = tuple(values[1:]) if len(cols) > 2 else values[1]
+    rest_cmp = rest > rest_values if greater else rest < rest_values
+    if values[0] is None:
+        # inside the NULL block: later ids, then (if NULLs come first) every non-NULL row
+        in_block = and_(first.is_(None), rest_cmp)
+        nulls_before = _nulls_first(session) != sort.descending
+        return or_(in_block, first.is_not(None)) if nulls_before == greater else in_block
+    row = tuple_(*cols)
+    cmp = row > tuple(values) if greater else row < tuple(values)
+    if not nullable:
+        return cmp
+    nulls_after = (not _nulls_first(session)) != sort.descending
+    return or_(cmp, first.is_(None)) if nulls_after == greater else and_(cmp, first.is_not(None))
+
+
+@dataclass
+class Page:
+    """One page of the list, found by cursor (or by ``page`` number for shallow pages)."""
+
+    items: list[Case]
+    #: 1-based page number shown to the user
+    number: int
+    per_page: int
+    total: int
+    #: True when ``total`` is the cap and there are more
+    more: bool
+    has_next: bool
+    has_prev: bool
+    #: cursors of the next and previous page (None where offsets are used instead)
+    next_cursor: str | None
+    prev_cursor: str | None
+
+    @property
+    def total_label(self) -> str:
+        return f"{self.total:,}+" if self.more else f"{self.total:,}"
+
+    @property
+    def pages(self) -> int | None:
+        """The number of pages, when the count is exact."""
+        return None if self.more else max(1, -(-self.total // self.per_page))
+
+
+def page_of(session: Session, stmt: Select, filters: CaseFilters, *, per_page: int,
+            after: str | None = None, before: str | None = None, number: int = 1) -> Page:
+    """A page of ``stmt`` (already ordered by ``order_by``): rows after the cursor
+    ``after``, or before ``before``, or else page ``number`` counted from the start.
+
+    Keyset pages cost the same at page 1 and page 5,000; the count is capped.
+    """
+    sort = sort_of(filters)
+    total, more = count_capped(session, stmt)
+    number = max(1, number)
+    has_prev = number > 1
+    if filters.status is None:
+        # open-first prefix: cursors would need a mixed-direction key; offset instead
+        after = before = None
+    a, b = decode_cursor(after, sort), decode_cursor(before, sort)
+    if a is not None:
+        rows = list(session.scalars(
+            stmt.where(after_condition(session, sort, a, True)).limit(per_page + 1)))
+        has_next, items = len(rows) > per_page, rows[:per_page]
+    elif b is not None:
+        reversed_stmt = _reversed(stmt, filters).where(after_condition(session, sort, b, False))
+        rows = list(session.scalars(reversed_stmt.limit(per_page + 1)))
+        items = list(reversed(rows[:per_page]))
+        has_next = True
+        if len(rows) <= per_page:
+            number, has_prev = 1, False
+    else:
+        rows = list(session.scalars(stmt.offset((number - 1) * per_page).limit(per_page + 1)))
+        has_next, items = len(rows) > per_page, rows[:per_page]
+    usable = filters.status is not None
+    return Page(items=items, number=number, per_page=per_page, total=total, more=more,
+                has_next=has_next, has_prev=has_prev,
+                next_cursor=encode_cursor(items[-1], sort) if has_next and items and usable
+                else None,
+                prev_cursor=encode_cursor(items[0], sort) if has_prev and items and usable
+                else None)
+
+
+def _reversed(stmt: Select, filters: CaseFilters) -> Select:
+    """``stmt`` in the opposite order (to read the page before a cursor)."""
+    sort = sort_of(filters)
+    keys = [c.asc() if sort.descending else c.desc() for c in sort.columns]
+    return stmt.order_by(None).order_by(*keys)

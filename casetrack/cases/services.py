@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -267,7 +268,7 @@ def announce(session: Session, case: Case, actor: User, now: dt.datetime, ev: Ca
     """Write the step's declared notification (``Step.notice``) to the outbox, in this same
     transaction (the notify package gets plain values only). The actor is not told of their
     own step."""
-    from casetrack.notify.services import notify_users
+    from casetrack.notify.services import notify_users, settle
 
     notice = steps.notice_for(ev.action)
     if notice is None:  # pragma: no cover - only steps with a notice announce
@@ -276,6 +277,16 @@ def announce(session: Session, case: Case, actor: User, now: dt.datetime, ev: Ca
     notify_users(session, [u for u in users if u is not None and u.id != actor.id], now,
                  kind=notice.kind, dedupe_key=f"case:{case.id}:{notice.kind}:{ev.id}",
                  subject=subject, body=body, link=f"/cases/{case.id}", town_id=case.town_id)
+    if notice.kind in SETTLES:
+        # the request this decision answers shows as handled in every recipient's bell
+        tag = re.match(r"【(.+?)】", subject)
+        settle(session, kind=SETTLES[notice.kind], link=f"/cases/{case.id}",
+               note=f"{tag.group(1) if tag else subject}（{actor.name}）", now=now)
+
+
+#: a decision's notice -> the request notice it answers (settled when the decision is made)
+SETTLES = {"extension_decided": "extension_requested", "reply_approved": "reply_submitted",
+           "reply_returned": "reply_submitted"}
 
 
 def _require_text(value: str | None, field_name: str, message: str) -> str:

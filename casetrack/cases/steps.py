@@ -337,6 +337,11 @@ def clock_end(session: Session, rule_code: str, start: dt.date, extra_days: int 
 Hint = tuple[str, dict[str, Any]] | None
 
 
+def _risk_hint(session: Session, case: Case, today: dt.date) -> Hint:
+    return N_("提交后系统会立即通知本镇督办员。有激化风险须同时打电话报警（110），"
+              "本系统不会替您报警。"), {}
+
+
 def _return_hint(session: Session, case: Case, today: dt.date) -> Hint:
     limit = return_deadline(session, case)
     if limit is None:
@@ -658,10 +663,11 @@ _step("rework", N_("退回重办"), {P: ({S.CLOSED}, S.HANDLING)},
                     description="交办机关重新规定的办理期限")),
       notice=Notice("case_reworked", case_handlers, N_("承办人")),
       rule=N_("交办机关退回重办；期限按上级规定"))
-_step("flag_risk", N_("报告风险（已报警）"),
+_step("flag_risk", N_("标记激化风险（通知督办员）"),
       {D: ({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}, None)},
       inputs=(_note(N_("情况说明"), required=True),),
       notice=Notice("case_risk", town_users("supervisor"), N_("本镇督办员")),
+      hint=_risk_hint,
       rule=N_("人民调解法第25条：有激化可能的及时报告"))
 
 _ALL = {S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLY_PENDING, S.REPLIED, S.REVIEWING,

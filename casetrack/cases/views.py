@@ -25,7 +25,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import TOWN_WIDE_ROLES, has_right
@@ -45,9 +46,17 @@ from casetrack.cases.display import (
     yellow_days,
 )
 from casetrack.cases.models import Attachment, Case, CaseKind, Party
-from casetrack.cases.queries import OPEN, CaseFilters, filters_in_scope, select_cases
+from casetrack.cases.queries import (
+    ALL,
+    OPEN,
+    SORTS,
+    CaseFilters,
+    filters_in_scope,
+    page_of,
+    select_cases,
+)
 from casetrack.cases.repeats import cases_with_reference
-from casetrack.cases.scoping import require_visible
+from casetrack.cases.scoping import can_see_case, require_visible
 from casetrack.core.errors import DomainError, NotFound
 from casetrack.core.i18n import gettext as _
 from casetrack.core.params import page_arg
@@ -86,13 +95,6 @@ def _forbidden(exc):
     return render_template("cases/error.html", message=_("您没有执行此操作的权限")), 403
 
 
-@bp.route("/")
-@login_required
-def index():
-    """The start page is the case list."""
-    return redirect(url_for("cases.list_cases"))
-
-
 # --------------------------------------------------------------------------- list
 
 
@@ -105,6 +107,10 @@ def _villages_for(user: User) -> list[Village]:
     return [v for v in user.town.villages if v.is_active]
 
 
+#: page sizes a user may choose on the list
+PAGE_SIZES = (20, 50, 100)
+
+
 @bp.route("/cases")
 @login_required
 def list_cases():
@@ -113,23 +119,37 @@ def list_cases():
     today = _today()
     filters = CaseFilters.from_args(request.args)
     filters_in_scope(user, filters)
-    page = page_arg()
+    per_page = request.args.get("per_page", type=int)
+    if per_page not in PAGE_SIZES:
+        per_page = current_app.config["PAGE_SIZE"]
     # village, unit and handler joined into the page's one query (not three more)
     stmt = select_cases(user, filters, today, yellow_days()).options(
         joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler))
-    pagination = db.paginate(stmt, page=page, per_page=current_app.config["PAGE_SIZE"],
-                             error_out=False)
-    rows = [(c, warning_for(c, today)) for c in pagination.items]
+    page = page_of(db.session, stmt, filters, per_page=per_page,
+                   after=request.args.get("after"), before=request.args.get("before"),
+                   number=page_arg())
+    rows = [(c, warning_for(c, today)) for c in page.items]
     units = [u for u in user.town.units if u.is_active] if user.town else []
+    cur = filters.to_args()
+    if per_page != current_app.config["PAGE_SIZE"]:
+        cur["per_page"] = str(per_page)
+    bulk = has_right(user, "assign") and user.town_id is not None
+    handlers = town_handlers(db.session, user.town_id) if bulk else []
     if filters.kind:
         categories = list(rules.CATEGORIES[CaseKind(filters.kind)])
     else:
         categories = list(dict.fromkeys(rules.PETITION_CATEGORIES + rules.DISPUTE_CATEGORIES))
     return render_template(
-        "cases/list.html", rows=rows, pagination=pagination, filters=filters,
+        "cases/list.html", rows=rows, page=page, filters=filters,
         args=filters.to_args(), villages=_villages_for(user), units=units, rules=rules,
-        categories=categories,
-        open_status=OPEN, open_label=rules.OPEN_LABEL, label=label, today=today,
+        categories=categories, sorts=SORTS, page_sizes=PAGE_SIZES,
+        cur=cur, cur_no_status={k: v for k, v in cur.items() if k != "status"},
+        bulk=bulk, handlers=handlers,
+        kind_labels={k: _(v) for k, v in rules.KIND_LABELS.items()},
+        status_labels={k: _(v) for k, v in rules.STATUS_LABELS.items()},
+        repeat_label=_("重信重访"), risk_label=_("风险"),
+        open_status=OPEN, open_label=rules.OPEN_LABEL, all_status=ALL, label=label,
+        today=today, provisional_label=_("暂定"),
     )
 
 
@@ -156,8 +176,7 @@ def new():
         _registration_defaults(form, kind, villages)
     elif form.check.data:
         form.validate()
-        names, ids = form.party_names_and_ids()
-        earlier = svc.find_earlier_cases(db.session, user, names, ids)
+        earlier = _earlier(form, user)
         same_ref = cases_with_reference(db.session, user, form.external_ref.data)
         checked = True
     else:
@@ -176,14 +195,21 @@ def new():
         else:
             flash(_("请检查填写的内容"), "error")
             status = 422
-        names, ids = form.party_names_and_ids()
-        earlier = svc.find_earlier_cases(db.session, user, names, ids)
+        earlier = _earlier(form, user)
         same_ref = cases_with_reference(db.session, user, form.external_ref.data)
     return render_template(
         "cases/new.html", form=form, kind=kind, earlier=earlier, checked=checked,
         same_ref=same_ref,
         other_errors=other_errors, rules=rules, label=label,
     ), status
+
+
+def _earlier(form: F.CaseForm, user: User):
+    """Earlier cases of the parties entered, or None (nothing to say) when no party was."""
+    names, ids = form.party_names_and_ids()
+    if not names and not ids:
+        return None
+    return svc.find_earlier_cases(db.session, user, names, ids)
 
 
 def _registration_defaults(form: F.CaseForm, kind: str, villages: list[tuple[int, str]]) -> None:
@@ -259,6 +285,7 @@ def _blank_form(action: str, case: Case, today: dt.date) -> F.StepForm:
     step = steps.STEPS[action]
     form = F.step_form(step)(formdata=None)
     form.configure(db.session, case)
+    _mark_handler_units(form, case)
     for inp in step.inputs:
         if inp.today_default:
             form[inp.form_name].data = today
@@ -267,6 +294,103 @@ def _blank_form(action: str, case: Case, today: dt.date) -> F.StepForm:
     form.version.data = str(case.version)
     form.seen_event.data = str(_last_event_id(case))
     return form
+
+
+def _mark_handler_units(form: F.StepForm, case: Case) -> None:
+    """On the assign form, mark each handler with its unit: static/js/handlers.js narrows
+    the handler list to the chosen unit (the service refuses a handler of another unit when
+    the script does not run)."""
+    if form.step.name != "assign":
+        return
+    form.handler_id.choices = handler_choices(town_handlers(db.session, case.town_id))
+    form.unit_id.render_kw = {"data-handlers": "assign-handler_id"}
+
+
+def town_handlers(session: Session, town_id: int | None) -> list[User]:
+    """The town's enabled handlers, by unit."""
+    return list(session.scalars(
+        select(User).where(User.town_id == town_id, User.is_enabled,
+                           User.role == Role.HANDLER).order_by(User.unit_id, User.id)))
+
+
+def handler_choices(handlers: list[User]) -> list[F.SelectChoice]:
+    """Handler options, each marked with its unit (``data-unit``) for the unit filter."""
+    out = [F.SelectChoice("", _("（暂不指定）"))]
+    for h in handlers:
+        out.append(F.SelectChoice(str(h.id), f"{h.name}（{h.unit.name}）" if h.unit else h.name,
+                                  render_kw={"data-unit": str(h.unit_id or "")}))
+    return out
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+@bp.route("/cases/bulk-assign", methods=["POST"])
+@login_required
+def bulk_assign():
+    """交办所选: assign every selected case to one unit (and handler) in one transaction.
+
+    Only roles with the assign right; each case must be visible to the user and open to the
+    step. Either every case is assigned or none is (the refusals are listed).
+    """
+    user = _user()
+    if not has_right(user, "assign"):
+        abort(403)
+    back = _local_next(request.form.get("next"))
+    ids = _selected_ids()
+    if not ids:
+        flash(_("请先勾选案件"), "error")
+        return redirect(back)
+    unit_id = _int_or_none(request.form.get("unit_id"))
+    handler_id = _int_or_none(request.form.get("handler_id"))
+    note = (request.form.get("note") or "").strip()[:500]
+    now = app_now()
+
+    def work() -> int:
+        refused: list[str] = []
+        cases = db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)).all()
+        visible = {c.id: c for c in cases if can_see_case(user, c)}
+        for case_id in ids:
+            case = visible.get(case_id)
+            if case is None:
+                refused.append(_("案件 %(id)s：不存在或无权查看", id=case_id))
+                continue
+            try:
+                svc.assign_case(db.session, user, now, case, unit_id, handler_id, note)
+            except DomainError as exc:
+                refused.append(f"{case.number}：{exc.message}")
+        if refused:  # all or nothing: the unit of work rolls every assignment back
+            raise DomainError(_("未交办（全部未执行）：%(why)s", why="；".join(refused)))
+        return len(ids)
+
+    done = page_unit(work, lambda exc: None)
+    if done:
+        flash(_("已交办 %(n)s 件", n=done), "success")
+    return redirect(back)
+
+
+def _selected_ids() -> list[int]:
+    """The ``case_id`` values of the ticked boxes (at most 500, duplicates removed)."""
+    out: list[int] = []
+    for raw in request.form.getlist("case_id")[:500]:
+        value = _int_or_none(raw)
+        if value is not None and value not in out:
+            out.append(value)
+    return out
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _local_next(raw: str | None) -> str:
+    """Back to the list the user came from (a path of this app only)."""
+    if raw and raw.startswith("/cases") and not raw.startswith("//"):
+        return raw
+    return url_for("cases.list_cases")
 
 
 # --------------------------------------------------------------------------- steps
@@ -285,6 +409,7 @@ def _step_view(step: steps.Step):
             return _render_detail(case, status=403)
         form = F.step_form(step)()
         form.configure(db.session, case)
+        _mark_handler_units(form, case)
         if not form.validate_on_submit():
             flash(_("请检查填写的内容"), "error")
             return _render_detail(case, failed=(step.name, form), status=422)

@@ -69,6 +69,11 @@ class Notification(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when the request this message asked someone to decide was decided (by anyone):
+    #: the bell then shows it as handled, with ``settled_note``, instead of still pending
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: what became of the request, e.g. "已批准（镇领导 张三）"
+    settled_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recipient: Mapped[User | None] = relationship()

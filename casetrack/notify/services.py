@@ -221,6 +221,20 @@ def inbox_query(user: User, *, unread_only: bool = False) -> Select:
     return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
+def settle(session: Session, *, kind: str, link: str, note: str, now: dt.datetime) -> int:
+    """The request behind the in-app messages of ``kind`` about ``link`` was decided: each
+    recipient's bell shows it as handled (``note``) and it leaves the unread count.
+    Returns how many messages were settled; already settled ones keep their note."""
+    result = session.execute(
+        update(Notification).where(Notification.kind == kind, Notification.link == link,
+                                   Notification.channel == Channel.IN_APP,
+                                   Notification.settled_at.is_(None))
+        .values(settled_at=now, settled_note=note[:200],
+                read_at=func.coalesce(Notification.read_at, now))
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
 def unread_count(session: Session, user: User) -> int:
     """How many in-app notifications the user has not read (the bell's badge)."""
     return session.scalar(

@@ -1,6 +1,10 @@
 """The ledger (台账): a list of cases as .xlsx (real date cells, frozen header, widths) or as
 CSV in UTF-8 with a BOM so that Excel opens it with the Chinese intact.
 
+The .xlsx is ready to print and file: a title row (town), a line with the filter, the period
+and the 截至 date, landscape A4 fitted to the page width, the header row repeated on every
+printed page, and the columns offices ask for (预警, 上级规定期限, 交办机关).
+
 The caller passes a ``select(Case)`` that went through ``scope_cases`` (the case list's
 filter, or a dashboard figure's drill-down), so an export never holds more than its list.
 """
@@ -23,6 +27,7 @@ from casetrack.cases import rules
 from casetrack.cases.asof import cases_as_of
 from casetrack.cases.models import Case, CaseStatus
 from casetrack.core.time import end_of_local_day
+from casetrack.deadlines.rules import warning_level
 from casetrack.reports.text import export_text
 
 
@@ -49,6 +54,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("收到日期", 12, lambda c: c.received_on),
     Column("受理日期", 12, lambda c: c.accepted_on),
     Column("办理期限", 12, lambda c: c.due_on),
+    Column("上级规定期限", 14, lambda c: c.external_due_on),
+    Column("交办机关", 16, lambda c: c.external_authority or ""),
     #: a due date in a year whose holidays nobody has entered yet is provisional
     Column("期限暂定", 10, lambda c: "暂定" if c.due_on and not c.due_is_exact else ""),
     #: an assigned case: the statutory date beside the authority's, and which one governs
@@ -79,6 +86,51 @@ def _cases(session: Session, stmt: Select, as_of: dt.date | None = None) -> Iter
         yield from cases_as_of(session, rows[i:i + 500], end)
 
 
+@dataclass(frozen=True)
+class LedgerHeading:
+    """What the title rows of a ledger say: whose list, narrowed how, which period, and the
+    day its statuses and warnings are counted at (截至)."""
+
+    town: str
+    filter_text: str
+    period: str
+    as_of: dt.date
+    #: the warning colour (预警) is computed at ``as_of`` with this "due soon" threshold
+    yellow_days: int = 3
+    #: the cut-off is the end of ``as_of`` (a dashboard figure), not just the day printed
+    end_of_day: bool = False
+
+    @property
+    def title(self) -> str:
+        return f"{self.town}信访与矛盾纠纷台账"
+
+    @property
+    def line(self) -> str:
+        cut = f"截至{self.as_of.isoformat()}" + ("日终的状态" if self.end_of_day else "")
+        return f"筛选：{self.filter_text or '全部'}；期间：{self.period or '全部'}；{cut}"
+
+
+WARNING_TEXT = {"red": "红（逾期）", "yellow": "黄（即将到期）", "green": "绿（正常）", "none": ""}
+
+
+def _warning_column(heading: LedgerHeading | None) -> Column:
+    """预警 at the heading's 截至 date (the same rule as the pages' badges)."""
+
+    def value(c: Case) -> str:
+        if heading is None:
+            return ""
+        level = warning_level(c.due_on, heading.as_of, c.is_open, heading.yellow_days).value
+        return WARNING_TEXT.get(level, "")
+
+    return Column("预警", 14, value)
+
+
+def columns_for(heading: LedgerHeading | None) -> tuple[Column, ...]:
+    """The ledger's columns, with 预警 after 办理期限."""
+    at = next(i for i, c in enumerate(COLUMNS) if c.header == "办理期限") + 1
+    return (*COLUMNS[:at], _warning_column(heading), *COLUMNS[at:])
+
+
 def ledger_heading(period: tuple[dt.date, dt.date] | None, as_of: dt.date) -> str:
     """The line above the ledger: what it lists and the cut-off its values are from."""
     if period is None:
@@ -87,38 +139,55 @@ def ledger_heading(period: tuple[dt.date, dt.date] | None, as_of: dt.date) -> st
             f"（截至{as_of.isoformat()}日终的状态）")
 
 
-def ledger_xlsx(session: Session, stmt: Select, title: str = "台账", *,
-                as_of: dt.date | None = None, heading: str = "") -> bytes:
-    """The cases of ``stmt`` as an .xlsx workbook; with ``as_of`` each case as it stood on
-    that day, under ``heading`` (period and 截至)."""
+#: the header row of the .xlsx (below the title and the filter line)
+HEADER_ROW = 3
+
+
+def ledger_xlsx(session: Session, stmt: Select, heading: LedgerHeading | None = None,
+                title: str = "台账", *, as_of: dt.date | None = None) -> bytes:
+    """The cases of ``stmt`` as an .xlsx workbook laid out for printing; with ``as_of`` each
+    case as it stood at the end of that day."""
+    columns = columns_for(heading)
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
-    first = 1
-    if heading:
-        ws.append([export_text(heading)])
-        ws.cell(row=1, column=1).font = Font(bold=True, size=13)
-        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS) + 1)
-        first = 2
-    ws.append(["序号", *[c.header for c in COLUMNS]])
+    last = get_column_letter(len(columns) + 1)
+    ws.append([export_text(heading.title) if heading else title])
+    ws.append([export_text(heading.line) if heading else ""])
+    ws.merge_cells(f"A1:{last}1")
+    ws.merge_cells(f"A2:{last}2")
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    ws["A2"].alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    ws.row_dimensions[1].height = 24
+    ws.append(["序号", *[c.header for c in columns]])
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="EEEEEE")
-    for cell in ws[first]:
+    for cell in ws[HEADER_ROW]:
         cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for n, case in enumerate(_cases(session, stmt, as_of), start=1):
-        ws.append([n, *[export_text(col.value(case)) for col in COLUMNS]])
-        for idx in range(2, len(COLUMNS) + 2):
-            cell = ws.cell(row=n + first, column=idx)
+        ws.append([n, *[export_text(col.value(case)) for col in columns]])
+        for idx in range(2, len(columns) + 2):
+            cell = ws.cell(row=n + HEADER_ROW, column=idx)
             if isinstance(cell.value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             elif isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"  # text typed by a person, never a live formula
-    ws.freeze_panes = f"A{first + 1}"
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
     ws.column_dimensions["A"].width = 6
-    for idx, col in enumerate(COLUMNS, start=2):
+    for idx, col in enumerate(columns, start=2):
         ws.column_dimensions[get_column_letter(idx)].width = col.width
-    ws.auto_filter.ref = f"A{first}:{get_column_letter(len(COLUMNS) + 1)}{ws.max_row}"
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{max(ws.max_row, HEADER_ROW)}"
+    # printing: landscape A4, every column on one page width, header row on every page
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
     out = io.BytesIO()
     wb.save(out)
     wb.close()
@@ -136,18 +205,20 @@ def _csv_text(value: object) -> object:
     return value
 
 
-def ledger_csv(session: Session, stmt: Select, *, as_of: dt.date | None = None,
-               heading: str = "") -> bytes:
+def ledger_csv(session: Session, stmt: Select, heading: LedgerHeading | None = None, *,
+               as_of: dt.date | None = None) -> bytes:
     """The cases of ``stmt`` as CSV, UTF-8 with a BOM, dates as YYYY-MM-DD; with ``as_of``
-    each case as it stood on that day, under ``heading``."""
+    each case as it stood on that day, under the heading's line (period and 截至). A list's
+    CSV is a plain table (no line above the header)."""
+    columns = columns_for(heading)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    if heading:
-        writer.writerow([export_text(heading)])
-    writer.writerow(["序号", *[c.header for c in COLUMNS]])
+    if as_of is not None and heading is not None:
+        writer.writerow([export_text(heading.line)])
+    writer.writerow(["序号", *[c.header for c in columns]])
     for n, case in enumerate(_cases(session, stmt, as_of), start=1):
         row = []
-        for col in COLUMNS:
+        for col in columns:
             value = export_text(col.value(case))
             row.append(value.isoformat() if isinstance(value, dt.date) else
                        ("" if value is None else _csv_text(value)))

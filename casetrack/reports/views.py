@@ -11,7 +11,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,17 +19,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import has_right
+from casetrack.cases import rules
+from casetrack.cases.display import yellow_days
 from casetrack.cases.models import Case
-from casetrack.cases.queries import CaseFilters, filters_in_scope, select_cases
-from casetrack.cases.scoping import require_visible
+from casetrack.cases.queries import OPEN, CaseFilters, filters_in_scope, order_by, select_cases
+from casetrack.cases.scoping import require_visible, scope_cases
 from casetrack.core.errors import DomainError
 from casetrack.core.params import MAX_DAY, MIN_DAY, int_arg, parse_day
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
-from casetrack.org.models import Town
+from casetrack.org.models import Town, Unit, Village
 from casetrack.reports.casesheet import case_sheet_pdf
 from casetrack.reports.fonts import FALLBACK_PACKAGES, missing_fallback_fonts
 from casetrack.reports.pdf import month_period, monthly_summary_pdf
@@ -41,7 +43,7 @@ from casetrack.reports.sentences import (
     template_for,
     year_sentences,
 )
-from casetrack.reports.spreadsheet import ledger_csv, ledger_heading, ledger_xlsx
+from casetrack.reports.spreadsheet import WARNING_TEXT, LedgerHeading, ledger_csv, ledger_xlsx
 from casetrack.stats import queries as sq
 from casetrack.stats.metrics import METRICS
 from casetrack.stats.views import DASHBOARD_ROLES, scoped_query
@@ -67,12 +69,15 @@ def _today() -> dt.date:
     return local_date(app_now())
 
 
-def download(data: bytes, mimetype: str, ascii_name: str, name: str) -> Response:
+def download(data: bytes, mimetype: str, ascii_name: str, name: str,
+             inline: bool = False) -> Response:
     """A file download whose Chinese name survives: an ASCII ``filename`` for old clients
-    and the real one as ``filename*`` (RFC 5987)."""
+    and the real one as ``filename*`` (RFC 5987). ``inline`` lets the browser show it (a PDF
+    to print) instead of saving it."""
     resp = Response(data, mimetype=mimetype)
+    how = "inline" if inline else "attachment"
     resp.headers["Content-Disposition"] = (
-        f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}')
+        f'{how}; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}')
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
@@ -114,7 +119,7 @@ def case_sheet(case_id: int):
         data = case_sheet_pdf(db.session, case)
     except DomainError as exc:
         abort(exc.http_status if exc.http_status in (403, 404) else 500)
-    return download(data, PDF, f"case-{case.id}.pdf", f"{case.number}办理单.pdf")
+    return download(data, PDF, f"case-{case.id}.pdf", f"{case.number}办理单.pdf", inline=True)
 
 
 @bp.route("/ledger.<any(xlsx, csv):fmt>")
@@ -123,6 +128,8 @@ def ledger(fmt: str):
     """The ledger (台账) of a list, scoped like the list: with ``metric`` the cases of a
     dashboard figure, else the case list's current filter (same arguments as the list)."""
     user = _user()
+    today = _today()
+    ydays = yellow_days(user.town_id)
     if "metric" in request.args:
         metric = request.args["metric"]
         if metric not in METRICS or Role(user.role) not in DASHBOARD_ROLES:
@@ -131,20 +138,87 @@ def ledger(fmt: str):
         stmt = sq.metric_cases(user, q, metric)
         # a figure "as of D": every case as the figure counted it, on D
         as_of: dt.date | None = q.as_of
-        heading = ledger_heading((q.date_from, q.date_to), q.as_of)
+        heading = LedgerHeading(
+            town=sq.scope_name(db.session, user, q), filter_text=METRICS[metric].label,
+            period=f"{q.date_from.isoformat()}至{q.date_to.isoformat()}收到的案件",
+            as_of=q.as_of, yellow_days=ydays, end_of_day=True)
     else:
         filters = CaseFilters.from_args(request.args)
         filters_in_scope(user, filters)
-        stmt = select_cases(user, filters, _today(),
-                            current_app.config["WARNING_YELLOW_DAYS"])
-        as_of, heading = None, ""
-    stamp = (as_of or _today()).strftime("%Y%m%d")
+        stmt = select_cases(user, filters, today, ydays)
+        as_of, heading = None, list_heading(user, filters, today, ydays)
+    stamp = (as_of or today).strftime("%Y%m%d")
     if fmt == "xlsx":
-        return download(ledger_xlsx(db.session, stmt, as_of=as_of, heading=heading), XLSX,
+        return download(ledger_xlsx(db.session, stmt, heading, as_of=as_of), XLSX,
                         f"ledger-{stamp}.xlsx", f"台账{stamp}.xlsx")
-    return download(ledger_csv(db.session, stmt, as_of=as_of, heading=heading),
+    return download(ledger_csv(db.session, stmt, heading, as_of=as_of),
                     "text/csv",  # Werkzeug adds the charset
                     f"ledger-{stamp}.csv", f"台账{stamp}.csv")
+
+
+def _scope_label(user: User) -> str:
+    """Whose cases: the user's town (or county), in the ledger's title row."""
+    if Role(user.role) is Role.COUNTY:
+        return user.county_code or ""
+    return user.town.name if user.town else ""
+
+
+def list_heading(user: User, filters: CaseFilters, today: dt.date,
+                 ydays: int) -> LedgerHeading:
+    """The title rows of a ledger exported from the case list: its filter in words."""
+    parts: list[str] = []
+    f = filters
+    if f.kind:
+        parts.append("类型：" + rules.KIND_LABELS.get(f.kind, f.kind))
+    parts.append("状态：" + ("在办" if f.status == OPEN else "全部" if f.status is None
+                           else rules.STATUS_LABELS.get(f.status, f.status)))
+    if f.warning:
+        parts.append("预警：" + WARNING_TEXT[f.warning])
+    if f.village_id is not None:
+        v = db.session.get(Village, f.village_id)
+        parts.append("村（居）：" + (v.name if v else str(f.village_id)))
+    if f.unit_id is not None:
+        u = db.session.get(Unit, f.unit_id)
+        parts.append("承办单位：" + (u.name if u else str(f.unit_id)))
+    if f.category:
+        parts.append("分类：" + f.category)
+    if f.source:
+        parts.append("来源：" + rules.SOURCE_LABELS.get(f.source, f.source))
+    if f.q:
+        parts.append(f"搜索：{f.q}")
+    if f.received_from or f.received_to:
+        period = (f"{f.received_from.isoformat() if f.received_from else '最早'}至"
+                  f"{f.received_to.isoformat() if f.received_to else '今'}收到")
+    else:
+        period = "全部"
+    return LedgerHeading(town=_scope_label(user), filter_text="；".join(parts), period=period,
+                         as_of=today, yellow_days=ydays)
+
+
+@bp.route("/ledger-selected.xlsx", methods=["POST"])
+@login_required
+def ledger_selected():
+    """导出所选: the ledger of the cases ticked on the list (only those the user may see),
+    in the list's order."""
+    user = _user()
+    ids = []
+    for raw in request.form.getlist("case_id")[:1000]:
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            continue
+    if not ids:
+        flash(_("请先勾选案件"), "error")
+        return redirect(url_for("cases.list_cases"))
+    filters = CaseFilters.from_args(request.form)
+    filters.status = None
+    stmt = order_by(scope_cases(select(Case), user).where(Case.id.in_(ids)), filters)
+    today = _today()
+    heading = LedgerHeading(town=_scope_label(user), filter_text=f"所选案件{len(ids)}件",
+                            period="全部", as_of=today, yellow_days=yellow_days(user.town_id))
+    stamp = today.strftime("%Y%m%d")
+    return download(ledger_xlsx(db.session, stmt, heading), XLSX, f"ledger-{stamp}.xlsx",
+                    f"台账{stamp}.xlsx")
 
 
 @bp.route("/sentences", methods=["GET", "POST"])

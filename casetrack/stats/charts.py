@@ -36,7 +36,7 @@ def bar_chart(categories: Sequence[str], series: Sequence[Series],
     group_w = (width - left - 10) / n
     bar_w = min(22.0, (group_w - 8) / max(1, len(series)))
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="group" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
         'font-size="11" font-family="sans-serif">',
         f"<title>{escape(title)}</title>",
@@ -46,7 +46,7 @@ def bar_chart(categories: Sequence[str], series: Sequence[Series],
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 6}" y2="{y:.1f}" '
                      'stroke="#e3e6ea"/>')
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'fill="#6b7280">{step * k}</text>')
+                     f'fill="#4b5563">{step * k}</text>')
     for i, name in enumerate(categories):
         gx = left + i * group_w + (group_w - bar_w * len(series)) / 2
         for j, s in enumerate(series):
@@ -99,7 +99,7 @@ def hbar_chart(rows: Sequence[HBar], total_label: str, part_label: str, title: s
     label_x, bar_x, bar_w = 27.0, 29.0, 56.0
     biggest = max([1, *[r.total for r in rows]])
     parts = [
-        f'<svg class="hchart" width="100%" height="{height}" role="img" '
+        f'<svg class="hchart" width="100%" height="{height}" role="group" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" font-size="12" '
         'font-family="sans-serif">',
         f"<title>{escape(title)}</title>",

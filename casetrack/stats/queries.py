@@ -578,7 +578,11 @@ def metric_rows(scope: User | None, q: StatsQuery, metric: str) -> Select:
 
 
 def scope_name(session: Session, scope: User | None, q: StatsQuery) -> str:
-    """The heading's name: the town of the query or the user, else the county."""
+    """The heading's name: a grid worker's own villages, the town of the query or the
+    user, else the county."""
+    if scope is not None and Role(scope.role) is Role.GRID_WORKER and scope.villages \
+            and not q.town_id:
+        return "、".join(v.name for v in sorted(scope.villages, key=lambda v: (v.sort_order, v.id)))
     town_id = q.town_id or (scope.town_id if scope is not None else None)
     if town_id is not None:
         town = session.get(Town, town_id)

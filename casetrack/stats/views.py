@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from babel.dates import format_skeleton
 from flask import Blueprint, Flask, abort, render_template, request, url_for
@@ -14,8 +15,9 @@ from sqlalchemy import func, select
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import require_filters_in_scope
-from casetrack.cases import display, rules
+from casetrack.cases import display, queues, rules
 from casetrack.cases.models import CaseKind
+from casetrack.cases.queries import count_capped
 from casetrack.core.errors import NotFound
 from casetrack.core.i18n import N_, tr
 from casetrack.core.i18n import gettext as _
@@ -23,6 +25,7 @@ from casetrack.core.params import page_arg, parse_day
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
+from casetrack.reminders.policy import load_policy
 from casetrack.stats import batch
 from casetrack.stats import queries as sq
 from casetrack.stats.charts import HBar, Series, bar_chart, hbar_chart
@@ -146,17 +149,20 @@ def dashboard():
     batch.prefetch(session, user, q, groupings + ((("town",),) if county else ()))
     link = _linker(q)
     months = sq.breakdown(session, user, q, "month")
+    month_names = [format_skeleton("yMMM", dt.date.fromisoformat(r.key["month"] + "-01"),
+                                   locale=get_locale()) for r in months]
     chart = bar_chart(
         [format_skeleton("MMM" if q.date_from.year == q.date_to.year else "yMMM",
                          dt.date.fromisoformat(r.key["month"] + "-01"), locale=get_locale())
          for r in months],
         [Series("total", _(METRICS["total"].label), "#b42318"),
          Series("closed", _(METRICS["closed"].label), "#1a7f37"),
-         Series("overdue", _(METRICS["overdue"].label), "#b7791f")],
+         Series("overdue", _(METRICS["overdue"].label), "#9a6700")],
         lambda i, key: months[i].counts[key],
         lambda i, key: link(key, month=months[i].key["month"]),
         _("逐月收案、办结与超期"),
     )
+    actions = action_panel(user, _today())
     overdue = sq.overdue_cases(session, user, q, limit=200)
     by_village = [] if whole_county else sq.breakdown(session, user, q, "village")
     by_category = sq.breakdown(session, user, q, "category")
@@ -171,10 +177,46 @@ def dashboard():
         category_chart=_hbar(by_category, "category", link, _("按类别")),
         by_unit=[] if whole_county else sq.breakdown(session, user, q, "unit"),
         by_town=sq.breakdown(session, user, q, "town") if county else [],
-        months=months, chart=chart, overdue=overdue,
+        months=[replace(r, label=name) for r, name in zip(months, month_names, strict=True)],
+        chart=chart, overdue=overdue,
         headline=HEADLINE, metrics=METRICS, metric_list=METRIC_LIST, rate_list=RATE_LIST,
         month_param=q.as_of.strftime("%Y-%m"), is_admin=Role(user.role) is Role.ADMIN,
+        actions=actions,
     )
+
+
+@dataclass
+class ActionFigure:
+    """One "needs action now" figure of the dashboard: a queue's count and its page."""
+
+    key: str
+    label: str
+    count: int
+    more: bool
+    url: str
+
+    @property
+    def count_label(self) -> str:
+        return f"{self.count:,}+" if self.more else f"{self.count:,}"
+
+
+#: the queues a dashboard reader acts on first, today (not the period's figures)
+ACTION_QUEUES = ("overdue", "due_soon", "approvals")
+
+
+def action_panel(user: User, today: dt.date) -> list[ActionFigure]:
+    """Overdue, due soon and pending approvals in the user's scope, as of today."""
+    town_id = user.town_id
+    leader_days = (load_policy(db.session, town_id).leader_overdue_days if town_id is not None
+                   else 3)
+    ctx = queues.QueueContext(user=user, today=today, yellow_days=display.yellow_days(town_id),
+                              leader_overdue_days=leader_days)
+    out = []
+    for key in ACTION_QUEUES:
+        queue = queues.QUEUES[key]
+        count, more = count_capped(db.session, queues.queue_select(queue, ctx))
+        out.append(ActionFigure(key, queue.label, count, more, url_for("work.queue", key=key)))
+    return out
 
 
 @bp.route("/cases")

@@ -25,6 +25,8 @@ def test_dashboard_is_legible_on_a_phone(live_server, chromium_path, chromium_ar
             page.get_by_label("密码").fill("pass-1234")
             page.get_by_role("button", name="登录").click()
             page.goto(live_server.url + "/dashboard?from=2026-01-01&to=2026-11-23")
+            # the breakdowns are folded (action first): unfold them to read the charts
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
             expect(page.get_by_role("heading", name="按村（居）")).to_be_visible()
             page.screenshot(path=str(artifacts_dir / "dashboard-375.png"), full_page=True)
 

@@ -33,7 +33,7 @@ def test_grid_worker_logs_dispute_and_mediation_on_phone(live_server, chromium_p
             page.get_by_label("用户名").fill("grid1")
             page.get_by_label("密码").fill("pass-1234")
             page.get_by_role("button", name="登录").click()
-            expect(page.get_by_role("heading", name="案件列表")).to_be_visible()
+            expect(page.get_by_role("heading", name="我的待办 · 北和社区")).to_be_visible()
 
             # the menu is folded away on a phone: open it, then register
             page.locator("label.nav-toggle-label").click()

@@ -89,7 +89,9 @@ def test_every_grid_worker_page_fits_a_phone(live_server, chromium_path, chromiu
             _check(page, "login-failed", artifacts_dir)
             page.get_by_label("密码").fill("pass-1234")
             page.get_by_role("button", name="登录").click()
-            expect(page.get_by_role("heading", name="案件列表")).to_be_visible()
+            expect(page.get_by_role("heading", name="我的待办 · 北和社区")).to_be_visible()
+            _check(page, "home", artifacts_dir)
+            page.goto(base + "/cases")
             _check(page, "list", artifacts_dir)
 
             # the folded menu: an SVG icon with the unread count, then the links

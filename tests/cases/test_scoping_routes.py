@@ -19,7 +19,8 @@ from casetrack.cases.models import Attachment, Case, CaseEvent, IdNumberView, Pa
 from casetrack.extensions import db
 
 #: pages that are not about one case; checked separately below
-CASE_INDEPENDENT = {"cases.index", "cases.list_cases", "cases.new", "cases.settings"}
+CASE_INDEPENDENT = {"cases.index", "cases.list_cases", "cases.new", "cases.settings",
+                    "cases.bulk_assign"}
 #: URL arguments naming a case, a party or an attachment
 OBJECT_ARGS = {"case_id", "party_id", "attachment_id"}
 

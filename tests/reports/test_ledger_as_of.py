@@ -50,8 +50,11 @@ def test_ledger_of_a_figure_lists_each_case_as_on_the_cut_off(client, auth, worl
     resp = client.get(f"/reports/ledger.xlsx?metric=open&{YEAR}")
     assert resp.status_code == 200
     rows = _rows(resp.data)
-    assert rows[0][0] == "台账：2022-01-01至2022-12-31收到的案件（截至2022-12-31日终的状态）"
-    head, body = rows[1], rows[2:]
+    # title row (town), then the line naming the figure, the period and 截至, then the header
+    assert rows[0][0] == "北和镇信访与矛盾纠纷台账"
+    assert "期间：2022-01-01至2022-12-31收到的案件" in rows[1][0]
+    assert "截至2022-12-31日终的状态" in rows[1][0]
+    head, body = rows[2], rows[3:]
     assert len(body) == 1
     row = dict(zip(head, body[0], strict=True))
     assert row["编号"] == late.number
@@ -71,7 +74,7 @@ def test_closed_ledger_as_of_shows_closing_day_and_rating(client, auth, world):
     _late, done = _history(world)
     auth.login("leader")
     rows = _rows(client.get(f"/reports/ledger.xlsx?metric=closed&{YEAR}").data)
-    head, body = rows[1], rows[2:]
+    head, body = rows[2], rows[3:]
     assert [r[head.index("编号")] for r in body] == [done.number]
     assert body[0][head.index("办结日期")].date() == D(2022, 4, 10)
     assert body[0][head.index("评价")] == "满意"

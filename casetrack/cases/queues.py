@@ -1,0 +1,161 @@
+"""Work queues (我的待办): what each role should do next, as named sections of cases.
+
+Each ``Queue`` is a WHERE clause over ``Case`` with its order; ``queues_for`` lists a role's
+queues and ``queue_select`` builds the scoped query of one (through ``scope_cases``, like
+every list of cases). Counts are capped like the case list's, items are ordered most urgent
+first (by due date, then id: the order of the list's index).
+
+Approvals are open to extension: ``APPROVALS`` lists what waits for a leader's decision
+(today pending extensions). A new kind of approval (e.g. replies waiting for approval) adds
+one ``Approval`` with ``register_approval`` and appears in the leader's 待审批 queue, its
+count and the dashboard's action panel without other changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+
+from casetrack.auth.models import Role, User
+from casetrack.cases.models import Case, CaseKind, CaseStatus
+from casetrack.cases.scoping import scope_cases
+from casetrack.core.i18n import N_
+
+S = CaseStatus
+
+
+@dataclass(frozen=True)
+class QueueContext:
+    """What a queue's condition may depend on besides the case: the user, the town's
+    local date and its warning thresholds."""
+
+    user: User
+    today: dt.date
+    #: days before the due date a case turns yellow (the town's setting)
+    yellow_days: int
+    #: a leader is shown cases overdue by at least this many days (reminder policy)
+    leader_overdue_days: int
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One kind of decision waiting for a leader: a condition on ``Case``."""
+
+    key: str
+    label: str
+    condition: Callable[[], ColumnElement[bool]]
+
+
+#: what waits for a leader's decision; extend with ``register_approval``
+APPROVALS: list[Approval] = [
+    Approval("extension", N_("延期申请"), lambda: Case.extension_state == "pending"),
+    Approval("reply", N_("答复草稿"), lambda: Case.status == CaseStatus.REPLY_PENDING),
+]
+
+
+def register_approval(approval: Approval) -> None:
+    """Add a kind of approval to the leader's 待审批 queue (once per key)."""
+    if all(a.key != approval.key for a in APPROVALS):
+        APPROVALS.append(approval)
+
+
+def pending_approval() -> ColumnElement[bool]:
+    """Cases with any decision waiting for a leader."""
+    return or_(*(a.condition() for a in APPROVALS)) if APPROVALS else false()
+
+
+@dataclass(frozen=True)
+class Queue:
+    """One heading of the work page: its cases and, where the case list can show the same
+    cases, the list's query-string arguments for "show all"."""
+
+    key: str
+    label: str
+    #: a one-line explanation under the heading
+    hint: str
+    condition: Callable[[QueueContext], ColumnElement[bool]]
+    #: arguments of /cases showing the same cases (None when the list has no such filter)
+    list_args: Callable[[QueueContext], dict[str, str]] | None = None
+
+
+def _open() -> ColumnElement[bool]:
+    return Case.is_open == true()
+
+
+def _overdue(ctx: QueueContext) -> ColumnElement[bool]:
+    return and_(_open(), Case.due_on < ctx.today)
+
+
+def _due_soon(ctx: QueueContext) -> ColumnElement[bool]:
+    edge = ctx.today + dt.timedelta(days=ctx.yellow_days)
+    return and_(_open(), Case.due_on >= ctx.today, Case.due_on <= edge)
+
+
+def _petition(status: CaseStatus) -> ColumnElement[bool]:
+    return and_(Case.kind == CaseKind.PETITION, Case.status == status)
+
+
+QUEUES: dict[str, Queue] = {q.key: q for q in (
+    # handler
+    Queue("mine", N_("我承办的在办案件"), N_("按到期日排列，最紧急的在前"),
+          lambda ctx: and_(_open(), Case.handler_id == ctx.user.id)),
+    Queue("unit_unassigned", N_("本单位待指定承办人"), N_("已交办到本单位、尚未指定承办人的案件"),
+          lambda ctx: and_(_open(), Case.unit_id == ctx.user.unit_id, Case.handler_id.is_(None))
+          if ctx.user.unit_id is not None else false()),
+    # supervisor
+    Queue("to_accept", N_("待受理"), N_("已登记、尚未受理的信访事项（15日内告知信访人）"),
+          lambda ctx: _petition(S.REGISTERED),
+          lambda ctx: {"kind": "petition", "status": "registered"}),
+    Queue("to_assign", N_("待交办"), N_("已受理、尚未交办承办单位的信访事项"),
+          lambda ctx: _petition(S.ACCEPTED),
+          lambda ctx: {"kind": "petition", "status": "accepted"}),
+    Queue("escalated", N_("上交待接"), N_("村级调解不成、上交镇级，尚未指定承办单位的纠纷"),
+          lambda ctx: and_(Case.kind == CaseKind.DISPUTE, Case.status == S.MEDIATING,
+                           Case.mediation_level == "town", Case.unit_id.is_(None))),
+    Queue("replied", N_("已答复待办结"), N_("已答复信访人、等待办结（评价）的信访事项"),
+          lambda ctx: _petition(S.REPLIED),
+          lambda ctx: {"kind": "petition", "status": "replied"}),
+    Queue("overdue", N_("已逾期"), N_("超过办理期限仍未办结"),
+          _overdue, lambda ctx: {"warning": "red"}),
+    Queue("due_soon", N_("即将到期"), N_("距到期日不足预警天数"),
+          _due_soon, lambda ctx: {"warning": "yellow"}),
+    # leader
+    Queue("approvals", N_("待审批"), N_("等待镇领导审批的申请"),
+          lambda ctx: and_(_open(), pending_approval())),
+    Queue("leader_overdue", N_("超期需督办"), N_("超期达到领导督办天数的案件"),
+          lambda ctx: and_(_open(), Case.due_on
+                           <= ctx.today - dt.timedelta(days=ctx.leader_overdue_days)),
+          lambda ctx: {"warning": "red"}),
+    # grid worker
+    Queue("village_disputes", N_("本村在办纠纷"), N_("按到期日排列，最紧急的在前"),
+          lambda ctx: and_(_open(), Case.kind == CaseKind.DISPUTE),
+          lambda ctx: {"kind": "dispute"}),
+    Queue("follow_up", N_("待回访"), N_("调解成功、尚未回访的纠纷"),
+          lambda ctx: and_(Case.kind == CaseKind.DISPUTE, Case.status == S.RESOLVED,
+                           Case.follow_up_on.is_(None)),
+          lambda ctx: {"kind": "dispute", "status": "resolved"}),
+)}
+
+#: each role's work page, in reading order
+ROLE_QUEUES: dict[Role, tuple[str, ...]] = {
+    Role.HANDLER: ("mine", "unit_unassigned"),
+    Role.SUPERVISOR: ("to_accept", "to_assign", "escalated", "replied", "overdue", "due_soon"),
+    Role.ADMIN: ("to_accept", "to_assign", "escalated", "replied", "overdue", "due_soon"),
+    Role.LEADER: ("approvals", "leader_overdue"),
+    Role.GRID_WORKER: ("village_disputes", "follow_up"),
+    Role.COUNTY: ("overdue", "due_soon"),
+}
+
+
+def queues_for(user: User) -> list[Queue]:
+    """The queues on ``user``'s work page."""
+    return [QUEUES[k] for k in ROLE_QUEUES.get(Role(user.role), ())]
+
+
+def queue_select(queue: Queue, ctx: QueueContext) -> Select:
+    """The cases of ``queue`` that ``ctx.user`` may see, most urgent first."""
+    stmt = scope_cases(select(Case), ctx.user).where(queue.condition(ctx))
+    return stmt.order_by(Case.due_on, Case.id)
