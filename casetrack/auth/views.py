@@ -192,7 +192,7 @@ def password():
         else:
             session[SESSION_VERSION_KEY] = user.session_version
             flash(_("密码已修改，其他设备上的登录已退出"), "success")
-            return redirect(url_for("cases.index"))
+            return redirect(url_for("work.home"))
     return render_template("auth/password.html", errors=errors, forced=user.must_change_password,
                            min_length=current_app.config["PASSWORD_MIN_LENGTH"]), \
         400 if errors else 200
