@@ -46,8 +46,8 @@ def test_every_output_marks_the_provisional_date(world, client, auth, now):
     assert "期限待定" in client.get(f"/cases/{case.id}").get_data(as_text=True)
     wb = load_workbook(io.BytesIO(client.get("/reports/ledger.xlsx").data))
     rows = [list(r) for r in wb.active.iter_rows(values_only=True)]
-    head = rows[0]
-    assert rows[1][head.index("期限暂定")] == "暂定"
+    head = rows[2]  # below the title row and the filter/period/截至 line
+    assert rows[3][head.index("期限暂定")] == "暂定"
     assert "暂定" in client.get("/reports/ledger.csv").data.decode("utf-8-sig")
     pdf = client.get(f"/reports/cases/{case.id}/sheet.pdf")
     assert pdf.status_code == 200
