@@ -67,7 +67,7 @@ def test_no_script_from_names_and_no_csp_violation(live_server, chromium_path, c
             page.get_by_label("用户名").fill("super")
             page.get_by_label("密码").fill("pass-1234")
             page.get_by_role("button", name="登录").click()
-            page.wait_for_url(base + "/cases")
+            page.wait_for_url(base + "/")  # the home page is 我的待办
             for path in pages:
                 response = page.goto(base + path)
                 assert response is not None and response.status == 200, path
