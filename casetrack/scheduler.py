@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from casetrack.core.time import app_now
+from casetrack.core.unit import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -113,21 +114,21 @@ class LeaseLock:
         """Take or renew the lease; False while another live holder has it."""
         from casetrack.reminders.models import SchedulerLease
 
+        # its own session, committed at once: the lease is seen by the other processes
+        # whatever the jobs' session does
         with Session(self.engine) as session:
             try:
-                row = session.get(SchedulerLease, self.name)
-                if row is None:
-                    session.add(SchedulerLease(name=self.name, holder=self.holder,
-                                               expires_at=now + self.ttl))
-                elif row.holder == self.holder or row.expires_at <= now:
-                    row.holder, row.expires_at = self.holder, now + self.ttl
-                else:
-                    session.rollback()
-                    self.held = False
-                    return False
-                session.commit()
-            except (IntegrityError, OperationalError):
-                session.rollback()
+                with unit_of_work(session):
+                    row = session.get(SchedulerLease, self.name)
+                    if row is None:
+                        session.add(SchedulerLease(name=self.name, holder=self.holder,
+                                                   expires_at=now + self.ttl))
+                    elif row.holder == self.holder or row.expires_at <= now:
+                        row.holder, row.expires_at = self.holder, now + self.ttl
+                    else:
+                        self.held = False
+                        return False
+            except (IntegrityError, OperationalError):  # another process took it first
                 self.held = False
                 return False
         self.held = True
@@ -137,10 +138,9 @@ class LeaseLock:
         """Give the lease up so another process can take over at once."""
         from casetrack.reminders.models import SchedulerLease
 
-        with Session(self.engine) as session:
+        with Session(self.engine) as session, unit_of_work(session):
             session.execute(delete(SchedulerLease).where(SchedulerLease.name == self.name,
                                                          SchedulerLease.holder == self.holder))
-            session.commit()
         self.held = False
 
 
@@ -187,24 +187,19 @@ class Jobs:
                 return []
             try:
                 now = app_now()
-                towns = towns_due_for_run(db.session, now)
-                if towns:
-                    result = run_reminders(db.session, now, town_ids=towns,
-                                           trigger="scheduler")
-                    db.session.commit()
-                    for town in result.towns:
-                        log.info("reminders: %s %s: %s reminders in %s digests",
-                                 town.town_name, town.local_day, town.reminders,
-                                 len(town.digests))
-                else:
-                    db.session.rollback()
-                return towns
-            except Exception:
-                db.session.rollback()
+                with unit_of_work() as session:
+                    towns = towns_due_for_run(session, now)
+                    result = run_reminders(session, now, town_ids=towns,
+                                           trigger="scheduler") if towns else None
+            except Exception:  # rolled back by the unit; the next tick tries again
                 log.exception("scheduler: the reminder run failed")
                 return []
             finally:
                 db.session.remove()
+            for town in result.towns if result else ():
+                log.info("reminders: %s %s: %s reminders in %s digests",
+                         town.town_name, town.local_day, town.reminders, len(town.digests))
+            return towns
 
     def deliver(self) -> int:
         """Deliver due outbox rows; how many were sent."""
@@ -220,7 +215,7 @@ class Jobs:
                     log.info("outbox: sent %s, retry %s, gave up %s", report.sent,
                              report.retried, report.gave_up)
                 return report.sent
-            except Exception:
+            except Exception:  # each message is its own unit (notify.services)
                 db.session.rollback()
                 log.exception("scheduler: outbox delivery failed")
                 return 0

@@ -27,10 +27,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from casetrack.auth.models import User
 from casetrack.auth.passwords import change_own_password
 from casetrack.auth.permissions import current_rights, has_right
-from casetrack.core.errors import ValidationError
+from casetrack.core.errors import DomainError
 from casetrack.core.i18n import N_
 from casetrack.core.security import cookie_secure
 from casetrack.core.time import app_now
+from casetrack.core.unit import page_unit, unit_of_work
 from casetrack.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -135,9 +136,9 @@ def login():
             db.session.rollback()
             flash(_("用户名或密码错误"), "error")
             return render_template("auth/login.html", username=username), 401
-        user.failed_logins = 0
-        user.locked_until = None
-        db.session.commit()
+        with unit_of_work():
+            user.failed_logins = 0
+            user.locked_until = None
         login_user(user)
         session[SESSION_VERSION_KEY] = user.session_version
         if user.must_change_password:
@@ -151,8 +152,8 @@ def login():
 def logout():
     """Log out, ending every session of the user (a copied cookie stops working too)."""
     message = _("您已退出登录")  # in the user's language, before they become anonymous
-    current_user.end_sessions()
-    db.session.commit()
+    with unit_of_work():
+        current_user.end_sessions()
     logout_user()
     session.pop(SESSION_VERSION_KEY, None)
     flash(message, "info")
@@ -180,16 +181,19 @@ def password():
     user = current_user._get_current_object()
     errors: dict[str, str] = {}
     if request.method == "POST":
-        try:
+
+        def change() -> bool:
             change_own_password(db.session, user, app_now(),
                                 request.form.get("old_password") or "",
                                 request.form.get("new_password") or "",
                                 request.form.get("confirm_password") or "")
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.fields or {"new_password": exc.message}
-        else:
+            return True
+
+        def refused(exc: DomainError) -> bool:
+            errors.update(exc.fields or {"new_password": exc.message})
+            return False
+
+        if page_unit(change, refused, flash_refusal=False):
             session[SESSION_VERSION_KEY] = user.session_version
             flash(_("密码已修改，其他设备上的登录已退出"), "success")
             return redirect(url_for("work.home"))
@@ -204,8 +208,8 @@ def set_language(code: str):
     if code not in current_app.config["LANGUAGES"]:
         code = current_app.config["LANGUAGES"][0]
     if current_user.is_authenticated:
-        current_user.locale = code
-        db.session.commit()
+        with unit_of_work():
+            current_user.locale = code
     resp = make_response(redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path)))
     resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True,
                     secure=cookie_secure(current_app))

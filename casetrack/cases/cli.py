@@ -12,8 +12,8 @@ from casetrack.auth.models import User
 from casetrack.cases import importing, steps
 from casetrack.cases.import_files import SheetChoiceNeeded
 from casetrack.cases.models import CaseKind, rebuild_search_keys
-from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now
+from casetrack.core.unit import cli_unit
 from casetrack.extensions import db
 
 
@@ -52,7 +52,7 @@ def import_cases(file: str, username: str, overrides: tuple[str, ...], sheet_nam
     with open(file, "rb") as fh:
         data = fh.read()
     filename = os.path.basename(file)
-    try:
+    with cli_unit(dry_run=dry_run) as session:
         try:
             sheet = importing.read_sheet(filename, data, sheet=sheet_name)
         except SheetChoiceNeeded as exc:
@@ -66,7 +66,7 @@ def import_cases(file: str, username: str, overrides: tuple[str, ...], sheet_nam
                     + "、".join(h for h in sheet.headers if h))
             mapping[key.strip()] = sheet.headers.index(header)
         now = app_now()
-        preview = importing.preview_import(db.session, user, now, sheet, mapping)
+        preview = importing.preview_import(session, user, now, sheet, mapping)
         for warning in preview.warnings:
             click.echo(f"提示：{warning}", err=True)
         click.echo(f"{filename}：共 {preview.total_rows} 行，新案件 {len(preview.new_rows)} 件，"
@@ -74,21 +74,11 @@ def import_cases(file: str, username: str, overrides: tuple[str, ...], sheet_nam
         if preview.errors:
             for error in preview.errors:
                 click.echo(str(error), err=True)
-            db.session.rollback()
             raise click.ClickException("文件中有错误，未导入任何数据；请改正后重新导入")
         if dry_run:
-            db.session.rollback()
             click.echo("试运行（--dry-run）：检查通过，未写入任何数据")
             return
-        result = importing.run_import(db.session, user, now, preview)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        message = exc.message
-        details = "；".join(dict.fromkeys(exc.fields.values())) if exc.fields else ""
-        if details and details not in message:
-            message += f"（{details}）"
-        raise click.ClickException(message) from None
+        result = importing.run_import(session, user, now, preview)
     click.echo(result.message)
     if result.imported:
         click.echo("编号：" + "、".join(result.imported[:20])
@@ -102,8 +92,8 @@ def reindex_search(batch: int) -> None:
     """Recompute every case's search text and canonical reference (cases.search_text,
     cases.external_ref_key). The app keeps them itself; run this after loading rows
     around it (bulk SQL, a restored dump of an older version)."""
-    changed = rebuild_search_keys(db.session, batch)
-    db.session.commit()
+    with cli_unit() as session:
+        changed = rebuild_search_keys(session, batch)
     click.echo(f"已更新 {changed} 件案件的检索字段")
 
 

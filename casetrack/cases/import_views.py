@@ -37,6 +37,7 @@ from casetrack.cases.import_files import SheetChoiceNeeded
 from casetrack.core.errors import DomainError
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now
+from casetrack.core.unit import page_unit
 from casetrack.extensions import db
 from casetrack.org.models import Town
 
@@ -245,16 +246,13 @@ def preview():
     if sheet is None:
         return redirect(url_for("imports.mapping"), 303)
     mapping = {k: int(v) for k, v in state["mapping"].items()}
-    try:
-        result = importing.preview_import(db.session, current_user, app_now(), sheet, mapping)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("imports.mapping"), 303)
-    db.session.rollback()
-    return render_template("imports/preview.html", filename=state["filename"], preview=result,
-                           units={u.id: u.name for u in current_user.town.units}
-                           if current_user.town else {})
+    return page_unit(
+        lambda: render_template(
+            "imports/preview.html", filename=state["filename"],
+            preview=importing.preview_import(db.session, current_user, app_now(), sheet,
+                                             mapping),
+            units={u.id: u.name for u in current_user.town.units} if current_user.town else {}),
+        lambda exc: redirect(url_for("imports.mapping"), 303), dry_run=True)
 
 
 @bp.route("/run", methods=["POST"])
@@ -267,13 +265,13 @@ def run():
         return redirect(url_for("imports.mapping"), 303)
     mapping = {k: int(v) for k, v in state["mapping"].items()}
     now = app_now()
-    try:
+
+    def work():
         result = importing.preview_import(db.session, current_user, now, sheet, mapping)
-        outcome = importing.run_import(db.session, current_user, now, result)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        return importing.run_import(db.session, current_user, now, result)
+
+    outcome = page_unit(work, lambda exc: None)
+    if outcome is None:
         return redirect(url_for("imports.preview"), 303)
     _discard()
     return render_template("imports/result.html", result=outcome)

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from casetrack.core.errors import CalendarUnknown
 from casetrack.core.params import CLI_DAY
+from casetrack.core.unit import cli_unit
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.rules import DEFAULT_RULES, compute_due
 from casetrack.deadlines.town_rules import town_rule, town_rules
@@ -77,28 +78,21 @@ def list_rules(town_name: str | None) -> None:
 def set_rule(town_name: str, rule_code: str, amount: int, unit: str | None,
              max_extension: int | None, dry_run: bool) -> None:
     """Set a town's own value for a deadline rule and recompute its open cases' dates."""
-    from casetrack.core.errors import DomainError
     from casetrack.core.time import app_now
     from casetrack.deadlines.services import change_town_rule
 
     town_id = _town_id(town_name)
-    try:
-        rule, changes = change_town_rule(db.session, None, app_now(), town_id, rule_code,
+    with cli_unit(dry_run=dry_run) as session:
+        rule, changes = change_town_rule(session, None, app_now(), town_id, rule_code,
                                          amount=amount, unit=unit,
                                          max_extension_days=max_extension)
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
-    click.echo(f"{rule.code}: {rule.amount} {rule.unit}"
-               + (f", max extension {rule.max_extension_days}" if rule.extendable else ""))
+        click.echo(f"{rule.code}: {rule.amount} {rule.unit}"
+                   + (f", max extension {rule.max_extension_days}" if rule.extendable else ""))
     for change in changes:
         click.echo(f"  {change.number}: {change.before or '—'} → {change.after or '—'}")
     click.echo(f"重新计算了 {len(changes)} 个案件的期限")
     if dry_run:
-        db.session.rollback()
         click.echo("试运行：未保存任何内容")
-    else:
-        db.session.commit()
 
 
 @deadlines_cli.command("load-year")
@@ -110,21 +104,15 @@ def set_rule(town_name: str, rule_code: str, amount: int, unit: str | None,
 @with_appcontext
 def load_year(year: int, path: str, source: str, dry_run: bool) -> None:
     """Enter a year's holidays and adjusted workdays from a CSV and recompute due dates."""
-    from casetrack.core.errors import DomainError
     from casetrack.core.time import app_now
     from casetrack.deadlines import services as calendar_services
 
     with open(path, "rb") as fh:
         data = fh.read()
-    try:
+    with cli_unit(dry_run=dry_run) as session:
         entries = calendar_services.parse_entries(
             calendar_services.decode_upload(data), year, require_header=True)
-        result = calendar_services.enter_year(db.session, None, app_now(), year, entries,
-                                              source)
-    except DomainError as exc:
-        db.session.rollback()
-        lines = exc.fields.get("entries") or [exc.message]
-        raise click.ClickException("\n".join(lines)) from exc
+        result = calendar_services.enter_year(session, None, app_now(), year, entries, source)
     click.echo(f"{year} 年：放假 {result.holidays} 天，调休上班 {result.workdays} 天"
                + (f"（替换原有 {result.replaced} 条）" if result.replaced else ""))
     for change in result.changes:
@@ -132,7 +120,4 @@ def load_year(year: int, path: str, source: str, dry_run: bool) -> None:
         click.echo(f"  {change.number}: {change.before or '—'} → {change.after or '—'}{exact}")
     click.echo(f"重新计算了 {len(result.changes)} 个案件的期限")
     if dry_run:
-        db.session.rollback()
         click.echo("试运行：未保存任何内容")
-    else:
-        db.session.commit()

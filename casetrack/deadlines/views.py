@@ -22,6 +22,7 @@ from casetrack.auth.views import require_town_admin
 from casetrack.core.errors import DomainError, ValidationError
 from casetrack.core.i18n import N_
 from casetrack.core.time import app_now, local_date
+from casetrack.core.unit import page_unit
 from casetrack.deadlines import services as svc
 from casetrack.deadlines.rules import DayUnit
 from casetrack.deadlines.services import change_town_rule
@@ -74,7 +75,8 @@ def index():
 def override_add():
     """Add one holiday or adjusted workday."""
     form = request.form
-    try:
+
+    def add():
         try:
             day = dt.date.fromisoformat(form.get("day", "").strip())
         except ValueError:
@@ -82,38 +84,26 @@ def override_add():
                 _("日期无效，应为 YYYY-MM-DD"), fields={"day": _("日期无效，应为 YYYY-MM-DD")}
             ) from None
         override, changes = svc.add_override(
-            db.session,
-            current_user,
-            app_now(),
-            day,
-            form.get("is_workday") == "1",
-            form.get("name", ""),
-        )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _index_page(exc.http_status, form, exc.fields)
-    flash(
-        _("已添加 %(day)s。", day=override.day.isoformat()) + _changes_message(changes), "success"
-    )
-    return redirect(url_for("calendar.index"))
+            db.session, current_user, app_now(), day, form.get("is_workday") == "1",
+            form.get("name", ""))
+        flash(_("已添加 %(day)s。", day=override.day.isoformat()) + _changes_message(changes),
+              "success")
+        return redirect(url_for("calendar.index"))
+
+    return page_unit(add, lambda exc: _index_page(exc.http_status, form, exc.fields))
 
 
 @bp.route("/overrides/<int:override_id>/delete", methods=["POST"])
 def override_delete(override_id: int):
     """Remove one override."""
-    try:
+
+    def remove():
         override, changes = svc.remove_override(db.session, current_user, app_now(), override_id)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _index_page(exc.http_status)
-    flash(
-        _("已删除 %(day)s。", day=override.day.isoformat()) + _changes_message(changes), "success"
-    )
-    return redirect(url_for("calendar.index"))
+        flash(_("已删除 %(day)s。", day=override.day.isoformat()) + _changes_message(changes),
+              "success")
+        return redirect(url_for("calendar.index"))
+
+    return page_unit(remove, lambda exc: _index_page(exc.http_status))
 
 
 @bp.route("/year/<int:year>", methods=["GET", "POST"])
@@ -129,34 +119,30 @@ def year_form(year: int):
         text = request.form.get("entries", "")
         source = request.form.get("source", "")
         upload = request.files.get("file")
-        try:
+
+        def enter():
             if upload is not None and upload.filename:
                 content = svc.decode_upload(upload.read())
                 entries = svc.parse_entries(content, year, require_header=True)
             else:
                 entries = svc.parse_entries(text, year)
             result = svc.enter_year(db.session, current_user, app_now(), year, entries, source)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            errors = (
+            flash(_("已录入 %(year)s 年节假日安排：放假 %(h)s 天，调休上班 %(w)s 天。",
+                    year=year, h=result.holidays, w=result.workdays)
+                  + _changes_message(result.changes), "success")
+            return redirect(url_for("calendar.index"))
+
+        def refused(exc: DomainError):
+            errors.extend(
                 exc.fields.get("entries")
                 or list(dict.fromkeys(v for v in exc.fields.values() if isinstance(v, str)))
-                or [exc.message]
-            )
-            code = exc.http_status
-        else:
-            flash(
-                _(
-                    "已录入 %(year)s 年节假日安排：放假 %(h)s 天，调休上班 %(w)s 天。",
-                    year=year,
-                    h=result.holidays,
-                    w=result.workdays,
-                )
-                + _changes_message(result.changes),
-                "success",
-            )
-            return redirect(url_for("calendar.index"))
+                or [exc.message])
+            return exc.http_status
+
+        answer = page_unit(enter, refused, flash_refusal=False)
+        if not isinstance(answer, int):
+            return answer
+        code = answer
     return render_template(
         "deadlines/year_form.html",
         year=year,
@@ -185,18 +171,22 @@ def rules_page():
             errors = {"amount": _("请填写整数")}
             status = 422
         else:
-            try:
-                rule, changes = change_town_rule(
+
+            def change():
+                _rule, changes = change_town_rule(
                     db.session, current_user, app_now(), town_id, code, amount=amount,
                     unit=request.form.get("unit") or None, max_extension_days=most)
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                errors, status = {"rule": code, **exc.fields, "message": exc.message}, \
-                    exc.http_status
-            else:
                 flash(_("期限规则已更新，重新计算了 %(n)s 个案件的期限。", n=len(changes)),
                       "success")
                 return redirect(url_for("calendar.rules_page"))
+
+            def refused(exc: DomainError) -> int:
+                errors.update({"rule": code, **exc.fields, "message": exc.message})
+                return exc.http_status
+
+            answer = page_unit(change, refused, flash_refusal=False)
+            if not isinstance(answer, int):
+                return answer
+            status = answer
     return render_template("deadlines/rules.html", rules=town_rules(db.session, town_id),
                            errors=errors, units=UNIT_LABELS), status

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from casetrack.auth.models import ROLE_LABELS, Role
 from casetrack.cases.models import Case, CaseEvent, CaseKind
 from casetrack.cases.rules import OPEN_STATUSES
-from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now, end_of_local_day, local_date
+from casetrack.core.unit import cli_unit
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.rules import warning_level
 from casetrack.demo.builder import Builder
@@ -73,16 +73,9 @@ def load() -> None:
         raise click.ClickException(f"villages file not found: {path}")
     started = time.perf_counter()
     now = app_now()
-    try:
+    with cli_unit(session):
         org, builder = load_demo(session, read_villages(path), now)
         lines = summary_lines(session, org, builder, now)
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        raise click.ClickException(f"demo load failed: {exc.message}") from exc
-    except Exception:
-        session.rollback()
-        raise
     click.echo(f"Demo town {TOWN_NAME} loaded in {time.perf_counter() - started:.1f} s "
                f"(villages from {path}).")
     for line in lines:

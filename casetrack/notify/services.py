@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from casetrack.auth.models import User
 from casetrack.core.errors import NotFound, ValidationError
 from casetrack.core.i18n import N_
+from casetrack.core.unit import unit_of_work
 from casetrack.notify import channels as ch
 from casetrack.notify.models import (
     Channel,
@@ -303,6 +304,13 @@ def _claim(session: Session, now: dt.datetime, batch: int, channels: list[str]) 
     """
     config = current_app.config
     token = secrets.token_hex(16)
+    with unit_of_work(session):  # the claim is committed before any message goes out
+        return token, _take(session, now, batch, channels, token, config)
+
+
+def _take(session: Session, now: dt.datetime, batch: int, channels: list[str], token: str,
+          config) -> list[_Claimed]:
+    """Mark up to ``batch`` due rows with ``token`` (flushed); the rows taken."""
     stmt = (select(Notification.id)
             .where(Notification.status == NotificationStatus.PENDING,
                    Notification.channel.in_(channels),
@@ -311,24 +319,23 @@ def _claim(session: Session, now: dt.datetime, batch: int, channels: list[str]) 
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     ids = list(session.scalars(stmt))
-    claimed: list[_Claimed] = []
-    if ids:
-        until = now + dt.timedelta(seconds=int(config.get("NOTIFY_CLAIM_SECONDS", 300)))
-        session.execute(update(Notification).where(Notification.id.in_(ids))
-                        .values(claim_token=token, next_attempt_at=until))
-        rows = session.execute(
-            select(Notification.id, Notification.town_id, Notification.channel,
-                   Notification.address, Notification.subject, Notification.body_text,
-                   Notification.body_html, Notification.link, Notification.attempts)
-            .where(Notification.claim_token == token).order_by(Notification.id))
-        claimed = [_Claimed(*row) for row in rows]
-    session.commit()
-    return token, claimed
+    if not ids:
+        return []
+    until = now + dt.timedelta(seconds=int(config.get("NOTIFY_CLAIM_SECONDS", 300)))
+    session.execute(update(Notification).where(Notification.id.in_(ids))
+                    .values(claim_token=token, next_attempt_at=until))
+    rows = session.execute(
+        select(Notification.id, Notification.town_id, Notification.channel,
+               Notification.address, Notification.subject, Notification.body_text,
+               Notification.body_html, Notification.link, Notification.attempts)
+        .where(Notification.claim_token == token).order_by(Notification.id))
+    return [_Claimed(*row) for row in rows]
 
 
 def _record(session: Session, row: _Claimed, token: str, now: dt.datetime,
             error: str | None, report: DeliveryReport) -> None:
-    """Write one outcome (only if this sender still holds the row) and commit."""
+    """Write one outcome (only if this sender still holds the row), as its own unit of
+    work."""
     config = current_app.config
     attempts = row.attempts + 1
     where = (Notification.id == row.id, Notification.claim_token == token)
@@ -346,8 +353,8 @@ def _record(session: Session, row: _Claimed, token: str, now: dt.datetime,
                   "next_attempt_at": now + retry_delay(attempts, config)}
         report.retried += 1
         report.errors.append(f"#{row.id}: {error}")
-    session.execute(update(Notification).where(*where).values(**values))
-    session.commit()
+    with unit_of_work(session):  # each outcome is its own unit: a later failure keeps it
+        session.execute(update(Notification).where(*where).values(**values))
 
 
 def markdown_of(row: OutboxRow) -> str:

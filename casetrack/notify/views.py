@@ -17,11 +17,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casetrack.auth.permissions import has_right
-from casetrack.core.errors import DomainError
 from casetrack.core.params import page_arg
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now
-from casetrack.core.unit import unit_of_work
+from casetrack.core.unit import page_unit, unit_of_work
 from casetrack.extensions import db
 from casetrack.notify import services as svc
 from casetrack.notify.models import CHANNEL_LABELS, Channel
@@ -97,24 +96,23 @@ def preferences():
     """Which channels reach the user: mail and the group robot can be turned off, the
     in-app bell cannot."""
     if request.method == "POST":
-        try:
+
+        def save():
             for channel in CHANNELS:
                 svc.set_preference(db.session, current_user, channel,
                                    request.form.get(channel) == "on")
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return render_template("notify/preferences.html",
-                                   prefs=svc.get_preferences(db.session, current_user),
-                                   labels=CHANNEL_LABELS, channels=list(Channel),
-                                   mail_enabled=svc.mail_enabled()), exc.http_status
-        flash(_("通知设置已保存"), "success")
-        return redirect(url_for("notify.preferences"))
+            flash(_("通知设置已保存"), "success")
+            return redirect(url_for("notify.preferences"))
+
+        return page_unit(save, lambda exc: _preferences_page(exc.http_status))
+    return _preferences_page()
+
+
+def _preferences_page(status: int = 200):
     return render_template("notify/preferences.html",
                            prefs=svc.get_preferences(db.session, current_user),
                            labels=CHANNEL_LABELS, channels=list(Channel),
-                           mail_enabled=svc.mail_enabled())
+                           mail_enabled=svc.mail_enabled()), status
 
 
 def _town_admin() -> None:

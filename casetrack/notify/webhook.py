@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
+from casetrack.core.unit import unit_of_work
 from casetrack.notify import channels as ch
 from casetrack.notify.mail import MailChannel
 from casetrack.notify.models import Channel
@@ -47,8 +48,9 @@ class WebhookSender:
         from casetrack.notify.services import markdown_of, town_webhook
 
         if row.town_id not in self.hooks:
-            self.hooks[row.town_id] = town_webhook(self.session, row.town_id)
-            self.session.commit()  # end the read transaction before the POST
+            # a unit of its own: the read transaction ends before the POST
+            with unit_of_work(self.session):
+                self.hooks[row.town_id] = town_webhook(self.session, row.town_id)
         hook = self.hooks[row.town_id]
         if not hook["url"]:
             raise ch.DeliveryError("the town has no group robot URL")

@@ -7,7 +7,7 @@ from collections import defaultdict
 import click
 from flask.cli import with_appcontext
 
-from casetrack.extensions import db
+from casetrack.core.unit import cli_unit
 from casetrack.notify.cli import parse_now
 from casetrack.reminders.policy import LEVEL_LABELS, ROLE_LABELS
 from casetrack.reminders.run import RunResult, run_reminders
@@ -27,11 +27,8 @@ def run(now_text: str | None, dry_run: bool) -> None:
     """Remind handlers, supervisors, leaders and admins of what is due now (one digest per
     recipient and channel; never twice the same day). Prints the digests by recipient."""
     now = parse_now(now_text)
-    result = run_reminders(db.session, now, dry_run=dry_run, trigger="cli")
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    with cli_unit(dry_run=dry_run) as session:
+        result = run_reminders(session, now, dry_run=dry_run, trigger="cli")
     click.echo(format_result(result))
 
 

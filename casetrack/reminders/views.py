@@ -27,6 +27,7 @@ from casetrack.core.errors import DomainError
 from casetrack.core.params import page_arg
 from casetrack.core.templating import add_banner_provider, add_nav_provider
 from casetrack.core.time import app_now, local_date
+from casetrack.core.unit import page_unit
 from casetrack.deadlines.services import YearStatus, year_status
 from casetrack.extensions import db
 from casetrack.notify import services as notify
@@ -136,25 +137,25 @@ def policy():
     form = request.form
     webhook = {"url": form.get("webhook_url", ""), "style": form.get("webhook_style", "wecom"),
                "secret": ""}
-    try:
-        new = _policy_from_form(form)
-        save_policy(db.session, town_id, new)
+
+    def save():
+        save_policy(db.session, town_id, _policy_from_form(form))
         secret = form.get("webhook_secret") or None
         if form.get("clear_secret") == "on":
             secret = ""
         notify.save_webhook(db.session, town_id, url=webhook["url"], style=webhook["style"],
                             secret=secret)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash(_("提醒设置已保存"), "success")
+        return redirect(url_for("reminders.policy"))
+
+    def refused(exc: DomainError):
         try:
             shown = _policy_from_form(form)
-        except DomainError:
+        except DomainError:  # the form itself was refused: show the saved policy
             shown = load_policy(db.session, town_id)
         return _render(shown, exc.http_status, exc.fields, webhook)
-    flash(_("提醒设置已保存"), "success")
-    return redirect(url_for("reminders.policy"))
+
+    return page_unit(save, refused)
 
 
 @bp.route("/provisional")

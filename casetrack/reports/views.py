@@ -31,6 +31,7 @@ from casetrack.cases.scoping import require_visible, scope_cases
 from casetrack.core.errors import DomainError
 from casetrack.core.params import MAX_DAY, MIN_DAY, int_arg, parse_day
 from casetrack.core.time import app_now, local_date
+from casetrack.core.unit import page_unit
 from casetrack.extensions import db
 from casetrack.org.models import Town, Unit, Village
 from casetrack.reports.casesheet import case_sheet_pdf
@@ -235,16 +236,14 @@ def sentences():
             abort(403)
         key = request.form.get("key", "")
         text = None if request.form.get("reset") else request.form.get("template", "")
-        try:
+
+        def save():
             save_template(db.session, user, town.id, key, text)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return _render_sentences(user, town, is_admin, 422,
-                                     draft={key: request.form.get("template", "")})
-        db.session.commit()
-        flash(_("模板已保存") if text else _("已恢复默认模板"), "success")
-        return redirect(url_for("reports.sentences", **request.args))
+            flash(_("模板已保存") if text else _("已恢复默认模板"), "success")
+            return redirect(url_for("reports.sentences", **request.args))
+
+        return page_unit(save, lambda exc: _render_sentences(
+            user, town, is_admin, 422, draft={key: request.form.get("template", "")}))
     return _render_sentences(user, town, is_admin)
 
 
