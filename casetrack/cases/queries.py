@@ -29,10 +29,10 @@ from casetrack.auth.permissions import require_filters_in_scope
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseKind
 from casetrack.cases.scoping import scope_cases
-from casetrack.cases.search_index import term_condition
+from casetrack.cases.search_index import literal_condition, term_condition
 from casetrack.core.errors import NotFound
 from casetrack.core.i18n import N_
-from casetrack.core.normalize import search_terms
+from casetrack.core.normalize import is_literal, search_alternatives
 from casetrack.core.params import parse_day
 
 #: the pseudo-status "open" selects every status that is not final (the default)
@@ -147,8 +147,18 @@ def search_conditions(query: str) -> list:
 
     Terms of three characters or more are looked up in the trigram index
     (``cases/search_index.py``: pg_trgm on PostgreSQL, FTS5 on SQLite); shorter ones are
-    matched with LIKE within what the other conditions leave."""
-    return [term_condition(term) for term in search_terms(query)]
+    matched with LIKE within what the other conditions leave. A number typed with spaces or
+    without brackets (北和信2026 18号) is the bracketed number, or that spelling as stored; a
+    word of punctuation only (``[``, ``%``) is that very character in the case's fields."""
+    conditions = []
+    for alternatives in search_alternatives(query):
+        if is_literal(alternatives[0]):
+            conditions.append(literal_condition(alternatives[0]))
+        elif len(alternatives) == 1:
+            conditions.append(term_condition(alternatives[0]))
+        else:
+            conditions.append(or_(*(term_condition(term) for term in alternatives)))
+    return conditions
 
 
 def warning_condition(colour: str, today: dt.date, yellow_days: int):

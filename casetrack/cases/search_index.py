@@ -23,12 +23,12 @@ are not in the models' metadata: ``is_schema_extra`` tells Alembic's comparison 
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Boolean, bindparam, column, event, select, table
+from sqlalchemy import DDL, Boolean, bindparam, column, event, or_, select, table
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from casetrack.cases.models import Case
+from casetrack.cases.models import SEARCHED_CASE_FIELDS, Case, Party
 
 #: the shortest term the trigram indexes can look up
 MIN_INDEXED = 3
@@ -124,3 +124,15 @@ def term_condition(term: str) -> ColumnElement[bool]:
     if len(term) >= MIN_INDEXED:
         return TermMatch(term)
     return Case.search_text.like(_like_pattern(term), escape="\\")
+
+
+def literal_condition(term: str) -> ColumnElement[bool]:
+    """The condition that a word of punctuation only (``[``, ``%``, ``_``) appears, as
+    typed, in one of the case's searched fields. The folded ``search_text`` cannot answer it
+    (every case number holds a bracket once folded); the LIKE is escaped, so ``%`` and
+    ``_`` are characters, not wildcards. Such a search reads the scope's cases: it is rare,
+    and always combined with the town and the page's other filters."""
+    fields = [getattr(Case, name) for name in SEARCHED_CASE_FIELDS]
+    return or_(*(f.contains(term, autoescape=True) for f in fields),
+               Case.parties.any(or_(Party.name.contains(term, autoescape=True),
+                                    Party.phone.contains(term, autoescape=True))))

@@ -69,15 +69,69 @@ def search_key(value: str | None) -> str:
     return _DIGIT_DASH.sub("", text).lower()
 
 
+#: a document number typed loosely: issuer, four-digit year (bracketed or not), sequence,
+#: 号, with any spaces between (北和信2026 1号, 北和信 2026 1 号, 北和信20261号)
+_LOOSE_NUMBER = re.compile(
+    r"(?P<issuer>[^\W\d_]+)(?P<s1>\s*)(?P<open>\(?)\s*(?P<year>\d{4})\s*(?P<close>\)?)"
+    r"(?P<s2>\s*)(?P<seq>\d{1,7})(?P<hao>\s*号)?(?!\d)")
+
+
+def _number_glued(match: re.Match) -> str:
+    """A loosely typed number as one bracketed term, when it is one: brackets balanced, and
+    it ends in 号, or its year is bracketed or touches the issuer. Anything else (张三 2026 1)
+    stays as typed."""
+    bracketed = bool(match["open"])
+    if bracketed != bool(match["close"]):
+        return match[0]
+    if not (match["hao"] is not None or bracketed or not match["s1"]):
+        return match[0]
+    return f"{match['issuer']}({match['year']}){match['seq']}{'号' if match['hao'] else ''}"
+
+
 def search_terms(query: str | None) -> list[str]:
     """The terms of a search: words split on any whitespace (ideographic space included),
     each folded by ``search_key``; duplicates dropped, order kept. Spaces next to a bracket
-    or before 号 do not split (北和信 〔2026〕 18 号 is one reference)."""
-    text = nfkc(query).translate(_BRACKETS)
+    or before 号 do not split (北和信 〔2026〕 18 号 is one reference), and a document number
+    typed without its brackets or with spaces inside (北和信2026 18号) becomes the bracketed
+    form (北和信(2026)18号; ``search_alternatives`` also keeps it as typed).
+
+    A word with no letter or digit (``[``, ``%``, ``_``) is kept as typed (NFKC only, its
+    brackets not folded): it is a literal character to look for, see ``is_literal``."""
+    return [alts[0] for alts in search_alternatives(query)]
+
+
+def search_alternatives(query: str | None) -> list[tuple[str, ...]]:
+    """``search_terms`` with, for each term, the spellings any of which may match: a
+    document number typed without brackets also matches a reference stored that way."""
+    text = nfkc(query)
+    words = _SPACE.split(text)
+    literal = {w for w in words if w and is_literal(w)}
+    text = " ".join(w for w in words if w not in literal).translate(_BRACKETS)
     text = _GLUED_SPACE.sub(r"\1", text)
     text = _SPACE_BEFORE_HAO.sub("", text)
-    words = _SPACE.split(text)
-    return list(dict.fromkeys(k for k in (search_key(w) for w in words) if k))
+    #: bracketed term -> the same number as typed without brackets (北和信20261号)
+    bare: dict[str, str] = {}
+    for match in _LOOSE_NUMBER.finditer(text):
+        glued = _number_glued(match)
+        if glued != match[0] and not match["open"]:
+            bare[search_key(glued)] = search_key(glued.replace("(", "").replace(")", ""))
+    text = _LOOSE_NUMBER.sub(_number_glued, text)
+    found: dict[str, tuple[str, ...]] = {}
+    for word in _SPACE.split(text):
+        key = search_key(word)
+        if key and key not in found:
+            found[key] = (key, bare[key]) if key in bare else (key,)
+    for word in words:
+        if word in literal and word not in found:
+            found[word] = (word,)
+    return list(found.values())
+
+
+def is_literal(term: str) -> bool:
+    """A search word with no letter or digit (``[``, ``%``, ``_``, ``（``): looked for as
+    the very characters typed in the case's own fields, never folded (every case number
+    holds a bracket once folded) and never as a LIKE wildcard."""
+    return not any(ch.isalnum() for ch in term)
 
 
 def search_document(*parts: str | None) -> str:

@@ -62,3 +62,24 @@ def test_search_document_keeps_fields_apart():
     assert doc == "北和信(2026)18号 标题甲"
     # a term never spans two fields (terms hold no space)
     assert "18号标题" not in doc
+
+
+def test_a_number_typed_with_spaces_or_without_brackets_is_one_term():
+    from casetrack.core.normalize import search_alternatives
+
+    for typed in ("北和信2026 1号", "北和信2026 1 号", "北和信 2026 1号", "北和信20261号",
+                  "北和信２０２６　１号"):
+        assert search_alternatives(typed) == [("北和信(2026)1号", "北和信20261号")], typed
+    assert search_alternatives("北和信(2026) 1号") == [("北和信(2026)1号",)]
+    # not a number: a name and a year stay separate words
+    assert search_terms("张三 2026 1") == ["张三", "2026", "1"]
+    # an unbalanced bracket is not guessed at
+    assert search_terms("北和信(2026 1号") == ["北和信(2026", "1号"]
+
+
+def test_punctuation_words_are_literal_and_unfolded():
+    from casetrack.core.normalize import is_literal
+
+    assert search_terms("[ ％ _") == ["[", "%", "_"]
+    assert all(is_literal(t) for t in search_terms("[ ％ _"))
+    assert not is_literal("100%_到位") and not is_literal("(2026)")
