@@ -19,6 +19,7 @@ from casetrack import create_app
 from casetrack.auth.models import Role, User
 from casetrack.extensions import db, limiter
 from casetrack.org.models import Town, Unit, Village
+from casetrack.org.prefixes import prefix_rows
 
 PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
 
@@ -124,7 +125,7 @@ def runner(app):
 def create_town(app):
     def factory(name: str = "北和镇", villages=("北和社区", "鹅感村"), units=("综治办", "信访办", "司法所")):
         town = Town(name=name, county_code="440882", county_name="雷州市",
-                    petition_issuer_code=name[:2] + "信", dispute_issuer_code=name[:2] + "调")
+                    number_prefixes=prefix_rows(petition=name[:2] + "信", dispute=name[:2] + "调"))
         db.session.add(town)
         for i, v in enumerate(villages):
             db.session.add(Village(town=town, name=v, sort_order=i,

@@ -18,6 +18,7 @@ from casetrack.deadlines.rules import WarningLevel, warning_level
 from casetrack.demo.org import PACKAGED_CSV, read_villages, villages_csv_path
 from casetrack.extensions import db
 from casetrack.org.models import Town, Unit, Village
+from casetrack.org.prefixes import town_prefixes
 
 CUTOFF = dt.datetime(2022, 12, 31, 23, 59, 59, tzinfo=TOWN_ZONE)
 SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "demo" / "beihe_villages.csv"
@@ -49,7 +50,7 @@ def test_demo_load_builds_beihe_and_reproduces_the_2022_report(app, runner, clie
 
     town = db.session.scalar(select(Town).where(Town.name == "北和镇"))
     assert (town.county_code, town.county_name) == ("440882", "雷州市")
-    assert (town.petition_issuer_code, town.dispute_issuer_code) == ("北和信", "北和调")
+    assert town_prefixes(db.session, town.id) == {"petition": "北和信", "dispute": "北和调"}
 
     # 31 villages, as in the CSV, each with at least one of the 75 grid workers
     villages = db.session.scalars(select(Village).where(Village.town_id == town.id)).all()

@@ -7,6 +7,7 @@ through the CLI, and compares the result with the models using Alembic's autogen
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from casetrack import create_app
+from casetrack.auth.models import User
+from casetrack.cases import services as svc
 from casetrack.cases.search_index import is_schema_extra
 from casetrack.extensions import db
 
@@ -131,9 +134,8 @@ def test_migrated_sqlite_search_index_follows_every_case_write(migrated_app):
             "SELECT name FROM sqlite_master WHERE type = 'trigger'")))
         assert {f"{search_index.FTS_TABLE}_{s}" for s in ("ai", "ad", "au")} <= triggers
         db.session.execute(text(
-            "INSERT INTO towns (id, name, county_code, county_name, petition_issuer_code, "
-            "dispute_issuer_code, created_at) VALUES (1, 't', '', '', 'a', 'b', "
-            "'2026-01-01 00:00:00')"))
+            "INSERT INTO towns (id, name, county_code, county_name, created_at) "
+            "VALUES (1, 't', '', '', '2026-01-01 00:00:00')"))
         db.session.execute(text(
             "INSERT INTO cases (id, town_id, kind, number, number_year, number_seq, title, "
             "summary, source, category, received_on, external_authority, group_size, "
@@ -154,3 +156,71 @@ def test_migrated_sqlite_search_index_follows_every_case_write(migrated_app):
         db.session.execute(text("DELETE FROM cases WHERE id = 7"))
         assert found("塘承包") == []
         db.session.rollback()
+
+
+#: the revision before number prefixes moved from two columns of towns into their own table
+BEFORE_PREFIXES = "fb127390e450"
+PREFIXES = "f36cf0f0f48e"
+
+
+def test_number_prefixes_move_into_their_table_with_the_data(migrated_app):
+    """On a database holding towns, users and a case (foreign keys pointing at towns, which
+    SQLite rebuilds), the two issuer codes of each town become rows of
+    case_number_prefixes, the next registration numbers with them, and a downgrade puts
+    them back."""
+    _flask(migrated_app, "db", "upgrade", BEFORE_PREFIXES)
+    with migrated_app.app_context():
+        for town_id, name, petition, dispute in ((1, "北和镇", "北和信", "北和调"),
+                                                 (2, "南兴镇", "南兴信", "南兴调")):
+            db.session.execute(text(
+                "INSERT INTO towns (id, name, county_code, county_name, petition_issuer_code, "
+                "dispute_issuer_code, created_at) VALUES (:id, :name, '440882', '雷州市', :p, "
+                ":d, '2026-01-01 00:00:00')"), {"id": town_id, "name": name, "p": petition,
+                                                "d": dispute})
+            db.session.execute(text(
+                "INSERT INTO villages (id, town_id, name, kind, sort_order, is_active) "
+                "VALUES (:id, :id, :name, '行政村', 0, true)"), {"id": town_id, "name": name + "村"})
+        db.session.execute(text(
+            "INSERT INTO users (id, town_id, county_code, username, name, role, phone, email, "
+            "password_hash, is_enabled, failed_logins, session_version, must_change_password, "
+            "locale, created_at) VALUES (1, 1, '440882', 'super', '督办员', 'supervisor', '', "
+            "'', 'x', true, 0, 1, false, '', '2026-01-01 00:00:00')"))
+        db.session.commit()
+
+    _flask(migrated_app, "db", "upgrade")
+    with migrated_app.app_context():
+        rows = db.session.execute(text(
+            "SELECT town_id, kind, code FROM case_number_prefixes ORDER BY town_id, kind")).all()
+        assert [tuple(r) for r in rows] == [(1, "dispute", "北和调"), (1, "petition", "北和信"),
+                                            (2, "dispute", "南兴调"), (2, "petition", "南兴信")]
+        columns = {c["name"] for c in inspect(db.session.connection()).get_columns("towns")}
+        assert not columns & {"petition_issuer_code", "dispute_issuer_code"}
+
+        user = db.session.get(User, 1)
+        now = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
+        case = svc.register_case(db.session, user, now, svc.CaseInput(
+            kind="dispute", title="邻里排水纠纷", source="screening",
+            received_on=dt.date(2026, 11, 20), category="邻里", village_id=1,
+            parties=[svc.PartyInput(name="王五", role="applicant"),
+                     svc.PartyInput(name="赵六", role="respondent")]))
+        db.session.commit()
+        assert case.number == "北和调〔2026〕1号"
+        db.session.execute(text(
+            "UPDATE case_number_prefixes SET code = '北和镇调' WHERE town_id = 1 "
+            "AND kind = 'dispute'"))
+        db.session.execute(text(
+            "DELETE FROM case_number_prefixes WHERE town_id = 2 AND kind = 'petition'"))
+        db.session.commit()
+        db.session.remove()
+
+    _flask(migrated_app, "db", "downgrade", BEFORE_PREFIXES)
+    with migrated_app.app_context():
+        rows = db.session.execute(text(
+            "SELECT id, petition_issuer_code, dispute_issuer_code FROM towns ORDER BY id")).all()
+        # a kind without a row comes back with the default the numbering used
+        assert [tuple(r) for r in rows] == [(1, "北和信", "北和镇调"), (2, "信", "南兴调")]
+        assert db.session.scalar(text("SELECT count(*) FROM cases")) == 1
+        assert "case_number_prefixes" not in inspect(db.session.connection()).get_table_names()
+        db.session.remove()
+    _flask(migrated_app, "db", "upgrade")
+    assert _schema_diff(migrated_app) == []

@@ -9,13 +9,16 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from casetrack.auth.models import User
 from casetrack.cases import services as svc
 from casetrack.cases.models import Case, CaseNumberCounter
+from casetrack.cases.numbering import DEFAULT_PREFIXES
 from casetrack.core.errors import ValidationError
 from casetrack.extensions import db
+from casetrack.org.models import CaseNumberPrefix
+from casetrack.org.services import set_number_prefix
 
 NUMBER_RE = re.compile(r"^(?P<code>\D+)〔(?P<year>\d{4})〕(?P<seq>[1-9]\d*)号$")
 
@@ -71,9 +74,22 @@ def test_number_format_has_no_di_and_no_leading_zeros(world, now):
 
 
 def test_issuer_code_is_configurable_per_town(world, now):
-    world.town.petition_issuer_code = "北和镇信"
+    set_number_prefix(db.session, world.admin, now, "petition", "北和镇信",
+                      kinds=DEFAULT_PREFIXES.keys(), defaults=DEFAULT_PREFIXES)
     db.session.commit()
     assert _register(world, now).number == "北和镇信〔2026〕1号"
+    # the other kind and the other town keep theirs
+    assert _register(world, now, kind="dispute").number == "北和调〔2026〕1号"
+    assert _register(world, now, actor=world.other_super).number == "南兴信〔2026〕1号"
+
+
+def test_a_town_without_a_prefix_numbers_with_the_kinds_default(world, now):
+    db.session.execute(delete(CaseNumberPrefix).where(
+        CaseNumberPrefix.town_id == world.town.id, CaseNumberPrefix.kind == "dispute"))
+    db.session.commit()
+    assert _register(world, now, kind="dispute").number == (
+        f"{DEFAULT_PREFIXES['dispute']}〔2026〕1号")
+    assert _register(world, now).number == "北和信〔2026〕1号"
 
 
 def test_a_rolled_back_registration_leaves_no_gap(world, now):

@@ -107,12 +107,13 @@ def _seed(url: str) -> int:
     from casetrack.cases import services as svc
     from casetrack.extensions import db
     from casetrack.org.models import Town, Unit, Village
+    from casetrack.org.prefixes import prefix_rows
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "seed"})
     now = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)
     with app.app_context():
         town = Town(name="北和镇", county_code="440882", county_name="雷州市",
-                    petition_issuer_code="北和信", dispute_issuer_code="北和调")
+                    number_prefixes=prefix_rows(petition="北和信", dispute="北和调"))
         db.session.add_all([town, Village(town=town, name="北和社区"),
                             Unit(town=town, name="信访办")])
         sup = User(username="super", name="督办员甲", role=str(Role.SUPERVISOR), town=town)

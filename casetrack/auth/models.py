@@ -91,6 +91,12 @@ class User(UserMixin, Base):
     def role_label(self) -> str:
         return ROLE_LABELS[Role(self.role)]
 
+    def has_right(self, right: str) -> bool:
+        """Whether the user's role carries ``right`` (``permissions.ROLE_ACTIONS``)."""
+        from casetrack.auth.permissions import has_right  # it imports this module
+
+        return has_right(self, right)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 

@@ -10,9 +10,25 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from casetrack.cases.models import CaseNumberCounter
+from casetrack.org.prefixes import town_prefix
 
 #: where a session keeps the numbers reserved by ``reserve_numbers`` and not yet used
 RESERVED_KEY = "casetrack.reserved_case_numbers"
+#: where a session keeps the prefixes it has read (an import numbers thousands of cases)
+PREFIX_KEY = "casetrack.case_number_prefixes"
+
+#: the prefix of a kind's numbers in a town that has set none (``org.CaseNumberPrefix``)
+# TODO(issue 11): each kind's default moves into its folder of cases/kinds/
+DEFAULT_PREFIXES: dict[str, str] = {"petition": "信", "dispute": "调"}
+
+
+def number_prefix(session: Session, town_id: int, kind: str) -> str:
+    """The issuer code before the town's numbers of ``kind``: the town's own, else the
+    kind's default. Read once per transaction."""
+    cache = session.info.setdefault(PREFIX_KEY, {})
+    if (town_id, kind) not in cache:
+        cache[town_id, kind] = town_prefix(session, town_id, kind) or DEFAULT_PREFIXES[kind]
+    return cache[town_id, kind]
 
 
 def next_number(session: Session, town_id: int, kind: str, year: int) -> int:
@@ -69,7 +85,8 @@ def _advance(session: Session, town_id: int, kind: str, year: int, count: int) -
 @event.listens_for(Session, "after_transaction_end")
 def _forget_reserved(session: Session, transaction: SessionTransaction) -> None:
     """Reserved numbers live no longer than the transaction that reserved them (a savepoint
-    ending drops them too: at worst a gap, never a number handed out twice). The inner
-    transaction of each flush does not count."""
+    ending drops them too: at worst a gap, never a number handed out twice), and prefixes
+    read no longer than theirs. The inner transaction of each flush does not count."""
     if transaction.parent is None or transaction.nested:
         session.info.pop(RESERVED_KEY, None)
+        session.info.pop(PREFIX_KEY, None)

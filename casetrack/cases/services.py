@@ -31,7 +31,7 @@ from casetrack.cases.models import (
     IdNumberView,
     Party,
 )
-from casetrack.cases.numbering import next_number
+from casetrack.cases.numbering import next_number, number_prefix
 from casetrack.cases.repeats import EarlierCase, EarlierCases, find_earlier_cases
 from casetrack.cases.scoping import can_register_in_village, require_visible
 from casetrack.cases.steps import implements
@@ -420,7 +420,7 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     case = Case(
         town_id=town.id,
         kind=data.kind,
-        number=rules.format_number(town.issuer_code(data.kind), year, seq),
+        number=rules.format_number(number_prefix(session, town.id, data.kind), year, seq),
         number_year=year,
         number_seq=seq,
         title=data.title.strip(),

@@ -159,7 +159,7 @@ def summary_lines(session: Session, org: DemoOrg, builder: Builder,
     received, closed, handling = assigned_as_of(session, town, YEAR)
     lines = [
         f"  town: {town.name}, {town.county_name} ({town.county_code}); case numbers "
-        f"{town.petition_issuer_code}〔year〕N号 / {town.dispute_issuer_code}〔year〕N号",
+        + " / ".join(f"{p.code}〔year〕N号" for p in town.number_prefixes),
         f"  villages: {len(org.villages)}, units: {len(org.units)}, users: {len(org.users)} "
         f"(grid workers: {len(org.grid_workers)})",
         f"  cases: {kinds[CaseKind.PETITION]} petitions, {kinds[CaseKind.DISPUTE]} disputes",

@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 from casetrack.auth.models import Role, User
 from casetrack.demo.people import PeopleFactory
 from casetrack.org.models import Town, Unit, Village
+from casetrack.org.prefixes import prefix_rows
 
 TOWN_NAME = "北和镇"
 COUNTY_CODE = "440882"
@@ -132,7 +133,7 @@ def build_org(session: Session, rng: random.Random, people: PeopleFactory,
               village_rows: list[tuple[str, str]]) -> DemoOrg:
     """Create the town, its villages, units and users (flushed, not committed)."""
     town = Town(name=TOWN_NAME, county_code=COUNTY_CODE, county_name=COUNTY_NAME,
-                petition_issuer_code=PETITION_ISSUER, dispute_issuer_code=DISPUTE_ISSUER)
+                number_prefixes=prefix_rows(petition=PETITION_ISSUER, dispute=DISPUTE_ISSUER))
     session.add(town)
     villages = [Village(town=town, name=name, kind=kind, sort_order=i)
                 for i, (name, kind) in enumerate(village_rows)]

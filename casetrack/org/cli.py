@@ -7,6 +7,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from casetrack.auth.models import ROLE_LABELS, Role, User
+from casetrack.cases.numbering import DEFAULT_PREFIXES
+from casetrack.cases.rules import KIND_LABELS
 from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now, to_local
 from casetrack.extensions import db
@@ -184,8 +186,9 @@ def create_town(name: str, petition_code: str, dispute_code: str, county_code: s
 
     now = app_now()
     try:
-        town = svc.create_town(db.session, name, petition_code, dispute_code, county_code,
-                               county_name)
+        town = svc.create_town(db.session, name,
+                               {"petition": petition_code, "dispute": dispute_code},
+                               county_code, county_name)
         count = 0
         if villages_csv:
             with open(villages_csv, encoding="utf-8-sig", newline="") as fh:
@@ -204,3 +207,23 @@ def create_town(name: str, petition_code: str, dispute_code: str, county_code: s
     db.session.commit()
     click.echo(f"created {name} with {count} villages and {len(units)} units; "
                f"add users with: flask users create --town {name} ...")
+
+
+@towns_cli.command("set-prefix")
+@click.option("--town", "town_name", required=True, help="the town's name, e.g. 北和镇")
+@click.option("--kind", required=True, type=click.Choice([str(k) for k in KIND_LABELS]),
+              help="the case kind whose numbers it prefixes")
+@click.option("--code", required=True, help="issuer code (机关代字), e.g. 北和信 → 北和信〔2026〕18号")
+@with_appcontext
+def set_prefix(town_name: str, kind: str, code: str) -> None:
+    """Set the issuer code before a town's case numbers of one kind (next numbers only)."""
+    town = _town(town_name)
+    try:
+        row = svc.set_number_prefix(db.session, None, app_now(), kind, code, town=town,
+                                    kinds=KIND_LABELS.keys(), defaults=DEFAULT_PREFIXES)
+        db.session.commit()
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    year = to_local(app_now()).year
+    click.echo(f"{town.name}{KIND_LABELS[kind]}的机关代字已设为 {row.code}，"
+               f"此后登记的编号如 {row.code}〔{year}〕1号")

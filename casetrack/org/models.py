@@ -23,20 +23,32 @@ class Town(Base):
     #: statistical division code of the county (e.g. 440882 for 雷州市)
     county_code: Mapped[str] = mapped_column(String(12), default="", index=True)
     county_name: Mapped[str] = mapped_column(String(100), default="")
-    #: GB/T 9704 issuer code for petition case numbers, e.g. 北和信 → 北和信〔2026〕18号
-    petition_issuer_code: Mapped[str] = mapped_column(String(20))
-    #: issuer code for dispute case numbers, e.g. 北和调
-    dispute_issuer_code: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     villages: Mapped[list[Village]] = relationship(
         back_populates="town", order_by="Village.sort_order, Village.id"
     )
     units: Mapped[list[Unit]] = relationship(back_populates="town", order_by="Unit.id")
+    number_prefixes: Mapped[list[CaseNumberPrefix]] = relationship(
+        back_populates="town", order_by="CaseNumberPrefix.kind", cascade="all, delete-orphan"
+    )
 
-    def issuer_code(self, kind: str) -> str:
-        """The number prefix for a case kind ("petition" or "dispute")."""
-        return self.petition_issuer_code if kind == "petition" else self.dispute_issuer_code
+
+class CaseNumberPrefix(Base):
+    """The GB/T 9704 issuer code (机关代字) a town puts before the numbers of one case kind,
+    e.g. 北和信 → 北和信〔2026〕18号. A kind without a row uses the kind's default."""
+
+    __tablename__ = "case_number_prefixes"
+    __table_args__ = (UniqueConstraint("town_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
+    #: the case kind ("petition", "dispute", ...), as ``Case.kind`` stores it
+    kind: Mapped[str] = mapped_column(String(20))
+    #: 1 to 20 characters, no white space or control characters (``org.prefixes``)
+    code: Mapped[str] = mapped_column(String(20))
+
+    town: Mapped[Town] = relationship(back_populates="number_prefixes")
 
 
 class Village(Base):

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import ROLE_LABELS, Role, User
-from casetrack.auth.permissions import has_right
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_
 from casetrack.core.passwords import password_problem
-from casetrack.org.models import Town, Unit, Village
+from casetrack.org.models import CaseNumberPrefix, Town, Unit, Village
+from casetrack.org.prefixes import prefix_problem, town_prefixes
 
 #: shortest password accepted (the default of PASSWORD_MIN_LENGTH)
 MIN_PASSWORD_LENGTH = 10
@@ -36,15 +39,25 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # --------------------------------------------------------------------------- access
 
 
-def require_admin(actor: User | None) -> None:
+class OrgActor(Protocol):
+    """The acting user as this layer sees it (``auth.models.User`` is one; org sits below
+    auth and never imports it)."""
+
+    id: int
+    town_id: int | None
+
+    def has_right(self, right: str) -> bool: ...
+
+
+def require_admin(actor: OrgActor | None) -> None:
     """Refuse unless ``actor`` is a town admin (``None``, the command line, is always allowed)."""
     if actor is None:
         return
-    if not has_right(actor, "admin") or actor.town_id is None:
+    if not actor.has_right("admin") or actor.town_id is None:
         raise PermissionDenied("只有系统管理员可以进行此操作")
 
 
-def _town_of(session: Session, actor: User | None, town: Town | None) -> Town:
+def town_of(session: Session, actor: OrgActor | None, town: Town | None) -> Town:
     """The town an operation applies to: the admin's own, or the one named at the CLI."""
     if actor is not None:
         own = session.get(Town, actor.town_id)
@@ -59,25 +72,25 @@ def _town_of(session: Session, actor: User | None, town: Town | None) -> Town:
 def create_town(
     session: Session,
     name: str,
-    petition_issuer_code: str,
-    dispute_issuer_code: str,
+    prefixes: dict[str, str],
     county_code: str = "",
     county_name: str = "",
 ) -> Town:
-    """Create a town (the tenant): command line only, at installation time."""
+    """Create a town (the tenant): command line only, at installation time. ``prefixes``
+    are its number prefixes by case kind (the kinds are the caller's: ``cases``)."""
     name = _clean_name(name, "乡镇名称")
     if session.scalar(select(Town.id).where(Town.name == name)) is not None:
         raise ValidationError("已有同名的乡镇", fields={"name": "已有同名的乡镇"})
-    codes = {"petition_issuer_code": petition_issuer_code.strip(),
-             "dispute_issuer_code": dispute_issuer_code.strip()}
-    for key, value in codes.items():
-        if not value or len(value) > 20:
-            raise ValidationError("发文机关代字应为1至20个字", fields={key: "发文机关代字应为1至20个字"})
-    if codes["petition_issuer_code"] == codes["dispute_issuer_code"]:
-        raise ValidationError("信访与纠纷的机关代字不能相同",
-                              fields={"dispute_issuer_code": "信访与纠纷的机关代字不能相同"})
+    codes = {kind: unicodedata.normalize("NFC", (code or "").strip())
+             for kind, code in prefixes.items()}
+    for kind, code in codes.items():
+        if msg := prefix_problem(code):
+            raise ValidationError(msg, fields={kind: msg})
+    if len(set(codes.values())) != len(codes):
+        msg = "两类案件的机关代字不能相同"
+        raise ValidationError(msg, fields={"code": msg})
     town = Town(name=name, county_code=county_code.strip(), county_name=county_name.strip(),
-                **codes)
+                number_prefixes=[CaseNumberPrefix(kind=k, code=c) for k, c in codes.items()])
     session.add(town)
     session.flush()
     return town
@@ -178,7 +191,7 @@ def create_village(
 ) -> Village:
     """Add a village (村) or residents' committee (社区) to the town; by default it sorts last."""
     require_admin(actor)
-    town = _town_of(session, actor, town)
+    town = town_of(session, actor, town)
     name = _clean_name(name, "村（社区）名称")
     kind = _clean_kind(kind)
     if _name_taken(session, Village, town.id, name, None):
@@ -240,7 +253,7 @@ def create_unit(
 ) -> Unit:
     """Add a handling unit (综治办, 司法所, ...) to the town."""
     require_admin(actor)
-    town = _town_of(session, actor, town)
+    town = town_of(session, actor, town)
     name = _clean_name(name, "单位名称")
     if _name_taken(session, Unit, town.id, name, None):
         raise ValidationError("本镇已有同名的单位", fields={"name": "本镇已有同名的单位"})
@@ -272,6 +285,47 @@ def update_unit(
         unit.is_active = is_active
     session.flush()
     return unit
+
+
+# --------------------------------------------------------------------------- number prefixes
+
+
+def set_number_prefix(
+    session: Session,
+    actor: OrgActor | None,
+    now: dt.datetime,
+    kind: str,
+    code: str,
+    *,
+    kinds: Collection[str],
+    defaults: dict[str, str] | None = None,
+    town: Town | None = None,
+) -> CaseNumberPrefix:
+    """Set the prefix of ``kind``'s numbers in the admin's town (at the CLI: ``town``).
+
+    ``kinds`` are the case kinds the caller knows; ``defaults`` the prefixes of kinds without
+    a row, so that two kinds of a town never end up numbering alike. Numbers already issued
+    keep their prefix; the next registration uses the new one."""
+    require_admin(actor)
+    town = town_of(session, actor, town)
+    if kind not in kinds:
+        raise ValidationError("未知的案件类型", fields={"kind": "未知的案件类型"})
+    code = unicodedata.normalize("NFC", (code or "").strip())
+    if msg := prefix_problem(code):
+        raise ValidationError(msg, fields={"code": msg})
+    effective = {**(defaults or {}), **town_prefixes(session, town.id)}
+    if any(other != kind and value == code for other, value in effective.items()):
+        msg = "两类案件的机关代字不能相同"
+        raise ValidationError(msg, fields={"code": msg})
+    row = session.scalar(select(CaseNumberPrefix).where(
+        CaseNumberPrefix.town_id == town.id, CaseNumberPrefix.kind == kind))
+    if row is None:
+        row = CaseNumberPrefix(town_id=town.id, kind=kind, code=code)
+        session.add(row)
+    else:
+        row.code = code
+    session.flush()
+    return row
 
 
 # --------------------------------------------------------------------------- users
@@ -369,7 +423,7 @@ def create_user(
     Grid workers keep their villages, handlers their unit; other roles get neither.
     """
     require_admin(actor)
-    town = _town_of(session, actor, town)
+    town = town_of(session, actor, town)
     errors, unit, villages = _validate_user(session, town, data, None, TOWN_ROLES)
     _raise_if(errors)
     user = User(
@@ -436,7 +490,7 @@ def update_user(
     require_admin(actor)
     if user.town_id != actor.town_id:
         raise NotFound("用户不存在")
-    town = _town_of(session, actor, None)
+    town = town_of(session, actor, None)
     errors, unit, villages = _validate_user(session, town, data, user, TOWN_ROLES)
     if user.id == actor.id and data.role != user.role:
         errors["role"] = "不能修改自己的角色"

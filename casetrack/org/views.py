@@ -23,12 +23,15 @@ from sqlalchemy import func, select
 
 from casetrack.auth.models import ROLE_LABELS, Role, User
 from casetrack.auth.views import require_town_admin
+from casetrack.cases.numbering import DEFAULT_PREFIXES
+from casetrack.cases.rules import KIND_LABELS
 from casetrack.core.errors import DomainError, ValidationError
 from casetrack.core.params import page_arg
-from casetrack.core.time import app_now
+from casetrack.core.time import app_now, to_local
 from casetrack.extensions import db
 from casetrack.org import services as svc
 from casetrack.org.models import Unit, Village
+from casetrack.org.prefixes import town_prefixes
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -254,6 +257,42 @@ def unit_active(unit_id: int):
         "success",
     )
     return redirect(url_for("admin.units"))
+
+
+# --------------------------------------------------------------------------- number prefixes
+
+
+def _prefixes_page(status: int = 200, form: dict | None = None, errors: dict | None = None):
+    own = town_prefixes(db.session, current_user.town_id)
+    rows = [(kind, label, own.get(kind), DEFAULT_PREFIXES[kind])
+            for kind, label in KIND_LABELS.items()]
+    return render_template(
+        "admin/prefixes.html", rows=rows, year=to_local(app_now()).year, form=form or {},
+        errors=errors or {},
+    ), status
+
+
+@bp.route("/prefixes")
+def prefixes():
+    """The issuer codes (机关代字) before the town's case numbers, one per case kind."""
+    return _prefixes_page()
+
+
+@bp.route("/prefixes/<kind>", methods=["POST"])
+def prefix_update(kind: str):
+    """Set the issuer code of one kind's case numbers (the next registration uses it)."""
+    if kind not in KIND_LABELS:
+        abort(404)
+    code = request.form.get("code", "")
+    try:
+        svc.set_number_prefix(db.session, current_user, app_now(), kind, code,
+                              kinds=KIND_LABELS.keys(), defaults=DEFAULT_PREFIXES)
+        db.session.commit()
+    except DomainError as exc:
+        _refused(exc)
+        return _prefixes_page(exc.http_status, {"kind": kind, "code": code}, exc.fields)
+    flash(_("已保存：%(kind)s的机关代字", kind=_(KIND_LABELS[kind])), "success")
+    return redirect(url_for("admin.prefixes"))
 
 
 # --------------------------------------------------------------------------- users

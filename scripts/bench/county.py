@@ -149,12 +149,17 @@ def _sqlite(value):
 # --------------------------------------------------------------------------- the county
 
 
+def prefix_of(town_id: int, kind: str) -> str:
+    """The number prefix of a bench town's cases of ``kind`` (镇3信, 镇3调)."""
+    return f"镇{town_id}{'信' if kind == 'petition' else '调'}"
+
+
 def build_org(w: Writer, n_towns: int, county_code: str = "440882") -> list[Town]:
     """Towns, villages, units and users (a supervisor, leader, admin per town, a grid worker
     per village, two handlers per unit) and one county user."""
     pw = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     created = dt.datetime(2019, 12, 1, 1, 0)
-    towns, villages, units, users, user_villages = [], [], [], [], []
+    towns, prefixes, villages, units, users, user_villages = [], [], [], [], [], []
     user_cols = ["id", "town_id", "county_code", "username", "name", "role", "unit_id", "phone",
                  "email", "password_hash", "is_enabled", "failed_logins", "locale", "created_at"]
     out: list[Town] = []
@@ -170,7 +175,8 @@ def build_org(w: Writer, n_towns: int, county_code: str = "440882") -> list[Town
     for t in range(1, n_towns + 1):
         rng = random.Random(f"org-{t}")
         name = f"{rng.choice(VILLAGE_WORDS)}{rng.choice(VILLAGE_WORDS)}{t}镇"
-        towns.append((t, name, county_code, "雷州市", f"镇{t}信", f"镇{t}调", created))
+        towns.append((t, name, county_code, "雷州市", created))
+        prefixes += [(t, kind, prefix_of(t, kind)) for kind in ("petition", "dispute")]
         v_ids, u_ids, handlers, grid_of = [], [], {}, {}
         names = set()
         for i in range(rng.randint(18, 30)):
@@ -200,8 +206,8 @@ def build_org(w: Writer, n_towns: int, county_code: str = "440882") -> list[Town
     county = user(None, "county", "县级查看员", "county", county=county_code)
     for town in out:
         town.county = county
-    w.rows("towns", ["id", "name", "county_code", "county_name", "petition_issuer_code",
-                     "dispute_issuer_code", "created_at"], towns)
+    w.rows("towns", ["id", "name", "county_code", "county_name", "created_at"], towns)
+    w.rows("case_number_prefixes", ["town_id", "kind", "code"], prefixes)
     w.rows("villages", ["id", "town_id", "name", "kind", "sort_order", "is_active"], villages)
     w.rows("units", ["id", "town_id", "name", "is_active"], units)
     w.rows("users", user_cols, users)
@@ -253,8 +259,7 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
         kind = "petition" if rng.random() < 0.62 else "dispute"
         key = (kind, received.year)
         seq[key] = seq.get(key, 0) + 1
-        code = f"镇{town.id}{'信' if kind == 'petition' else '调'}"
-        number = f"{code}〔{received.year}〕{seq[key]}号"
+        number = f"{prefix_of(town.id, kind)}〔{received.year}〕{seq[key]}号"
         village = rng.choice(town.villages)
         unit = rng.choice(town.units)
         handler = rng.choice(town.handlers[unit])

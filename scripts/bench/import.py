@@ -39,6 +39,7 @@ from casetrack.cases.importing import COLUMNS  # noqa: E402
 from casetrack.cases.models import Case  # noqa: E402
 from casetrack.extensions import db  # noqa: E402
 from casetrack.org.models import Town, Unit, Village  # noqa: E402
+from casetrack.org.prefixes import prefix_rows  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Beihe
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -74,7 +75,7 @@ def workbook(n: int) -> bytes:
 
 def _town() -> None:
     town = Town(name="北和镇", county_code="440882", county_name="雷州市",
-                petition_issuer_code="北和信", dispute_issuer_code="北和调")
+                number_prefixes=prefix_rows(petition="北和信", dispute="北和调"))
     db.session.add(town)
     db.session.flush()
     db.session.add_all([Village(town=town, name=f"第{i + 1}村", sort_order=i)

@@ -34,6 +34,7 @@ from casetrack.cases.models import Case  # noqa: E402
 from casetrack.extensions import db  # noqa: E402
 from casetrack.notify.models import Notification  # noqa: E402
 from casetrack.org.models import Town, Unit, Village  # noqa: E402
+from casetrack.org.prefixes import prefix_rows  # noqa: E402
 from casetrack.reminders.models import ReminderLog, ReminderRun  # noqa: E402
 from casetrack.reminders.run import run_reminders  # noqa: E402
 
@@ -86,7 +87,8 @@ def _date(dialect: str, offset_sql: str) -> str:
 def fill(n: int) -> None:
     """A town with ``n`` cases: 1% open and due within 3 days or up to 6 days overdue, 2% open
     and due later this year, 97% closed (past due dates). One INSERT ... SELECT statement."""
-    town = Town(name="基准镇", petition_issuer_code="基准信", dispute_issuer_code="基准调")
+    town = Town(name="基准镇",
+                number_prefixes=prefix_rows(petition="基准信", dispute="基准调"))
     db.session.add(town)
     db.session.flush()
     v0, u0, h0 = _people(town)

@@ -55,10 +55,12 @@ def build(n_cases: int, n_towns: int) -> None:
     t0 = time.perf_counter()
     for t in range(1, n_towns + 1):
         conn.execute(text(
-            "INSERT INTO towns (id, name, county_code, county_name, petition_issuer_code, "
-            "dispute_issuer_code, created_at) VALUES (:id, :name, '440882', '雷州市', :p, :d, "
-            "'2020-01-01 00:00:00.000000')"),
-            {"id": t, "name": f"测试{t}镇", "p": f"测{t}信", "d": f"测{t}调"})
+            "INSERT INTO towns (id, name, county_code, county_name, created_at) "
+            "VALUES (:id, :name, '440882', '雷州市', '2020-01-01 00:00:00.000000')"),
+            {"id": t, "name": f"测试{t}镇"})
+        conn.execute(text("INSERT INTO case_number_prefixes (town_id, kind, code) "
+                          "VALUES (:t, 'petition', :p), (:t, 'dispute', :d)"),
+                     {"t": t, "p": f"测{t}信", "d": f"测{t}调"})
         for v in range(10):
             conn.execute(text("INSERT INTO villages (id, town_id, name, kind, sort_order, is_active)"
                               " VALUES (:id, :t, :n, '行政村', :s, 1)"),

@@ -13,6 +13,7 @@ from casetrack import create_app
 from casetrack.auth.models import Role, User
 from casetrack.extensions import db
 from casetrack.org.models import Town, Unit, Village
+from casetrack.org.prefixes import prefix_rows
 
 #: the suite's fixed instant (Monday 2026-11-23 10:00 in Beihe)
 FIXED_NOW = "2026-11-23T02:00:00+00:00"
@@ -62,7 +63,7 @@ class LiveServer:
 def _seed() -> None:
     """One town, two villages, a grid worker of the first village and a supervisor."""
     town = Town(name="北和镇", county_code="440882", county_name="雷州市",
-                petition_issuer_code="北和信", dispute_issuer_code="北和调")
+                number_prefixes=prefix_rows(petition="北和信", dispute="北和调"))
     v1 = Village(town=town, name="北和社区", kind="社区", sort_order=0)
     Village(town=town, name="鹅感村", sort_order=1)
     Unit(town=town, name="综治办")

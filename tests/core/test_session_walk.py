@@ -20,7 +20,8 @@ def _values(h: Hostile) -> dict:
     return {"case_id": h.case.id, "party_id": h.party.id, "attachment_id": h.attachment.id,
             "user_id": w.handler1.id, "year": 2026, "fmt": "csv", "filename": "css/app.css",
             "unit_id": w.unit_xf.id, "village_id": w.v1.id, "token_id": 1,
-            "override_id": 1, "notification_id": 1, "code": "en", "key": "overdue"}
+            "override_id": 1, "notification_id": 1, "code": "en", "key": "overdue",
+            "kind": "petition"}
 
 
 def test_a_cookie_copied_before_logout_opens_no_route(app, client, world, now):

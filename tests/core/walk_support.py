@@ -83,7 +83,7 @@ def url_for_rule(app, rule, h: Hostile) -> str:
     """The rule's URL with real ids of ``h``'s objects."""
     values = {"case_id": h.case.id, "party_id": h.party.id, "attachment_id": h.attachment.id,
               "user_id": h.world.handler1.id, "year": 2026, "fmt": "csv",
-              "filename": "css/app.css", "key": "overdue"}
+              "filename": "css/app.css", "key": "overdue", "kind": "petition"}
     missing = rule.arguments - values.keys()
     assert not missing, f"walk does not know how to fill {missing} of {rule.rule}"
     adapter = app.url_map.bind("localhost")
