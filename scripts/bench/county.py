@@ -479,8 +479,8 @@ def build_county(conn: Connection, n_cases: int, n_towns: int, town1_cases: int,
 
 
 #: tables copied from a built SQLite county into PostgreSQL, parents first
-COPIED_TABLES = ("towns", "villages", "units", "users", "user_villages", "cases",
-                 "case_events", "parties", "case_number_counters")
+COPIED_TABLES = ("towns", "case_number_prefixes", "villages", "units", "users",
+                 "user_villages", "cases", "case_events", "parties", "case_number_counters")
 
 
 def copy_from_sqlite(conn: Connection, sqlite_path: str, log=print) -> None:
@@ -514,7 +514,8 @@ def copy_from_sqlite(conn: Connection, sqlite_path: str, log=print) -> None:
     src.close()
     for sql in indexes:
         conn.execute(text(sql))
-    for table in ("towns", "villages", "units", "users", "cases", "case_events", "parties"):
+    for table in ("towns", "case_number_prefixes", "villages", "units", "users", "cases",
+                  "case_events", "parties"):
         conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                           f"(SELECT max(id) FROM {table}))"))
     conn.execute(text("ANALYZE"))
