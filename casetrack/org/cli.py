@@ -11,6 +11,7 @@ from casetrack.cases.numbering import DEFAULT_PREFIXES
 from casetrack.cases.rules import KIND_LABELS
 from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now, to_local
+from casetrack.core.unit import cli_unit
 from casetrack.extensions import db
 from casetrack.org import services as svc
 from casetrack.org.models import Town, Unit, Village
@@ -218,12 +219,9 @@ def create_town(name: str, petition_code: str, dispute_code: str, county_code: s
 def set_prefix(town_name: str, kind: str, code: str) -> None:
     """Set the issuer code before a town's case numbers of one kind (next numbers only)."""
     town = _town(town_name)
-    try:
+    with cli_unit():
         row = svc.set_number_prefix(db.session, None, app_now(), kind, code, town=town,
                                     kinds=KIND_LABELS.keys(), defaults=DEFAULT_PREFIXES)
-        db.session.commit()
-    except DomainError as exc:
-        raise _fail(exc) from exc
     year = to_local(app_now()).year
     click.echo(f"{town.name}{KIND_LABELS[kind]}的机关代字已设为 {row.code}，"
                f"此后登记的编号如 {row.code}〔{year}〕1号")

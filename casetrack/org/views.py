@@ -28,6 +28,7 @@ from casetrack.cases.rules import KIND_LABELS
 from casetrack.core.errors import DomainError, ValidationError
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, to_local
+from casetrack.core.unit import page_unit
 from casetrack.extensions import db
 from casetrack.org import services as svc
 from casetrack.org.models import Unit, Village
@@ -284,15 +285,15 @@ def prefix_update(kind: str):
     if kind not in KIND_LABELS:
         abort(404)
     code = request.form.get("code", "")
-    try:
+
+    def work():
         svc.set_number_prefix(db.session, current_user, app_now(), kind, code,
                               kinds=KIND_LABELS.keys(), defaults=DEFAULT_PREFIXES)
-        db.session.commit()
-    except DomainError as exc:
-        _refused(exc)
-        return _prefixes_page(exc.http_status, {"kind": kind, "code": code}, exc.fields)
-    flash(_("已保存：%(kind)s的机关代字", kind=_(KIND_LABELS[kind])), "success")
-    return redirect(url_for("admin.prefixes"))
+        flash(_("已保存：%(kind)s的机关代字", kind=_(KIND_LABELS[kind])), "success")
+        return redirect(url_for("admin.prefixes"))
+
+    return page_unit(work, lambda exc: _prefixes_page(exc.http_status,
+                                                      {"kind": kind, "code": code}, exc.fields))
 
 
 # --------------------------------------------------------------------------- users
