@@ -295,8 +295,8 @@ CASE_LIST_QUERY = Schema("CaseListQuery", {
     "category": String(choices=ALL_CATEGORIES),
     "source": String(choices=tuple(rules.SOURCE_LABELS)),
     "warning": String(choices=WARNING_COLOURS),
-    "received_from": Date(),
-    "received_to": Date(),
+    "received_from": Date(description="收到日期起（含）；不是有效日期时返回 400 invalid_date"),
+    "received_to": Date(description="收到日期止（含）；不是有效日期时返回 400 invalid_date"),
     "q": String(max_length=100, default="", description="在编号、交办文号、标题、摘要、当事人姓名和电话中搜索；括号与全角半角不限；多个词以空格分隔，须全部匹配"),
     "sort": String(choices=tuple(SORTS), default="",
                    description="排序，与案件列表页相同：due（默认，期限紧急优先）、-due、received、"

@@ -38,10 +38,17 @@ class _Problems:
     def __init__(self) -> None:
         self.bad: dict[str, str] = {}
         self.invalid: dict[str, str] = {}
+        #: the query-string arguments in ``bad`` that are dates
+        self.dates: set[str] = set()
 
     def raise_if_any(self) -> None:
         if self.bad:
-            code = "unknown_field" if all(m == _UNKNOWN for m in self.bad.values()) else "invalid_type"
+            if all(m == _UNKNOWN for m in self.bad.values()):
+                code = "unknown_field"
+            elif set(self.bad) <= self.dates:
+                code = "invalid_date"
+            else:
+                code = "invalid_type"
             raise BadInput("请求格式不正确：" + "；".join(f"{k}：{v}" for k, v in self.bad.items()),
                            code=code, fields=self.bad)
         if self.invalid:
@@ -361,10 +368,15 @@ class Schema(Field):
                 continue
             try:
                 out[key] = f.parse_text(values[0])
-            except _TypeProblem as exc:
-                problems.bad[key] = str(exc)
-            except _ValueProblem as exc:
-                problems.invalid[key] = str(exc)
+            except (_TypeProblem, _ValueProblem) as exc:
+                if isinstance(exc, _TypeProblem) or isinstance(f, Date):
+                    # a date filter that is no date is a malformed request (400
+                    # invalid_date), never ignored: the client would get another list
+                    problems.bad[key] = str(exc)
+                    if isinstance(f, Date):
+                        problems.dates.add(key)
+                else:
+                    problems.invalid[key] = str(exc)
         problems.raise_if_any()
         return out
 

@@ -66,7 +66,8 @@ class CaseFilters:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> CaseFilters:
-        """Parse query-string arguments; unknown or malformed values are ignored."""
+        """Parse query-string arguments; unknown or malformed values are left out (a
+        malformed date is reported by ``invalid_date_filters``)."""
         kind = args.get("kind") or None
         if kind not in (None, *CaseKind):
             kind = None
@@ -88,8 +89,8 @@ class CaseFilters:
             category=category,
             source=source,
             warning=warning,
-            received_from=_date(args.get("received_from")),
-            received_to=_date(args.get("received_to")),
+            received_from=_date((args.get("received_from") or "").strip()),
+            received_to=_date((args.get("received_to") or "").strip()),
             q=(args.get("q") or "").strip()[:100],
             sort=args.get("sort") if args.get("sort") in SORTS else "",
         )
@@ -111,6 +112,18 @@ class CaseFilters:
     def is_empty(self) -> bool:
         """True when no filter is set (the default open-only view counts as unfiltered)."""
         return not {k for k in self.to_args() if k != "sort"}
+
+
+#: the list's date filters, with the label its form gives each
+DATE_FILTERS = {"received_from": N_("收到日期自"), "received_to": N_("收到日期至")}
+
+
+def invalid_date_filters(args: Mapping[str, str]) -> dict[str, str]:
+    """The date filters given a value that is no date (2026-02-30, 2026/11/01, 11-01):
+    name → the value as typed. ``CaseFilters.from_args`` leaves them out; the list page says
+    so and the export refuses them, so nobody takes an undated list for a dated one."""
+    return {name: args[name] for name in DATE_FILTERS
+            if (args.get(name) or "").strip() and _date(args[name].strip()) is None}
 
 
 def filters_in_scope(user: User, filters: CaseFilters) -> None:

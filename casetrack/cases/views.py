@@ -48,10 +48,12 @@ from casetrack.cases.display import (
 from casetrack.cases.models import Attachment, Case, CaseKind, Party
 from casetrack.cases.queries import (
     ALL,
+    DATE_FILTERS,
     OPEN,
     SORTS,
     CaseFilters,
     filters_in_scope,
+    invalid_date_filters,
     page_of,
     select_cases,
 )
@@ -59,6 +61,7 @@ from casetrack.cases.repeats import cases_with_reference
 from casetrack.cases.scoping import can_see_case, require_visible
 from casetrack.core.errors import DomainError, NotFound
 from casetrack.core.i18n import gettext as _
+from casetrack.core.i18n import tr
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
 from casetrack.core.unit import page_unit
@@ -119,6 +122,11 @@ def list_cases():
     today = _today()
     filters = CaseFilters.from_args(request.args)
     filters_in_scope(user, filters)
+    # a date that is no date is said on the page (400), the other filters still apply
+    bad_dates = invalid_date_filters(request.args)
+    date_errors = {name: _("%(field)s“%(value)s”不是有效日期（应为 YYYY-MM-DD），本次未按该日期筛选",
+                           field=tr(DATE_FILTERS[name]), value=value)
+                   for name, value in bad_dates.items()}
     per_page = request.args.get("per_page", type=int)
     if per_page not in PAGE_SIZES:
         per_page = current_app.config["PAGE_SIZE"]
@@ -149,8 +157,8 @@ def list_cases():
         status_labels={k: _(v) for k, v in rules.STATUS_LABELS.items()},
         repeat_label=_("重信重访"), risk_label=_("风险"),
         open_status=OPEN, open_label=rules.OPEN_LABEL, all_status=ALL, label=label,
-        today=today, provisional_label=_("暂定"),
-    )
+        today=today, provisional_label=_("暂定"), bad_dates=bad_dates, date_errors=date_errors,
+    ), 400 if bad_dates else 200
 
 
 # --------------------------------------------------------------------------- register

@@ -26,7 +26,14 @@ from casetrack.auth.permissions import has_right
 from casetrack.cases import rules
 from casetrack.cases.display import yellow_days
 from casetrack.cases.models import Case
-from casetrack.cases.queries import OPEN, CaseFilters, filters_in_scope, order_by, select_cases
+from casetrack.cases.queries import (
+    OPEN,
+    CaseFilters,
+    filters_in_scope,
+    invalid_date_filters,
+    order_by,
+    select_cases,
+)
 from casetrack.cases.scoping import require_visible, scope_cases
 from casetrack.core.errors import DomainError
 from casetrack.core.params import MAX_DAY, MIN_DAY, int_arg, parse_day
@@ -144,6 +151,10 @@ def ledger(fmt: str):
             period=f"{q.date_from.isoformat()}至{q.date_to.isoformat()}收到的案件",
             as_of=q.as_of, yellow_days=ydays, end_of_day=True)
     else:
+        if invalid_date_filters(request.args):
+            # never a ledger quietly without the date asked for: back to the list, which
+            # says which date is wrong and keeps the other filters
+            return redirect(url_for("cases.list_cases", **request.args), 303)
         filters = CaseFilters.from_args(request.args)
         filters_in_scope(user, filters)
         stmt = select_cases(user, filters, today, ydays)

@@ -136,7 +136,17 @@ def test_query_strings_are_checked(world, client, headers):
     assert_error(client.get("/api/v1/cases?per_page=1000", headers=headers), 422)
     assert_error(client.get("/api/v1/cases?page=99999999999999999999999", headers=headers), 400)
     assert_error(client.get("/api/v1/cases?status=lost", headers=headers), 422)
-    assert_error(client.get("/api/v1/cases?received_from=2026-02-30", headers=headers), 422)
+    err = assert_error(client.get("/api/v1/cases?received_from=2026-02-30", headers=headers),
+                       400, "invalid_date")
+    assert set(err["fields"]) == {"received_from"}
+    err = assert_error(client.get("/api/v1/cases?received_from=2026-11-01&received_to=11-30"
+                                  "&kind=dispute", headers=headers), 400, "invalid_date")
+    assert set(err["fields"]) == {"received_to"}
+    assert_error(client.get("/api/v1/cases?received_to=1800-01-01", headers=headers), 400,
+                 "invalid_date")
+    # a bad date among other bad arguments: the general code
+    assert_error(client.get("/api/v1/cases?received_to=x&page=abc", headers=headers), 400,
+                 "invalid_type")
     assert_error(client.get("/api/v1/cases?page=1&page=2", headers=headers), 400)
     resp = client.get("/api/v1/cases?page=50&q=%00", headers=headers)
     assert resp.status_code == 422

@@ -121,9 +121,10 @@ def test_each_filter(client, world, now):
     assert numbers("received_from=2026-11-10&received_to=2026-11-18") == {
         d_v1.number, p_visit.number}
     assert numbers("received_from=2026-11-19") == {d_v2.number}
-    # combined, and malformed values are ignored rather than failing
+    # combined, and malformed choices are ignored rather than failing (a malformed date
+    # is said on the page: test_invalid_date_filter_is_said_on_the_page)
     assert numbers(f"kind=dispute&village_id={world.v1.id}") == {d_v1.number}
-    assert numbers("received_from=not-a-date&warning=purple&kind=x") == everything
+    assert numbers("warning=purple&kind=x") == everything
 
 
 def test_text_search(client, world, now):
@@ -199,3 +200,40 @@ def test_handler_sees_only_own_unit(client, world, now):
 def test_list_requires_login(client, world):
     resp = client.get("/cases")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_invalid_date_filter_is_said_on_the_page(client, world, now):
+    early = make_dispute(world, now, title="宅基地纠纷", received_on=dt.date(2026, 11, 2))
+    late = make_dispute(world, now, title="邻里噪音", received_on=dt.date(2026, 11, 21))
+    petition = make_petition(world, now, received_on=dt.date(2026, 11, 21))
+    login_as(client, "super")
+    resp = client.get("/cases?kind=dispute&received_from=2026-02-30&received_to=2026-11-30")
+    assert resp.status_code == 400
+    page = text(resp)
+    assert "收到日期自“2026-02-30”不是有效日期（应为 YYYY-MM-DD），本次未按该日期筛选" in page
+    # the other filters still hold (kind, and the valid end date), and the form keeps them
+    assert case_numbers(page) == {early.number, late.number}
+    assert petition.number not in page
+    html = resp.get_data(as_text=True)
+    assert 'name="received_from" value="2026-02-30" aria-invalid="true"' in html
+    assert 'name="received_to" value="2026-11-30">' in html
+    assert '<option value="dispute" selected>' in html
+    # no ledger link that would export a list without the date asked for
+    assert "/reports/ledger.xlsx" not in html and "/reports/ledger.csv" not in html
+    # the export refuses too: back to the list, with the same filters
+    for fmt in ("xlsx", "csv"):
+        resp = client.get(f"/reports/ledger.{fmt}?kind=dispute&received_from=2026/11/01")
+        assert resp.status_code == 303
+        assert "/cases?" in resp.location and "received_from=2026/11/01" in \
+            resp.location.replace("%2F", "/") and "kind=dispute" in resp.location
+    # a valid date still filters, and an empty one is no filter
+    assert client.get("/cases?received_from=2026-11-10&received_to=").status_code == 200
+    assert case_numbers(text(client.get("/cases?received_from=2026-11-10"))) == {
+        late.number, petition.number}
+
+
+def test_invalid_date_filter_in_english(client, world, now):
+    login_as(client, "super")
+    client.post("/lang/en", data={"next": "/cases"})
+    page = text(client.get("/cases?received_to=11-30"))
+    assert "Received to “11-30” is not a valid date" in page
