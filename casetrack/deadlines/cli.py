@@ -78,8 +78,8 @@ def list_rules(town_name: str | None) -> None:
 def set_rule(town_name: str, rule_code: str, amount: int, unit: str | None,
              max_extension: int | None, dry_run: bool) -> None:
     """Set a town's own value for a deadline rule and recompute its open cases' dates."""
+    from casetrack.cases.due_updates import change_town_rule
     from casetrack.core.time import app_now
-    from casetrack.deadlines.services import change_town_rule
 
     town_id = _town_id(town_name)
     with cli_unit(dry_run=dry_run) as session:
@@ -104,6 +104,7 @@ def set_rule(town_name: str, rule_code: str, amount: int, unit: str | None,
 @with_appcontext
 def load_year(year: int, path: str, source: str, dry_run: bool) -> None:
     """Enter a year's holidays and adjusted workdays from a CSV and recompute due dates."""
+    from casetrack.cases.due_updates import enter_year
     from casetrack.core.time import app_now
     from casetrack.deadlines import services as calendar_services
 
@@ -112,7 +113,7 @@ def load_year(year: int, path: str, source: str, dry_run: bool) -> None:
     with cli_unit(dry_run=dry_run) as session:
         entries = calendar_services.parse_entries(
             calendar_services.decode_upload(data), year, require_header=True)
-        result = calendar_services.enter_year(session, None, app_now(), year, entries, source)
+        result = enter_year(session, None, app_now(), year, entries, source)
     click.echo(f"{year} 年：放假 {result.holidays} 天，调休上班 {result.workdays} 天"
                + (f"（替换原有 {result.replaced} 条）" if result.replaced else ""))
     for change in result.changes:

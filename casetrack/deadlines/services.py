@@ -1,13 +1,12 @@
-"""Upkeep of the holiday calendar: year status, single overrides, whole years entered by the
-admin (form or CSV), and the recomputation of the due dates a calendar change affects.
+"""Upkeep of the holiday calendar and the towns' deadline rules: year status, single
+overrides, whole years entered by the admin (form or CSV), a town's own rule values.
 
 Services take the acting user (``None``: the command line) and ``now``, flush and never
 commit. The calendar has two layers: the county-wide one (town_id None: the State Council
 schedule, entered at the command line or by a county-level user) and each town's own, which a
-town's admin edits and which applies to that town only. A change recomputes the due dates of
-the cases of the towns it applies to (one town, or every town for the county-wide layer): like
-the reminder job that is system upkeep, not a list shown to a user, so it does not go through
-``scope_cases``; a town's change never writes into another town's timelines.
+town's admin edits and which applies to that town only. This layer sits below ``cases`` and
+knows no case: the due dates a change moves are recomputed by ``cases.due_updates``, whose
+functions wrap these (pages and commands call those).
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
@@ -69,28 +68,16 @@ class Entry:
     line: int
 
 
-@dataclass(frozen=True)
-class DueChange:
-    """A due date (or its exactness) that a calendar change altered."""
-
-    case_id: int
-    town_id: int
-    number: str
-    before: dt.date | None
-    after: dt.date | None
-    exact_before: bool
-    exact_after: bool
-
-
 @dataclass
 class YearEntryResult:
     """What entering a year did."""
 
     year: int
+    #: the calendar layer written: a town's id, or None for the county-wide one
+    town_id: int | None
     holidays: int
     workdays: int
     replaced: int
-    changes: list[DueChange] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- queries
@@ -310,9 +297,8 @@ def enter_year(
     town_id: int | None = None,
 ) -> YearEntryResult:
     """Record a whole year's schedule (State Council notice) in the actor's layer (see
-    ``calendar_layer``): its holidays and adjusted workdays become overrides, the year
-    becomes known, and the due dates it affects are recomputed (that town's cases only, or
-    every town's for the county-wide layer). Entering a year again replaces its overrides."""
+    ``calendar_layer``): its holidays and adjusted workdays become overrides and the year
+    becomes known. Entering a year again replaces its overrides."""
     layer = calendar_layer(actor, town_id)
     _check_year(year)
     if package_knows(year):
@@ -349,13 +335,12 @@ def enter_year(
     cy.entered_by_id = actor.id if actor else None
     cy.entered_at = now
     session.flush()
-    changes = recompute_due_dates(session, actor, now, year, layer)
     return YearEntryResult(
         year,
+        layer,
         sum(not e.is_workday for e in entries),
         sum(e.is_workday for e in entries),
         replaced,
-        changes,
     )
 
 
@@ -367,10 +352,9 @@ def add_override(
     is_workday: bool,
     name: str = "",
     town_id: int | None = None,
-) -> tuple[HolidayOverride, list[DueChange]]:
+) -> HolidayOverride:
     """Mark one day as a holiday or an adjusted workday in the actor's layer (overrides win
-    over the package; a town's over the county-wide one), then recompute the due dates of
-    its year: of that town's cases only, never another town's."""
+    over the package; a town's over the county-wide one)."""
     layer = calendar_layer(actor, town_id)
     _check_year(day.year)
     name = (name or "").strip()
@@ -388,98 +372,23 @@ def add_override(
                                created_at=now)
     session.add(override)
     session.flush()
-    return override, recompute_due_dates(session, actor, now, day.year, layer)
+    return override
 
 
 def remove_override(
     session: Session, actor: User | None, now: dt.datetime, override_id: int
-) -> tuple[HolidayOverride, list[DueChange]]:
-    """Delete one override of the actor's layer, then recompute the due dates of its year
-    (that town's cases, or every town's for a county-wide one)."""
+) -> HolidayOverride:
+    """Delete one override of the actor's layer."""
     layer = calendar_layer(actor, None if actor is None else actor.town_id)
     override = session.get(HolidayOverride, override_id)
     if override is None or (actor is not None and override.town_id != layer):
         raise NotFound("该调整记录不存在或不属于本镇")
-    year, layer = override.day.year, override.town_id
     session.delete(override)
     session.flush()
-    return override, recompute_due_dates(session, actor, now, year, layer)
+    return override
 
 
-#: the dates a recomputation may change, recorded before and after on the timeline
-_RECOMPUTED = ("due_on", "due_is_exact", "due_basis", "statutory_due_on", "notify_due_on",
-               "follow_up_due_on")
-
-
-def recompute_due_dates(
-    session: Session, actor: User | None, now: dt.datetime, year: int,
-    town_id: int | None = None,
-) -> list[DueChange]:
-    """Recompute the dates of every case that a change of ``year``'s calendar can move:
-    open cases whose due date falls in ``year`` (or early in the next, which counting across
-    New Year can reach), every case whose date is provisional (closed ones included: their
-    on-time figures use the final date), and the notify and follow-up dates of that time.
-    Each case whose dates changed gets a ``recompute_due`` timeline event with before and
-    after values."""
-    from casetrack.cases.models import Case
-    from casetrack.cases.rules import OPEN_STATUSES
-
-    first, last = dt.date(year, 1, 1), dt.date(year + 1, 1, 31)
-    stmt = (
-        select(Case)
-        .where(or_(
-            Case.due_is_exact.is_(False),
-            (Case.status.in_([str(s) for s in OPEN_STATUSES]) & Case.due_on.between(first, last)),
-            Case.notify_due_on.between(first, last),
-            Case.follow_up_due_on.between(first, last),
-        ))
-        .order_by(Case.id)
-    )
-    if town_id is not None:  # a town's own calendar: its cases only
-        stmt = stmt.where(Case.town_id == town_id)
-    return _recompute(session, actor, now, list(session.scalars(stmt)),
-                      f"{year}年节假日安排变更，重新计算期限")
-
-
-def _recompute(session: Session, actor: User | None, now: dt.datetime, cases: list,
-               note: str) -> list[DueChange]:
-    """Recompute the dates of ``cases`` and record each change on its timeline."""
-    from casetrack.cases.services import recompute_due, record_event
-
-    changes: list[DueChange] = []
-    for case in cases:
-        before = {k: getattr(case, k) for k in _RECOMPUTED}
-        recompute_due(session, case)
-        after = {k: getattr(case, k) for k in _RECOMPUTED}
-        if before == after:
-            continue
-        record_event(
-            case,
-            actor,
-            now,
-            "recompute_due",
-            before=before,
-            after=after,
-            from_status=case.status,
-            to_status=case.status,
-            note=note,
-        )
-        changes.append(
-            DueChange(
-                case.id,
-                case.town_id,
-                case.number,
-                before["due_on"],
-                case.due_on,
-                before["due_is_exact"],
-                case.due_is_exact,
-            )
-        )
-    session.flush()
-    return changes
-
-
-def change_town_rule(
+def set_town_rule(
     session: Session,
     actor: User | None,
     now: dt.datetime,
@@ -489,38 +398,13 @@ def change_town_rule(
     amount: int,
     unit: str | None = None,
     max_extension_days: int | None = None,
-) -> tuple[DeadlineRule, list[DueChange]]:
-    """A town's admin sets the town's own value of a deadline rule. The open cases of the
-    town whose clock runs on that rule get their due dates again (with a timeline entry);
-    the refusals, page wordings and figures that state the rule read it from then on."""
-    from casetrack.cases.models import Case
-    from casetrack.cases.rules import OPEN_STATUSES
-
+) -> DeadlineRule:
+    """A town's admin sets the town's own value of a deadline rule; the refusals, page
+    wordings and figures that state the rule read it from then on. The due dates of the
+    cases on that clock are the cases' business: ``cases.due_updates.change_town_rule``
+    calls this and recomputes them."""
     require_admin(actor)
     if actor is not None and actor.town_id != town_id:
         raise PermissionDenied("只能管理本镇的数据")
-    rule = store_town_rule(session, town_id, code, amount=amount, unit=unit,
+    return store_town_rule(session, town_id, code, amount=amount, unit=unit,
                            max_extension_days=max_extension_days)
-    stmt = select(Case).where(Case.town_id == town_id).order_by(Case.id)
-    if code == "petition.notify":
-        stmt = stmt.where(Case.kind == "petition", Case.accepted_on.is_(None))
-    elif code == "dispute.follow_up":
-        stmt = stmt.where(Case.follow_up_due_on.is_not(None), Case.follow_up_on.is_(None))
-    else:
-        stmt = stmt.where(Case.due_rule == code,
-                          Case.status.in_([str(s) for s in OPEN_STATUSES]))
-    changes = _recompute(session, actor, now, list(session.scalars(stmt)),
-                         f"期限规则“{code}”调整为 {amount}，重新计算期限")
-    return rule, changes
-
-
-def count_provisional(session: Session, user: User) -> int:
-    """Open cases the user can see whose due date could not be computed exactly (banner)."""
-    from casetrack.cases.models import Case
-    from casetrack.cases.rules import OPEN_STATUSES
-    from casetrack.cases.scoping import scope_cases
-
-    stmt = select(func.count(Case.id)).where(
-        Case.due_is_exact.is_(False), Case.status.in_([str(s) for s in OPEN_STATUSES])
-    )
-    return session.scalar(scope_cases(stmt, user)) or 0

@@ -75,7 +75,7 @@ def store_town_rule(session: Session, town_id: int, code: str, *, amount: int,
                     unit: str | None = None, max_extension_days: int | None = None) -> DeadlineRule:
     """Validate and store a town's values for rule ``code``; returns the rule as it now
     applies. Permission and the recomputation of due dates are the caller's
-    (``deadlines.services.change_town_rule``)."""
+    (``deadlines.services.set_town_rule``, through ``cases.due_updates.change_town_rule``)."""
     if code not in DEFAULT_RULES:
         raise ValidationError("期限规则不存在", fields={"rule": "期限规则不存在"})
     errors: dict[str, str] = {}

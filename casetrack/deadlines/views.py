@@ -19,13 +19,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from casetrack.auth.views import require_town_admin
+from casetrack.cases import due_updates
 from casetrack.core.errors import DomainError, ValidationError
 from casetrack.core.i18n import N_
 from casetrack.core.time import app_now, local_date
 from casetrack.core.unit import page_unit
 from casetrack.deadlines import services as svc
 from casetrack.deadlines.rules import DayUnit
-from casetrack.deadlines.services import change_town_rule
 from casetrack.deadlines.town_rules import town_rules
 from casetrack.extensions import db
 
@@ -47,13 +47,13 @@ def _index_page(status: int = 200, form: dict | None = None, errors: dict | None
         "deadlines/calendar.html",
         years=svc.list_calendar_years(db.session, _today(), current_user.town_id),
         overrides=svc.list_overrides(db.session, town_id=current_user.town_id),
-        provisional=svc.count_provisional(db.session, current_user),
+        provisional=due_updates.count_provisional(db.session, current_user),
         form=form or {},
         errors=errors or {},
     ), status
 
 
-def _changes_message(changes: list[svc.DueChange]) -> str:
+def _changes_message(changes: list[due_updates.DueChange]) -> str:
     mine = [c for c in changes if c.town_id == current_user.town_id]
     if not mine:
         return _("没有案件的期限因此改变。")
@@ -83,7 +83,7 @@ def override_add():
             raise ValidationError(
                 _("日期无效，应为 YYYY-MM-DD"), fields={"day": _("日期无效，应为 YYYY-MM-DD")}
             ) from None
-        override, changes = svc.add_override(
+        override, changes = due_updates.add_override(
             db.session, current_user, app_now(), day, form.get("is_workday") == "1",
             form.get("name", ""))
         flash(_("已添加 %(day)s。", day=override.day.isoformat()) + _changes_message(changes),
@@ -98,7 +98,8 @@ def override_delete(override_id: int):
     """Remove one override."""
 
     def remove():
-        override, changes = svc.remove_override(db.session, current_user, app_now(), override_id)
+        override, changes = due_updates.remove_override(db.session, current_user, app_now(),
+                                                        override_id)
         flash(_("已删除 %(day)s。", day=override.day.isoformat()) + _changes_message(changes),
               "success")
         return redirect(url_for("calendar.index"))
@@ -126,7 +127,8 @@ def year_form(year: int):
                 entries = svc.parse_entries(content, year, require_header=True)
             else:
                 entries = svc.parse_entries(text, year)
-            result = svc.enter_year(db.session, current_user, app_now(), year, entries, source)
+            result = due_updates.enter_year(db.session, current_user, app_now(), year, entries,
+                                            source)
             flash(_("已录入 %(year)s 年节假日安排：放假 %(h)s 天，调休上班 %(w)s 天。",
                     year=year, h=result.holidays, w=result.workdays)
                   + _changes_message(result.changes), "success")
@@ -173,7 +175,7 @@ def rules_page():
         else:
 
             def change():
-                _rule, changes = change_town_rule(
+                _rule, changes = due_updates.change_town_rule(
                     db.session, current_user, app_now(), town_id, code, amount=amount,
                     unit=request.form.get("unit") or None, max_extension_days=most)
                 flash(_("期限规则已更新，重新计算了 %(n)s 个案件的期限。", n=len(changes)),

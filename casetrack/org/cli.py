@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from casetrack.auth import services as user_svc
 from casetrack.auth.models import ROLE_LABELS, Role, User
 from casetrack.cases.numbering import DEFAULT_PREFIXES
 from casetrack.cases.rules import KIND_LABELS
@@ -75,12 +76,12 @@ def create(
 ) -> None:
     """Create a user (the production way; the demo logins are for the demo only)."""
     now = app_now()
-    data = svc.UserInput(
+    data = user_svc.UserInput(
         username=username, name=full_name, role=role, phone=phone, email=email, password=password
     )
     try:
         if role == Role.COUNTY:
-            user = svc.create_county_user(db.session, now, data, county_code)
+            user = user_svc.create_county_user(db.session, now, data, county_code)
         else:
             if not town_name:
                 raise click.ClickException("请用 --town 指定乡镇")
@@ -99,7 +100,7 @@ def create(
                 if village is None:
                     raise click.ClickException(f"{town.name}没有名为“{vname}”的村（社区）")
                 data.village_ids.append(village.id)
-            user = svc.create_user(db.session, None, now, data, town=town)
+            user = user_svc.create_user(db.session, None, now, data, town=town)
         db.session.commit()
     except DomainError as exc:
         raise _fail(exc) from exc
@@ -127,7 +128,7 @@ def list_users(town_name: str | None, role: str | None) -> None:
             if not user.is_enabled
             else (
                 f"锁定至 {to_local(user.locked_until):%Y-%m-%d %H:%M}"
-                if svc.is_locked(user, now)
+                if user_svc.is_locked(user, now)
                 else "正常"
             )
         )
@@ -156,7 +157,7 @@ def set_password(username: str, password: str) -> None:
     if user is None:
         raise click.ClickException(f"用户 {username} 不存在")
     try:
-        svc.set_password(db.session, None, app_now(), user, password)
+        user_svc.set_password(db.session, None, app_now(), user, password)
         db.session.commit()
     except DomainError as exc:
         raise _fail(exc) from exc

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from casetrack.auth import services as user_svc
 from casetrack.auth.models import ROLE_LABELS, Role, User
 from casetrack.auth.views import require_town_admin
 from casetrack.cases.numbering import DEFAULT_PREFIXES
@@ -93,7 +94,7 @@ def index():
         villages_active=sum(n for active, n in villages if active),
         villages_total=sum(n for _a, n in villages),
         units_active=units,
-        by_role=[(str(r), ROLE_LABELS[r], by_role.get(str(r), 0)) for r in svc.TOWN_ROLES],
+        by_role=[(str(r), ROLE_LABELS[r], by_role.get(str(r), 0)) for r in user_svc.TOWN_ROLES],
         users_total=sum(by_role.values()),
         locked=locked,
     )
@@ -303,11 +304,11 @@ def prefix_update(kind: str):
 def users():
     """The town's users, filtered by role and searched by username or name."""
     role = request.args.get("role", "")
-    if role not in {str(r) for r in svc.TOWN_ROLES}:
+    if role not in {str(r) for r in user_svc.TOWN_ROLES}:
         role = ""
     q = request.args.get("q", "")
     page = db.paginate(
-        svc.users_query(current_user.town_id, role or None, q),
+        user_svc.users_query(current_user.town_id, role or None, q),
         page=page_arg(),
         per_page=current_app.config["PAGE_SIZE"] * 2,
         error_out=False,
@@ -317,13 +318,13 @@ def users():
         page=page,
         role=role,
         q=q,
-        roles=svc.role_choices(),
+        roles=user_svc.role_choices(),
         now=app_now(),
-        is_locked=svc.is_locked,
+        is_locked=user_svc.is_locked,
     )
 
 
-def _user_input(with_password: bool) -> svc.UserInput:
+def _user_input(with_password: bool) -> user_svc.UserInput:
     form = request.form
     village_ids = []
     for raw in form.getlist("village_ids"):
@@ -333,7 +334,7 @@ def _user_input(with_password: bool) -> svc.UserInput:
             raise ValidationError(
                 _("所选村（社区）无效"), fields={"village_ids": _("所选村（社区）无效")}
             ) from None
-    return svc.UserInput(
+    return user_svc.UserInput(
         username=form.get("username", "").strip(),
         name=form.get("name", ""),
         role=form.get("role", ""),
@@ -349,10 +350,10 @@ def _user_form(
     user: User | None,
     status: int = 200,
     errors: dict | None = None,
-    data: svc.UserInput | None = None,
+    data: user_svc.UserInput | None = None,
 ):
     if data is None and user is not None:
-        data = svc.UserInput(
+        data = user_svc.UserInput(
             username=user.username,
             name=user.name,
             role=user.role,
@@ -361,14 +362,14 @@ def _user_form(
             phone=user.phone,
             email=user.email,
         )
-    data = data or svc.UserInput(username="", name="", role=str(Role.GRID_WORKER))
+    data = data or user_svc.UserInput(username="", name="", role=str(Role.GRID_WORKER))
     town_id = current_user.town_id
     return render_template(
         "admin/user_form.html",
         user=user,
         data=data,
         errors=errors or {},
-        roles=svc.role_choices(),
+        roles=user_svc.role_choices(),
         units=[
             u for u in svc.list_units(db.session, town_id) if u.is_active or u.id == data.unit_id
         ],
@@ -378,7 +379,7 @@ def _user_form(
             if v.is_active or v.id in data.village_ids
         ],
         now=app_now(),
-        is_locked=svc.is_locked,
+        is_locked=user_svc.is_locked,
         min_password=current_app.config["PASSWORD_MIN_LENGTH"],
     ), status
 
@@ -391,7 +392,7 @@ def user_new():
     data = None
     try:
         data = _user_input(with_password=True)
-        user = svc.create_user(db.session, current_user, app_now(), data)
+        user = user_svc.create_user(db.session, current_user, app_now(), data)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -406,7 +407,7 @@ def user_new():
 def user_edit(user_id: int):
     """Edit a user's name, role, unit, villages and contact details."""
     try:
-        user = svc.get_user(db.session, current_user, user_id)
+        user = user_svc.get_user(db.session, current_user, user_id)
     except DomainError as exc:
         abort(exc.http_status)
     if request.method == "GET":
@@ -415,7 +416,7 @@ def user_edit(user_id: int):
     try:
         data = _user_input(with_password=False)
         data.username = user.username
-        svc.update_user(db.session, current_user, app_now(), user, data)
+        user_svc.update_user(db.session, current_user, app_now(), user, data)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -428,7 +429,7 @@ def user_edit(user_id: int):
 def _user_action(user_id: int, action, done_message: str):
     """Run one account action (password, enable, unlock) and come back to the user's page."""
     try:
-        user = svc.get_user(db.session, current_user, user_id)
+        user = user_svc.get_user(db.session, current_user, user_id)
         action(user)
         db.session.commit()
     except DomainError as exc:
@@ -447,7 +448,7 @@ def user_password(user_id: int):
     password = request.form.get("password", "")
     return _user_action(
         user_id,
-        lambda u: svc.set_password(db.session, current_user, app_now(), u, password),
+        lambda u: user_svc.set_password(db.session, current_user, app_now(), u, password),
         _("已为 %(username)s 设置新密码"),
     )
 
@@ -458,7 +459,7 @@ def user_enabled(user_id: int):
     enabled = _is_on(request.form.get("enabled"))
     return _user_action(
         user_id,
-        lambda u: svc.set_user_enabled(db.session, current_user, app_now(), u, enabled),
+        lambda u: user_svc.set_user_enabled(db.session, current_user, app_now(), u, enabled),
         _("已启用 %(username)s") if enabled else _("已停用 %(username)s"),
     )
 
@@ -468,6 +469,6 @@ def user_unlock(user_id: int):
     """Lift the lock put on an account by too many failed logins."""
     return _user_action(
         user_id,
-        lambda u: svc.unlock_user(db.session, current_user, app_now(), u),
+        lambda u: user_svc.unlock_user(db.session, current_user, app_now(), u),
         _("已解除 %(username)s 的登录锁定"),
     )

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import delete, event
 
-from casetrack.deadlines import services as cal_svc
+from casetrack.cases import due_updates as cal_svc
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.models import CalendarYear, HolidayOverride
 from casetrack.extensions import db

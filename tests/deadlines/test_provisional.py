@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 from stats.builder import at
 from toolcheck import require_tool
 
+from casetrack.cases import due_updates as calendar_svc
 from casetrack.cases import services as svc
-from casetrack.deadlines import services as calendar_svc
+from casetrack.deadlines.services import parse_entries
 from casetrack.extensions import db
 from casetrack.notify.models import Notification
 from casetrack.stats import queries as sq
@@ -69,7 +70,7 @@ def test_entering_the_year_makes_closed_cases_final_and_figures_use_it(world):
     assert sq.totals(db.session, None, q).counts["closed_on_time"] == 0  # 01-23 > 01-22
     # the year's schedule makes 2027-01-22 a holiday (fictional): the date moves to Monday
     rows = [*SCHEDULE_2027, ("2027-01-22", "holiday", "假设的休假日")]
-    entries = calendar_svc.parse_entries("\n".join(",".join(r) for r in rows), 2027)
+    entries = parse_entries("\n".join(",".join(r) for r in rows), 2027)
     result = calendar_svc.enter_year(db.session, world.admin, at(D(2027, 1, 25)), 2027, entries)
     db.session.commit()
     assert case.id in {c.case_id for c in result.changes}

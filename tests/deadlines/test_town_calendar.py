@@ -10,10 +10,10 @@ import pytest
 from stats.builder import at
 
 from casetrack.auth.models import Role
+from casetrack.cases import due_updates as calendar_svc
 from casetrack.cases import services as svc
 from casetrack.cases.models import CaseEvent
 from casetrack.core.errors import NotFound, PermissionDenied
-from casetrack.deadlines import services as calendar_svc
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.extensions import db
 

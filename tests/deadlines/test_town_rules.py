@@ -9,9 +9,9 @@ import pytest
 from stats.builder import CaseBuilder, at
 
 from casetrack.cases import services as svc
+from casetrack.cases.due_updates import change_town_rule
 from casetrack.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from casetrack.deadlines.rules import DEFAULT_RULES, DayUnit, add_months, month_end
-from casetrack.deadlines.services import change_town_rule
 from casetrack.deadlines.town_rules import town_rule
 from casetrack.extensions import db
 from casetrack.stats import queries as sq
