@@ -17,6 +17,7 @@ from werkzeug.security import generate_password_hash
 
 from casetrack import create_app
 from casetrack.auth.models import Role, User
+from casetrack.cases import kinds  # noqa: F401  (the kinds register their deadline rules)
 from casetrack.extensions import db, limiter
 from casetrack.org.models import Town, Unit, Village
 from casetrack.org.prefixes import prefix_rows
@@ -59,7 +60,7 @@ def _schema_app(database_url, tmp_path_factory):
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "FIXED_NOW": FIXED_NOW,
         # replies go out without a leader's approval unless a test switches it on for its
-        # town (steps.REPLY_APPROVAL_KEY); tests/cases/test_stages.py tests approval
+        # town (kinds.petition.steps.REPLY_APPROVAL_KEY); tests/cases/test_stages.py tests approval
         "REPLY_APPROVAL": False,
     })
     with app.app_context():

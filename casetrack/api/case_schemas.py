@@ -24,13 +24,19 @@ from casetrack.api.schema import (
 )
 from casetrack.auth.models import User
 from casetrack.auth.permissions import has_right
-from casetrack.cases import display, rules, steps
-from casetrack.cases.models import Case, CaseEvent, CaseKind, CaseStatus, Party
+from casetrack.cases import display, kinds, rules, steps
+from casetrack.cases.kinds.petition import rules as prules
+from casetrack.cases.models import Case, CaseEvent, CaseStatus, Party
 from casetrack.cases.queries import ALL, OPEN, SORTS, WARNING_COLOURS
 
-ALL_CATEGORIES = tuple(dict.fromkeys((*rules.PETITION_CATEGORIES, *rules.DISPUTE_CATEGORIES)))
+#: the kinds, their sources and categories: functions, so the choices follow the registry
+ALL_CATEGORIES = kinds.all_categories
 STATUSES = tuple(s.value for s in CaseStatus)
-KINDS = tuple(k.value for k in CaseKind)
+KINDS = kinds.codes
+
+
+def SOURCES() -> tuple[str, ...]:  # noqa: N802  (a constant's name: it stands for the list)
+    return tuple(kinds.sources())
 WARNING_LEVELS = (*WARNING_COLOURS, "none")
 
 # --------------------------------------------------------------------------- output
@@ -69,7 +75,7 @@ def _case_fields() -> dict[str, Any]:
         "kind": String(required=True, choices=KINDS),
         "kind_label": String(required=True),
         "title": String(required=True),
-        "source": String(required=True, choices=tuple(rules.SOURCE_LABELS)),
+        "source": String(required=True, choices=SOURCES),
         "source_label": String(required=True),
         "petition_class": String(required=True, nullable=True),
         "category": String(required=True),
@@ -158,10 +164,10 @@ def case_summary(case: Case, today: dt.date) -> dict[str, Any]:
         "id": case.id,
         "number": case.number,
         "kind": case.kind,
-        "kind_label": _(rules.KIND_LABELS[CaseKind(case.kind)]),
+        "kind_label": _(kinds.kind_of(case.kind).label),
         "title": case.title,
         "source": case.source,
-        "source_label": display.label(rules.SOURCE_LABELS, case.source),
+        "source_label": display.label(kinds.sources(), case.source),
         "petition_class": case.petition_class,
         "category": case.category,
         "status": case.status,
@@ -272,11 +278,11 @@ PARTY_IN = Schema("PartyInput", {
 REGISTER_IN = Schema("RegisterCase", {
     "kind": String(required=True, choices=KINDS),
     "title": String(required=True, max_length=200, min_length=1),
-    "source": String(required=True, choices=tuple(rules.SOURCE_LABELS)),
+    "source": String(required=True, choices=SOURCES),
     "received_on": Date(required=True),
     "summary": String(max_length=20_000, default=""),
     "category": String(choices=ALL_CATEGORIES, default="其他"),
-    "petition_class": String(choices=rules.PETITION_CLASSES, nullable=True),
+    "petition_class": String(choices=prules.CLASSES, nullable=True),
     "village_id": Id(nullable=True),
     "external_ref": String(max_length=100, nullable=True),
     "external_due_on": Date(nullable=True),
@@ -293,7 +299,7 @@ CASE_LIST_QUERY = Schema("CaseListQuery", {
     "village_id": Id(),
     "unit_id": Id(),
     "category": String(choices=ALL_CATEGORIES),
-    "source": String(choices=tuple(rules.SOURCE_LABELS)),
+    "source": String(choices=SOURCES),
     "warning": String(choices=WARNING_COLOURS),
     "received_from": Date(description="收到日期起（含）；不是有效日期时返回 400 invalid_date"),
     "received_to": Date(description="收到日期止（含）；不是有效日期时返回 400 invalid_date"),

@@ -13,7 +13,7 @@ nobody knows is *bad input* (400, ``BadInput``); a value of the right type that 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from casetrack.core.errors import DomainError, ValidationError
@@ -120,13 +120,21 @@ class String(Field):
     """Text; NUL characters and unpaired surrogates are refused (no database stores them)."""
 
     def __init__(self, *, max_length: int = 200, min_length: int = 0,
-                 choices: tuple[str, ...] | list[str] | None = None, fmt: str | None = None,
-                 **kw: Any) -> None:
+                 choices: tuple[str, ...] | list[str] | Callable[[], Iterable[str]] | None = None,
+                 fmt: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.max_length = max_length
         self.min_length = min_length
-        self.choices = list(choices) if choices is not None else None
+        #: a list, or a function giving it when asked (choices that follow a registry, such
+        #: as the kinds of case)
+        self._choices = choices if callable(choices) or choices is None else list(choices)
         self.fmt = fmt
+
+    @property
+    def choices(self) -> list[str] | None:
+        if callable(self._choices):
+            return list(self._choices())
+        return self._choices
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str):
@@ -137,9 +145,10 @@ class String(Field):
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise _ValueProblem("包含无效的字符") from None
-        if self.choices is not None:
-            if value not in self.choices:
-                raise _ValueProblem("应为以下之一：" + "、".join(self.choices))
+        choices = self.choices
+        if choices is not None:
+            if value not in choices:
+                raise _ValueProblem("应为以下之一：" + "、".join(choices))
             return value
         if len(value) > self.max_length:
             raise _ValueProblem(f"不能超过{self.max_length}个字符")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from casetrack.api.core import api_route, current_api_user
 from casetrack.api.schema import Date, Integer, ListOf, MapOf, Number, Schema, String
 from casetrack.auth.models import Role
-from casetrack.cases import rules
+from casetrack.cases import kinds
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
 from casetrack.extensions import db
 from casetrack.org.models import Town
@@ -24,8 +24,8 @@ SUMMARY_QUERY = Schema("StatsSummaryQuery", {
     "to": Date(required=True, description="统计期间止（按收到日期）"),
     "as_of": Date(description="截至日期（取该日结束时的状态），默认与 to 相同"),
     "town": String(max_length=100, description="乡镇名称；默认为本人所属乡镇（县级用户为全县）"),
-    "source": String(choices=tuple(rules.SOURCE_LABELS), description="只统计此来源"),
-    "kind": String(choices=("petition", "dispute"), description="只统计此类型"),
+    "source": String(choices=lambda: tuple(kinds.sources()), description="只统计此来源"),
+    "kind": String(choices=kinds.codes, description="只统计此类型"),
 })
 RATE_OUT = Schema("Rate", {
     "label": String(required=True),

@@ -9,9 +9,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from casetrack.auth.models import User
-from casetrack.cases import importing, steps
+from casetrack.cases import importing, kinds, steps
 from casetrack.cases.import_files import SheetChoiceNeeded
-from casetrack.cases.models import CaseKind, rebuild_search_keys
+from casetrack.cases.models import rebuild_search_keys
 from casetrack.core.time import app_now
 from casetrack.core.unit import cli_unit
 from casetrack.extensions import db
@@ -98,7 +98,7 @@ def reindex_search(batch: int) -> None:
 
 
 @cases_cli.command("steps")
-@click.option("--kind", type=click.Choice([k.value for k in CaseKind]), default=None,
+@click.option("--kind", type=click.Choice(kinds.codes()), default=None,
               help="only the steps of this kind of case")
 def list_steps(kind: str | None) -> None:
     """Print the step list: step, kind, from, to, right, rule (one line per step and kind;

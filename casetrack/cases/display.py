@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
-from casetrack.cases import rules, steps
+from casetrack.cases import kinds, rules, steps
 from casetrack.cases.models import Case, CaseEvent
 from casetrack.core.i18n import N_, tr
 from casetrack.core.i18n import gettext as _
@@ -175,15 +175,22 @@ def label(mapping: dict, key: Any) -> str:
     return _(value) if value else str(key)
 
 
-#: every fixed value a case field may hold that is also a label (N_-marked lists in rules)
-_KNOWN_VALUES = {str(v): v for v in (*rules.PETITION_CLASSES, *rules.OUTCOMES, *rules.RATINGS,
-                                     *rules.PETITION_CATEGORIES, *rules.DISPUTE_CATEGORIES,
-                                     *rules.REVIEW_OUTCOMES)}
+def _known_values() -> dict[str, str]:
+    """Every fixed value a case field may hold that is also a label (N_-marked lists of the
+    kinds and of ``rules``), for the kinds registered now."""
+    key = kinds.codes()
+    if _KNOWN_CACHE.get("key") != key:
+        _KNOWN_CACHE["key"] = key
+        _KNOWN_CACHE["values"] = {str(v): v for v in (*rules.RATINGS, *kinds.known_values())}
+    return _KNOWN_CACHE["values"]
+
+
+_KNOWN_CACHE: dict[str, Any] = {}
 
 
 def known_label(value: Any) -> str:
     """A field value from one of the fixed lists, translated; anything else (data) as is."""
-    return str(tr(_KNOWN_VALUES.get(str(value), str(value))))
+    return str(tr(_known_values().get(str(value), str(value))))
 
 
 def action_label(kind: str, action: str) -> str:
@@ -265,10 +272,9 @@ def _value(key: str, value: Any, units: dict[int, str], users: dict[int, str]) -
         return _("是") if value else _("否")
     lookup = {
         "unit_id": units, "handler_id": users,
-        "status": rules.STATUS_LABELS, "source": rules.SOURCE_LABELS,
-        "mediation_level": rules.MEDIATION_LEVELS, "resolution_level": rules.MEDIATION_LEVELS,
-        "agreement_type": rules.AGREEMENT_TYPES, "extension_state": EXTENSION_LABELS,
-        "due_basis": DUE_BASIS_LABELS,
+        "status": rules.STATUS_LABELS, "source": kinds.sources(),
+        "extension_state": EXTENSION_LABELS, "due_basis": DUE_BASIS_LABELS,
+        **kinds.value_labels(),
     }.get(key)
     if key == "due_rule":
         return rule_label(value)

@@ -29,8 +29,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from casetrack.cases import rules, steps
-from casetrack.cases.models import CaseKind
+from casetrack.cases import kinds, rules, steps
+from casetrack.cases.kinds.petition import rules as prules
 from casetrack.cases.services import CaseInput, PartyInput
 
 #: parties that can be entered on the registration form
@@ -127,25 +127,22 @@ class CaseForm(FlaskForm):
 
     def configure(self, kind: str, villages: list[tuple[int, str]], town_wide: bool) -> None:
         """Fill the choice lists for ``kind`` and the villages the user may register in."""
+        spec = kinds.kind_of(kind)
         self.kind.data = kind
-        self.source.choices = _choices(rules.SOURCES[CaseKind(kind)], _l("请选择"))
+        self.source.choices = _choices(spec.sources, _l("请选择"))
         self.petition_class.choices = opts([("", _l("请选择"))] + [
-            (c, _l(c)) for c in rules.PETITION_CLASSES])
+            (c, _l(c)) for c in prules.CLASSES])
         self.category.choices = opts([("", _l("请选择"))] + [
-            (c, _l(c)) for c in rules.CATEGORIES[CaseKind(kind)]])
-        blank = _l("（不限村居）") if town_wide and kind == CaseKind.PETITION else _l("请选择")
+            (c, _l(c)) for c in spec.categories])
+        blank = _l("（不限村居）") if town_wide and not spec.village_required else _l("请选择")
         self.village_id.choices = opts([("", blank)] + [(str(i), n) for i, n in villages])
         # the service decides the lists; the form only keeps what was typed
         self.source.validate_choice = False
         self.petition_class.validate_choice = False
         self.category.validate_choice = False
+        roles = _choices({k: v for k, v in rules.PARTY_ROLES.items() if k in spec.party_roles})
         for entry in self.parties:
-            if kind == CaseKind.DISPUTE:
-                entry.form.role.choices = _choices(
-                    {k: v for k, v in rules.PARTY_ROLES.items() if k != "petitioner"})
-            else:
-                entry.form.role.choices = _choices(
-                    {k: v for k, v in rules.PARTY_ROLES.items() if k == "petitioner"})
+            entry.form.role.choices = roles
 
     def filled_parties(self) -> list[tuple[int, PartyForm]]:
         """(row index, sub-form) of each party row that has something in it."""
@@ -159,7 +156,8 @@ class CaseForm(FlaskForm):
             title=(self.title.data or "").strip(),
             summary=(self.summary.data or "").strip(),
             source=self.source.data or "",
-            petition_class=(self.petition_class.data or None) if kind == CaseKind.PETITION else None,
+            petition_class=((self.petition_class.data or None)
+                            if "petition_class" in kinds.kind_of(kind).fields else None),
             category=self.category.data or "",
             village_id=self.village_id.data,
             received_on=self.received_on.data,

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
 from casetrack.auth.permissions import has_right
-from casetrack.cases import rules, services
+from casetrack.cases import services
 from casetrack.cases.import_files import (
     EXAMPLE_MARK,
     TEMPLATE_SHEET,
@@ -48,6 +48,7 @@ from casetrack.cases.import_files import (
 )
 from casetrack.cases.import_files import cell_text as _text
 from casetrack.cases.import_files import present as _present
+from casetrack.cases.kinds.petition import rules as prules
 from casetrack.cases.models import Case, CaseKind
 from casetrack.cases.numbering import reserve_numbers
 from casetrack.cases.repeats import EarlierCases
@@ -84,9 +85,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("title", "标题", True, ("事项标题", "信访事项", "事由", "诉求标题", "主题"),
            N_("不超过200字")),
     Column("source", "来源", False, ("信访来源", "来源渠道", "渠道", "信访形式", "信访方式"),
-           "默认“上级交办”；可填 " + "、".join(rules.PETITION_SOURCES.values())),
+           "默认“上级交办”；可填 " + "、".join(prules.SOURCES.values())),
     Column("petition_class", "信访类别", True, ("类别", "信访类型", "诉求类别", "信访性质"),
-           "、".join(rules.PETITION_CLASSES)),
+           "、".join(prules.CLASSES)),
     Column("category", "内容分类", False,
            ("问题分类", "内容类别", "问题类别", "事项分类", "问题属性", "分类"),
            N_("默认“其他”")),
@@ -428,9 +429,9 @@ def _plan_row(session: Session, town: Town, today: dt.date, filename: str, numbe
     dates: dict[str, dt.date | None] = {}
     for key in DATE_KEYS:
         dates[key] = _date_cell(cell.get(key), key, today, fail)
-    source = _choice(text.get("source", ""), rules.PETITION_SOURCES, "assigned")
+    source = _choice(text.get("source", ""), prules.SOURCES, "assigned")
     if source is None:
-        fail("source", "来源无效，可填：" + "、".join(rules.PETITION_SOURCES.values()))
+        fail("source", "来源无效，可填：" + "、".join(prules.SOURCES.values()))
     village_id = None
     if text.get("village"):
         village_id = villages.get(_norm(text["village"]))
@@ -634,8 +635,8 @@ def _example_row(town: Town | None) -> dict[str, str]:
     village = next((v.name for v in town.villages if v.is_active), "") if town else ""
     return {
         "external_ref": f"{EXAMPLE_MARK}雷信交〔2026〕1号", "title": "反映村道破损（示例，不会导入）",
-        "source": rules.PETITION_SOURCES["assigned"], "petition_class": rules.PETITION_CLASSES[2],
-        "category": rules.PETITION_CATEGORIES[0], "village": village,
+        "source": prules.SOURCES["assigned"], "petition_class": prules.CLASSES[2],
+        "category": prules.CATEGORIES[0], "village": village,
         "received_on": "2026-11-20", "external_due_on": "2027-01-05",
         "external_authority": "雷州市信访局", "group_size": "1", "party_name": "张三",
         "id_number": "", "phone": "13800138000", "address": "", "unit": "", "summary": "",
@@ -660,9 +661,9 @@ def template_workbook(town: Town | None) -> bytes:
     choices = {
         "village": [v.name for v in town.villages if v.is_active] if town else [],
         "unit": [u.name for u in town.units if u.is_active] if town else [],
-        "category": list(rules.PETITION_CATEGORIES),
-        "source": list(rules.PETITION_SOURCES.values()),
-        "petition_class": list(rules.PETITION_CLASSES),
+        "category": list(prules.CATEGORIES),
+        "source": list(prules.SOURCES.values()),
+        "petition_class": list(prules.CLASSES),
     }
     last = TEMPLATE_ROWS + 2
     list_index = 0
@@ -701,8 +702,8 @@ def template_workbook(town: Town | None) -> bytes:
     for col in COLUMNS:
         info.append([col.header, "必填" if col.required else "", col.hint])
     info.append([])
-    info.append(["信访类别", "", "、".join(rules.PETITION_CLASSES)])
-    info.append(["内容分类", "", "、".join(rules.PETITION_CATEGORIES)])
+    info.append(["信访类别", "", "、".join(prules.CLASSES)])
+    info.append(["内容分类", "", "、".join(prules.CATEGORIES)])
     if town is not None:
         info.append(["本镇村（居）", "", "、".join(v.name for v in town.villages if v.is_active)])
         info.append(["本镇承办单位", "", "、".join(u.name for u in town.units if u.is_active)])

@@ -26,8 +26,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from casetrack.auth.models import User
 from casetrack.auth.permissions import require_filters_in_scope
-from casetrack.cases import rules
-from casetrack.cases.models import Case, CaseKind
+from casetrack.cases import kinds, rules
+from casetrack.cases.models import Case
 from casetrack.cases.scoping import scope_cases
 from casetrack.cases.search_index import literal_condition, term_condition
 from casetrack.core.errors import NotFound
@@ -69,7 +69,7 @@ class CaseFilters:
         """Parse query-string arguments; unknown or malformed values are left out (a
         malformed date is reported by ``invalid_date_filters``)."""
         kind = args.get("kind") or None
-        if kind not in (None, *CaseKind):
+        if kind is not None and kinds.get(kind) is None:
             kind = None
         status = args.get("status") or OPEN
         if status not in (OPEN, *rules.STATUS_LABELS):

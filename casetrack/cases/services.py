@@ -20,12 +20,15 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import require_right
-from casetrack.cases import rules, steps, storage
+from casetrack.cases import kinds, rules, steps, storage
+from casetrack.cases.kinds.dispute import rules as drules
+from casetrack.cases.kinds.dispute.steps import agreement_day
+from casetrack.cases.kinds.petition import rules as prules
+from casetrack.cases.kinds.petition.steps import REPLY_APPROVAL_KEY
 from casetrack.cases.models import (
     Attachment,
     Case,
     CaseEvent,
-    CaseKind,
     CaseStatus,
     ExtensionState,
     IdNumberView,
@@ -200,11 +203,9 @@ def recompute_due(session: Session, case: Case) -> None:
     """Recompute the due dates of a case from its rules (after the calendar or a rule
     changed): the current clock of an open case, and the dates kept for the figures
     (notify date, follow-up date) of every case, closed ones included."""
-    if case.kind == CaseKind.PETITION and case.received_on is not None:
-        case.notify_due_on, _exact = rule_due(session, case, "petition.notify", case.received_on)
-    if case.follow_up_due_on is not None and case.mediated_on is not None:
-        case.follow_up_due_on, _exact = rule_due(session, case, "dispute.follow_up",
-                                                 case.mediated_on)
+    kind = kinds.get(case.kind)
+    if kind is not None and kind.recompute is not None:
+        kind.recompute(session, case)
     if not case.due_rule:
         return
     if case.due_rule in _REVIEW_CLOCKS:
@@ -234,10 +235,6 @@ def _set_clock(session: Session, case: Case, rule_code: str) -> None:
     due, exact = rule_due(session, case, rule_code, start, extra)
     case.due_on, case.due_rule, case.due_basis, case.due_is_exact = due, rule_code, "statutory", exact
     case.statutory_due_on, case.due_start_on = due, start
-
-
-def _dispute_rule(case: Case) -> str:
-    return "dispute.mediate_labour" if case.category == "劳动争议" else "dispute.mediate"
 
 
 def _check(session: Session, actor: User, case: Case, action: str,
@@ -336,24 +333,23 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
     IDs and phones in place first (``normalize_case_input``)."""
     normalize_case_input(data)
     errors: dict[str, str] = {}
-    kind = data.kind
-    if kind not in (CaseKind.PETITION, CaseKind.DISPUTE):
+    kind = kinds.get(data.kind)
+    if kind is None:
         errors["kind"] = "案件类型无效"
         return errors
     if not data.title.strip():
         errors["title"] = "请填写事项标题"
     elif len(data.title) > 200:
         errors["title"] = "标题不能超过200字"
-    if data.source not in rules.SOURCES[CaseKind(kind)]:
+    if data.source not in kind.sources:
         errors["source"] = "来源无效"
     if not data.category:
         errors["category"] = "请选择内容分类"
-    elif data.category not in rules.CATEGORIES[CaseKind(kind)]:
+    elif data.category not in kind.categories:
         errors["category"] = "内容分类无效"
-    if kind == CaseKind.PETITION and data.petition_class not in rules.PETITION_CLASSES:
-        errors["petition_class"] = "请选择信访类别（建议意见、检举控告、申诉求决）"
-    if kind == CaseKind.DISPUTE and data.village_id is None:
-        errors["village_id"] = "请选择纠纷所在村（居）"
+    errors.update(kind.validate(data))
+    if kind.village_required and data.village_id is None:
+        errors["village_id"] = kind.village_required
     if data.village_id is not None:
         village = session.get(Village, data.village_id)
         if village is None or village.town_id != town.id:
@@ -369,10 +365,7 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
         errors["group_size"] = "人数应在1至10000之间"
     if not data.parties:
         errors["parties"] = "请至少填写一名当事人"
-    petitioners = sum(1 for p in data.parties if p.role == "petitioner")
-    if kind == CaseKind.PETITION and petitioners > rules.MAX_REPRESENTATIVES:
-        errors["parties"] = (f"多人信访应推选代表，代表不超过{rules.MAX_REPRESENTATIVES}人"
-                             "（信访工作条例第二十条）；其余人数请填在“人数”中")
+    errors.update(kind.validate_parties(data))
     for i, p in enumerate(data.parties):
         if not p.name.strip():
             errors[f"parties-{i}-name"] = "请填写当事人姓名"
@@ -413,7 +406,8 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
         earlier = earlier_cases.find(names, ids)
     else:
         earlier = find_earlier_cases(session, actor, names, ids)
-    if data.kind == CaseKind.PETITION:
+    kind = kinds.kind_of(data.kind)
+    if kind.refuses_repeats:
         _refuse_after_reexamination(earlier, data.category)
     year = data.received_on.year
     seq = next_number(session, town.id, data.kind, year)
@@ -426,7 +420,7 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
         title=data.title.strip(),
         summary=data.summary.strip(),
         source=data.source,
-        petition_class=data.petition_class if data.kind == CaseKind.PETITION else None,
+        petition_class=data.petition_class if "petition_class" in kind.fields else None,
         category=data.category,
         village_id=data.village_id,
         received_on=data.received_on,
@@ -447,11 +441,9 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
             role=p.role, name=p.name.strip(), id_number=normalize_id_number(p.id_number) or None,
             phone=normalize_phone(p.phone), address=p.address.strip(),
         ))
-    if data.kind == CaseKind.PETITION:
-        _set_due(session, case, "petition.notify", data.received_on)
-        case.notify_due_on = case.due_on
-    else:
-        _set_due(session, case, _dispute_rule(case), data.received_on)
+    _set_due(session, case, kind.first_clock(case), data.received_on)
+    if kind.on_register is not None:
+        kind.on_register(case)
     session.add(case)
     note = data.note
     if earlier:
@@ -664,7 +656,7 @@ def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outc
                reply_text: str, delivered_on: dt.date) -> Case:
     """答复: the written reply with its outcome and the day it was delivered."""
     t = _check(session, actor, case, "reply", now)
-    if outcome not in rules.OUTCOMES:
+    if outcome not in prules.OUTCOMES:
         raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
     reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
     _step_date(case, delivered_on, now, "delivered_on", "送达日期",
@@ -689,7 +681,7 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
                [("收到日期", case.received_on), ("受理日期", case.accepted_on),
                 ("答复送达日期", case.reply_delivered_on), ("回访日期", case.follow_up_on),
                 ("退回重办日期", _reopened_on(case))])
-    if case.kind == CaseKind.PETITION:
+    if "rating" in kinds.kind_of(case.kind).fields:
         if rating not in rules.RATINGS:
             raise ValidationError("请选择信访人评价", fields={"rating": "请选择信访人评价"})
     else:
@@ -746,7 +738,7 @@ def submit_reply(session: Session, actor: User, now: dt.datetime, case: Case, ou
                  reply_text: str) -> Case:
     """The handler's reply as a draft, for a town leader to approve (``approve_reply``)."""
     t = _check(session, actor, case, "submit_reply", now)
-    if outcome not in rules.OUTCOMES:
+    if outcome not in prules.OUTCOMES:
         raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
     reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
 
@@ -799,7 +791,7 @@ def set_reply_approval(session: Session, actor: User, now: dt.datetime, on: bool
     from casetrack.org.settings import set_setting
 
     require_right(actor, "admin", "只有管理员可以修改办理设置")
-    set_setting(session, actor.town_id, steps.REPLY_APPROVAL_KEY, bool(on))
+    set_setting(session, actor.town_id, REPLY_APPROVAL_KEY, bool(on))
 
 
 # --------------------------------------------------------------------------- review stages
@@ -814,30 +806,69 @@ def _within(session: Session, rule_code: str, start: dt.date, day: dt.date, fiel
         raise ValidationError(msg, fields={field_name: msg})
 
 
+def _request_stage(session: Session, actor: User, now: dt.datetime, case: Case, action: str,
+                   requested_on: dt.date, reason: str, *, what: str, opened_on: dt.date,
+                   opened_label: str, window_rule: str, answer_rule: str,
+                   field_prefix: str) -> CaseEvent:
+    """A request for review (复查) or re-examination (复核): within the window ``window_rule``
+    opened on ``opened_on``; its answer's clock ``answer_rule`` starts on the request."""
+    t = _check(session, actor, case, action, now)
+    reason = _require_text(reason, "reason", f"请填写{what}请求及理由")
+    _not_future(requested_on, now, "requested_on", "申请日期")
+    if requested_on < opened_on:
+        raise ValidationError(f"申请日期不能早于{opened_label}",
+                              fields={"requested_on": f"申请日期不能早于{opened_label}"})
+    _within(session, window_rule, opened_on, requested_on, "requested_on", f"申请{what}",
+            town_id=case.town_id)
+
+    def change(c: Case) -> None:
+        setattr(c, f"{field_prefix}_requested_on", requested_on)
+        _set_clock(session, c, answer_rule)
+        setattr(c, f"{field_prefix}_due_on", c.due_on)
+
+    ev = _move(case, actor, now, action, t,
+               [f"{field_prefix}_requested_on", "due_on", "due_rule", "due_basis"], change,
+               note=reason)
+    session.flush()
+    return ev
+
+
 @implements("request_review")
 def request_review(session: Session, actor: User, now: dt.datetime, case: Case,
                    requested_on: dt.date, reason: str) -> Case:
     """复查 requested within 30 days of the written reply (Art. 35); its 30-day clock starts."""
-    t = _check(session, actor, case, "request_review", now)
-    reason = _require_text(reason, "reason", "请填写复查请求及理由")
-    _not_future(requested_on, now, "requested_on", "申请日期")
-    if requested_on < case.reply_delivered_on:
-        raise ValidationError("申请日期不能早于答复送达日期",
-                              fields={"requested_on": "申请日期不能早于答复送达日期"})
-    _within(session, "petition.review_request", case.reply_delivered_on, requested_on,
-            "requested_on", "申请复查", town_id=case.town_id)
-
-    def change(c: Case) -> None:
-        c.review_requested_on = requested_on
-        _set_clock(session, c, "petition.review_answer")
-        c.review_due_on = c.due_on
-
-    ev = _move(case, actor, now, "request_review", t,
-               ["review_requested_on", "due_on", "due_rule", "due_basis"], change, note=reason)
-    session.flush()
+    ev = _request_stage(session, actor, now, case, "request_review", requested_on, reason,
+                        what="复查", opened_on=case.reply_delivered_on, opened_label="答复送达日期",
+                        window_rule="petition.review_request",
+                        answer_rule="petition.review_answer", field_prefix="review")
+    reason = reason.strip()
     announce(session, case, actor, now, ev, f"【申请复查】{case.number} {case.title}",
              f"{case.number}“{case.title}”的信访人申请复查，复查意见应于 "
              f"{case.due_on.isoformat()} 前出具。理由：{reason}")
+    return case
+
+
+def _decide_stage(session: Session, actor: User, now: dt.datetime, case: Case, action: str,
+                  outcome: str, decision_text: str, decided_on: dt.date, *, what: str,
+                  field_prefix: str) -> Case:
+    """The written decision of a review (复查意见) or re-examination (复核意见)."""
+    t = _check(session, actor, case, action, now)
+    if outcome not in prules.REVIEW_OUTCOMES:
+        raise ValidationError(f"请选择{what}结论（维持、撤销、变更）",
+                              fields={"outcome": f"{what}结论无效"})
+    decision_text = _require_text(decision_text, "decision_text", f"请填写{what}意见")
+    _not_future(decided_on, now, "decided_on", "出具日期")
+    if decided_on < getattr(case, f"{field_prefix}_requested_on"):
+        raise ValidationError("出具日期不能早于申请日期", fields={"decided_on": "出具日期不能早于申请日期"})
+
+    def change(c: Case) -> None:
+        setattr(c, f"{field_prefix}_outcome", outcome)
+        setattr(c, f"{field_prefix}_text", decision_text)
+        setattr(c, f"{field_prefix}_decided_on", decided_on)
+
+    _move(case, actor, now, action, t, [f"{field_prefix}_outcome", f"{field_prefix}_decided_on"],
+          change, note=decision_text)
+    session.flush()
     return case
 
 
@@ -845,44 +876,19 @@ def request_review(session: Session, actor: User, now: dt.datetime, case: Case,
 def decide_review(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
                   decision_text: str, decided_on: dt.date) -> Case:
     """The review's written decision (复查意见)."""
-    t = _check(session, actor, case, "decide_review", now)
-    if outcome not in rules.REVIEW_OUTCOMES:
-        raise ValidationError("请选择复查结论（维持、撤销、变更）", fields={"outcome": "复查结论无效"})
-    decision_text = _require_text(decision_text, "decision_text", "请填写复查意见")
-    _not_future(decided_on, now, "decided_on", "出具日期")
-    if decided_on < case.review_requested_on:
-        raise ValidationError("出具日期不能早于申请日期", fields={"decided_on": "出具日期不能早于申请日期"})
-
-    def change(c: Case) -> None:
-        c.review_outcome, c.review_text, c.review_decided_on = outcome, decision_text, decided_on
-
-    _move(case, actor, now, "decide_review", t, ["review_outcome", "review_decided_on"], change,
-          note=decision_text)
-    session.flush()
-    return case
+    return _decide_stage(session, actor, now, case, "decide_review", outcome, decision_text,
+                         decided_on, what="复查", field_prefix="review")
 
 
 @implements("request_reexamination")
 def request_reexamination(session: Session, actor: User, now: dt.datetime, case: Case,
                           requested_on: dt.date, reason: str) -> Case:
     """复核 requested within 30 days of the review decision (Art. 36); its clock starts."""
-    t = _check(session, actor, case, "request_reexamination", now)
-    reason = _require_text(reason, "reason", "请填写复核请求及理由")
-    _not_future(requested_on, now, "requested_on", "申请日期")
-    if requested_on < case.review_decided_on:
-        raise ValidationError("申请日期不能早于复查意见出具日期",
-                              fields={"requested_on": "申请日期不能早于复查意见出具日期"})
-    _within(session, "petition.recheck_request", case.review_decided_on, requested_on,
-            "requested_on", "申请复核", town_id=case.town_id)
-
-    def change(c: Case) -> None:
-        c.reexam_requested_on = requested_on
-        _set_clock(session, c, "petition.recheck_answer")
-        c.reexam_due_on = c.due_on
-
-    ev = _move(case, actor, now, "request_reexamination", t,
-               ["reexam_requested_on", "due_on", "due_rule", "due_basis"], change, note=reason)
-    session.flush()
+    ev = _request_stage(session, actor, now, case, "request_reexamination", requested_on,
+                        reason, what="复核", opened_on=case.review_decided_on,
+                        opened_label="复查意见出具日期", window_rule="petition.recheck_request",
+                        answer_rule="petition.recheck_answer", field_prefix="reexam")
+    reason = reason.strip()
     announce(session, case, actor, now, ev, f"【申请复核】{case.number} {case.title}",
              f"{case.number}“{case.title}”的信访人申请复核，复核意见应于 "
              f"{case.due_on.isoformat()} 前出具（听证时间不计入）。理由：{reason}")
@@ -913,21 +919,8 @@ def record_hearing(session: Session, actor: User, now: dt.datetime, case: Case,
 def decide_reexamination(session: Session, actor: User, now: dt.datetime, case: Case,
                          outcome: str, decision_text: str, decided_on: dt.date) -> Case:
     """The re-examination's final decision: the same matter is not accepted again."""
-    t = _check(session, actor, case, "decide_reexamination", now)
-    if outcome not in rules.REVIEW_OUTCOMES:
-        raise ValidationError("请选择复核结论（维持、撤销、变更）", fields={"outcome": "复核结论无效"})
-    decision_text = _require_text(decision_text, "decision_text", "请填写复核意见")
-    _not_future(decided_on, now, "decided_on", "出具日期")
-    if decided_on < case.reexam_requested_on:
-        raise ValidationError("出具日期不能早于申请日期", fields={"decided_on": "出具日期不能早于申请日期"})
-
-    def change(c: Case) -> None:
-        c.reexam_outcome, c.reexam_text, c.reexam_decided_on = outcome, decision_text, decided_on
-
-    _move(case, actor, now, "decide_reexamination", t, ["reexam_outcome", "reexam_decided_on"],
-          change, note=decision_text)
-    session.flush()
-    return case
+    return _decide_stage(session, actor, now, case, "decide_reexamination", outcome,
+                         decision_text, decided_on, what="复核", field_prefix="reexam")
 
 
 # --------------------------------------------------------------------------- disputes
@@ -938,7 +931,7 @@ def start_mediation(session: Session, actor: User, now: dt.datetime, case: Case,
                     level: str = "village", note: str = "") -> Case:
     """调解开始, at village (村调委会) or town level. Mediation is voluntary (Art. 17)."""
     t = _check(session, actor, case, "start_mediation", now)
-    if level not in rules.MEDIATION_LEVELS:
+    if level not in drules.MEDIATION_LEVELS:
         raise ValidationError("调解层级无效", fields={"level": "调解层级无效"})
 
     def change(c: Case) -> None:
@@ -956,7 +949,7 @@ def record_mediation_session(session: Session, actor: User, now: dt.datetime, ca
     _check(session, actor, case, "mediation_session", now)
     note = _require_text(note, "note", "请填写调解情况")
     _step_date(case, held_on, now, "held_on", "调解日期", [("收到日期", case.received_on)])
-    level = rules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
+    level = drules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
     record_event(case, actor, now, "mediation_session", from_status=case.status,
                  to_status=case.status,
                  after={"held_on": held_on, "mediation_level": case.mediation_level},
@@ -991,7 +984,7 @@ def resolve_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
                     agreement_type: str, agreement_text: str) -> Case:
     """调解成功: record the agreement and the level it was reached at."""
     t = _check(session, actor, case, "resolve", now)
-    if agreement_type not in rules.AGREEMENT_TYPES:
+    if agreement_type not in drules.AGREEMENT_TYPES:
         raise ValidationError("请选择协议形式", fields={"agreement_type": "请选择协议形式"})
     agreement_text = _require_text(agreement_text, "agreement_text", "请填写协议内容")
 
@@ -1067,7 +1060,7 @@ def record_judicial_confirmation(session: Session, actor: User, now: dt.datetime
     if len(court) > 100:
         raise ValidationError("法院名称不能超过100字", fields={"court": "法院名称不能超过100字"})
     _not_future(applied_on, now, "applied_on", "申请日期")
-    agreed = steps.agreement_day(case)
+    agreed = agreement_day(case)
     if agreed is not None:
         if applied_on < agreed:
             raise ValidationError("申请日期不能早于调解协议达成日期",
@@ -1108,7 +1101,7 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
     if summary:
         wanted["summary"] = summary
     if category:
-        if category not in rules.CATEGORIES[CaseKind(case.kind)]:
+        if category not in kinds.kind_of(case.kind).categories:
             errors["category"] = "内容分类无效"
         wanted["category"] = category
     if village_id:

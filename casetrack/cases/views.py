@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, joinedload
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import TOWN_WIDE_ROLES, has_right
 from casetrack.cases import forms as F
-from casetrack.cases import rules, steps, storage
+from casetrack.cases import kinds, rules, steps, storage
 from casetrack.cases import services as svc
 from casetrack.cases.display import (
     DUE_BASIS_LABELS,
@@ -45,6 +45,7 @@ from casetrack.cases.display import (
     warning_for,
     yellow_days,
 )
+from casetrack.cases.kinds.petition import steps as petition_steps
 from casetrack.cases.models import Attachment, Case, CaseKind, Party
 from casetrack.cases.queries import (
     ALL,
@@ -144,16 +145,16 @@ def list_cases():
     bulk = has_right(user, "assign") and user.town_id is not None
     handlers = town_handlers(db.session, user.town_id) if bulk else []
     if filters.kind:
-        categories = list(rules.CATEGORIES[CaseKind(filters.kind)])
+        categories = list(kinds.kind_of(filters.kind).categories)
     else:
-        categories = list(dict.fromkeys(rules.PETITION_CATEGORIES + rules.DISPUTE_CATEGORIES))
+        categories = list(kinds.all_categories())
     return render_template(
         "cases/list.html", rows=rows, page=page, filters=filters,
         args=filters.to_args(), villages=_villages_for(user), units=units, rules=rules,
         categories=categories, sorts=SORTS, page_sizes=PAGE_SIZES,
         cur=cur, cur_no_status={k: v for k, v in cur.items() if k != "status"},
         bulk=bulk, handlers=handlers,
-        kind_labels={k: _(v) for k, v in rules.KIND_LABELS.items()},
+        kind_labels={k: _(v) for k, v in kinds.labels().items()},
         status_labels={k: _(v) for k, v in rules.STATUS_LABELS.items()},
         repeat_label=_("重信重访"), risk_label=_("风险"),
         open_status=OPEN, open_label=rules.OPEN_LABEL, all_status=ALL, label=label,
@@ -173,7 +174,7 @@ def new():
         abort(403)
     default_kind = CaseKind.DISPUTE if Role(user.role) is Role.GRID_WORKER else CaseKind.PETITION
     kind = request.values.get("kind") or default_kind
-    if kind not in (CaseKind.PETITION, CaseKind.DISPUTE):
+    if kinds.get(kind) is None:
         kind = default_kind
     form = F.CaseForm()
     villages = [(v.id, v.name) for v in _villages_for(user)]
@@ -206,7 +207,8 @@ def new():
         earlier = _earlier(form, user)
         same_ref = cases_with_reference(db.session, user, form.external_ref.data)
     return render_template(
-        "cases/new.html", form=form, kind=kind, earlier=earlier, checked=checked,
+        "cases/new.html", form=form, kind=kind, spec=kinds.kind_of(kind), kinds=kinds.all_kinds(),
+        earlier=earlier, checked=checked,
         same_ref=same_ref,
         other_errors=other_errors, rules=rules, label=label,
     ), status
@@ -225,12 +227,11 @@ def _registration_defaults(form: F.CaseForm, kind: str, villages: list[tuple[int
     form.group_size.data = 1
     if len(villages) == 1:
         form.village_id.data = villages[0][0]
-    if kind == CaseKind.DISPUTE:
-        form.parties[0].form.role.data = "applicant"
-        form.parties[1].form.role.data = "respondent"
-        form.source.data = "screening"
-        for entry in form.parties[2:]:
-            entry.form.role.data = "party"
+    spec = kinds.kind_of(kind)
+    if spec.default_source:
+        form.source.data = spec.default_source
+    for i, entry in enumerate(form.parties):
+        entry.form.role.data = spec.party_roles[min(i, len(spec.party_roles) - 1)]
 
 
 # --------------------------------------------------------------------------- detail
@@ -270,7 +271,8 @@ def _render_detail(case: Case, *, failed: tuple[str, F.StepForm] | None = None,
                if changed_since is not None else None)
     can_attach = has_right(user, "attach")
     resp = render_template(
-        "cases/detail.html", case=case, warning=warning_for(case, today), actions=actions,
+        "cases/detail.html", case=case, kind=kinds.kind_of(case.kind),
+        warning=warning_for(case, today), actions=actions,
         forms=forms, open_action=open_action, entries=entries, hints=hints, hidden=hidden,
         changed=changed, steps=steps.STEPS,
         can_view_id=has_right(user, "view_id"), revealed=revealed or {},
@@ -478,7 +480,7 @@ def settings():
         if page_unit(save, lambda exc: False):
             flash(_("已保存办理设置"), "success")
         return redirect(url_for("cases.settings"))
-    form.reply_approval.data = steps.reply_approval_on(db.session, user.town_id)
+    form.reply_approval.data = petition_steps.reply_approval_on(db.session, user.town_id)
     return render_template("cases/settings.html", form=form)
 
 

@@ -12,8 +12,6 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from casetrack.core.i18n import N_
-
 #: ``is_workday(day) -> bool``; raises ``CalendarUnknown`` for a year nobody has entered.
 WorkdayFn = Callable[[dt.date], bool]
 
@@ -45,35 +43,21 @@ class DeadlineRule:
     label: str = ""
 
 
-#: Defaults from the 2022 信访工作条例 and the mediation practice (DOMAIN.md). A town may
-#: override amounts through the ``DEADLINE_RULES`` setting.
-DEFAULT_RULES: dict[str, DeadlineRule] = {
-    r.code: r
-    for r in [
-        DeadlineRule("petition.notify", "petition", "received", 15, DayUnit.DAYS,
-                     label=N_("书面告知受理情况（第23条）")),
-        DeadlineRule("petition.object", "petition", "received", 5, DayUnit.WORKDAYS,
-                     label=N_("交办事项退回异议（第23条）")),
-        DeadlineRule("petition.handle", "petition", "accepted", 60, DayUnit.DAYS,
-                     extendable=True, max_extension_days=30, label=N_("办理办结（第34条）")),
-        DeadlineRule("petition.review_request", "petition", "replied", 30, DayUnit.DAYS,
-                     label=N_("申请复查（第35条）")),
-        DeadlineRule("petition.review_answer", "petition", "review_requested", 30, DayUnit.DAYS,
-                     label=N_("复查答复（第35条）")),
-        DeadlineRule("petition.recheck_request", "petition", "review_replied", 30, DayUnit.DAYS,
-                     label=N_("申请复核（第36条）")),
-        DeadlineRule("petition.recheck_answer", "petition", "recheck_requested", 30,
-                     DayUnit.DAYS, label=N_("复核答复（第36条，听证时间不计入）")),
-        DeadlineRule("dispute.mediate", "dispute", "received", 1, DayUnit.MONTHS,
-                     extendable=True, max_extension_days=30, label=N_("调解期限（一个月）")),
-        DeadlineRule("dispute.judicial_confirmation", "dispute", "agreement", 30, DayUnit.DAYS,
-                     label=N_("申请司法确认（人民调解法第33条）")),
-        DeadlineRule("dispute.mediate_labour", "dispute", "received", 15, DayUnit.DAYS,
-                     extendable=False, label=N_("劳动争议调解期限（15日）")),
-        DeadlineRule("dispute.follow_up", "dispute", "resolved", 30, DayUnit.DAYS,
-                     label=N_("调解协议回访期限")),
-    ]
-}
+#: The default rules, in table order. Each kind of case brings its own (its folder in
+#: ``cases.kinds`` declares them and registers them here: this package sits below ``cases``
+#: and knows no kind). A town may override amounts through the ``DEADLINE_RULES`` setting.
+DEFAULT_RULES: dict[str, DeadlineRule] = {}
+
+
+def register_rule(rule: DeadlineRule) -> None:
+    """Add a default rule to the table (a kind of case registering its deadline policy)."""
+    if rule.code in DEFAULT_RULES and DEFAULT_RULES[rule.code] != rule:
+        raise ValueError(f"deadline rule {rule.code} is registered already")
+    DEFAULT_RULES[rule.code] = rule
+
+
+def unregister_rule(code: str) -> None:
+    DEFAULT_RULES.pop(code, None)
 
 
 def add_days(start: dt.date, amount: int, is_workday: WorkdayFn) -> dt.date:

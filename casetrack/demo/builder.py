@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
 from casetrack.cases import services as svc
-from casetrack.cases import steps
+from casetrack.cases.kinds.petition import steps
 from casetrack.cases.models import Case
 from casetrack.core.errors import CalendarUnknown
 from casetrack.core.time import TOWN_ZONE

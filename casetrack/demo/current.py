@@ -15,7 +15,7 @@ from itertools import takewhile
 
 from casetrack.auth.models import User
 from casetrack.cases import services as svc
-from casetrack.cases.rules import PETITION_CLASSES
+from casetrack.cases.kinds.petition.rules import CLASSES as PETITION_CLASSES
 from casetrack.core.time import local_date
 from casetrack.demo import texts
 from casetrack.demo.builder import Builder, Plan, Step

@@ -12,7 +12,9 @@ import datetime as dt
 
 from casetrack.auth.models import User
 from casetrack.cases import services as svc
-from casetrack.cases.rules import OUTCOMES, PETITION_CLASSES, RATINGS
+from casetrack.cases.kinds.petition.rules import CLASSES as PETITION_CLASSES
+from casetrack.cases.kinds.petition.rules import OUTCOMES
+from casetrack.cases.rules import RATINGS
 from casetrack.demo import texts
 from casetrack.demo.builder import Builder, Plan, Step
 from casetrack.demo.org import TOWN_MEDIATION_UNITS

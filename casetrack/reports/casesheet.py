@@ -7,8 +7,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
-from casetrack.cases import rules, steps
-from casetrack.cases.models import Case, CaseKind, CaseStatus
+from casetrack.cases import kinds, rules, steps
+from casetrack.cases.models import Case, CaseStatus
 from casetrack.core.time import to_local
 from casetrack.reports.pdf import (
     CONTENT_WIDTH,
@@ -85,22 +85,21 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
     """The 办理单 of ``case`` (already checked visible to the user). ID numbers are masked
     unless ``show_id_numbers``."""
     st = styles()
-    petition = case.kind == CaseKind.PETITION
-    title = "信访事项办理单" if petition else "矛盾纠纷调处单"
+    kind = kinds.kind_of(case.kind)
+    title = kind.sheet_title
     parties = "；".join(
         f"{p.name}（{rules.PARTY_ROLES.get(p.role, p.role)}"
         + (f"，身份证号 {p.id_number if show_id_numbers else rules.mask_id_number(p.id_number)}"
            if p.id_number else "") + (f"，电话 {p.phone}" if p.phone else "") + "）"
         for p in case.parties) or "—"
     facts = [
-        ("编号", case.number), ("类型", rules.KIND_LABELS.get(case.kind, case.kind)),
-        ("来源", rules.SOURCE_LABELS.get(case.source, case.source)),
+        ("编号", case.number), ("类型", kind.label),
+        ("来源", kind.sources.get(case.source, case.source)),
         ("类别", case.category + (f"（{case.petition_class}）" if case.petition_class else "")),
         ("村（居）", case.village.name if case.village else "—"),
         ("收到日期", _d(case.received_on)),
     ]
-    if petition:
-        facts += [("受理日期", _d(case.accepted_on))]
+    facts += kind.sheet_rows(case, "received")
     if case.external_ref:
         facts += [("上级交办文号", case.external_ref),
                   ("交办机关", case.external_authority or "—"),
@@ -118,16 +117,7 @@ def case_sheet_pdf(session: Session, case: Case, show_id_numbers: bool = False) 
         ("事项", case.title),
         ("主要内容", case.summary or "—"),
     ]
-    if petition:
-        facts += [("处理意见", case.outcome or "—"), ("信访人评价", case.rating or "—"),
-                  ("答复送达日期", _d(case.reply_delivered_on)), ("办结日期", _d(case.closed_on)),
-                  ("答复意见", case.reply_text or "—")]
-    else:
-        facts += [("调解层级", rules.MEDIATION_LEVELS.get(case.mediation_level or "", "—")),
-                  ("化解层级", rules.MEDIATION_LEVELS.get(case.resolution_level or "", "—")),
-                  ("协议形式", rules.AGREEMENT_TYPES.get(case.agreement_type or "", "—")),
-                  ("协议内容", case.agreement_text or "—"),
-                  ("回访日期", _d(case.follow_up_on)), ("结案日期", _d(case.closed_on))]
+    facts += kind.sheet_rows(case, "outcome")
     if case.exit_reason:
         facts.append(("理由", case.exit_reason))
     story: list = [

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from casetrack.cases import rules
 from casetrack.cases.asof import cases_as_of
+from casetrack.cases.kinds.dispute import rules as drules
 from casetrack.cases.models import Case, CaseStatus
 from casetrack.core.time import end_of_local_day
 from casetrack.deadlines.rules import warning_level
@@ -69,7 +70,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("答复送达日期", 14, lambda c: c.reply_delivered_on),
     Column("办结日期", 12, lambda c: c.closed_on),
     Column("评价", 10, lambda c: c.rating or ""),
-    Column("化解层级", 14, lambda c: rules.MEDIATION_LEVELS.get(c.resolution_level or "", "")),
+    Column("化解层级", 14, lambda c: drules.MEDIATION_LEVELS.get(c.resolution_level or "", "")),
 )
 
 

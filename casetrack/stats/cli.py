@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from casetrack.cases.rules import SOURCE_LABELS
+from casetrack.cases import kinds
 from casetrack.core.params import CLI_DAY
 from casetrack.extensions import db
 from casetrack.org.models import Town
@@ -41,8 +41,8 @@ def find_town(name: str | None) -> Town | None:
 @click.option("--to", "date_to", type=DATE, required=True, help="period end (received on)")
 @click.option("--as-of", "as_of", type=DATE, help="cut-off day (status at its end); default --to")
 @click.option("--town", help="town name; default the only town, or every town")
-@click.option("--source", type=click.Choice(sorted(SOURCE_LABELS)), help="only this channel")
-@click.option("--kind", type=click.Choice(["petition", "dispute"]), help="only this kind")
+@click.option("--source", type=click.Choice(sorted(kinds.sources())), help="only this channel")
+@click.option("--kind", type=click.Choice(kinds.codes()), help="only this kind")
 @click.option("--json", "as_json", is_flag=True, help="print a JSON object")
 @with_appcontext
 def summary_command(date_from: dt.datetime, date_to: dt.datetime, as_of: dt.datetime | None,

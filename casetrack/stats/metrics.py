@@ -8,50 +8,24 @@ The dashboard, the PDF, the spreadsheet, the sentences and the API all read thes
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, literal, or_
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.expression import ColumnClause
 
-from casetrack.cases.models import CaseKind, CaseStatus
+from casetrack.cases import kinds
+from casetrack.cases.kinds import (  # noqa: F401  (defined with the kinds; imported from here)
+    Columns,
+    Cutoff,
+    Metric,
+    Predicate,
+    RateDef,
+)
+from casetrack.cases.models import CaseStatus
 from casetrack.cases.rules import CONCLUDED_STATUSES, ENDED_LABEL, OPEN_LABEL, OPEN_STATUSES
 from casetrack.core.i18n import N_
 
 S = CaseStatus
-RATED = ("满意", "基本满意", "不满意")
-SATISFIED = ("满意", "基本满意")
-
-Columns = dict[str, ColumnClause]
-#: the cut-off handed to a predicate: a date, or the bound parameter that will carry it (the
-#: statements of ``queries`` are built once per shape and executed with new values)
-Cutoff = dt.date | BindParameter
-Predicate = Callable[[Columns, Cutoff], ColumnElement[bool]]
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A count of cases: ``label`` is the Chinese name shown everywhere, ``definition`` the
-    sentence a reader of the report or the API sees when asking what it means."""
-
-    key: str
-    label: str
-    definition: str
-    predicate: Predicate
-
-
-@dataclass(frozen=True)
-class RateDef:
-    """A rate = numerator metric / denominator metric, both shown beside it."""
-
-    key: str
-    label: str
-    numerator: str
-    denominator: str
-    definition: str
 
 
 def _closed(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
@@ -62,34 +36,21 @@ def _open(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
     return r["status"].in_(sorted(OPEN_STATUSES))
 
 
-def _accepted(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
-    return and_(r["kind"] == CaseKind.PETITION, r["accepted_on"].is_not(None),
-                r["status"] != S.REGISTERED)
-
-
-def _resolved(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
-    return and_(r["kind"] == CaseKind.DISPUTE, r["resolution_level"].is_not(None),
-                r["status"].in_([S.RESOLVED, S.CLOSED]))
-
-
-def _closed_petition(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
-    return and_(_closed(r, cutoff), r["kind"] == CaseKind.PETITION)
+def _closed_by_due(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
+    return and_(r["closed_on"].is_not(None),
+                or_(r["due_on"].is_(None), r["closed_on"] <= r["due_on"]))
 
 
 def _closed_on_time(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
-    """A petition closed by its due date; a dispute whose mediation outcome (agreement or
-    termination) fell on or before its mediation due date."""
-    petition = and_(r["kind"] == CaseKind.PETITION, r["closed_on"].is_not(None),
-                    or_(r["due_on"].is_(None), r["closed_on"] <= r["due_on"]))
-    dispute = and_(r["kind"] == CaseKind.DISPUTE, r["mediated_on"].is_not(None),
-                   or_(r["due_on"].is_(None), r["mediated_on"] <= r["due_on"]))
-    return and_(_closed(r, cutoff), or_(petition, dispute))
+    """A finished case on time as its kind judges it (``Kind.on_time``: a petition closed by
+    its due date, a dispute whose mediation outcome fell on or before its mediation due
+    date); a kind that does not say: closed by its due date."""
+    return and_(_closed(r, cutoff), or_(*(
+        and_(r["kind"] == k.code, (k.on_time or _closed_by_due)(r, cutoff))
+        for k in kinds.all_kinds())))
 
 
-def _followed_up(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
-    return and_(r["kind"] == CaseKind.DISPUTE, r["follow_up_on"].is_not(None))
-
-
+#: the figures of every kind; each kind adds its own (``Kind.metrics``)
 METRIC_LIST: tuple[Metric, ...] = (
     Metric("total", N_("案件总数"), N_("期间内收到（上级交办以交办日期计）且截至日已登记的案件"),
            lambda r, c: literal(True)),
@@ -104,56 +65,14 @@ METRIC_LIST: tuple[Metric, ...] = (
            N_("已办结的信访事项办结日期不晚于办理期限；已结案的矛盾纠纷调解结果（达成协议或终止）"
               "不晚于调解期限"),
            _closed_on_time),
-    Metric("accepted", N_("已受理"), N_("截至日已受理的信访事项"), _accepted),
-    Metric("accepted_timely", N_("及时受理"),
-           N_("在本案书面告知期限（按本镇期限规则计算，遇节假日顺延）内受理的信访事项"),
-           lambda r, c: and_(_accepted(r, c), r["accepted_on"] <= r["notify_due_on"])),
-    Metric("closed_petitions", N_("已办结信访事项"), N_("截至日已办结的信访事项"), _closed_petition),
-    Metric("rated", N_("参评"), N_("已办结且信访人作出评价（满意、基本满意、不满意）的信访事项"),
-           lambda r, c: and_(_closed_petition(r, c), r["rating"].in_(RATED))),
-    Metric("satisfied", N_("满意（含基本满意）"), N_("评价为满意或基本满意的信访事项"),
-           lambda r, c: and_(_closed_petition(r, c), r["rating"].in_(SATISFIED))),
-    Metric("disputes", N_("矛盾纠纷"), N_("期间内登记的矛盾纠纷"),
-           lambda r, c: r["kind"] == CaseKind.DISPUTE),
-    Metric("resolved", N_("调解成功"), N_("截至日已调解成功（含调解成功后结案）的矛盾纠纷"), _resolved),
-    Metric("resolved_village", N_("村级化解"), N_("在村调委会调解成功的矛盾纠纷"),
-           lambda r, c: and_(_resolved(r, c), r["resolution_level"] == "village")),
-    Metric("reviews", N_("申请复查"), N_("截至日信访人已申请复查的信访事项（第35条）"),
-           lambda r, c: r["review_requested_on"] <= c),
-    Metric("reviews_on_time", N_("按期复查"),
-           N_("截至日已出具复查意见且不晚于复查期限（申请后30日）的信访事项"),
-           lambda r, c: and_(r["review_decided_on"] <= c,
-                             r["review_decided_on"] <= r["review_due_on"])),
-    Metric("reexaminations", N_("申请复核"), N_("截至日信访人已申请复核的信访事项（第36条）"),
-           lambda r, c: r["reexam_requested_on"] <= c),
-    Metric("reexaminations_on_time", N_("按期复核"),
-           N_("截至日已出具复核意见且不晚于复核期限（申请后30日，听证时间不计入）的信访事项"),
-           lambda r, c: and_(r["reexam_decided_on"] <= c,
-                             r["reexam_decided_on"] <= r["reexam_due_on"])),
-    Metric("followed_up", N_("已回访"), N_("截至日已回访（确认协议履行情况）的矛盾纠纷"), _followed_up),
-    Metric("followed_up_on_time", N_("按期回访"), N_("回访日期不晚于回访期限的矛盾纠纷"),
-           lambda r, c: and_(_followed_up(r, c),
-                             or_(r["follow_up_due_on"].is_(None),
-                                 r["follow_up_on"] <= r["follow_up_due_on"]))),
+    *(m for k in kinds.all_kinds() for m in k.metrics),
 )
 METRICS: dict[str, Metric] = {m.key: m for m in METRIC_LIST}
 
 RATE_LIST: tuple[RateDef, ...] = (
     RateDef("close_rate", N_("办结率"), "closed", "total", N_("已办结 ÷ 案件总数")),
     RateDef("on_time_rate", N_("按期办结率"), "closed_on_time", "closed", N_("按期办结 ÷ 已办结")),
-    RateDef("timely_accept_rate", N_("及时受理率"), "accepted_timely", "accepted",
-            N_("及时受理 ÷ 已受理")),
-    RateDef("rated_rate", N_("参评率"), "rated", "closed_petitions", N_("参评 ÷ 已办结信访事项")),
-    RateDef("satisfaction_rate", N_("满意率"), "satisfied", "rated", N_("（满意＋基本满意）÷ 参评")),
-    RateDef("resolve_rate", N_("化解率"), "resolved", "disputes", N_("调解成功 ÷ 矛盾纠纷")),
-    RateDef("village_resolve_rate", N_("村级化解率"), "resolved_village", "resolved",
-            N_("村级化解 ÷ 调解成功")),
-    RateDef("review_on_time_rate", N_("按期复查率"), "reviews_on_time", "reviews",
-            N_("按期复查 ÷ 申请复查")),
-    RateDef("reexam_on_time_rate", N_("按期复核率"), "reexaminations_on_time", "reexaminations",
-            N_("按期复核 ÷ 申请复核")),
-    RateDef("follow_up_on_time_rate", N_("按期回访率"), "followed_up_on_time", "followed_up",
-            N_("按期回访 ÷ 已回访")),
+    *(r for k in kinds.all_kinds() for r in k.rates),
 )
 RATES: dict[str, RateDef] = {r.key: r for r in RATE_LIST}
 

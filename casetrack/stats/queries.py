@@ -34,8 +34,9 @@ from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import BindParameter
 
 from casetrack.auth.models import Role, User
-from casetrack.cases.models import Case, CaseEvent, CaseKind
-from casetrack.cases.rules import CATEGORIES, KIND_LABELS, OPEN_STATUSES, SOURCE_LABELS, SOURCES
+from casetrack.cases import kinds as case_kinds
+from casetrack.cases.models import Case, CaseEvent
+from casetrack.cases.rules import OPEN_STATUSES
 from casetrack.cases.scoping import scope_cases
 from casetrack.core.i18n import N_
 from casetrack.core.time import end_of_local_day
@@ -495,16 +496,17 @@ def summary(session: Session, scope: User | None, q: StatsQuery) -> Summary:
         add(by_kind.setdefault(key["kind"], {}), counts)
         add(by_source.setdefault(key["source"], {}), counts)
     zero = {k: 0 for k in metric_keys}
-    kinds = [q.kind] if q.kind else [CaseKind.PETITION.value, CaseKind.DISPUTE.value]
-    sources = [q.source] if q.source else [s for k in kinds for s in SOURCES[CaseKind(k)]]
+    kinds = [q.kind] if q.kind else list(case_kinds.codes())
+    sources = ([q.source] if q.source
+               else [s for k in kinds for s in case_kinds.kind_of(k).sources])
     sources += [s for s in by_source if s not in sources]
     return Summary(
         query=q,
         town_name=scope_name(session, scope, q),
         totals=FigureRow({}, N_("合计"), total),
-        by_kind=[FigureRow({"kind": k}, KIND_LABELS.get(k, k), by_kind.get(k, zero))
+        by_kind=[FigureRow({"kind": k}, case_kinds.labels().get(k, k), by_kind.get(k, zero))
                  for k in kinds],
-        by_source=[FigureRow({"source": s}, SOURCE_LABELS.get(s, s), by_source.get(s, zero))
+        by_source=[FigureRow({"source": s}, case_kinds.sources().get(s, s), by_source.get(s, zero))
                    for s in sources],
     )
 
@@ -630,11 +632,11 @@ def _labels(session: Session, scope: User | None, q: StatsQuery, dim: str,
             present: list) -> dict[Any, str]:
     """Ordered {value: label} of a dimension, including the zero rows to show."""
     if dim == "kind":
-        kinds = [q.kind] if q.kind else [CaseKind.PETITION.value, CaseKind.DISPUTE.value]
-        return {k: KIND_LABELS.get(k, k) for k in kinds}
+        kinds = [q.kind] if q.kind else list(case_kinds.codes())
+        return {k: case_kinds.labels().get(k, k) for k in kinds}
     if dim == "source":
-        kinds = [q.kind] if q.kind else [CaseKind.PETITION.value, CaseKind.DISPUTE.value]
-        return {s: SOURCE_LABELS[s] for k in kinds for s in SOURCES[CaseKind(k)]
+        kinds = [q.kind] if q.kind else list(case_kinds.codes())
+        return {s: label for k in kinds for s, label in case_kinds.kind_of(k).sources.items()
                 if not q.source or s == q.source}
     if dim == "village":
         labels: dict[Any, str] = {v.id: v.name for v in villages_in_scope(session, scope, q)
@@ -662,8 +664,7 @@ def _labels(session: Session, scope: User | None, q: StatsQuery, dim: str,
     if dim == "month":
         return {m: month_label(m) for m in _months(q) if q.month in (None, m)}
     if dim == "category":
-        order = [c for k in (CaseKind.PETITION, CaseKind.DISPUTE) for c in CATEGORIES[k]]
-        return {c: c for c in dict.fromkeys(order) if c in present}
+        return {c: c for c in case_kinds.all_categories() if c in present}
     if dim == "town":
         ids = [v for v in present if v is not None]
         return dict(session.execute(select(Town.id, Town.name).where(Town.id.in_(ids))

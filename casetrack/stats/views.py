@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import require_filters_in_scope
-from casetrack.cases import display, queues, rules
-from casetrack.cases.models import CaseKind
+from casetrack.cases import display, kinds, queues, rules
 from casetrack.cases.queries import count_capped
 from casetrack.core.errors import NotFound
 from casetrack.core.i18n import N_, tr
@@ -80,7 +79,7 @@ def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
     date_to = _date(args.get("to"), today)
     if date_to < date_from:
         date_from, date_to = date_to, date_from
-    kind = args.get("kind") if args.get("kind") in tuple(CaseKind) else None
+    kind = args.get("kind") if args.get("kind") in kinds.codes() else None
     source = args.get("source") if args.get("source") in rules.SOURCE_LABELS else None
     category = rules.known_category(args.get("category"))
     month = args.get("month") or None

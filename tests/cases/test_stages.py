@@ -13,7 +13,7 @@ from views_support import ID_ZHANG, login_as, make_dispute, make_petition, text
 
 from casetrack.auth.tokens import create_token
 from casetrack.cases import services as svc
-from casetrack.cases import steps
+from casetrack.cases.kinds.petition import steps
 from casetrack.cases.models import Case, CaseEvent
 from casetrack.extensions import db
 from casetrack.notify.models import Channel, Notification

@@ -1,0 +1,32 @@
+"""Disputes (矛盾纠纷, 人民调解法): the kind's folder, built into one ``Kind``."""
+
+from casetrack.cases.kinds import Kind
+from casetrack.cases.kinds.dispute import fields, metrics, rules, sheet, steps
+from casetrack.core.i18n import N_
+
+KIND = Kind(
+    code="dispute",
+    label=N_("矛盾纠纷"),
+    default_prefix="调",
+    sources=rules.SOURCES,
+    categories=rules.CATEGORIES,
+    moves=steps.MOVES,
+    deadline_rules=rules.DEADLINE_RULES,
+    first_clock=rules.first_clock,
+    village_required="请选择纠纷所在村（居）",
+    default_source="screening",
+    recompute=rules.recompute,
+    fields=fields.FIELDS,
+    value_labels={"mediation_level": rules.MEDIATION_LEVELS,
+                  "resolution_level": rules.MEDIATION_LEVELS,
+                  "agreement_type": rules.AGREEMENT_TYPES},
+    party_roles=("applicant", "respondent", "party"),
+    parties_shown=2,
+    parties_label=N_("当事人"),
+    templates={"parts": "cases/kinds/dispute/parts.html"},
+    metrics=metrics.METRICS,
+    rates=metrics.RATES,
+    on_time=metrics.on_time,
+    sheet_facts=sheet.sheet_facts,
+    sheet_title="矛盾纠纷调处单",
+)

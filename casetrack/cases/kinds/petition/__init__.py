@@ -1,0 +1,32 @@
+"""Petitions (信访事项, 2022 信访工作条例): the kind's folder, built into one ``Kind``."""
+
+from casetrack.cases.kinds import Kind
+from casetrack.cases.kinds.petition import fields, metrics, rules, sheet, steps
+from casetrack.core.i18n import N_
+
+KIND = Kind(
+    code="petition",
+    label=N_("信访事项"),
+    default_prefix="信",
+    sources=rules.SOURCES,
+    categories=rules.CATEGORIES,
+    moves=steps.MOVES,
+    deadline_rules=rules.DEADLINE_RULES,
+    first_clock=rules.first_clock,
+    validate=rules.validate,
+    validate_parties=rules.validate_parties,
+    on_register=rules.on_register,
+    recompute=rules.recompute,
+    refuses_repeats=True,
+    fields=fields.FIELDS,
+    known_values=(*rules.CLASSES, *rules.OUTCOMES, *rules.REVIEW_OUTCOMES),
+    party_roles=("petitioner",),
+    parties_shown=1,
+    parties_label=N_("信访人"),
+    templates={"parts": "cases/kinds/petition/parts.html"},
+    metrics=metrics.METRICS,
+    rates=metrics.RATES,
+    on_time=metrics.on_time,
+    sheet_facts=sheet.sheet_facts,
+    sheet_title="信访事项办理单",
+)
