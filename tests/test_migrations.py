@@ -164,10 +164,10 @@ PREFIXES = "f36cf0f0f48e"
 
 
 def test_number_prefixes_move_into_their_table_with_the_data(migrated_app):
-    """On a database holding towns, users and a case (foreign keys pointing at towns, which
-    SQLite rebuilds), the two issuer codes of each town become rows of
-    case_number_prefixes, the next registration numbers with them, and a downgrade puts
-    them back."""
+    """On a database holding towns, users and a case (foreign keys pointing at towns and
+    users, which SQLite rebuilds), the two issuer codes of each town become rows of
+    case_number_prefixes, the next registration numbers with them, the users lose the
+    dead lock columns, and a downgrade puts everything back."""
     _flask(migrated_app, "db", "upgrade", BEFORE_PREFIXES)
     with migrated_app.app_context():
         for town_id, name, petition, dispute in ((1, "北和镇", "北和信", "北和调"),
@@ -195,6 +195,9 @@ def test_number_prefixes_move_into_their_table_with_the_data(migrated_app):
                                             (2, "dispute", "南兴调"), (2, "petition", "南兴信")]
         columns = {c["name"] for c in inspect(db.session.connection()).get_columns("towns")}
         assert not columns & {"petition_issuer_code", "dispute_issuer_code"}
+        # the dead per-account login lock went too (throttling is Flask-Limiter's)
+        columns = {c["name"] for c in inspect(db.session.connection()).get_columns("users")}
+        assert not columns & {"failed_logins", "locked_until"}
 
         user = db.session.get(User, 1)
         now = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)

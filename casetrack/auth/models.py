@@ -61,10 +61,6 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     is_enabled: Mapped[bool] = mapped_column(default=True)
-    #: consecutive failed logins; reset on success
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    #: no login accepted before this instant (after too many failures)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: every login session carries the value it was opened with; raising it (logout,
     #: password change or reset, disabling, role change) ends all of the user's sessions on
     #: every process and host at their next request

@@ -52,11 +52,6 @@ def users_query(town_id: int, role: str | None = None, q: str = "") -> Select:
     return stmt.order_by(User.role, User.username)
 
 
-def is_locked(user: User, now: dt.datetime) -> bool:
-    """Whether too many failed logins keep the user out at ``now``."""
-    return user.locked_until is not None and user.locked_until > now
-
-
 @dataclass
 class UserInput:
     """What creating or editing a user needs; ``password`` is used on creation only."""
@@ -234,7 +229,7 @@ def update_user(
 def set_password(
     session: Session, actor: User | None, now: dt.datetime, user: User, password: str
 ) -> User:
-    """Reset a user's password (the admin tells the user); also lifts a login lock."""
+    """Reset a user's password (the admin tells the user); every session of the user ends."""
     require_admin(actor)
     if actor is not None and user.town_id != actor.town_id:
         raise NotFound("用户不存在")
@@ -244,8 +239,6 @@ def set_password(
     user.end_sessions()
     # an administrator's password is known to two people: the user must replace it
     user.must_change_password = actor is not None
-    user.failed_logins = 0
-    user.locked_until = None
     session.flush()
     return user
 
@@ -262,19 +255,6 @@ def set_user_enabled(
     user.is_enabled = enabled
     if not enabled:
         user.end_sessions()
-    session.flush()
-    return user
-
-
-def unlock_user(session: Session, actor: User, now: dt.datetime, user: User) -> User:
-    """Lift the lock that too many failed logins put on an account."""
-    require_admin(actor)
-    if user.town_id != actor.town_id:
-        raise NotFound("用户不存在")
-    if not is_locked(user, now) and not user.failed_logins:
-        raise ValidationError("该账号没有被锁定")
-    user.failed_logins = 0
-    user.locked_until = None
     session.flush()
     return user
 

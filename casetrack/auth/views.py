@@ -136,9 +136,6 @@ def login():
             db.session.rollback()
             flash(_("用户名或密码错误"), "error")
             return render_template("auth/login.html", username=username), 401
-        with unit_of_work():
-            user.failed_logins = 0
-            user.locked_until = None
         login_user(user)
         session[SESSION_VERSION_KEY] = user.session_version
         if user.must_change_password:

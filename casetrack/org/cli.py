@@ -118,20 +118,11 @@ def list_users(town_name: str | None, role: str | None) -> None:
         stmt = stmt.where(User.town_id == _town(town_name).id)
     if role:
         stmt = stmt.where(User.role == role)
-    now = app_now()
     count = 0
     for user in db.session.scalars(stmt):
         count += 1
         where = user.unit.name if user.unit else "、".join(v.name for v in user.villages)
-        state = (
-            "停用"
-            if not user.is_enabled
-            else (
-                f"锁定至 {to_local(user.locked_until):%Y-%m-%d %H:%M}"
-                if user_svc.is_locked(user, now)
-                else "正常"
-            )
-        )
+        state = "正常" if user.is_enabled else "停用"
         town = user.town.name if user.town else f"县级 {user.county_code}"
         click.echo(
             "\t".join(
@@ -152,7 +143,7 @@ def list_users(town_name: str | None, role: str | None) -> None:
 )
 @with_appcontext
 def set_password(username: str, password: str) -> None:
-    """Set a user's password and lift any login lock."""
+    """Set a user's password (every session of the user ends)."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"用户 {username} 不存在")

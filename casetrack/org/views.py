@@ -68,7 +68,6 @@ def _is_on(value: str | None) -> bool:
 def index():
     """The admin's start page: links to every admin page with a few counts."""
     town_id = current_user.town_id
-    now = app_now()
     villages = db.session.execute(
         select(Village.is_active, func.count())
         .where(Village.town_id == town_id)
@@ -84,11 +83,6 @@ def index():
             select(User.role, func.count()).where(User.town_id == town_id).group_by(User.role)
         ).all()
     )
-    locked = db.session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.town_id == town_id, User.locked_until > now)
-    )
     return render_template(
         "admin/index.html",
         villages_active=sum(n for active, n in villages if active),
@@ -96,7 +90,6 @@ def index():
         units_active=units,
         by_role=[(str(r), ROLE_LABELS[r], by_role.get(str(r), 0)) for r in user_svc.TOWN_ROLES],
         users_total=sum(by_role.values()),
-        locked=locked,
     )
 
 
@@ -319,8 +312,6 @@ def users():
         role=role,
         q=q,
         roles=user_svc.role_choices(),
-        now=app_now(),
-        is_locked=user_svc.is_locked,
     )
 
 
@@ -378,8 +369,6 @@ def _user_form(
             for v in svc.list_villages(db.session, town_id)
             if v.is_active or v.id in data.village_ids
         ],
-        now=app_now(),
-        is_locked=user_svc.is_locked,
         min_password=current_app.config["PASSWORD_MIN_LENGTH"],
     ), status
 
@@ -427,7 +416,7 @@ def user_edit(user_id: int):
 
 
 def _user_action(user_id: int, action, done_message: str):
-    """Run one account action (password, enable, unlock) and come back to the user's page."""
+    """Run one account action (password, enable) and come back to the user's page."""
     try:
         user = user_svc.get_user(db.session, current_user, user_id)
         action(user)
@@ -444,7 +433,7 @@ def _user_action(user_id: int, action, done_message: str):
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 def user_password(user_id: int):
-    """Set a new password for a user (also lifts a login lock)."""
+    """Set a new password for a user."""
     password = request.form.get("password", "")
     return _user_action(
         user_id,
@@ -461,14 +450,4 @@ def user_enabled(user_id: int):
         user_id,
         lambda u: user_svc.set_user_enabled(db.session, current_user, app_now(), u, enabled),
         _("已启用 %(username)s") if enabled else _("已停用 %(username)s"),
-    )
-
-
-@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
-def user_unlock(user_id: int):
-    """Lift the lock put on an account by too many failed logins."""
-    return _user_action(
-        user_id,
-        lambda u: user_svc.unlock_user(db.session, current_user, app_now(), u),
-        _("已解除 %(username)s 的登录锁定"),
     )

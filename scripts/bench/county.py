@@ -161,15 +161,15 @@ def build_org(w: Writer, n_towns: int, county_code: str = "440882") -> list[Town
     created = dt.datetime(2019, 12, 1, 1, 0)
     towns, prefixes, villages, units, users, user_villages = [], [], [], [], [], []
     user_cols = ["id", "town_id", "county_code", "username", "name", "role", "unit_id", "phone",
-                 "email", "password_hash", "is_enabled", "failed_logins", "locale", "created_at"]
+                 "email", "password_hash", "is_enabled", "locale", "created_at"]
     out: list[Town] = []
     vid = uid = usr = 0
 
     def user(town_id, username, name, role, unit_id=None, county=""):
         nonlocal usr
         usr += 1
-        users.append((usr, town_id, county, username, name, role, unit_id, "", "", pw, True, 0,
-                      "", created))
+        users.append((usr, town_id, county, username, name, role, unit_id, "", "", pw, True, "",
+                      created))
         return usr
 
     for t in range(1, n_towns + 1):

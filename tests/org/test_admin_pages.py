@@ -244,3 +244,14 @@ def test_reset_password_and_disable(admin_client, world, client, auth):
     auth.logout()
     assert auth.login("handler1", "pass-1234").status_code == 401
     assert auth.login("handler1", "Fresh-harbour-kite-88").status_code == 302
+
+
+def test_no_per_account_lock_is_offered(admin_client, world, app):
+    """Login throttling is Flask-Limiter's (per address, and per address and username): the
+    old per-account lock, its state and its 解除锁定 button are gone."""
+    uid = world.handler1.id
+    html = _html(admin_client.get(f"/admin/users/{uid}"))
+    assert "解除锁定" not in html and "登录锁定" not in html and "/unlock" not in html
+    assert "已锁定" not in _html(admin_client.get("/admin/users"))
+    assert admin_client.post(f"/admin/users/{uid}/unlock").status_code == 404
+    assert not any(rule.rule.endswith("/unlock") for rule in app.url_map.iter_rules())
