@@ -7,7 +7,11 @@ shows one short sentence and a way back.
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, current_app, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -64,6 +68,40 @@ def _http_error(exc: HTTPException):
     return resp
 
 
+def retry_after_seconds() -> int:
+    """Seconds until every limit this request broke lets the client in again (at least 1).
+    The limiter's windows run on the wall clock of its store, so the wait is measured on
+    the wall clock too."""
+    from casetrack.extensions import limiter
+
+    now = time.time()
+    # reset_at is rounded up to the next second: never say more than the window itself
+    waits = [min(math.ceil(lim.reset_at - now), lim.limit.get_expiry())
+             for lim in limiter.current_limits if lim.breached]
+    if not waits:  # the breach was not recorded on this request: the shortest sane wait
+        return 60
+    return max(1, *waits)
+
+
+def wait_text(seconds: int) -> str:
+    """A wait for people: whole minutes (rounded up) from one minute, else seconds."""
+    if seconds >= 60:
+        return _("%(n)s 分钟", n=math.ceil(seconds / 60))
+    return _("%(n)s 秒", n=seconds)
+
+
+def _rate_limited(exc: RateLimitExceeded):
+    """Too many attempts (the login throttle): the page says how long to wait, and the
+    ``Retry-After`` header says it in seconds (RFC 9110) to anything that reads it."""
+    if request.path.startswith(API_PREFIX):
+        return exc
+    seconds = retry_after_seconds()
+    body, status, headers = render_error(
+        429, _("操作过于频繁，请 %(wait)s后再试", wait=wait_text(seconds)))
+    headers["Retry-After"] = str(seconds)
+    return body, status, headers
+
+
 def _csrf_error(exc: CSRFError):
     """A missing or expired CSRF token: usually a form left open for hours."""
     if request.path.startswith(API_PREFIX):
@@ -94,5 +132,6 @@ def init_app(app: Flask) -> None:
     """Register the handlers on the application (blueprint handlers still take precedence)."""
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)

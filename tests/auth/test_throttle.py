@@ -4,9 +4,11 @@ alone, and the same answer for real and unknown names; on memory and on Redis st
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import pytest
+from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES
 
@@ -16,20 +18,28 @@ ATTACKER = {"REMOTE_ADDR": "203.0.113.7"}
 LEADER_DESK = {"REMOTE_ADDR": "10.1.2.3"}
 
 
-def _post(client, username, password, environ):
+def _answer(client, username, password, environ):
     resp = client.post("/login", data={"username": username, "password": password},
                        environ_base=environ)
-    body = resp.get_data(as_text=True)
     resp.close()
-    return resp.status_code, body
+    return resp
+
+
+def _post(client, username, password, environ):
+    resp = _answer(client, username, password, environ)
+    return resp.status_code, resp.get_data(as_text=True)
+
+
+#: the sentence of a throttled login: how long to wait, in minutes or seconds
+WAIT_RE = re.compile(r"操作过于频繁，请 (\d+) (分钟|秒)后再试")
 
 
 def _message(body: str) -> str:
     """The flashed message or the error sentence of a login answer."""
-    for marker in ("用户名或密码错误", "操作过于频繁，请稍后再试"):
-        if marker in body:
-            return marker
-    return ""
+    if "用户名或密码错误" in body:
+        return "用户名或密码错误"
+    m = WAIT_RE.search(body)
+    return m[0] if m else ""
 
 
 def _attack_then_real_login(client, app):
@@ -63,6 +73,33 @@ def test_one_address_guessing_many_names_is_slowed_down(client, world, app):
         assert _post(client, f"name{i}", "guess", ATTACKER)[0] == 401
     assert _post(client, "grid1", "pass-1234", ATTACKER)[0] == 429
     assert _post(client, "grid1", "pass-1234", LEADER_DESK)[0] == 302
+
+
+def test_a_throttled_login_says_how_long_to_wait(client, world, app):
+    """The 429 carries ``Retry-After`` in seconds (at most the limit's window, which began
+    with the first refused attempt) and says the same wait in Chinese, in whole minutes;
+    a refused login before the limit carries no such header."""
+    limit = parse(app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+    window_seconds = limit.get_expiry()
+    for i in range(limit.amount):
+        refused = _answer(client, "leader", f"guess-{i}", ATTACKER)
+        assert refused.status_code == 401 and "Retry-After" not in refused.headers
+    throttled = _answer(client, "leader", "pass-1234", ATTACKER)
+    assert throttled.status_code == 429
+    seconds = int(throttled.headers["Retry-After"])
+    assert 0 < seconds <= window_seconds
+    m = WAIT_RE.search(throttled.get_data(as_text=True))
+    assert m, throttled.get_data(as_text=True)
+    minutes = -(-seconds // 60)
+    assert (int(m[1]), m[2]) == ((minutes, "分钟") if seconds >= 60 else (seconds, "秒"))
+    assert throttled.headers["Cache-Control"] == "no-store"
+
+
+def test_wait_text_in_minutes_or_seconds(app):
+    from casetrack.core.errorpages import wait_text
+
+    assert [wait_text(s) for s in (1, 59, 60, 61, 900)] == [
+        "1 秒", "59 秒", "1 分钟", "2 分钟", "15 分钟"]
 
 
 def test_successful_logins_do_not_count(client, world, app):
