@@ -10,7 +10,6 @@ from casetrack.auth import services as user_svc
 from casetrack.auth.models import ROLE_LABELS, Role, User
 from casetrack.cases.numbering import DEFAULT_PREFIXES
 from casetrack.cases.rules import KIND_LABELS
-from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now, to_local
 from casetrack.core.unit import cli_unit
 from casetrack.extensions import db
@@ -21,12 +20,6 @@ from casetrack.org.models import Town, Unit, Village
 @click.group("users")
 def users_cli() -> None:
     """User accounts."""
-
-
-def _fail(exc: DomainError) -> click.ClickException:
-    db.session.rollback()
-    details = "；".join(dict.fromkeys(exc.fields.values())) if exc.fields else ""
-    return click.ClickException(details or exc.message)
 
 
 def _town(name: str) -> Town:
@@ -79,7 +72,7 @@ def create(
     data = user_svc.UserInput(
         username=username, name=full_name, role=role, phone=phone, email=email, password=password
     )
-    try:
+    with cli_unit():
         if role == Role.COUNTY:
             user = user_svc.create_county_user(db.session, now, data, county_code)
         else:
@@ -101,9 +94,6 @@ def create(
                     raise click.ClickException(f"{town.name}没有名为“{vname}”的村（社区）")
                 data.village_ids.append(village.id)
             user = user_svc.create_user(db.session, None, now, data, town=town)
-        db.session.commit()
-    except DomainError as exc:
-        raise _fail(exc) from exc
     click.echo(f"已创建用户 {user.username}（{user.name}，{ROLE_LABELS[Role(user.role)]}）")
 
 
@@ -147,11 +137,8 @@ def set_password(username: str, password: str) -> None:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"用户 {username} 不存在")
-    try:
+    with cli_unit():
         user_svc.set_password(db.session, None, app_now(), user, password)
-        db.session.commit()
-    except DomainError as exc:
-        raise _fail(exc) from exc
     click.echo(f"已为 {user.username} 设置新密码")
 
 
@@ -178,7 +165,7 @@ def create_town(name: str, petition_code: str, dispute_code: str, county_code: s
     import csv
 
     now = app_now()
-    try:
+    with cli_unit(dry_run=dry_run):
         town = svc.create_town(db.session, name,
                                {"petition": petition_code, "dispute": dispute_code},
                                county_code, county_name)
@@ -191,13 +178,9 @@ def create_town(name: str, petition_code: str, dispute_code: str, county_code: s
                     count += 1
         for unit in units:
             svc.create_unit(db.session, None, now, unit, town=town)
-    except DomainError as exc:
-        raise _fail(exc) from exc
     if dry_run:
-        db.session.rollback()
         click.echo(f"dry run: {name} with {count} villages and {len(units)} units would be created")
         return
-    db.session.commit()
     click.echo(f"created {name} with {count} villages and {len(units)} units; "
                f"add users with: flask users create --town {name} ...")
 

@@ -1,8 +1,9 @@
 """Admin pages: villages, units, users of the admin's own town.
 
 Every route needs the "admin" right (403 otherwise); every object outside the admin's town
-is 404. Views parse the form, call one service, commit, flash and redirect; on a refusal
-they roll back and show the Chinese message with a 4xx status.
+is 404. Views parse the form and call one service inside one unit of work (``page_unit``:
+it commits, or rolls back on a refusal and the page shows the Chinese message with a 4xx
+status).
 """
 
 from __future__ import annotations
@@ -39,11 +40,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 bp.before_request(require_town_admin)
-
-
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "error")
 
 
 def _int_or_none(value: str | None, label: str, field_name: str) -> int | None:
@@ -115,70 +111,47 @@ def villages():
 @bp.route("/villages", methods=["POST"])
 def village_create():
     """Add a village."""
-    try:
+
+    def work():
         sort_order = _int_or_none(request.form.get("sort_order"), _("排序"), "sort_order")
-        village = svc.create_village(
-            db.session,
-            current_user,
-            app_now(),
-            request.form.get("name", ""),
-            request.form.get("kind", ""),
-            sort_order,
-        )
-        db.session.commit()
-    except DomainError as exc:
-        _refused(exc)
-        return _villages_page(exc.http_status, request.form, exc.fields)
-    flash(_("已添加：%(name)s", name=village.name), "success")
-    return redirect(url_for("admin.villages"))
+        village = svc.create_village(db.session, current_user, app_now(),
+                                     request.form.get("name", ""), request.form.get("kind", ""),
+                                     sort_order)
+        flash(_("已添加：%(name)s", name=village.name), "success")
+        return redirect(url_for("admin.villages"))
+
+    return page_unit(work, lambda exc: _villages_page(exc.http_status, request.form, exc.fields))
 
 
 @bp.route("/villages/<int:village_id>", methods=["POST"])
 def village_update(village_id: int):
     """Rename a village, change its kind or its place in the list."""
-    try:
+
+    def work():
         village = svc.get_village(db.session, current_user, village_id)
         sort_order = _int_or_none(request.form.get("sort_order"), _("排序"), "sort_order")
-        svc.update_village(
-            db.session,
-            current_user,
-            app_now(),
-            village,
-            name=request.form.get("name", ""),
-            kind=request.form.get("kind"),
-            sort_order=sort_order,
-        )
-        db.session.commit()
-    except DomainError as exc:
-        _refused(exc)
-        return _villages_page(exc.http_status)
-    flash(_("已保存：%(name)s", name=village.name), "success")
-    return redirect(url_for("admin.villages"))
+        svc.update_village(db.session, current_user, app_now(), village,
+                           name=request.form.get("name", ""), kind=request.form.get("kind"),
+                           sort_order=sort_order)
+        flash(_("已保存：%(name)s", name=village.name), "success")
+        return redirect(url_for("admin.villages"))
+
+    return page_unit(work, lambda exc: _villages_page(exc.http_status))
 
 
 @bp.route("/villages/<int:village_id>/active", methods=["POST"])
 def village_active(village_id: int):
     """Deactivate a village (no longer offered in forms) or activate it again."""
-    try:
+
+    def work():
         village = svc.get_village(db.session, current_user, village_id)
-        svc.update_village(
-            db.session,
-            current_user,
-            app_now(),
-            village,
-            is_active=_is_on(request.form.get("active")),
-        )
-        db.session.commit()
-    except DomainError as exc:
-        _refused(exc)
-        return _villages_page(exc.http_status)
-    flash(
-        _("已启用：%(name)s", name=village.name)
-        if village.is_active
-        else _("已停用：%(name)s", name=village.name),
-        "success",
-    )
-    return redirect(url_for("admin.villages"))
+        svc.update_village(db.session, current_user, app_now(), village,
+                           is_active=_is_on(request.form.get("active")))
+        flash(_("已启用：%(name)s", name=village.name) if village.is_active
+              else _("已停用：%(name)s", name=village.name), "success")
+        return redirect(url_for("admin.villages"))
+
+    return page_unit(work, lambda exc: _villages_page(exc.http_status))
 
 
 # --------------------------------------------------------------------------- units
@@ -207,51 +180,42 @@ def units():
 @bp.route("/units", methods=["POST"])
 def unit_create():
     """Add a unit."""
-    try:
+
+    def work():
         unit = svc.create_unit(db.session, current_user, app_now(), request.form.get("name", ""))
-        db.session.commit()
-    except DomainError as exc:
-        _refused(exc)
-        return _units_page(exc.http_status, request.form, exc.fields)
-    flash(_("已添加：%(name)s", name=unit.name), "success")
-    return redirect(url_for("admin.units"))
+        flash(_("已添加：%(name)s", name=unit.name), "success")
+        return redirect(url_for("admin.units"))
+
+    return page_unit(work, lambda exc: _units_page(exc.http_status, request.form, exc.fields))
 
 
 @bp.route("/units/<int:unit_id>", methods=["POST"])
 def unit_update(unit_id: int):
     """Rename a unit."""
-    try:
+
+    def work():
         unit = svc.get_unit(db.session, current_user, unit_id)
-        svc.update_unit(
-            db.session, current_user, app_now(), unit, name=request.form.get("name", "")
-        )
-        db.session.commit()
-    except DomainError as exc:
-        _refused(exc)
-        return _units_page(exc.http_status)
-    flash(_("已保存：%(name)s", name=unit.name), "success")
-    return redirect(url_for("admin.units"))
+        svc.update_unit(db.session, current_user, app_now(), unit,
+                        name=request.form.get("name", ""))
+        flash(_("已保存：%(name)s", name=unit.name), "success")
+        return redirect(url_for("admin.units"))
+
+    return page_unit(work, lambda exc: _units_page(exc.http_status))
 
 
 @bp.route("/units/<int:unit_id>/active", methods=["POST"])
 def unit_active(unit_id: int):
     """Deactivate a unit (no longer offered for assignment) or activate it again."""
-    try:
+
+    def work():
         unit = svc.get_unit(db.session, current_user, unit_id)
-        svc.update_unit(
-            db.session, current_user, app_now(), unit, is_active=_is_on(request.form.get("active"))
-        )
-        db.session.commit()
-    except DomainError as exc:
-        _refused(exc)
-        return _units_page(exc.http_status)
-    flash(
-        _("已启用：%(name)s", name=unit.name)
-        if unit.is_active
-        else _("已停用：%(name)s", name=unit.name),
-        "success",
-    )
-    return redirect(url_for("admin.units"))
+        svc.update_unit(db.session, current_user, app_now(), unit,
+                        is_active=_is_on(request.form.get("active")))
+        flash(_("已启用：%(name)s", name=unit.name) if unit.is_active
+              else _("已停用：%(name)s", name=unit.name), "success")
+        return redirect(url_for("admin.units"))
+
+    return page_unit(work, lambda exc: _units_page(exc.http_status))
 
 
 # --------------------------------------------------------------------------- number prefixes
@@ -378,18 +342,22 @@ def user_new():
     """Create a user with a role, unit or villages, contact details and an initial password."""
     if request.method == "GET":
         return _user_form(None)
-    data = None
-    try:
-        data = _user_input(with_password=True)
-        user = user_svc.create_user(db.session, current_user, app_now(), data)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
+    typed: list[user_svc.UserInput] = []
+
+    def work():
+        typed.append(_user_input(with_password=True))
+        user = user_svc.create_user(db.session, current_user, app_now(), typed[0])
+        flash(_("已创建用户 %(username)s，请把初始密码告知本人", username=user.username),
+              "success")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+
+    def refused(exc: DomainError):
+        data = typed[0] if typed else None
         if data is not None:
-            data.password = ""
+            data.password = ""  # never sent back to the browser
         return _user_form(None, exc.http_status, exc.fields or {"_": exc.message}, data)
-    flash(_("已创建用户 %(username)s，请把初始密码告知本人", username=user.username), "success")
-    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+    return page_unit(work, refused, flash_refusal=False)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -401,34 +369,38 @@ def user_edit(user_id: int):
         abort(exc.http_status)
     if request.method == "GET":
         return _user_form(user)
-    data = None
-    try:
-        data = _user_input(with_password=False)
-        data.username = user.username
-        user_svc.update_user(db.session, current_user, app_now(), user, data)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        user = db.session.get(User, user_id)
-        return _user_form(user, exc.http_status, exc.fields or {"_": exc.message}, data)
-    flash(_("已保存：%(name)s", name=user.name), "success")
-    return redirect(url_for("admin.user_edit", user_id=user.id))
+    typed: list[user_svc.UserInput] = []
+
+    def work():
+        typed.append(_user_input(with_password=False))
+        typed[0].username = user.username
+        user_svc.update_user(db.session, current_user, app_now(), user, typed[0])
+        flash(_("已保存：%(name)s", name=user.name), "success")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
+
+    def refused(exc: DomainError):
+        return _user_form(db.session.get(User, user_id), exc.http_status,
+                          exc.fields or {"_": exc.message}, typed[0] if typed else None)
+
+    return page_unit(work, refused, flash_refusal=False)
 
 
 def _user_action(user_id: int, action, done_message: str):
     """Run one account action (password, enable) and come back to the user's page."""
-    try:
+
+    def work():
         user = user_svc.get_user(db.session, current_user, user_id)
         action(user)
-        db.session.commit()
-    except DomainError as exc:
-        _refused(exc)
+        flash(done_message % {"username": user.username}, "success")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+
+    def refused(exc: DomainError):
         user = db.session.get(User, user_id)
         if user is None or user.town_id != current_user.town_id:
             abort(404)
         return _user_form(user, exc.http_status)
-    flash(done_message % {"username": user.username}, "success")
-    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+    return page_unit(work, refused)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])

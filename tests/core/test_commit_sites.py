@@ -13,10 +13,6 @@ PACKAGE = Path(__file__).resolve().parents[2] / "casetrack"
 #: through the unit of work)
 ALLOWED: dict[str, tuple[int, str]] = {
     "core/unit.py": (1, "the unit of work itself"),
-    # TODO(issue 11): the admin pages and commands of org/ move to the unit of work once
-    # user administration has moved to auth/ (another change in flight on those files)
-    "org/cli.py": (3, "pending, see the TODO above"),
-    "org/views.py": (9, "pending, see the TODO above"),
 }
 
 

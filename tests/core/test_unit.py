@@ -14,8 +14,7 @@ from casetrack.org.models import Town
 
 
 def _town(name: str) -> Town:
-    return Town(name=name, petition_issuer_code=name[:1] + "信",
-                dispute_issuer_code=name[:1] + "调")
+    return Town(name=name)
 
 
 def _town_names() -> list[str]:
