@@ -129,8 +129,10 @@ def build(n_cases: int, n_towns: int) -> None:
         elif col.nullable or col.server_default is not None:
             continue
         elif col.default is not None and col.default.is_scalar:
-            expr = repr(col.default.arg) if not isinstance(col.default.arg, bool) \
-                else str(int(col.default.arg))
+            arg = col.default.arg
+            # a StrEnum default (typed statuses) is written as its stored string
+            expr = (str(int(arg)) if isinstance(arg, bool)
+                    else repr(str(arg)) if isinstance(arg, str) else repr(arg))
         else:
             expr = _neutral(col.type.__class__.__name__)
         names.append(name)
