@@ -30,7 +30,7 @@ class Town(Base):
     )
     units: Mapped[list[Unit]] = relationship(back_populates="town", order_by="Unit.id")
     number_prefixes: Mapped[list[CaseNumberPrefix]] = relationship(
-        back_populates="town", order_by="CaseNumberPrefix.kind", cascade="all, delete-orphan"
+        back_populates="town", order_by="CaseNumberPrefix.id", cascade="all, delete-orphan"
     )
 
 
