@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
+from casetrack.cases import kinds
 from casetrack.cases.models import Case
 from casetrack.cases.rules import OPEN_STATUSES
 from casetrack.cases.scoping import scope_cases
@@ -104,10 +105,9 @@ def change_town_rule(
     rule = calendar.set_town_rule(session, actor, now, town_id, code, amount=amount, unit=unit,
                                   max_extension_days=max_extension_days)
     stmt = select(Case).where(Case.town_id == town_id).order_by(Case.id)
-    if code == "petition.notify":
-        stmt = stmt.where(Case.kind == "petition", Case.accepted_on.is_(None))
-    elif code == "dispute.follow_up":
-        stmt = stmt.where(Case.follow_up_due_on.is_not(None), Case.follow_up_on.is_(None))
+    kept = [k.kept_dates[code] for k in kinds.all_kinds() if code in k.kept_dates]
+    if kept:
+        stmt = stmt.where(or_(*(condition() for condition in kept)))
     else:
         stmt = stmt.where(Case.due_rule == code,
                           Case.status.in_([str(s) for s in OPEN_STATUSES]))

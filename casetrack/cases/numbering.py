@@ -17,9 +17,21 @@ RESERVED_KEY = "casetrack.reserved_case_numbers"
 #: where a session keeps the prefixes it has read (an import numbers thousands of cases)
 PREFIX_KEY = "casetrack.case_number_prefixes"
 
-#: the prefix of a kind's numbers in a town that has set none (``org.CaseNumberPrefix``)
-# TODO(issue 11): each kind's default moves into its folder of cases/kinds/
-DEFAULT_PREFIXES: dict[str, str] = {"petition": "信", "dispute": "调"}
+def default_prefix(kind: str) -> str:
+    """The prefix of a kind's numbers in a town that has set none (``org.CaseNumberPrefix``):
+    the kind's own default (``Kind.default_prefix``, in its folder of ``cases/kinds``)."""
+    from casetrack.cases import kinds  # the kinds build on the services, which number cases
+
+    return kinds.kind_of(kind).default_prefix
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    """``DEFAULT_PREFIXES``: kind → its default prefix, for every registered kind."""
+    if name == "DEFAULT_PREFIXES":
+        from casetrack.cases import kinds
+
+        return {k.code: k.default_prefix for k in kinds.all_kinds()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def number_prefix(session: Session, town_id: int, kind: str) -> str:
@@ -27,7 +39,7 @@ def number_prefix(session: Session, town_id: int, kind: str) -> str:
     kind's default. Read once per transaction."""
     cache = session.info.setdefault(PREFIX_KEY, {})
     if (town_id, kind) not in cache:
-        cache[town_id, kind] = town_prefix(session, town_id, kind) or DEFAULT_PREFIXES[kind]
+        cache[town_id, kind] = town_prefix(session, town_id, kind) or default_prefix(kind)
     return cache[town_id, kind]
 
 

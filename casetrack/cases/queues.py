@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from casetrack.auth.models import Role, User
-from casetrack.cases.models import Case, CaseKind, CaseStatus
+from casetrack.cases.models import Case, CaseStatus
 from casetrack.cases.scoping import scope_cases
 from casetrack.core.i18n import N_
 
@@ -52,7 +52,6 @@ class Approval:
 #: what waits for a leader's decision; extend with ``register_approval``
 APPROVALS: list[Approval] = [
     Approval("extension", N_("延期申请"), lambda: Case.extension_state == "pending"),
-    Approval("reply", N_("答复草稿"), lambda: Case.status == CaseStatus.REPLY_PENDING),
 ]
 
 
@@ -94,9 +93,8 @@ def _due_soon(ctx: QueueContext) -> ColumnElement[bool]:
     return and_(_open(), Case.due_on >= ctx.today, Case.due_on <= edge)
 
 
-def _petition(status: CaseStatus) -> ColumnElement[bool]:
-    return and_(Case.kind == CaseKind.PETITION, Case.status == status)
-
+#: where a role's queues of the kinds (``Kind.queues``) go among its own
+KIND_QUEUES = "*"
 
 QUEUES: dict[str, Queue] = {q.key: q for q in (
     # handler
@@ -106,18 +104,6 @@ QUEUES: dict[str, Queue] = {q.key: q for q in (
           lambda ctx: and_(_open(), Case.unit_id == ctx.user.unit_id, Case.handler_id.is_(None))
           if ctx.user.unit_id is not None else false()),
     # supervisor
-    Queue("to_accept", N_("待受理"), N_("已登记、尚未受理的信访事项（15日内告知信访人）"),
-          lambda ctx: _petition(S.REGISTERED),
-          lambda ctx: {"kind": "petition", "status": "registered"}),
-    Queue("to_assign", N_("待交办"), N_("已受理、尚未交办承办单位的信访事项"),
-          lambda ctx: _petition(S.ACCEPTED),
-          lambda ctx: {"kind": "petition", "status": "accepted"}),
-    Queue("escalated", N_("上交待接"), N_("村级调解不成、上交镇级，尚未指定承办单位的纠纷"),
-          lambda ctx: and_(Case.kind == CaseKind.DISPUTE, Case.status == S.MEDIATING,
-                           Case.mediation_level == "town", Case.unit_id.is_(None))),
-    Queue("replied", N_("已答复待办结"), N_("已答复信访人、等待办结（评价）的信访事项"),
-          lambda ctx: _petition(S.REPLIED),
-          lambda ctx: {"kind": "petition", "status": "replied"}),
     Queue("overdue", N_("已逾期"), N_("超过办理期限仍未办结"),
           _overdue, lambda ctx: {"warning": "red"}),
     Queue("due_soon", N_("即将到期"), N_("距到期日不足预警天数"),
@@ -129,30 +115,32 @@ QUEUES: dict[str, Queue] = {q.key: q for q in (
           lambda ctx: and_(_open(), Case.due_on
                            <= ctx.today - dt.timedelta(days=ctx.leader_overdue_days)),
           lambda ctx: {"warning": "red"}),
-    # grid worker
-    Queue("village_disputes", N_("本村在办纠纷"), N_("按到期日排列，最紧急的在前"),
-          lambda ctx: and_(_open(), Case.kind == CaseKind.DISPUTE),
-          lambda ctx: {"kind": "dispute"}),
-    Queue("follow_up", N_("待回访"), N_("调解成功、尚未回访的纠纷"),
-          lambda ctx: and_(Case.kind == CaseKind.DISPUTE, Case.status == S.RESOLVED,
-                           Case.follow_up_on.is_(None)),
-          lambda ctx: {"kind": "dispute", "status": "resolved"}),
 )}
+"""Every queue by key: the shared ones above, and each kind's (added by ``kinds.register``)."""
 
-#: each role's work page, in reading order
+#: each role's work page, in reading order (``KIND_QUEUES``: the kinds' queues for the role)
 ROLE_QUEUES: dict[Role, tuple[str, ...]] = {
     Role.HANDLER: ("mine", "unit_unassigned"),
-    Role.SUPERVISOR: ("to_accept", "to_assign", "escalated", "replied", "overdue", "due_soon"),
-    Role.ADMIN: ("to_accept", "to_assign", "escalated", "replied", "overdue", "due_soon"),
+    Role.SUPERVISOR: (KIND_QUEUES, "overdue", "due_soon"),
+    Role.ADMIN: (KIND_QUEUES, "overdue", "due_soon"),
     Role.LEADER: ("approvals", "leader_overdue"),
-    Role.GRID_WORKER: ("village_disputes", "follow_up"),
+    Role.GRID_WORKER: (KIND_QUEUES,),
     Role.COUNTY: ("overdue", "due_soon"),
 }
 
 
 def queues_for(user: User) -> list[Queue]:
     """The queues on ``user``'s work page."""
-    return [QUEUES[k] for k in ROLE_QUEUES.get(Role(user.role), ())]
+    from casetrack.cases import kinds  # the kinds bring queues of their own
+
+    role = Role(user.role)
+    found: list[Queue] = []
+    for key in ROLE_QUEUES.get(role, ()):
+        if key == KIND_QUEUES:
+            found += [q for k in kinds.all_kinds() for q, roles in k.queues if role in roles]
+        else:
+            found.append(QUEUES[key])
+    return found
 
 
 def queue_select(queue: Queue, ctx: QueueContext) -> Select:

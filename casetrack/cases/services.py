@@ -20,11 +20,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
 from casetrack.auth.permissions import require_right
-from casetrack.cases import kinds, rules, steps, storage
-from casetrack.cases.kinds.dispute import rules as drules
-from casetrack.cases.kinds.dispute.steps import agreement_day
-from casetrack.cases.kinds.petition import rules as prules
-from casetrack.cases.kinds.petition.steps import REPLY_APPROVAL_KEY
+from casetrack.cases import rules, steps, storage
 from casetrack.cases.models import (
     Attachment,
     Case,
@@ -407,8 +403,8 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     else:
         earlier = find_earlier_cases(session, actor, names, ids)
     kind = kinds.kind_of(data.kind)
-    if kind.refuses_repeats:
-        _refuse_after_reexamination(earlier, data.category)
+    if kind.refuse_earlier is not None:
+        kind.refuse_earlier(earlier, data.category)
     year = data.received_on.year
     seq = next_number(session, town.id, data.kind, year)
     case = Case(
@@ -459,65 +455,8 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     return case
 
 
-def _refuse_after_reexamination(earlier: list[Case] | list[EarlierCase], category: str) -> None:
-    """不再受理 (Art. 36): the same petitioner's matter (same category) was re-examined."""
-    final = [c for c in earlier if c.status == S.REEXAMINED and c.category == category]
-    if final:
-        numbers = "、".join(c.number for c in final[:5])
-        raise ValidationError(
-            f"不予受理：同一信访人就同一事项（{category}）已经复核终结（{numbers}），"
-            "根据信访工作条例第三十六条，不再受理。请向信访人说明，或核对是否为新的事项。",
-            code="not_accepted_again", fields={"parties": f"已复核终结：{numbers}"})
-
-
-# --------------------------------------------------------------------------- petitions
-
-
-@implements("accept")
-def accept_case(session: Session, actor: User, now: dt.datetime, case: Case,
-                accepted_on: dt.date | None = None) -> Case:
-    """受理: the 60-day handling clock starts (Art. 34)."""
-    t = _check(session, actor, case, "accept", now)
-    day = accepted_on or _today(now)
-    _step_date(case, day, now, "accepted_on", "受理日期", [("收到日期", case.received_on)])
-
-    def change(c: Case) -> None:
-        c.accepted_on = day
-        _set_due(session, c, "petition.handle", day)
-
-    _move(case, actor, now, "accept", t, ["accepted_on", "due_on", "due_rule", "due_basis"], change)
-    session.flush()
-    return case
-
-
-@implements("reject")
-def reject_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
-    """不予受理, with the reason required."""
-    t = _check(session, actor, case, "reject", now)
-    reason = _require_text(reason, "reason", "不予受理须填写理由")
-
-    def change(c: Case) -> None:
-        c.exit_reason = reason
-        c.closed_on = _today(now)
-
-    _move(case, actor, now, "reject", t, ["exit_reason", "closed_on"], change, note=reason)
-    session.flush()
-    return case
-
-
-@implements("return")
-def return_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
-    """退回: an assigned case outside our remit, only within 5 working days of receipt."""
-    t = _check(session, actor, case, "return", now)
-    reason = _require_text(reason, "reason", "退回须填写理由")
-
-    def change(c: Case) -> None:
-        c.exit_reason = reason
-        c.closed_on = _today(now)
-
-    _move(case, actor, now, "return", t, ["exit_reason", "closed_on"], change, note=reason)
-    session.flush()
-    return case
+# --------------------------------------------------------------------------- the shared steps
+# (the steps only one kind takes have their services in its folder: cases/kinds/<kind>/)
 
 
 @implements("assign")
@@ -622,55 +561,6 @@ def decide_extension(session: Session, actor: User, now: dt.datetime, case: Case
     return case
 
 
-@implements("authority_extend")
-def extend_authority_deadline(session: Session, actor: User, now: dt.datetime, case: Case,
-                              due_on: dt.date, reference: str, note: str = "") -> Case:
-    """上级同意延期: the assigning authority grants more time; its new date (with its
-    reference) becomes the authority's deadline and the effective date is decided again."""
-    t = _check(session, actor, case, "authority_extend", now)
-    reference = _require_text(reference, "reference", "请填写上级同意延期的文号")
-    if len(reference) > 100:
-        raise ValidationError("文号不能超过100字", fields={"reference": "文号不能超过100字"})
-    if due_on <= case.external_due_on:
-        msg = f"上级同意延期后的期限应晚于原上级期限（{case.external_due_on.isoformat()}）"
-        raise ValidationError(msg, fields={"due_on": msg})
-
-    def change(c: Case) -> None:
-        c.external_due_on = due_on
-        c.external_extension_ref = reference
-        _set_due(session, c, c.due_rule or "petition.handle", due_anchor(c) or c.received_on,
-                 c.extension_days)
-
-    ev = _move(case, actor, now, "authority_extend", t,
-               ["external_due_on", "external_extension_ref", "due_on", "due_basis"], change,
-               note=f"{reference}" + (f"：{note.strip()}" if note.strip() else ""))
-    session.flush()
-    announce(session, case, actor, now, ev, f"【上级同意延期】{case.number} {case.title}",
-             f"交办机关同意 {case.number}“{case.title}”延期至 {due_on.isoformat()}（{reference}），"
-             f"现办理期限 {due_words(case)}。")
-    return case
-
-
-@implements("reply")
-def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
-               reply_text: str, delivered_on: dt.date) -> Case:
-    """答复: the written reply with its outcome and the day it was delivered."""
-    t = _check(session, actor, case, "reply", now)
-    if outcome not in prules.OUTCOMES:
-        raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
-    reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
-    _step_date(case, delivered_on, now, "delivered_on", "送达日期",
-               [("收到日期", case.received_on), ("受理日期", case.accepted_on),
-                ("退回重办日期", _reopened_on(case))])
-
-    def change(c: Case) -> None:
-        c.outcome, c.reply_text, c.reply_delivered_on = outcome, reply_text, delivered_on
-
-    _move(case, actor, now, "reply", t, ["outcome", "reply_delivered_on"], change, note=reply_text)
-    session.flush()
-    return case
-
-
 @implements("close")
 def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
                rating: str | None = None, closed_on: dt.date | None = None, note: str = "") -> Case:
@@ -696,107 +586,6 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
     return case
 
 
-@implements("rework")
-def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str,
-                due_on: dt.date | None = None) -> Case:
-    """退回重办: the assigning authority sent the closure back; the case reopens.
-
-    With the new deadline the authority set (``due_on``) that date governs; without one the
-    statutory handling clock restarts on the day of the rework (the old date no longer
-    binds, so the case is not overdue at once because of it)."""
-    t = _check(session, actor, case, "rework", now)
-    reason = _require_text(reason, "reason", "请填写退回重办的理由")
-    today = _today(now)
-    if due_on is not None and due_on < today:
-        raise ValidationError("新的办理期限不能早于今天", fields={"due_on": "新的办理期限不能早于今天"})
-
-    def change(c: Case) -> None:
-        c.closed_on = None
-        c.rating = None
-        c.extension_days, c.extension_state, c.extension_requested_days = 0, "none", None
-        if due_on is not None:
-            c.external_due_on = due_on
-        elif c.source in rules.EXTERNAL_SOURCES:
-            c.external_due_on = None
-        _set_due(session, c, "petition.handle", today)
-
-    ev = _move(case, actor, now, "rework", t,
-               ["closed_on", "rating", "due_on", "statutory_due_on", "due_basis",
-                "external_due_on", "extension_state", "extension_days"], change, note=reason)
-    session.flush()
-    announce(session, case, actor, now, ev, f"【退回重办】{case.number} {case.title}",
-            f"{case.number}“{case.title}”被退回重办，理由：{reason}"
-            + f"；新的办理期限 {due_words(case)}。")
-    return case
-
-
-# --------------------------------------------------------------------------- reply approval
-
-
-@implements("submit_reply")
-def submit_reply(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
-                 reply_text: str) -> Case:
-    """The handler's reply as a draft, for a town leader to approve (``approve_reply``)."""
-    t = _check(session, actor, case, "submit_reply", now)
-    if outcome not in prules.OUTCOMES:
-        raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
-    reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
-
-    def change(c: Case) -> None:
-        c.outcome, c.reply_text = outcome, reply_text
-
-    ev = _move(case, actor, now, "submit_reply", t, ["outcome"], change, note=reply_text)
-    session.flush()
-    announce(session, case, actor, now, ev, f"【答复待审批】{case.number} {case.title}",
-             f"{actor.name}提交了 {case.number}“{case.title}”的答复（{outcome}），请审批。")
-    return case
-
-
-@implements("approve_reply")
-def approve_reply(session: Session, actor: User, now: dt.datetime, case: Case,
-                  delivered_on: dt.date, note: str = "") -> Case:
-    """The leader approves the draft reply; it is then delivered (on ``delivered_on``)."""
-    t = _check(session, actor, case, "approve_reply", now)
-    _not_future(delivered_on, now, "delivered_on", "送达日期")
-    if case.accepted_on and delivered_on < case.accepted_on:
-        raise ValidationError("送达日期不能早于受理日期", fields={"delivered_on": "送达日期不能早于受理日期"})
-
-    def change(c: Case) -> None:
-        c.reply_delivered_on = delivered_on
-
-    ev = _move(case, actor, now, "approve_reply", t, ["reply_delivered_on"], change,
-               note=note or "同意答复")
-    session.flush()
-    announce(session, case, actor, now, ev, f"【答复已批准】{case.number} {case.title}",
-             f"{actor.name}批准了 {case.number}“{case.title}”的答复，送达日期 "
-             f"{delivered_on.isoformat()}。" + (f"意见：{note}" if note else ""))
-    return case
-
-
-@implements("return_reply")
-def return_reply(session: Session, actor: User, now: dt.datetime, case: Case,
-                 reason: str) -> Case:
-    """The leader sends the draft reply back to the handler for revision."""
-    t = _check(session, actor, case, "return_reply", now)
-    reason = _require_text(reason, "reason", "请填写退回修改意见")
-    ev = _move(case, actor, now, "return_reply", t, [], lambda c: None, note=reason)
-    session.flush()
-    announce(session, case, actor, now, ev, f"【答复退回修改】{case.number} {case.title}",
-             f"{actor.name}退回了 {case.number}“{case.title}”的答复，意见：{reason}")
-    return case
-
-
-def set_reply_approval(session: Session, actor: User, now: dt.datetime, on: bool) -> None:
-    """Switch reply approval on or off for the actor's town (administrators only)."""
-    from casetrack.org.settings import set_setting
-
-    require_right(actor, "admin", "只有管理员可以修改办理设置")
-    set_setting(session, actor.town_id, REPLY_APPROVAL_KEY, bool(on))
-
-
-# --------------------------------------------------------------------------- review stages
-
-
 def _within(session: Session, rule_code: str, start: dt.date, day: dt.date, field_name: str,
             what: str, town_id: int | None = None) -> None:
     """Refuse ``day`` when it lies after the rule's window (the town's) opened on ``start``."""
@@ -804,277 +593,6 @@ def _within(session: Session, rule_code: str, start: dt.date, day: dt.date, fiel
     if day > end:
         msg = f"已超过{what}期限（{end.isoformat()}）"
         raise ValidationError(msg, fields={field_name: msg})
-
-
-def _request_stage(session: Session, actor: User, now: dt.datetime, case: Case, action: str,
-                   requested_on: dt.date, reason: str, *, what: str, opened_on: dt.date,
-                   opened_label: str, window_rule: str, answer_rule: str,
-                   field_prefix: str) -> CaseEvent:
-    """A request for review (复查) or re-examination (复核): within the window ``window_rule``
-    opened on ``opened_on``; its answer's clock ``answer_rule`` starts on the request."""
-    t = _check(session, actor, case, action, now)
-    reason = _require_text(reason, "reason", f"请填写{what}请求及理由")
-    _not_future(requested_on, now, "requested_on", "申请日期")
-    if requested_on < opened_on:
-        raise ValidationError(f"申请日期不能早于{opened_label}",
-                              fields={"requested_on": f"申请日期不能早于{opened_label}"})
-    _within(session, window_rule, opened_on, requested_on, "requested_on", f"申请{what}",
-            town_id=case.town_id)
-
-    def change(c: Case) -> None:
-        setattr(c, f"{field_prefix}_requested_on", requested_on)
-        _set_clock(session, c, answer_rule)
-        setattr(c, f"{field_prefix}_due_on", c.due_on)
-
-    ev = _move(case, actor, now, action, t,
-               [f"{field_prefix}_requested_on", "due_on", "due_rule", "due_basis"], change,
-               note=reason)
-    session.flush()
-    return ev
-
-
-@implements("request_review")
-def request_review(session: Session, actor: User, now: dt.datetime, case: Case,
-                   requested_on: dt.date, reason: str) -> Case:
-    """复查 requested within 30 days of the written reply (Art. 35); its 30-day clock starts."""
-    ev = _request_stage(session, actor, now, case, "request_review", requested_on, reason,
-                        what="复查", opened_on=case.reply_delivered_on, opened_label="答复送达日期",
-                        window_rule="petition.review_request",
-                        answer_rule="petition.review_answer", field_prefix="review")
-    reason = reason.strip()
-    announce(session, case, actor, now, ev, f"【申请复查】{case.number} {case.title}",
-             f"{case.number}“{case.title}”的信访人申请复查，复查意见应于 "
-             f"{case.due_on.isoformat()} 前出具。理由：{reason}")
-    return case
-
-
-def _decide_stage(session: Session, actor: User, now: dt.datetime, case: Case, action: str,
-                  outcome: str, decision_text: str, decided_on: dt.date, *, what: str,
-                  field_prefix: str) -> Case:
-    """The written decision of a review (复查意见) or re-examination (复核意见)."""
-    t = _check(session, actor, case, action, now)
-    if outcome not in prules.REVIEW_OUTCOMES:
-        raise ValidationError(f"请选择{what}结论（维持、撤销、变更）",
-                              fields={"outcome": f"{what}结论无效"})
-    decision_text = _require_text(decision_text, "decision_text", f"请填写{what}意见")
-    _not_future(decided_on, now, "decided_on", "出具日期")
-    if decided_on < getattr(case, f"{field_prefix}_requested_on"):
-        raise ValidationError("出具日期不能早于申请日期", fields={"decided_on": "出具日期不能早于申请日期"})
-
-    def change(c: Case) -> None:
-        setattr(c, f"{field_prefix}_outcome", outcome)
-        setattr(c, f"{field_prefix}_text", decision_text)
-        setattr(c, f"{field_prefix}_decided_on", decided_on)
-
-    _move(case, actor, now, action, t, [f"{field_prefix}_outcome", f"{field_prefix}_decided_on"],
-          change, note=decision_text)
-    session.flush()
-    return case
-
-
-@implements("decide_review")
-def decide_review(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
-                  decision_text: str, decided_on: dt.date) -> Case:
-    """The review's written decision (复查意见)."""
-    return _decide_stage(session, actor, now, case, "decide_review", outcome, decision_text,
-                         decided_on, what="复查", field_prefix="review")
-
-
-@implements("request_reexamination")
-def request_reexamination(session: Session, actor: User, now: dt.datetime, case: Case,
-                          requested_on: dt.date, reason: str) -> Case:
-    """复核 requested within 30 days of the review decision (Art. 36); its clock starts."""
-    ev = _request_stage(session, actor, now, case, "request_reexamination", requested_on,
-                        reason, what="复核", opened_on=case.review_decided_on,
-                        opened_label="复查意见出具日期", window_rule="petition.recheck_request",
-                        answer_rule="petition.recheck_answer", field_prefix="reexam")
-    reason = reason.strip()
-    announce(session, case, actor, now, ev, f"【申请复核】{case.number} {case.title}",
-             f"{case.number}“{case.title}”的信访人申请复核，复核意见应于 "
-             f"{case.due_on.isoformat()} 前出具（听证时间不计入）。理由：{reason}")
-    return case
-
-
-@implements("hearing")
-def record_hearing(session: Session, actor: User, now: dt.datetime, case: Case,
-                   held_on: dt.date, days: int, note: str = "") -> Case:
-    """A hearing (听证) during re-examination: its days do not count towards the clock."""
-    t = _check(session, actor, case, "hearing", now)
-    _not_future(held_on, now, "held_on", "听证日期")
-    if days is None or not 1 <= days <= 60:
-        raise ValidationError("听证所用天数应在1至60天之间", fields={"days": "听证所用天数应在1至60天之间"})
-
-    def change(c: Case) -> None:
-        c.hearing_days = (c.hearing_days or 0) + days
-        _set_clock(session, c, "petition.recheck_answer")
-        c.reexam_due_on = c.due_on
-
-    _move(case, actor, now, "hearing", t, ["hearing_days", "due_on"], change,
-          note=f"{held_on.isoformat()} 听证，用时{days}天" + (f"：{note}" if note else ""))
-    session.flush()
-    return case
-
-
-@implements("decide_reexamination")
-def decide_reexamination(session: Session, actor: User, now: dt.datetime, case: Case,
-                         outcome: str, decision_text: str, decided_on: dt.date) -> Case:
-    """The re-examination's final decision: the same matter is not accepted again."""
-    return _decide_stage(session, actor, now, case, "decide_reexamination", outcome,
-                         decision_text, decided_on, what="复核", field_prefix="reexam")
-
-
-# --------------------------------------------------------------------------- disputes
-
-
-@implements("start_mediation")
-def start_mediation(session: Session, actor: User, now: dt.datetime, case: Case,
-                    level: str = "village", note: str = "") -> Case:
-    """调解开始, at village (村调委会) or town level. Mediation is voluntary (Art. 17)."""
-    t = _check(session, actor, case, "start_mediation", now)
-    if level not in drules.MEDIATION_LEVELS:
-        raise ValidationError("调解层级无效", fields={"level": "调解层级无效"})
-
-    def change(c: Case) -> None:
-        c.mediation_level = level
-
-    _move(case, actor, now, "start_mediation", t, ["mediation_level"], change, note=note)
-    session.flush()
-    return case
-
-
-@implements("mediation_session")
-def record_mediation_session(session: Session, actor: User, now: dt.datetime, case: Case,
-                             held_on: dt.date, note: str) -> Case:
-    """One mediation session (调解记录) at the current level."""
-    _check(session, actor, case, "mediation_session", now)
-    note = _require_text(note, "note", "请填写调解情况")
-    _step_date(case, held_on, now, "held_on", "调解日期", [("收到日期", case.received_on)])
-    level = drules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
-    record_event(case, actor, now, "mediation_session", from_status=case.status,
-                 to_status=case.status,
-                 after={"held_on": held_on, "mediation_level": case.mediation_level},
-                 note=f"{held_on.isoformat()} {level}调解：{note}")
-    session.flush()
-    return case
-
-
-@implements("escalate")
-def escalate_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
-                     reason: str) -> Case:
-    """Village mediation failed: the town (综治中心/司法所) takes it over."""
-    t = _check(session, actor, case, "escalate", now)
-    reason = _require_text(reason, "reason", "请填写上交理由")
-
-    def change(c: Case) -> None:
-        c.mediation_level = "town"
-        c.exit_reason = ""
-        c.mediated_on = None  # mediation goes on at the town: its outcome is still to come
-
-    ev = _move(case, actor, now, "escalate", t, ["mediation_level", "mediated_on"], change,
-               note=reason)
-    session.flush()
-    announce(session, case, actor, now, ev, f"【纠纷上交镇级】{case.number} {case.title}",
-             f"{actor.name}将纠纷 {case.number}“{case.title}”上交镇级调解，理由：{reason}。"
-             "请安排镇综治中心/司法所调解。")
-    return case
-
-
-@implements("resolve")
-def resolve_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
-                    agreement_type: str, agreement_text: str) -> Case:
-    """调解成功: record the agreement and the level it was reached at."""
-    t = _check(session, actor, case, "resolve", now)
-    if agreement_type not in drules.AGREEMENT_TYPES:
-        raise ValidationError("请选择协议形式", fields={"agreement_type": "请选择协议形式"})
-    agreement_text = _require_text(agreement_text, "agreement_text", "请填写协议内容")
-
-    def change(c: Case) -> None:
-        c.agreement_type = agreement_type
-        c.agreement_text = agreement_text
-        c.resolution_level = c.mediation_level or "village"
-        c.mediated_on = _today(now)
-        c.follow_up_due_on, _exact = rule_due(session, c, "dispute.follow_up", c.mediated_on)
-
-    _move(case, actor, now, "resolve", t,
-          ["agreement_type", "resolution_level", "mediated_on", "follow_up_due_on"], change,
-          note=agreement_text)
-    session.flush()
-    return case
-
-
-@implements("terminate")
-def terminate_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
-                      reason: str) -> Case:
-    """调解终止: the parties are told their other routes; the case may move up a level."""
-    t = _check(session, actor, case, "terminate", now)
-    reason = _require_text(reason, "reason", "请填写终止理由及告知当事人的其他途径")
-
-    def change(c: Case) -> None:
-        c.exit_reason = reason
-        c.mediated_on = _today(now)
-
-    _move(case, actor, now, "terminate", t, ["exit_reason", "mediated_on"], change, note=reason)
-    session.flush()
-    return case
-
-
-@implements("follow_up")
-def record_follow_up(session: Session, actor: User, now: dt.datetime, case: Case,
-                     visited_on: dt.date, honoured: bool, note: str = "") -> Case:
-    """回访: is the agreement honoured?"""
-    t = _check(session, actor, case, "follow_up", now)
-    _step_date(case, visited_on, now, "visited_on", "回访日期", [("收到日期", case.received_on)])
-
-    def change(c: Case) -> None:
-        c.follow_up_on = visited_on
-        c.follow_up_honoured = honoured
-
-    _move(case, actor, now, "follow_up", t, ["follow_up_on", "follow_up_honoured"], change,
-          note=note)
-    session.flush()
-    return case
-
-
-@implements("flag_risk")
-def flag_risk(session: Session, actor: User, now: dt.datetime, case: Case, note: str) -> Case:
-    """A dispute at risk of turning violent: reported to the police at once (Art. 25)."""
-    t = _check(session, actor, case, "flag_risk", now)
-    note = _require_text(note, "note", "请说明风险情况及报警情况")
-
-    def change(c: Case) -> None:
-        c.is_risk = True
-
-    ev = _move(case, actor, now, "flag_risk", t, ["is_risk"], change, note=note)
-    session.flush()
-    announce(session, case, actor, now, ev, f"【风险预警】{case.number} {case.title}",
-            f"{actor.name}报告纠纷 {case.number}“{case.title}”有激化风险（已报警）：{note}")
-    return case
-
-
-@implements("judicial_confirmation")
-def record_judicial_confirmation(session: Session, actor: User, now: dt.datetime, case: Case,
-                                 applied_on: dt.date, court: str, note: str = "") -> Case:
-    """司法确认: the parties applied to a court within 30 days of the agreement (Art. 33)."""
-    t = _check(session, actor, case, "judicial_confirmation", now)
-    court = _require_text(court, "court", "请填写受理法院")
-    if len(court) > 100:
-        raise ValidationError("法院名称不能超过100字", fields={"court": "法院名称不能超过100字"})
-    _not_future(applied_on, now, "applied_on", "申请日期")
-    agreed = agreement_day(case)
-    if agreed is not None:
-        if applied_on < agreed:
-            raise ValidationError("申请日期不能早于调解协议达成日期",
-                                  fields={"applied_on": "申请日期不能早于调解协议达成日期"})
-        _within(session, "dispute.judicial_confirmation", agreed, applied_on, "applied_on",
-                "申请司法确认", town_id=case.town_id)
-
-    def change(c: Case) -> None:
-        c.judicial_applied_on, c.judicial_court = applied_on, court
-
-    _move(case, actor, now, "judicial_confirmation", t, ["judicial_applied_on", "judicial_court"],
-          change, note=note)
-    session.flush()
-    return case
 
 
 # --------------------------------------------------------------------------- corrections
@@ -1199,3 +717,21 @@ def reveal_id_number(session: Session, actor: User, now: dt.datetime, party: Par
     session.add(IdNumberView(user_id=actor.id, party_id=party.id, at=now, channel=channel))
     session.flush()
     return party.id_number or ""
+
+
+# --------------------------------------------------------------------------- the kinds' services
+
+
+def __getattr__(name: str) -> Any:
+    """The services of the steps only one kind takes live in the kind's folder
+    (``cases/kinds/<kind>/services.py``); they are reached here under their own names too
+    (``services.accept_case``), for every registered kind."""
+    if not name.startswith("_"):
+        for kind in kinds.all_kinds():
+            if kind.services is not None and hasattr(kind.services, name):
+                return getattr(kind.services, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# the kinds import this module's helpers (their services build on them): loaded last
+from casetrack.cases import kinds  # noqa: E402

@@ -352,6 +352,8 @@ def _handler_options(session: Session, case: Case) -> list[tuple[Any, str]]:
 
 
 def _category_options(session: Session, case: Case) -> list[tuple[Any, str]]:
+    from casetrack.cases import kinds  # the kinds build on this module
+
     return [("", N_("（不更正）"))] + [(c, c) for c in kinds.kind_of(case.kind).categories]
 
 
@@ -503,6 +505,8 @@ def check(session: Session, actor: User, case: Case, action: str,
 def available(session: Session, user: User, case: Case, today: dt.date) -> list[str]:
     """The steps ``user`` may take on ``case`` now: exactly those whose check passes, in the
     order of the kind's moves (the order of the buttons)."""
+    from casetrack.cases import kinds  # the kinds build on this module
+
     kind = kinds.get(case.kind)
     order = tuple(kind.moves) if kind is not None else tuple(STEPS)
     return [a for a in order if a in STEPS and refusal(session, user, case, a, today) is None]
@@ -550,6 +554,3 @@ def notice_for(action: str) -> Notice | None:
     step = STEPS.get(action)
     return step.notice if step is not None else None
 
-
-# the kinds declare their own steps and give every step its transitions
-from casetrack.cases import kinds  # noqa: E402

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -25,7 +26,8 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import ColumnClause
 
-from casetrack.cases import steps
+from casetrack.cases import queues, steps
+from casetrack.cases.queues import Approval, Queue
 from casetrack.deadlines import rules as deadline_rules
 from casetrack.deadlines.rules import DeadlineRule
 
@@ -115,8 +117,17 @@ class Kind:
     on_register: Callable[[Case], None] | None = None
     #: after a rule or the calendar changed: recompute the dates the kind keeps
     recompute: Callable[[Session, Case], None] | None = None
-    #: the registration refuses an earlier matter of the same petitioner (不再受理)
-    refuses_repeats: bool = False
+    #: rule code → the condition on ``Case`` of the cases whose kept date (not their running
+    #: clock) follows that rule: a change of the rule recomputes them
+    kept_dates: dict[str, Callable[[], ColumnElement[bool]]] = field(default_factory=dict)
+    #: ``(earlier cases of the parties, category)``: refuses the registration (raises) when
+    #: an earlier matter bars it (a petition: 不再受理 after 复核)
+    refuse_earlier: Callable[[list, str], None] | None = None
+    #: (queue, roles) of the work pages (我的待办), and what waits for a leader's approval
+    queues: tuple[tuple[Queue, frozenset[str]], ...] = ()
+    approvals: tuple[Approval, ...] = ()
+    #: the module holding the services of the steps only this kind takes
+    services: ModuleType | None = None
     #: ``Case`` columns only this kind fills (the API and the exports show them)
     fields: tuple[str, ...] = ()
     #: a case must name its village (村/居) when registered: the refusal when it does not
@@ -173,6 +184,10 @@ def register(kind: Kind) -> Kind:
                                          right=mv.right, guard=mv.guard)
     for rule in kind.deadline_rules:
         deadline_rules.register_rule(rule)
+    for queue, _roles in kind.queues:
+        queues.QUEUES[queue.key] = queue
+    for approval in kind.approvals:
+        queues.register_approval(approval)
     KINDS[kind.code] = kind
     return kind
 
@@ -184,6 +199,11 @@ def unregister(code: str) -> None:
         steps.STEPS[name].remove_transition(code)
     for rule in kind.deadline_rules:
         deadline_rules.unregister_rule(rule.code)
+    for queue, _roles in kind.queues:
+        queues.QUEUES.pop(queue.key, None)
+    for approval in kind.approvals:
+        if approval in queues.APPROVALS:
+            queues.APPROVALS.remove(approval)
 
 
 def get(code: str | None) -> Kind | None:

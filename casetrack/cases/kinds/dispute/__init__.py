@@ -1,7 +1,7 @@
 """Disputes (矛盾纠纷, 人民调解法): the kind's folder, built into one ``Kind``."""
 
 from casetrack.cases.kinds import Kind
-from casetrack.cases.kinds.dispute import fields, metrics, rules, sheet, steps
+from casetrack.cases.kinds.dispute import fields, metrics, queues, rules, services, sheet, steps
 from casetrack.core.i18n import N_
 
 KIND = Kind(
@@ -16,6 +16,7 @@ KIND = Kind(
     village_required="请选择纠纷所在村（居）",
     default_source="screening",
     recompute=rules.recompute,
+    kept_dates=rules.KEPT_DATES,
     fields=fields.FIELDS,
     value_labels={"mediation_level": rules.MEDIATION_LEVELS,
                   "resolution_level": rules.MEDIATION_LEVELS,
@@ -28,5 +29,7 @@ KIND = Kind(
     rates=metrics.RATES,
     on_time=metrics.on_time,
     sheet_facts=sheet.sheet_facts,
+    services=services,
+    queues=queues.QUEUES,
     sheet_title="矛盾纠纷调处单",
 )

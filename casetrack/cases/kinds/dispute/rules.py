@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Session
 
 from casetrack.core.i18n import N_
@@ -37,6 +38,16 @@ DEADLINE_RULES = (
     DeadlineRule("dispute.follow_up", "dispute", "resolved", 30, DayUnit.DAYS,
                  label=N_("调解协议回访期限")),
 )
+
+
+def _follow_up_pending() -> ColumnElement[bool]:
+    from casetrack.cases.models import Case
+
+    return and_(Case.follow_up_due_on.is_not(None), Case.follow_up_on.is_(None))
+
+
+#: the follow-up date of a resolved dispute not yet visited follows dispute.follow_up
+KEPT_DATES = {"dispute.follow_up": _follow_up_pending}
 
 
 def first_clock(case: Case) -> str:

@@ -1,7 +1,7 @@
 """Petitions (信访事项, 2022 信访工作条例): the kind's folder, built into one ``Kind``."""
 
 from casetrack.cases.kinds import Kind
-from casetrack.cases.kinds.petition import fields, metrics, rules, sheet, steps
+from casetrack.cases.kinds.petition import fields, metrics, queues, rules, services, sheet, steps
 from casetrack.core.i18n import N_
 
 KIND = Kind(
@@ -17,7 +17,8 @@ KIND = Kind(
     validate_parties=rules.validate_parties,
     on_register=rules.on_register,
     recompute=rules.recompute,
-    refuses_repeats=True,
+    kept_dates=rules.KEPT_DATES,
+    refuse_earlier=services.refuse_after_reexamination,
     fields=fields.FIELDS,
     known_values=(*rules.CLASSES, *rules.OUTCOMES, *rules.REVIEW_OUTCOMES),
     party_roles=("petitioner",),
@@ -28,5 +29,8 @@ KIND = Kind(
     rates=metrics.RATES,
     on_time=metrics.on_time,
     sheet_facts=sheet.sheet_facts,
+    services=services,
+    queues=queues.QUEUES,
+    approvals=queues.APPROVALS,
     sheet_title="信访事项办理单",
 )

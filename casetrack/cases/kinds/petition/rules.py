@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Session
 
 from casetrack.core.i18n import N_
@@ -70,6 +71,16 @@ def recompute(session: Session, case: Case) -> None:
 
     if case.received_on is not None:
         case.notify_due_on, _exact = rule_due(session, case, "petition.notify", case.received_on)
+
+
+def _notify_pending() -> ColumnElement[bool]:
+    from casetrack.cases.models import Case
+
+    return and_(Case.kind == "petition", Case.accepted_on.is_(None))
+
+
+#: the notify date of a petition not yet accepted follows the rule petition.notify
+KEPT_DATES = {"petition.notify": _notify_pending}
 
 
 def validate(data: Any) -> dict[str, str]:
