@@ -97,9 +97,20 @@ def reindex_search(batch: int) -> None:
     click.echo(f"已更新 {changed} 件案件的检索字段")
 
 
+class KindChoice(click.Choice):
+    """A registered kind of case (the choices are read when the command runs)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    def convert(self, value, param, ctx):
+        self.choices = kinds.codes()
+        return super().convert(value, param, ctx)
+
+
 @cases_cli.command("steps")
-@click.option("--kind", type=click.Choice(kinds.codes()), default=None,
-              help="only the steps of this kind of case")
+@click.option("--kind", type=KindChoice(), default=None,
+              help="only the steps of this kind of case (petition, dispute, ...)")
 def list_steps(kind: str | None) -> None:
     """Print the step list: step, kind, from, to, right, rule (one line per step and kind;
     from "*" means any status of the kind)."""

@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     event,
     inspect,
@@ -30,8 +31,36 @@ from casetrack.org.models import Town, Unit, Village
 
 
 class CaseKind(enum.StrEnum):
+    """The codes of the kinds the installation ships with; every kind (these and any other)
+    is a folder registered in ``cases.kinds``, which is what a case's ``kind`` must name."""
+
     PETITION = "petition"  # 信访事项
     DISPUTE = "dispute"  # 矛盾纠纷
+
+
+class KindType(TypeDecorator):
+    """A case's kind, stored as its code (VARCHAR): a registered kind (``cases.kinds``) is
+    accepted, anything else refused; the built-in kinds load as ``CaseKind`` members."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(20)
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        from casetrack.cases import kinds  # the kinds build on the models
+
+        if kinds.get(str(value)) is None:
+            raise ValueError(f"{value!r} is not a registered kind of case")
+        return str(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return CaseKind(value) if value in CaseKind._value2member_map_ else value
 
 
 class CaseStatus(enum.StrEnum):
@@ -89,7 +118,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))
-    kind: Mapped[CaseKind] = mapped_column(StrEnumType(CaseKind))
+    #: the code of a registered kind (``cases.kinds``): petition, dispute, ...
+    kind: Mapped[str] = mapped_column(KindType())
     #: GB/T 9704 number, e.g. 北和信〔2026〕18号
     number: Mapped[str] = mapped_column(String(50), index=True)
     number_year: Mapped[int]
