@@ -21,7 +21,14 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+    validates,
+)
 
 from casetrack.auth.models import User
 from casetrack.core.db import Base, StrEnumType, UTCDateTime
@@ -39,8 +46,9 @@ class CaseKind(enum.StrEnum):
 
 
 class KindType(TypeDecorator):
-    """A case's kind, stored as its code (VARCHAR): a registered kind (``cases.kinds``) is
-    accepted, anything else refused; the built-in kinds load as ``CaseKind`` members."""
+    """A case's kind, stored as its code (VARCHAR); the built-in kinds load as ``CaseKind``
+    members. A case is given only a registered kind (``Case._registered_kind``); queries may
+    name any code (a statement cached while a kind was registered stays valid after)."""
 
     impl = String
     cache_ok = True
@@ -49,13 +57,7 @@ class KindType(TypeDecorator):
         super().__init__(20)
 
     def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        from casetrack.cases import kinds  # the kinds build on the models
-
-        if kinds.get(str(value)) is None:
-            raise ValueError(f"{value!r} is not a registered kind of case")
-        return str(value)
+        return None if value is None else str(value)
 
     def process_result_value(self, value, dialect):
         if value is None:
@@ -240,6 +242,15 @@ class Case(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("kind")
+    def _registered_kind(self, key: str, value: str) -> str:
+        """A case is of a registered kind (``cases.kinds``)."""
+        from casetrack.cases import kinds  # the kinds build on the models
+
+        if kinds.get(value) is None:
+            raise ValueError(f"{value!r} is not a registered kind of case")
+        return value
 
     town: Mapped[Town] = relationship()
     village: Mapped[Village | None] = relationship()
