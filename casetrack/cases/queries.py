@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from sqlalchemy import Select, and_, func, or_, select, true, tuple_
+from sqlalchemy import Select, and_, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from casetrack.auth.models import User
@@ -284,9 +284,10 @@ def count_capped(session: Session, stmt: Select, cap: int = COUNT_CAP) -> tuple[
     return min(n, cap), n > cap
 
 
-def encode_cursor(case: Case, sort: Sort) -> str:
-    """An opaque token naming one row's position in ``sort``."""
-    values = []
+def encode_cursor(case: Case, sort: Sort, open_first: bool = False) -> str:
+    """An opaque token naming one row's position in ``sort`` (led by whether the case is
+    open when the list shows open cases first, then closed ones: ``open_first``)."""
+    values: list = [bool(case.is_open)] if open_first else []
     for col in sort.columns:
         v = getattr(case, col.key)
         values.append(v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
@@ -294,17 +295,22 @@ def encode_cursor(case: Case, sort: Sort) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str | None, sort: Sort) -> list | None:
-    """The values of a cursor, or None when it is missing or malformed (first page)."""
+def decode_cursor(token: str | None, sort: Sort, open_first: bool = False) -> list | None:
+    """The values of a cursor, or None when it is missing or malformed (first page). With
+    ``open_first`` the first value is the row's ``is_open``."""
     if not token or len(token) > 400:
         return None
     try:
         values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except ValueError:
         return None
-    if not isinstance(values, list) or len(values) != len(sort.columns):
+    if not isinstance(values, list) or len(values) != len(sort.columns) + open_first:
         return None
-    out = []
+    out: list = []
+    if open_first:
+        if not isinstance(values[0], bool):
+            return None
+        out.append(values.pop(0))
     for col, v in zip(sort.columns, values, strict=True):
         try:
             out.append(_cursor_value(col, v))
@@ -397,41 +403,73 @@ def page_of(session: Session, stmt: Select, filters: CaseFilters, *, per_page: i
     """A page of ``stmt`` (already ordered by ``order_by``): rows after the cursor
     ``after``, or before ``before``, or else page ``number`` counted from the start.
 
-    Keyset pages cost the same at page 1 and page 5,000; the count is capped.
+    Keyset pages cost the same at page 1 and page 5,000; the count is capped. When closed
+    cases are shown too (open ones first), the list is two runs, open then closed, each read
+    in its own index order: a cursor names its run, and a page that reaches the end of the
+    open run goes on at the start of the closed one (``_read``).
     """
     sort = sort_of(filters)
+    open_first = filters.status is None
     total, more = count_capped(session, stmt)
     number = max(1, number)
     has_prev = number > 1
-    if filters.status is None:
-        # open-first prefix: cursors would need a mixed-direction key; offset instead
-        after = before = None
-    a, b = decode_cursor(after, sort), decode_cursor(before, sort)
+    a = decode_cursor(after, sort, open_first)
+    b = None if a is not None else decode_cursor(before, sort, open_first)
     if a is not None:
-        rows = list(session.scalars(
-            stmt.where(after_condition(session, sort, a, True)).limit(per_page + 1)))
+        rows = _read(session, stmt, sort, a, True, per_page + 1, open_first)
         has_next, items = len(rows) > per_page, rows[:per_page]
     elif b is not None:
-        reversed_stmt = _reversed(stmt, filters).where(after_condition(session, sort, b, False))
-        rows = list(session.scalars(reversed_stmt.limit(per_page + 1)))
+        rows = _read(session, _reversed(stmt, filters), sort, b, False, per_page + 1,
+                     open_first)
         items = list(reversed(rows[:per_page]))
         has_next = True
         if len(rows) <= per_page:
             number, has_prev = 1, False
-    else:
+    elif open_first and number == 1:
+        rows = _read(session, stmt, sort, None, True, per_page + 1, open_first)
+        has_next, items = len(rows) > per_page, rows[:per_page]
+    else:  # a page number typed without a cursor: counted from the start
         rows = list(session.scalars(stmt.offset((number - 1) * per_page).limit(per_page + 1)))
         has_next, items = len(rows) > per_page, rows[:per_page]
-    usable = filters.status is not None
     return Page(items=items, number=number, per_page=per_page, total=total, more=more,
                 has_next=has_next, has_prev=has_prev,
-                next_cursor=encode_cursor(items[-1], sort) if has_next and items and usable
+                next_cursor=encode_cursor(items[-1], sort, open_first) if has_next and items
                 else None,
-                prev_cursor=encode_cursor(items[0], sort) if has_prev and items and usable
+                prev_cursor=encode_cursor(items[0], sort, open_first) if has_prev and items
                 else None)
+
+
+def _read(session: Session, stmt: Select, sort: Sort, cursor: list | None, forward: bool,
+          limit: int, open_first: bool) -> list[Case]:
+    """Up to ``limit`` rows of ``stmt`` after (``forward``) or before ``cursor`` (None: from
+    the start of ``stmt``'s order).
+
+    With ``open_first`` the order is "open cases, then closed ones": each run is read alone
+    (``is_open`` fixed, so its index delivers the order of the rest of the key) and the
+    second run continues where the first one ends."""
+    if not open_first:
+        if cursor is not None:
+            stmt = stmt.where(after_condition(session, sort, cursor, forward))
+        return list(session.scalars(stmt.limit(limit)))
+    # forward: open (True) then closed (False); backward: the other way round
+    runs = [True, False] if forward else [False, True]
+    if cursor is not None:
+        runs = runs[runs.index(cursor[0]):]
+    rows: list[Case] = []
+    for i, run in enumerate(runs):
+        part = stmt.where(Case.is_open == (true() if run else false()))
+        if i == 0 and cursor is not None:
+            part = part.where(after_condition(session, sort, cursor[1:], forward))
+        rows += session.scalars(part.limit(limit - len(rows)))
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def _reversed(stmt: Select, filters: CaseFilters) -> Select:
     """``stmt`` in the opposite order (to read the page before a cursor)."""
     sort = sort_of(filters)
     keys = [c.asc() if sort.descending else c.desc() for c in sort.columns]
+    if filters.status is None:
+        keys.insert(0, Case.is_open.asc())
     return stmt.order_by(None).order_by(*keys)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 from werkzeug.security import generate_password_hash
 
+from casetrack.cases import search_index
 from casetrack.core.normalize import canonical_ref, search_document
 
 START = dt.date(2020, 1, 1)
@@ -224,7 +225,11 @@ CASE_COLUMNS = [
     "rating", "closed_on", "exit_reason", "mediation_level", "resolution_level",
     "agreement_type", "agreement_text", "is_risk", "follow_up_on", "follow_up_honoured",
     "reported_by_id", "created_at", "updated_at", "version", "search_text", "external_ref_key",
+    "is_open", "statutory_due_on", "notify_due_on", "due_start_on", "mediated_on",
+    "follow_up_due_on",
 ]
+#: statuses after which a case is no longer open (``cases.models.FINAL_STATUSES``)
+FINAL = frozenset({"closed", "reviewed", "reexamined", "not_accepted", "returned"})
 EVENT_COLUMNS = ["case_id", "actor_id", "at", "action", "from_status", "to_status", "changes",
                  "note"]
 PARTY_COLUMNS = ["case_id", "role", "name", "id_number", "phone", "address"]
@@ -294,7 +299,8 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
         status = "registered"
         if kind == "petition":
             due = received + dt.timedelta(days=15)
-            c.update(due_on=due, due_rule="petition.notify", due_basis="statutory")
+            c.update(due_on=due, due_rule="petition.notify", due_basis="statutory",
+                     notify_due_on=due, statutory_due_on=due, due_start_on=received)
             ev.append((cid, actor, reg_at, "register", None, "registered",
                        _j(status=(None, "registered"), due_on=(None, due)), ""))
             last = received
@@ -313,7 +319,8 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
                     basis = "statutory"
                 status = "accepted"
                 c.update(accepted_on=accept_day, due_on=handle_due, due_rule="petition.handle",
-                         due_basis=basis)
+                         due_basis=basis, due_start_on=accept_day,
+                         statutory_due_on=accept_day + dt.timedelta(days=60))
                 ev.append((cid, actor, _at(accept_day, rng), "accept", "registered", status,
                            _j(status=("registered", status), accepted_on=(None, accept_day),
                               due_on=(due, handle_due)), ""))
@@ -351,7 +358,7 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
         else:
             due = received + dt.timedelta(days=30)
             c.update(due_on=due, due_rule="dispute.mediate", due_basis="statutory",
-                     status="registered")
+                     status="registered", statutory_due_on=due, due_start_on=received)
             ev.append((cid, actor, reg_at, "register", None, "registered",
                        _j(status=(None, "registered"), due_on=(None, due)), ""))
             last = received
@@ -371,7 +378,8 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
                         status = "resolved"
                         agreement = "written" if rng.random() < 0.6 else "oral"
                         c.update(resolution_level=level, agreement_type=agreement,
-                                 agreement_text="双方自愿达成协议。")
+                                 agreement_text="双方自愿达成协议。", mediated_on=end_day,
+                                 follow_up_due_on=end_day + dt.timedelta(days=30))
                         ev.append((cid, actor, _at(end_day, rng), "resolve", "mediating",
                                    status, _j(status=("mediating", status),
                                               resolution_level=(None, level),
@@ -389,13 +397,22 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
                             last = visit_day
                     else:
                         status = "terminated"
-                        c.update(exit_reason="一方拒绝调解")
+                        c.update(exit_reason="一方拒绝调解", mediated_on=end_day)
                         ev.append((cid, actor, _at(end_day, rng), "terminate", "mediating",
                                    status, _j(status=("mediating", status)), "一方拒绝调解"))
                         last = end_day
+                        close_day = end_day + dt.timedelta(days=rng.randint(1, 15))
+                        if rng.random() < 0.9 and close_day <= TODAY:  # filed (结案归档)
+                            status = "closed"
+                            c.update(closed_on=close_day)
+                            ev.append((cid, actor, _at(close_day, rng), "close", "terminated",
+                                       status, _j(status=("terminated", status),
+                                                  closed_on=(None, close_day)), ""))
+                            last = close_day
             if rng.random() < 0.01:
                 c["is_risk"] = True
             c["status"] = status
+        c["is_open"] = c["status"] not in FINAL
         c["created_at"] = reg_at
         c["updated_at"] = _at(last, rng) if last > received else reg_at
         parties = []
@@ -430,6 +447,28 @@ def drop_secondary_indexes(conn: Connection, tables: tuple[str, ...]) -> list[st
     return [sql for _name, sql in rows]
 
 
+def drop_search_triggers(conn: Connection) -> list[str]:
+    """SQLite: drop the triggers that keep the FTS5 search index in step with ``cases`` (one
+    index insert per row is slow at a million rows); returns their CREATE statements.
+    ``restore_search_triggers`` puts them back and rebuilds the index in one pass."""
+    if conn.dialect.name != "sqlite":
+        return []
+    rows = conn.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases' "
+        f"AND name LIKE '{search_index.FTS_TABLE}%'")).all()
+    for name, _sql in rows:
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+    return [sql for _name, sql in rows]
+
+
+def restore_search_triggers(conn: Connection, triggers: list[str]) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    for sql in triggers:
+        conn.execute(text(sql))
+    conn.execute(text(search_index.SQLITE_REBUILD))
+
+
 def build_county(conn: Connection, n_cases: int, n_towns: int, town1_cases: int,
                  log=print) -> None:
     """Fill an empty (migrated) schema: the organisation, then ``n_cases`` cases of which
@@ -440,6 +479,7 @@ def build_county(conn: Connection, n_cases: int, n_towns: int, town1_cases: int,
         conn.execute(text("SET TIME ZONE 'UTC'"))  # naive instants below are UTC
     towns = build_org(w, n_towns)
     indexes = drop_secondary_indexes(conn, ("cases", "case_events", "parties"))
+    triggers = drop_search_triggers(conn)
     rest = n_cases - town1_cases
     per_town = [town1_cases] + [rest // (n_towns - 1) + (1 if i < rest % (n_towns - 1) else 0)
                                 for i in range(n_towns - 1)] if n_towns > 1 else [n_cases]
@@ -463,6 +503,7 @@ def build_county(conn: Connection, n_cases: int, n_towns: int, town1_cases: int,
     t1 = time.perf_counter()
     for sql in indexes:
         conn.execute(text(sql))
+    restore_search_triggers(conn, triggers)
     counters = conn.execute(text(
         "SELECT town_id, kind, number_year, max(number_seq) FROM cases "
         "GROUP BY town_id, kind, number_year")).all()

@@ -26,7 +26,9 @@ before each run; "warm" ones are served from that cache (in memory here). Result
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -38,15 +40,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import county  # noqa: E402
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from casetrack import create_app  # noqa: E402
+from casetrack.auth.models import User  # noqa: E402
+from casetrack.cases.queries import (  # noqa: E402
+    CaseFilters,
+    encode_cursor,
+    select_cases,
+    sort_of,
+)
 from casetrack.extensions import db  # noqa: E402
 from casetrack.stats import cache  # noqa: E402
 
+
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-TMP = Path(tempfile.gettempdir())
+#: where the SQLite counties and the saved results live (``--data-dir``; keep them out of the
+#: repository: a million cases take ~1.5 GB)
+TMP = Path(os.environ.get("CASETRACK_BENCH_DIR") or tempfile.gettempdir())
 TOWNS = 100
 TOWN1 = 10_000
 #: p95 goals of issue 13 (ms): a town's page and a county page
@@ -56,12 +68,20 @@ GOAL_TOWN_MS, GOAL_COUNTY_MS = 150, 300
 # --------------------------------------------------------------------------- databases
 
 
+def size_label(size: int) -> str:
+    """10000 → "10k", 1000000 → "1m" (database names)."""
+    for unit, suffix in ((1_000_000, "m"), (1000, "k")):
+        if size % unit == 0:
+            return f"{size // unit}{suffix}"
+    return str(size)
+
+
 def sqlite_url(size: int) -> str:
-    return f"sqlite:///{TMP / f'casetrack-pages-{size}.sqlite3'}"
+    return f"sqlite:///{TMP / f'casetrack-pages-{size_label(size)}.sqlite3'}"
 
 
 def pg_url(size: int, prefix: str) -> str:
-    return str(make_url(PG_SERVER).set(database=f"{prefix}_{size}"))
+    return str(make_url(PG_SERVER).set(database=f"{prefix}_{size_label(size)}"))
 
 
 def bench_app(url: str):
@@ -143,12 +163,32 @@ def page_list(session) -> list[tuple[str, str, str]]:
     def u(path: str, **args) -> str:
         return path + ("?" + urlencode(args) if args else "")
 
+    def cursor(username: str, row: int, **args) -> str:
+        """The list's own ``after`` cursor of the ``row``-th case (0-based) of the list that
+        ``username`` sees with ``args``: the link the "next" button gives on a deep page."""
+        user = session.scalars(select(User).where(User.username == username)).one()
+        filters = CaseFilters.from_args(args)
+        stmt = select_cases(user, filters, dt.date.fromisoformat(county.FIXED_NOW[:10]), 3)
+        case = session.scalars(stmt.offset(row).limit(1)).first()
+        if case is None:  # shorter than asked: the last row
+            case = session.scalars(stmt.offset(0).limit(1)).first()
+        return encode_cursor(case, sort_of(filters))
+
     pages = []
     for who, scope in ((sup, "town"), (cty, "county")):
+        # deep pages: the open list of a county is long; a town's open list is a few hundred
+        # cases, so its deep page is the closed cases'
+        deep = {} if scope == "county" else {"status": "closed"}
         pages += [
+            (f"{scope}: home (我的待办)", who, u("/")),
             (f"{scope}: list page 1", who, u("/cases")),
-            (f"{scope}: list page 50", who, u("/cases", page=50)),
-            (f"{scope}: list page 400", who, u("/cases", page=400)),
+            (f"{scope}: list page 50", who, u("/cases", page=50, **deep)),
+            (f"{scope}: list keyset row 8000", who,
+             u("/cases", after=cursor(who, 8000, **deep), **deep)),
+            (f"{scope}: list all page 1", who, u("/cases", status="all")),
+            (f"{scope}: list all page 400", who, u("/cases", status="all", page=400)),
+            (f"{scope}: list sort -received", who, u("/cases", sort="-received")),
+            (f"{scope}: list all sort number", who, u("/cases", status="all", sort="number")),
             (f"{scope}: list open", who, u("/cases", status="open")),
             (f"{scope}: list red", who, u("/cases", warning="red")),
             (f"{scope}: list dispute 邻里", who, u("/cases", kind="dispute", category="邻里")),
@@ -168,13 +208,17 @@ def page_list(session) -> list[tuple[str, str, str]]:
             (f"{scope}: drill-down closed 2025 p5", who,
              u("/dashboard/cases", metric="closed", page=5, **year)),
         ]
-    pages[3:3] = [("town: list village", sup, u("/cases", village_id=village)),
-                  ("town: list unit", sup, u("/cases", unit_id=unit))]
+    pages[4:4] = [("town: list village", sup, u("/cases", village_id=village)),
+                  ("town: list unit", sup, u("/cases", unit_id=unit)),
+                  ("town: list village all", sup, u("/cases", village_id=village,
+                                                     status="all"))]
     pages += [
         ("town: case page", sup, u(f"/cases/{case_id}")),
         ("county: case page", cty, u(f"/cases/{case_id}")),
+        ("grid worker: home", grid, u("/")),
         ("grid worker: list", grid, u("/cases")),
         ("grid worker: dashboard", grid, u("/dashboard")),
+        ("handler: home", handler, u("/")),
         ("handler: list", handler, u("/cases")),
     ]
     return pages
@@ -211,12 +255,37 @@ def run_sql(engine, statements) -> float:
     return elapsed
 
 
+def explain_sql(engine, statements) -> None:
+    """Print each statement with its time and plan: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL,
+    EXPLAIN QUERY PLAN on SQLite."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        pg = engine.dialect.name == "postgresql"
+        for statement, params in statements:
+            t = time.perf_counter()
+            cur.execute(statement, params)
+            if cur.description is not None:
+                cur.fetchall()
+            ms = (time.perf_counter() - t) * 1000
+            print(f"\n[{ms:.1f} ms] {statement}\n  params: {params}")
+            cur.execute(("EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN ")
+                        + statement, params)
+            for row in cur.fetchall():
+                print("    " + " ".join(str(v) for v in (row if pg else row[3:])))
+        cur.close()
+        raw.rollback()
+    finally:
+        raw.close()
+
+
 def p95(values: list[float]) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]
 
 
-def measure(url: str, repeat: int, budget: float, only: str | None) -> list[dict]:
+def measure(url: str, repeat: int, budget: float, only: str | None,
+            explain: bool = False, profile: bool = False) -> list[dict]:
     """Time each page and its SQL; returns one dict per page."""
     app = bench_app(url)
     out = []
@@ -262,6 +331,21 @@ def measure(url: str, repeat: int, budget: float, only: str | None) -> list[dict
         statements = list(capture.statements)
         sql_times = [run_sql(engine, statements)
                      for _ in range(max(2, min(len(times), 5)))]
+        if explain:
+            print(f"--- {label}: {path}")
+            explain_sql(engine, statements)
+        if profile:
+            import cProfile
+            import pstats
+
+            if label.endswith(" cold"):
+                cache.clear_memory()
+            prof = cProfile.Profile()
+            prof.runcall(lambda: client.get(path).get_data())
+            print(f"--- {label}: {path} (cProfile, by own time, then cumulative)")
+            stats = pstats.Stats(prof)
+            stats.sort_stats("tottime").print_stats(15)
+            stats.sort_stats("cumulative").print_stats(30)
         row = {"page": label, "user": who, "url": path, "status": status, "bytes": size,
                "runs": len(times), "p50": statistics.median(times), "p95": p95(times),
                "sql": statistics.median(sql_times), "statements": len(statements)}
@@ -336,10 +420,19 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=20.0, help="seconds per page (at most)")
     ap.add_argument("--only", help="measure only pages whose label contains this text")
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--explain", action="store_true",
+                    help="print each page's statements with their plans (use with --only)")
+    ap.add_argument("--profile", action="store_true",
+                    help="print a cProfile of one more request of each page (with --only)")
     ap.add_argument("--report", action="store_true", help="print saved results only")
-    ap.add_argument("--pg-prefix", default="casetrack_bench_pages",
-                    help="PostgreSQL database name prefix (the size is appended)")
+    ap.add_argument("--pg-prefix", default="bench",
+                    help="PostgreSQL database name prefix (bench_10k, bench_1m)")
+    ap.add_argument("--data-dir", help="folder of the SQLite counties and saved results "
+                    "(default $CASETRACK_BENCH_DIR or the temporary folder)")
     args = ap.parse_args()
+    if args.data_dir:
+        global TMP
+        TMP = Path(args.data_dir)
     backends = [b.strip() for b in args.db.split(",") if b.strip()]
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if not args.report:
@@ -347,7 +440,8 @@ def main() -> None:
             for size in sizes:
                 url = ensure_database(backend, size, args.rebuild, args.pg_prefix)
                 print(f"\n{backend}, {size:,} cases: {url}\n{HEADER}", flush=True)
-                rows = measure(url, args.repeat, args.budget, args.only)
+                rows = measure(url, args.repeat, args.budget, args.only, args.explain,
+                               args.profile)
                 path = results_path(backend, size)
                 if args.only and path.exists():
                     old = {r["page"]: r for r in json.loads(path.read_text())}

@@ -116,6 +116,40 @@ def test_keyset_pages_walk_forward_and_back(client, world, spread, monkeypatch, 
     assert client.get("/cases?after=WyJ4Il0").status_code == 200
 
 
+def test_keyset_pages_with_closed_cases_cross_from_open_to_closed(client, world, spread, now,
+                                                                   monkeypatch, app):
+    """status=all: open cases first, then closed ones; cursors walk across the boundary
+    both ways and every case appears once."""
+    urgent, closed = spread
+    more_closed = make_petition(world, now, title="也已不予受理")
+    svc.reject_case(db.session, world.supervisor, now, more_closed, "不属于信访事项")
+    db.session.commit()
+    expected = [c.title for c in urgent] + sorted(
+        [closed.title, more_closed.title],
+        key=lambda t: [(c.due_on, c.id) for c in (closed, more_closed) if c.title == t][0])
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    login_as(client, "super")
+    seen, link, pages = [], "/cases?status=all", []
+    while link:
+        html = client.get(link).get_data(as_text=True)
+        pages.append(html)
+        seen += _titles(html)
+        m = re.search(r'rel="next" href="([^"]+)"', html)
+        link = m.group(1).replace("&amp;", "&") if m else None
+        assert link is None or ("after=" in link and "status=all" in link)
+    assert seen == expected
+    assert len(pages) == 4
+    # back from the last page (closed run) to the page that holds the last open case
+    back, link = [], re.search(r'rel="prev" href="([^"]+)"', pages[3]).group(1)
+    while link:
+        html = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+        back = _titles(html) + back
+        m = re.search(r'rel="prev" href="([^"]+)"', html)
+        link = m.group(1) if m else None
+        assert link is None or "before=" in link
+    assert back == expected[:6]
+
+
 def text_of(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
