@@ -153,3 +153,23 @@ def test_an_unknown_category_in_the_url_is_not_echoed(client, auth, world, build
         resp = client.get(url)
         assert resp.status_code == 200
         assert junk[:100] not in resp.get_data(as_text=True), url
+
+
+def test_figure_links_are_what_url_for_builds(app):
+    """The dashboard builds its ~600 links without ``url_for`` per figure: each must be the
+    very URL ``url_for`` gives (order and escaping), whatever the narrowing."""
+    from flask import url_for
+
+    from casetrack.stats import queries as sq
+    from casetrack.stats.views import _linker
+
+    q = sq.StatsQuery(dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2025, 12, 31),
+                      kind="dispute", category="房屋宅基地")
+    with app.test_request_context("/dashboard"):
+        link = _linker(q)
+        for metric, dims in [("total", {}), ("closed", {"village": 0}),
+                             ("overdue", {"category": "邻里 & 物业/其他?"}),
+                             ("open", {"month": "2025-03", "unit": 7, "kind": None}),
+                             ("ended", {"town": 3, "source": "leader_visit"})]:
+            assert link(metric, **dims) == url_for(
+                "stats.cases", metric=metric, **q.narrowed(**dims).params())
