@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from casetrack.auth.models import Role, User
 from casetrack.cases import queues as Q
@@ -53,7 +53,9 @@ def context_for(user: User, today: dt.date) -> Q.QueueContext:
 
 
 def _options():
-    return (selectinload(Case.village), selectinload(Case.unit), selectinload(Case.handler))
+    """Village, unit and handler joined into the queue's one query (selectinload would add
+    three statements per queue: a home page of six queues ran 28)."""
+    return (joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler))
 
 
 def sections_for(user: User, today: dt.date) -> list[Section]:

@@ -376,8 +376,12 @@ def _line(row: dict) -> str:
             f"{_goal(row):>5s}  {row['status']} {row['bytes'] // 1024} KB")
 
 
+#: where the results are saved (``--results-dir``; the data folder by default)
+RESULTS: Path | None = None
+
+
 def results_path(backend: str, size: int) -> Path:
-    return TMP / f"casetrack-pages-results-{backend}-{size}.json"
+    return (RESULTS or TMP) / f"casetrack-pages-results-{backend}-{size}.json"
 
 
 def report(backends: list[str], sizes: list[int]) -> None:
@@ -429,10 +433,14 @@ def main() -> None:
                     help="PostgreSQL database name prefix (bench_10k, bench_1m)")
     ap.add_argument("--data-dir", help="folder of the SQLite counties and saved results "
                     "(default $CASETRACK_BENCH_DIR or the temporary folder)")
+    ap.add_argument("--results-dir", help="folder of the saved results (default: --data-dir)")
     args = ap.parse_args()
+    global TMP, RESULTS
     if args.data_dir:
-        global TMP
         TMP = Path(args.data_dir)
+    if args.results_dir:
+        RESULTS = Path(args.results_dir)
+        RESULTS.mkdir(parents=True, exist_ok=True)
     backends = [b.strip() for b in args.db.split(",") if b.strip()]
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if not args.report:
