@@ -43,6 +43,7 @@ from casetrack.cases.display import (
     rule_label,
     timeline,
     warning_for,
+    warnings_for,
     yellow_days,
 )
 from casetrack.cases.kinds.petition import steps as petition_steps
@@ -137,7 +138,7 @@ def list_cases():
     page = page_of(db.session, stmt, filters, per_page=per_page,
                    after=request.args.get("after"), before=request.args.get("before"),
                    number=page_arg())
-    rows = [(c, warning_for(c, today)) for c in page.items]
+    rows = warnings_for(page.items, today)
     units = [u for u in user.town.units if u.is_active] if user.town else []
     cur = filters.to_args()
     if per_page != current_app.config["PAGE_SIZE"]:

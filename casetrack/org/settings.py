@@ -18,6 +18,19 @@ def get_setting(session: Session, town_id: int, key: str, default: Any = None) -
     return default if row is None else row.value
 
 
+def get_setting_of_towns(session: Session, town_ids, key: str,
+                         default: Any = None) -> dict[int, Any]:
+    """``{town_id: value}`` of ``key`` for several towns in one query (``default`` where a
+    town never set it): a county page shows cases of many towns."""
+    ids = set(town_ids)
+    out = dict.fromkeys(ids, default)
+    if ids:
+        rows = session.execute(select(TownSetting.town_id, TownSetting.value)
+                               .where(TownSetting.key == key, TownSetting.town_id.in_(ids)))
+        out.update({town_id: value for town_id, value in rows})
+    return out
+
+
 def get_settings(session: Session, town_id: int, prefix: str) -> dict[str, Any]:
     """Every stored value whose key starts with ``prefix`` (one query)."""
     rows = session.scalars(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from casetrack.auth.models import Role, User
 from casetrack.cases import queues as Q
-from casetrack.cases.display import warning_for, yellow_days
+from casetrack.cases.display import warnings_for, yellow_days
 from casetrack.cases.models import Case
 from casetrack.cases.queries import CaseFilters, count_capped, page_of
 from casetrack.core.params import page_arg
@@ -66,7 +66,7 @@ def sections_for(user: User, today: dt.date) -> list[Section]:
         stmt = Q.queue_select(queue, ctx)
         count, more = count_capped(db.session, stmt)
         items = db.session.scalars(stmt.options(*_options()).limit(SHOWN)).all() if count else []
-        out.append(Section(queue, [(c, warning_for(c, today)) for c in items], count, more,
+        out.append(Section(queue, warnings_for(items, today), count, more,
                            url_for("work.queue", key=queue.key)))
     return out
 
@@ -110,5 +110,5 @@ def queue(key: str):
                    number=page_arg())
     return render_template(
         "work/queue.html", queue=q, page=page,
-        rows=[(c, warning_for(c, today)) for c in page.items],
+        rows=warnings_for(page.items, today),
         list_args=q.list_args(ctx) if q.list_args else None), 200, {"Cache-Control": "no-store"}

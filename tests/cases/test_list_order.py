@@ -309,3 +309,39 @@ def test_handlers_of_the_unit_are_marked_for_the_filter(client, world, now):
         re.search(rf'<option[^>]*data-unit="{world.unit_xf.id}"[^>]*value="{world.handler1.id}"', html) \
         or re.search(rf'<option[^>]*value="{world.handler1.id}"[^>]*data-unit="{world.unit_xf.id}"', html)
     assert "js/handlers.js" in html and "<script>" not in html
+
+
+def test_county_list_reads_each_towns_yellow_days_in_one_query(client, world, now, create_user):
+    """A county page shows cases of several towns, each coloured by its own town's yellow
+    days; the settings are read in one statement, not one per town on the page."""
+    from sqlalchemy import event
+
+    from casetrack.auth.models import Role
+    from casetrack.cases.display import YELLOW_DAYS_KEY
+    from casetrack.org.settings import set_setting
+
+    create_user("county1", Role.COUNTY, None, county_code="440882")
+    here = _due(make_petition(world, now, title="北和五日后到期"), TODAY + dt.timedelta(days=5))
+    other_village = world.other_town.villages[0]
+    there = make_petition(world, now, actor=world.other_super, village=other_village,
+                          title="南兴五日后到期")
+    _due(there, TODAY + dt.timedelta(days=5))
+    set_setting(db.session, world.town.id, YELLOW_DAYS_KEY, 7)  # 5 days left: yellow here
+    set_setting(db.session, world.other_town.id, YELLOW_DAYS_KEY, 2)  # green there
+    db.session.commit()
+    login_as(client, "county1")
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        html = client.get("/cases").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    colours = {title: level for level, title in re.findall(
+        r'<tr class="row-(\w+)">.*?class="title-cell">.*?<a href="/cases/\d+">([^<]+)</a>',
+        html, re.S)}
+    assert colours[here.title] == "yellow" and colours[there.title] == "green"
+    assert sum("town_settings" in s for s in statements) == 1
