@@ -116,6 +116,11 @@ class Case(Base):
         Index("ix_cases_town_open_due", "town_id", "is_open", "due_on", "id"),
         Index("ix_cases_village_open_due", "village_id", "is_open", "due_on", "id"),
         Index("ix_cases_open_due", "is_open", "due_on", "id"),
+        #: the county's other orders and filters (a run of open or of closed cases each)
+        Index("ix_cases_open_received", "is_open", "received_on", "id"),
+        Index("ix_cases_open_category_due", "is_open", "category", "due_on", "id"),
+        Index("ix_cases_open_number", "is_open", "kind", "number_year", "number_seq", "id"),
+        Index("ix_cases_open_updated", "is_open", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

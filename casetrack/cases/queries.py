@@ -27,7 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from casetrack.auth.models import User
 from casetrack.auth.permissions import require_filters_in_scope
 from casetrack.cases import kinds, rules
-from casetrack.cases.models import Case
+from casetrack.cases.models import FINAL_STATUSES, Case
 from casetrack.cases.scoping import scope_cases
 from casetrack.cases.search_index import literal_condition, term_condition
 from casetrack.core.errors import NotFound
@@ -202,7 +202,9 @@ def filter_cases(stmt: Select, filters: CaseFilters, today: dt.date, yellow_days
     if f.status == OPEN:
         stmt = stmt.where(Case.is_open == true())
     elif f.status:
-        stmt = stmt.where(Case.status == f.status)
+        # is_open follows from the status; stated, it lets the is_open-led indexes serve
+        final = f.status in FINAL_STATUSES
+        stmt = stmt.where(Case.status == f.status, Case.is_open == (false() if final else true()))
     if f.village_id is not None:
         stmt = stmt.where(Case.village_id == f.village_id)
     if f.unit_id is not None:
