@@ -4,7 +4,8 @@ as on two machines) and one scheduler share a PostgreSQL database and Redis.
 A user logs in on the first process and keeps working on the second with the same session
 cookie; a file uploaded through one (``ATTACHMENT_STORAGE = "database"``) downloads through
 the other; the dashboard figures cached by one are read from Redis by the other; exactly one
-scheduler holds the sender lock. Needs PostgreSQL (``CASETRACK_TEST_DATABASE_URL``) and Redis
+scheduler holds the sender lock; refused logins counted by one process are refused by the
+other (the login limits live in Redis). Needs PostgreSQL (``CASETRACK_TEST_DATABASE_URL``) and Redis
 (``CASETRACK_TEST_REDIS_URL``, default redis://127.0.0.1:6379/15): skipped without them,
 failed under ``CASETRACK_REQUIRE_TOOLS=1``.
 """
@@ -143,7 +144,8 @@ def test_two_app_processes_and_one_scheduler_behave_as_one(shared):
     ports = [_free_port(), _free_port()]
     try:
         for i, port in enumerate(ports):
-            env = {**shared["env"], "CASETRACK_UPLOAD_FOLDER": str(shared["tmp"] / f"host{i}")}
+            env = {**shared["env"], "CASETRACK_UPLOAD_FOLDER": str(shared["tmp"] / f"host{i}"),
+                   "CASETRACK_LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes"}
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
                  "--no-control-socket",
@@ -202,6 +204,22 @@ def test_two_app_processes_and_one_scheduler_behave_as_one(shared):
         engine.dispose()
         assert held == 1
         assert scheduler.poll() is None
+
+        # refused logins counted on A are counted on B: the limits live in Redis, so a
+        # guesser gains nothing by spreading attempts over the hosts
+        guesser = requests.Session()
+        refused = []
+        for _ in range(3):
+            token = _csrf(guesser.get(f"{a}/login").text)
+            refused.append(guesser.post(f"{a}/login", data={
+                "username": "super", "password": "wrong-guess", "csrf_token": token},
+                allow_redirects=False).status_code)
+        assert refused == [401, 401, 401]
+        token = _csrf(guesser.get(f"{b}/login").text)
+        resp = guesser.post(f"{b}/login", data={"username": "super", "password": PASSWORD,
+                                                 "csrf_token": token}, allow_redirects=False)
+        assert resp.status_code == 429, resp.status_code
+        assert [k for k in shared["redis"].keys("*") if b"login-account" in k]
     finally:
         for proc in procs:
             if proc.poll() is None:
