@@ -8,14 +8,14 @@ the closed run; a single status implies it), so each run is read in index order.
 On SQLite the table is analysed again, so that a town's list keeps its town index.
 
 Revision ID: a5c0f7e2d913
-Revises: f36cf0f0f48e
+Revises: 1116e7111f22
 Create Date: 2026-11-30 23:20:00
 
 """
 from alembic import op
 
 revision = 'a5c0f7e2d913'
-down_revision = 'f36cf0f0f48e'
+down_revision = '1116e7111f22'
 branch_labels = None
 depends_on = None
 
