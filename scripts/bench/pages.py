@@ -352,7 +352,9 @@ def measure(url: str, repeat: int, budget: float, only: str | None,
             stats.sort_stats("cumulative").print_stats(30)
         row = {"page": label, "user": who, "url": path, "status": status, "bytes": size,
                "runs": len(times), "p50": statistics.median(times), "p95": p95(times),
-               "sql": statistics.median(sql_times), "statements": len(statements)}
+               "sql": statistics.median(sql_times), "statements": len(statements),
+               # the machine's 1-minute load average as the page was measured
+               "load": os.getloadavg()[0]}
         out.append(row)
         print(_line(row), flush=True)
     return out
@@ -366,7 +368,7 @@ def _ms(seconds: float) -> str:
 
 
 HEADER = (f"{'page':36s} {'p50 ms':>8s} {'p95 ms':>8s} {'SQL ms':>8s} {'py ms':>8s} "
-          f"{'stmts':>5s} {'runs':>4s} {'goal':>5s}  status")
+          f"{'stmts':>5s} {'runs':>4s} {'goal':>5s} {'load':>5s}  status")
 
 
 def _goal(row: dict) -> str:
@@ -377,7 +379,8 @@ def _goal(row: dict) -> str:
 def _line(row: dict) -> str:
     return (f"{row['page']:36s} {_ms(row['p50'])} {_ms(row['p95'])} {_ms(row['sql'])} "
             f"{_ms(row['p50'] - row['sql'])} {row['statements']:5d} {row['runs']:4d} "
-            f"{_goal(row):>5s}  {row['status']} {row['bytes'] // 1024} KB")
+            f"{_goal(row):>5s} {row.get('load', float('nan')):5.1f}  {row['status']} "
+            f"{row['bytes'] // 1024} KB")
 
 
 #: where the results are saved (``--results-dir``; the data folder by default)
@@ -420,6 +423,59 @@ def report(backends: list[str], sizes: list[int]) -> None:
                       f"{r2['sql'] * 1000:9.1f}")
 
 
+def _load(backend: str, size: int, folder: Path | None = None) -> dict[str, dict] | None:
+    path = results_path(backend, size)
+    if folder is not None:
+        path = folder / path.name
+    if not path.exists():
+        return None
+    return {r["page"]: r for r in json.loads(path.read_text())}
+
+
+def report_markdown(backends: list[str], sizes: list[int], before: Path | None) -> None:
+    """The saved results as Markdown tables (for a note), with the figures saved in
+    ``before`` (another ``--results-dir``) side by side when given."""
+    def ms(v) -> str:
+        return "" if v is None else f"{v * 1000:.1f}"
+
+    for backend in backends:
+        for size in sizes:
+            rows, old = _load(backend, size), _load(backend, size, before) if before else None
+            if not rows:
+                continue
+            print(f"\n### {backend}, {size:,} cases (town 1: {min(TOWN1, size):,})\n")
+            head = "| page | p50 ms | p95 ms | own SQL ms | stmts | goal | load |"
+            line = "|---|--:|--:|--:|--:|:-:|--:|"
+            if old:
+                head += " before p50 | before p95 | before SQL | before stmts |"
+                line += "--:|--:|--:|--:|"
+            print(head)
+            print(line)
+            for page, r in rows.items():
+                cells = [page, ms(r["p50"]), ms(r["p95"]), ms(r["sql"]), str(r["statements"]),
+                         _goal(r), f"{r['load']:.1f}" if "load" in r else ""]
+                if old:
+                    o = old.get(page)
+                    cells += [ms(o["p50"]), ms(o["p95"]), ms(o["sql"]), str(o["statements"])] \
+                        if o else ["", "", "", ""]
+                print("| " + " | ".join(cells) + " |")
+    if len(sizes) < 2:
+        return
+    small, big = min(sizes), max(sizes)
+    for backend in backends:
+        a, b = _load(backend, small), _load(backend, big)
+        if not a or not b:
+            continue
+        print(f"\n### growth, {backend}: {small:,} → {big:,} cases, same town 1 (p50 ms)\n")
+        print("| page | p50 small | p50 large | ratio | SQL small | SQL large |")
+        print("|---|--:|--:|--:|--:|--:|")
+        for page, r in a.items():
+            if page in b and page.startswith(("town", "grid", "handler")):
+                r2 = b[page]
+                print(f"| {page} | {ms(r['p50'])} | {ms(r2['p50'])} | "
+                      f"{r2['p50'] / r['p50']:.2f} | {ms(r['sql'])} | {ms(r2['sql'])} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", default="sqlite,pg", help="sqlite, pg or both (comma-separated)")
@@ -433,6 +489,9 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true",
                     help="print a cProfile of one more request of each page (with --only)")
     ap.add_argument("--report", action="store_true", help="print saved results only")
+    ap.add_argument("--markdown", action="store_true",
+                    help="with --report: Markdown tables (and --before DIR side by side)")
+    ap.add_argument("--before", help="with --markdown: a results folder to compare with")
     ap.add_argument("--pg-prefix", default="bench",
                     help="PostgreSQL database name prefix (bench_10k, bench_1m)")
     ap.add_argument("--data-dir", help="folder of the SQLite counties and saved results "
@@ -460,7 +519,10 @@ def main() -> None:
                     old.update({r["page"]: r for r in rows})
                     rows = list(old.values())
                 path.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
-    report(backends, sizes)
+    if args.markdown:
+        report_markdown(backends, sizes, Path(args.before) if args.before else None)
+    else:
+        report(backends, sizes)
 
 
 if __name__ == "__main__":
