@@ -148,7 +148,8 @@ def _cached(session: Session, scope: User | None, q: sq.StatsQuery, kind: str,
     today = _today()
     if today is None or not cache.is_cacheable(q.as_of, today):
         return compute()
-    version = cache.data_version(session, scope_towns(session, scope, q))
+    version = cache.data_version(session, scope_towns(session, scope, q),
+                                 (q.date_from, q.date_to))
     key = (kind, session.get_bind().url.render_as_string(hide_password=True),
            sorted(q.params().items()), sq._scope_key(scope), parts, version)
     return cache.cached(key, compute)

@@ -6,8 +6,13 @@ timeline, so most later work (a case accepted, closed or assigned today) cannot 
 What can change it, and so is part of every cache key:
 
 * the case data of the scope's towns: any write to a case (a correction of its registered
-  facts, a re-assignment, a new case received in the period, a late import) moves the latest
+  facts, a re-assignment, a new case received in the period) moves the latest
   ``cases.updated_at`` of its town, found through ``ix_cases_updated_at`` in one index probe;
+* the cases of the period themselves: their number and the highest id among the towns' cases.
+  A case deleted, or one imported with its own past instants (its ``updated_at`` is not the
+  latest), moves neither ``updated_at`` nor anything above; it moves the count of the
+  period's cases (read from ``ix_cases_town_received``) or the highest id (read backwards
+  from the primary key), and a deletion with an import in between moves the highest id;
 * the work calendar (holidays and adjusted workdays entered by an administrator move due dates,
   and the on-time figures with them): the latest change of ``holiday_overrides`` and
   ``calendar_years``;
@@ -108,19 +113,27 @@ def is_cacheable(as_of: dt.date, today: dt.date) -> bool:
     return as_of < today
 
 
-def data_version(session: Session, town_ids: Iterable[int] | None) -> tuple:
-    """What, in the database, a past cut-off's figures of these towns (None: every town)
-    depend on besides the timeline: see the module's docstring. The calendar and settings
-    tables are small: their content is hashed, so an edit in place counts too."""
+def data_version(session: Session, town_ids: Iterable[int] | None,
+                 period: tuple[dt.date, dt.date] | None = None) -> tuple:
+    """What, in the database, a past cut-off's figures of these towns (None: every town) for
+    cases received in ``period`` (None: any day) depend on besides the timeline: see the
+    module's docstring. The calendar and settings tables are small: their content is hashed,
+    so an edit in place counts too."""
     from casetrack.deadlines.models import CalendarYear, HolidayOverride
     from casetrack.org.models import TownSetting
 
     cases = select(func.max(Case.updated_at))
+    newest = select(func.max(Case.id))
+    counted = select(func.count()).select_from(Case)
     settings = select(TownSetting.town_id, TownSetting.key, TownSetting.value)
     if town_ids is not None:
         ids = sorted(set(town_ids))
         cases = cases.where(Case.town_id.in_(ids))
+        newest = newest.where(Case.town_id.in_(ids))
+        counted = counted.where(Case.town_id.in_(ids))
         settings = settings.where(TownSetting.town_id.in_(ids))
+    if period is not None:
+        counted = counted.where(Case.received_on >= period[0], Case.received_on <= period[1])
     content = hashlib.sha256()
     for stmt in (settings.order_by(TownSetting.town_id, TownSetting.key),
                  select(HolidayOverride.day, HolidayOverride.is_workday)
@@ -131,7 +144,8 @@ def data_version(session: Session, town_ids: Iterable[int] | None) -> tuple:
             content.update(json.dumps(list(row), default=str, sort_keys=True).encode())
         content.update(b"|")
     rules = current_app.config.get("DEADLINE_RULES") if has_app_context() else None
-    return (FIGURES_VERSION, str(session.scalar(cases)), content.hexdigest(),
+    return (FIGURES_VERSION, str(session.scalar(cases)), session.scalar(counted),
+            session.scalar(newest), content.hexdigest(),
             json.dumps(rules, sort_keys=True, default=str))
 
 

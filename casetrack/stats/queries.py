@@ -3,16 +3,17 @@
 The cohort is every case received in the period (``received_on``: for 上级交办 cases that is
 the day the higher authority assigned it) and visible in the scope. Its status is the one it
 had at the END of the cut-off day in the town's zone, reconstructed from the timeline: the
-last status-changing ``CaseEvent`` at or before that instant. A case registered after the
-cut-off is not in the cohort; a case closed after it counts as open; a closure sent back for
-rework after it still counts as closed. So a report for December 2022 printed today gives the
-figures of 31 December 2022.
+``from_status`` of the first status-changing ``CaseEvent`` after that instant, or the current
+status when there is none. A case registered after the cut-off is not in the cohort; a case
+closed after it counts as open; a closure sent back for rework after it still counts as
+closed. So a report for December 2022 printed today gives the figures of 31 December 2022.
 
-Values as of the cut-off come from the same events: the closing day and rating from the event
-that closed the case; the due date is the current ``due_on`` unless an event after the
-cut-off changed it (an extension approved later), in which case it is the value set by the
-last due-date event at or before the cut-off. The unit is the current one (assignment is not
-reconstructed).
+Every other value that a step changes (category, village, unit, handler, due date, closing
+day, rating, the notify, mediation and follow-up dates) is the value before its first change
+after the cut-off, else the current one: the rule ``cases.asof`` applies to the exports. All
+of them come from one pass over the events after the cut-off (``_later_changes``), so a past
+cut-off costs one read of the cohort plus its few later events, and today's cut-off costs the
+cohort alone.
 
 Every function takes a scope: the user whose cases are counted (through
 ``cases.scoping.scope_cases``), or None for the whole database (CLI and benchmarks only).
@@ -28,7 +29,20 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import BindParameter
@@ -42,7 +56,7 @@ from casetrack.core.i18n import N_
 from casetrack.core.time import end_of_local_day
 from casetrack.org.models import Town, Unit, Village
 from casetrack.stats.metrics import METRIC_LIST, METRICS, Rate, rates_for
-from casetrack.stats.sql import iso_date, json_has_key, year_month
+from casetrack.stats.sql import iso_date, json_first, year_month
 
 #: group-by dimensions and the as-of row column each groups on
 DIMENSIONS: dict[str, str] = {
@@ -246,146 +260,147 @@ def asof_rows(scope: User | None, q: StatsQuery, open_only: bool = False) -> Sub
     """One row per case of the cohort with its status and dates as of the cut-off.
 
     Columns: id, town_id, kind, source, category, village_id, unit_id, handler_id,
-    received_on, accepted_on, resolution_level, month, status, closed_on, rating, due_on.
-    With ``open_only`` cases that cannot have been open at the cut-off are skipped early:
-    a case whose current status is final and that has no event after the cut-off had that
-    final status then too (statuses change only through events). The query's values are
-    bound in the statement.
+    received_on, accepted_on, resolution_level, month, status, closed_on, rating, due_on
+    (and the notify, mediation, follow-up and review dates). With ``open_only`` only the
+    cases open at the cut-off are returned. The query's values are bound in the statement.
     """
     return _asof(scope, q, open_only, _valued_binds(q))
-
-
-def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Subquery:
-    """``asof_rows`` with the query's values taken from ``bind(name)``."""
-    end = bind("end")
-    tr = aliased(CaseEvent)
-    last_transition = (
-        select(tr.id)
-        .where(tr.case_id == Case.id, tr.at < end, tr.to_status.is_not(None),
-               (tr.from_status.is_(None)) | (tr.from_status != tr.to_status))
-        .order_by(tr.at.desc(), tr.id.desc())
-        .limit(1)
-        .correlate(Case)
-        .scalar_subquery()
-    )
-    de = aliased(CaseEvent)
-    due_text = de.changes[("due_on", 1)].as_string()
-    last_due = (
-        select(due_text)
-        .where(de.case_id == Case.id, de.at < end, due_text.is_not(None))
-        .order_by(de.at.desc(), de.id.desc())
-        .limit(1)
-        .correlate(Case)
-        .scalar_subquery()
-    )
-    # the due date moved after the cut-off (an extension approved later)? then the value of
-    # the last change before it; else the current one. Most cases have no event after the
-    # cut-off, so this costs one index probe for them.
-    later = aliased(CaseEvent)
-    later_text = later.changes[("due_on", 1)].as_string()
-    moved_later = (
-        select(later.id)
-        .where(later.case_id == Case.id, later.at >= end, later_text.is_not(None))
-        .correlate(Case)
-        .exists()
-    )
-    def on_cutoff(column, as_date: bool = False):
-        return _on_cutoff(column, end, as_date).label(column.key)
-
-    # a correction (更正) after the cut-off does not change the figures as of the cut-off
-    category = _on_cutoff(Case.category, end, as_text=True)
-    village = _on_cutoff(Case.village_id, end)
-    inner = select(
-        Case.id, Case.town_id, Case.kind, Case.source, category.label("category"),
-        village.label("village_id"),
-        on_cutoff(Case.unit_id), on_cutoff(Case.handler_id), Case.received_on,
-        Case.accepted_on, on_cutoff(Case.notify_due_on, True),
-        on_cutoff(Case.mediated_on, True), on_cutoff(Case.follow_up_due_on, True),
-        on_cutoff(Case.follow_up_on, True),
-        Case.resolution_level, Case.due_on.label("current_due_on"),
-        *REVIEW_COLUMNS,
-        Case.closed_on.label("current_closed_on"), Case.rating.label("current_rating"),
-        last_transition.label("event_id"),
-        case((moved_later, last_due), else_=None).label("due_text"),
-    ).where(Case.received_on >= bind("date_from"), Case.received_on <= bind("date_to"))
-    inner = _filtered(inner, q, bind, category=category, village=village)
-    if open_only:
-        after = aliased(CaseEvent)
-        changed_after = (select(after.id).where(after.case_id == Case.id, after.at >= end)
-                         .correlate(Case).exists())
-        inner = inner.where(or_(Case.status.in_(sorted(OPEN_STATUSES)), changed_after))
-    if scope is not None:
-        inner = scope_cases(inner, scope)
-    # OFFSET 0 keeps the database from inlining the cohort into the outer query, which
-    # would evaluate the correlated subqueries once per reference instead of once per case
-    c = inner.offset(0).subquery("cohort")
-    ev = aliased(CaseEvent)
-    return (
-        select(
-            c.c.id, c.c.town_id, c.c.kind, c.c.source, c.c.category, c.c.village_id,
-            c.c.unit_id, c.c.handler_id, c.c.received_on, c.c.accepted_on,
-            c.c.notify_due_on, c.c.mediated_on, c.c.follow_up_due_on, c.c.follow_up_on,
-            c.c.resolution_level,
-            *(c.c[col.key] for col in REVIEW_COLUMNS),
-            year_month(c.c.received_on).label("month"),
-            ev.to_status.label("status"),
-            func.coalesce(iso_date(ev.changes[("closed_on", 1)].as_string()),
-                          c.c.current_closed_on).label("closed_on"),
-            func.coalesce(ev.changes[("rating", 1)].as_string(),
-                          c.c.current_rating).label("rating"),
-            func.coalesce(iso_date(c.c.due_text), c.c.current_due_on).label("due_on"),
-        )
-        .join(ev, ev.id == c.c.event_id)
-        .subquery("asof")
-    )
 
 
 #: the review stages' dates: facts with their own day, compared with the cut-off directly
 REVIEW_COLUMNS = (Case.review_requested_on, Case.review_due_on, Case.review_decided_on,
                   Case.reexam_requested_on, Case.reexam_due_on, Case.reexam_decided_on)
-def _on_cutoff(column, end: Any, as_date: bool = False, as_text: bool = False):
-    """The value a ``Case`` column had at ``end``: the value before the first change after
-    it, if there is one, else the current value (``cases.asof`` applies the same rule to the
-    exports). Only cases with an event after the cut-off look further than one index probe."""
-    name = column.key
-    any_later, fe, ce = aliased(CaseEvent), aliased(CaseEvent), aliased(CaseEvent)
-    changed_after = (select(any_later.id).where(any_later.case_id == Case.id,
-                                                any_later.at >= end)
-                     .correlate(Case).exists())
-    before = fe.changes[(name, 0)]
-    value = (iso_date(before.as_string()) if as_date
-             else before.as_string() if as_text else before.as_integer())
-    first_before = (select(value)
-                    .where(fe.case_id == Case.id, fe.at >= end,
-                           json_has_key(fe.changes, literal(name)))
-                    .order_by(fe.at, fe.id).limit(1).correlate(Case).scalar_subquery())
-    changed = (select(ce.id).where(ce.case_id == Case.id, ce.at >= end,
-                                   json_has_key(ce.changes, literal(name)))
-               .correlate(Case).exists())
-    return case((and_(changed_after, changed), first_before), else_=column)
+#: the ``Case`` columns whose value on the cut-off is rebuilt from the events after it, with
+#: how their values are read back from the events' JSON
+ASOF_FIELDS: dict[str, str] = {
+    "category": "text", "village_id": "int", "unit_id": "int", "handler_id": "int",
+    "notify_due_on": "date", "mediated_on": "date", "follow_up_due_on": "date",
+    "follow_up_on": "date", "due_on": "date", "closed_on": "date", "rating": "text",
+}
+#: the key under which a status change after the cut-off gives its ``from_status`` (not a
+#: column name, so never a key of ``changes``)
+_STATUS = "~status"
 
 
-def _filtered(stmt: Select, q: StatsQuery, bind: Bind, *, category: Any = None,
-              village: Any = None) -> Select:
-    """Apply the query's narrowing filters to a select over ``Case`` (values from ``bind``);
-    ``category``/``village`` are the expressions to filter on (the as-of values)."""
-    category = Case.category if category is None else category
-    village = Case.village_id if village is None else village
+def _later_changes(cohort: Any, end: Any) -> Subquery:
+    """Per case of ``cohort`` that has an event after ``end``: for each field of
+    ``ASOF_FIELDS`` and for the status, whether an event after ``end`` changed it
+    (``has_<field>``) and the value before the first such change (``was_<field>``).
+
+    One pass over the events after the cut-off: each event's ``changes`` is unfolded into one
+    row per field (``json_each``), status changes add a row of their own, the first row per
+    case and field is kept (``row_number`` over ``at, id``) and folded back into one row per
+    case. Cases without an event after the cut-off have no row: their values are the current
+    ones, and for a past cut-off most cases are like that.
+    """
+    ev = aliased(CaseEvent)
+    later = (select(ev.case_id, ev.at, ev.id, ev.from_status, ev.to_status, ev.changes)
+             .join(cohort, cohort.c.id == ev.case_id)
+             .where(ev.at >= end)
+             .cte("later"))
+    pairs = func.json_each(later.c.changes).table_valued("key", "value").alias("pairs")
+    fields_changed = (
+        select(later.c.case_id, later.c.at, later.c.id, pairs.c.key.label("field"),
+               json_first(pairs.c.value).label("was"))
+        .select_from(later.join(pairs, true()))
+        .where(pairs.c.key.in_(list(ASOF_FIELDS)))
+    )
+    status_changed = (
+        select(later.c.case_id, later.c.at, later.c.id, literal(_STATUS).label("field"),
+               later.c.from_status.label("was"))
+        .where(later.c.to_status.is_not(None),
+               or_(later.c.from_status.is_(None), later.c.from_status != later.c.to_status))
+    )
+    changed = union_all(fields_changed, status_changed).subquery("changed")
+    ranked = select(
+        changed.c.case_id, changed.c.field, changed.c.was,
+        func.row_number().over(partition_by=(changed.c.case_id, changed.c.field),
+                               order_by=(changed.c.at, changed.c.id)).label("rank"),
+    ).subquery("ranked")
+    folded = [ranked.c.case_id]
+    for name in (*ASOF_FIELDS, _STATUS):
+        label = "status" if name == _STATUS else name
+        is_it = ranked.c.field == name
+        folded += [func.max(case((is_it, 1), else_=0)).label(f"has_{label}"),
+                   func.max(case((is_it, ranked.c.was))).label(f"was_{label}")]
+    return (select(*folded).where(ranked.c.rank == 1).group_by(ranked.c.case_id)
+            .subquery("firsts"))
+
+
+def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Subquery:
+    """``asof_rows`` with the query's values taken from ``bind(name)``.
+
+    The cohort (period, town, kind, source, month and scope: facts a later step never
+    changes) is read once; the values on the cut-off come from ``_later_changes``, one pass
+    over the events after the cut-off: a field's value then is the value before its first
+    change after the cut-off, else the current one; the status is the ``from_status`` of the
+    first status change after the cut-off, else the current status, and a case whose first
+    status change after the cut-off is its registration was not registered yet. The
+    narrowing filters on values that a step changes (category, village, unit) apply to the
+    values on the cut-off.
+    """
+    end = bind("end")
+    inner = select(Case.id, Case.town_id, Case.kind, Case.source, Case.status,
+                   Case.received_on, Case.accepted_on, Case.resolution_level, *REVIEW_COLUMNS,
+                   *(getattr(Case, name) for name in ASOF_FIELDS)
+                   ).where(Case.received_on >= bind("date_from"),
+                           Case.received_on <= bind("date_to"))
+    inner = _filtered(inner, q, bind)
+    if scope is not None:
+        inner = scope_cases(inner, scope)
+    cohort = inner.cte("cohort")
+    firsts = _later_changes(cohort, end)
+
+    def on_cutoff(name: str, kind: str) -> Any:
+        was = firsts.c[f"was_{name}"]
+        value = (cast(was, Integer) if kind == "int" else iso_date(was) if kind == "date"
+                 else cast(was, cohort.c[name].type))
+        return case((firsts.c[f"has_{name}"] == 1, value), else_=cohort.c[name])
+
+    values = {name: on_cutoff(name, kind) for name, kind in ASOF_FIELDS.items()}
+    status = case((firsts.c.has_status == 1, firsts.c.was_status), else_=cohort.c.status)
+    stmt = (
+        select(
+            cohort.c.id, cohort.c.town_id, cohort.c.kind, cohort.c.source,
+            values["category"].label("category"), values["village_id"].label("village_id"),
+            values["unit_id"].label("unit_id"), values["handler_id"].label("handler_id"),
+            cohort.c.received_on, cohort.c.accepted_on,
+            *(values[name].label(name) for name in ("notify_due_on", "mediated_on",
+                                                   "follow_up_due_on", "follow_up_on")),
+            cohort.c.resolution_level,
+            *(cohort.c[col.key] for col in REVIEW_COLUMNS),
+            year_month(cohort.c.received_on).label("month"),
+            status.label("status"),
+            values["closed_on"].label("closed_on"), values["rating"].label("rating"),
+            values["due_on"].label("due_on"),
+        )
+        .select_from(cohort.outerjoin(firsts, firsts.c.case_id == cohort.c.id))
+        # registered after the cut-off: its first status change since is the registration
+        .where(or_(firsts.c.has_status.is_(None), firsts.c.has_status == 0,
+                   firsts.c.was_status.is_not(None)))
+    )
+    if open_only:
+        stmt = stmt.where(status.in_(sorted(OPEN_STATUSES)))
+    if q.category:
+        stmt = stmt.where(values["category"] == bind("category"))
+    for name in ("village_id", "unit_id"):
+        wanted = getattr(q, name)
+        if wanted is not None:
+            stmt = stmt.where(values[name].is_(None) if wanted == NONE_ID
+                              else values[name] == bind(name))
+    return stmt.subquery("asof")
+
+
+def _filtered(stmt: Select, q: StatsQuery, bind: Bind) -> Select:
+    """Apply the query's narrowing filters on facts no step changes (town, kind, source,
+    month) to a select over ``Case``, values from ``bind``; category, village and unit are
+    filtered on their values on the cut-off (``_asof``)."""
     if q.town_id is not None:
         stmt = stmt.where(Case.town_id == bind("town_id"))
     if q.kind:
         stmt = stmt.where(Case.kind == bind("kind"))
     if q.source:
         stmt = stmt.where(Case.source == bind("source"))
-    if q.category:
-        stmt = stmt.where(category == bind("category"))
-    if q.village_id is not None:
-        stmt = stmt.where(village.is_(None) if q.village_id == NONE_ID
-                          else village == bind("village_id"))
-    if q.unit_id is not None:
-        unit = _on_cutoff(Case.unit_id, bind("end"))  # the unit on the cut-off
-        stmt = stmt.where(unit.is_(None) if q.unit_id == NONE_ID
-                          else unit == bind("unit_id"))
     if q.month:
         stmt = stmt.where(year_month(Case.received_on) == bind("month"))
     return stmt

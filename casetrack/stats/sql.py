@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy import Date, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -68,24 +68,20 @@ def _date_pg(element, compiler, **kw) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
 
 
-class json_has_key(FunctionElement):  # noqa: N801
-    """Whether a JSON object column has a top-level key: ``json_has_key(column, key)``
-    (an event's ``changes`` names the fields its step changed, whatever their values, null
-    included)."""
+class json_first(FunctionElement):  # noqa: N801
+    """The first element of a JSON array value (an event's ``[before, after]`` pair gives its
+    *before*), as SQL: text on PostgreSQL, the natural type on SQLite; NULL for JSON null."""
 
-    type = Boolean()
+    type = String()
     inherit_cache = True
-    name = "json_has_key"
+    name = "json_first"
 
 
-@compiles(json_has_key, "sqlite")
-def _has_key_sqlite(element, compiler, **kw) -> str:
-    column, key = list(element.clauses)
-    return (f"(json_type({compiler.process(column, **kw)}, "
-            f"'$.\"' || {compiler.process(key, **kw)} || '\"') IS NOT NULL)")
+@compiles(json_first, "sqlite")
+def _first_sqlite(element, compiler, **kw) -> str:
+    return f"json_extract({compiler.process(element.clauses, **kw)}, '$[0]')"
 
 
-@compiles(json_has_key, "postgresql")
-def _has_key_pg(element, compiler, **kw) -> str:
-    column, key = list(element.clauses)
-    return f"(CAST({compiler.process(column, **kw)} AS JSONB) ? {compiler.process(key, **kw)})"
+@compiles(json_first, "postgresql")
+def _first_pg(element, compiler, **kw) -> str:
+    return f"({compiler.process(element.clauses, **kw)} ->> 0)"

@@ -427,6 +427,13 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
                                            c["summary"], *(p[2] for p in parties),
                                            *(p[4] for p in parties))
         c["external_ref_key"] = canonical_ref(c["external_ref"]) or None
+        # steps of one day got independent office-hours instants: put them in the order they
+        # were taken (the app records each step at its own "now", so a case's timeline never
+        # runs backwards; the as-of figures read it in that order). Days never run backwards
+        # here, so each step keeps its day.
+        instants = sorted(e[2] for e in ev)
+        ev = [(*e[:2], t, *e[3:]) for e, t in zip(ev, instants, strict=True)]
+        c["created_at"] = instants[0]
         yield tuple(c[k] for k in CASE_COLUMNS), ev, parties
 
 

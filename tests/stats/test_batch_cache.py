@@ -9,10 +9,10 @@ import os
 import re
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event, func
 from stats.builder import CaseBuilder
 
-from casetrack.cases.models import Case
+from casetrack.cases.models import Case, CaseEvent, Party
 from casetrack.deadlines.models import HolidayOverride
 from casetrack.extensions import db
 from casetrack.stats import batch, cache
@@ -76,6 +76,18 @@ def test_one_statement_gives_every_grouping_exactly(app, world, history):
     assert together[0][0][1]["total"] == 6
 
 
+def test_the_asof_rows_read_the_timeline_once(app, world):
+    """The values on the cut-off come from one pass over the events after it: the statement
+    names the events table once, whatever the filters (no subquery per case and field)."""
+    q = sq.StatsQuery(D(2022, 1, 1), D(2022, 12, 31), D(2022, 6, 30), category="教育",
+                      village_id=world.v1.id, unit_id=world.unit_xf.id)
+    branches = batch._branches(batch.DASHBOARD_GROUPINGS)
+    for stmt in (batch._batch_stmt(world.supervisor, q, branches, tuple(sq.METRICS)),
+                 sq._overdue_stmt(world.supervisor, q, True)):
+        sql = str(stmt.compile(dialect=db.engine.dialect))
+        assert len(re.findall(r"\bcase_events\b", sql)) == 1, sql
+
+
 def test_dashboard_builds_the_asof_rows_once_and_caches_a_past_cutoff(client, auth, world,
                                                                        history):
     auth.login("leader")
@@ -110,6 +122,37 @@ def test_dashboard_builds_the_asof_rows_once_and_caches_a_past_cutoff(client, au
         client.get("/dashboard")
         client.get("/dashboard")
         assert seen.asof == 4
+    finally:
+        seen.close()
+
+
+def test_a_deleted_or_back_dated_case_changes_the_cached_figures(client, auth, world, history):
+    """Neither a deleted case nor one imported with its own past instants moves the latest
+    ``updated_at``: the count of the period's cases and the highest id do."""
+    auth.login("leader")
+    latest = lambda: db.session.scalar(db.select(func.max(Case.updated_at)))  # noqa: E731
+    before = latest()
+    first = _page(client, **YEAR)
+    seen = Statements()
+    try:
+        # a case of the period that is not the latest written, deleted with its rows
+        gone = db.session.scalars(db.select(Case).where(Case.category == "教育")).one()
+        assert gone.updated_at < before
+        for table in (CaseEvent, Party):
+            db.session.execute(delete(table).where(table.case_id == gone.id))
+        db.session.execute(delete(Case).where(Case.id == gone.id))
+        db.session.commit()
+        assert latest() == before
+        fewer = _page(client, **YEAR)
+        assert seen.asof == 2 and fewer != first
+
+        # a case imported with its own 2022 instants (its updated_at is in 2022)
+        history.petition(D(2022, 7, 1), source="letter", category="教育")
+        db.session.commit()
+        assert latest() == before
+        seen.asof = 0
+        more = _page(client, **YEAR)
+        assert seen.asof == 2 and more != fewer
     finally:
         seen.close()
 
