@@ -227,3 +227,90 @@ def test_number_prefixes_move_into_their_table_with_the_data(migrated_app):
         db.session.remove()
     _flask(migrated_app, "db", "upgrade")
     assert _schema_diff(migrated_app) == []
+
+
+def _insert(conn, table: str, **given) -> int:
+    """Insert a row into ``table`` as the schema stands at the current revision: ``given``
+    values, and a plain value for every other NOT NULL column without a default."""
+    from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Numeric, Table
+
+    t = Table(table, MetaData(), autoload_with=conn)
+    values = dict(given)
+    for col in t.columns:
+        if col.name in values or col.nullable or col.primary_key or col.server_default:
+            continue
+        kind = col.type
+        values[col.name] = (False if isinstance(kind, Boolean)
+                            else 0 if isinstance(kind, (Integer, Numeric))
+                            else dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
+                            if isinstance(kind, DateTime)
+                            else dt.date(2022, 1, 1) if isinstance(kind, Date)
+                            else uuid.uuid4().hex[:getattr(kind, "length", None) or 8])
+    return conn.execute(t.insert().values(**values).returning(t.c.id)).scalar_one() \
+        if "id" in t.c else conn.execute(t.insert().values(**values))
+
+
+def test_due_dates_backfill_matches_the_rules_case_by_case(migrated_app):
+    """Revision 0545004bfa65 fills the new dates of existing cases in a few set-based
+    statements; each value is what the rules give for that case alone: the statutory date
+    where the statutory clock governed, the notify date counted from the day received with
+    the holiday data (a town's override included), the local day of the last agreement or
+    termination."""
+    from zoneinfo import ZoneInfo
+
+    import chinese_calendar
+
+    from casetrack.deadlines.rules import DEFAULT_RULES, compute_due
+
+    app = migrated_app
+    _flask(app, "db", "upgrade", "c6f1a2b3d4e5")
+    utc = dt.UTC
+    received = [dt.date(2022, 9, 29), dt.date(2022, 9, 30), dt.date(2023, 1, 20),
+                dt.date(2023, 6, 21), dt.date(2022, 3, 4), dt.date(2024, 12, 31)]
+    # (case index, action, instant): 17:30 UTC is the next day in Beihe
+    events = [(6, "resolve", dt.datetime(2022, 3, 5, 17, 30, tzinfo=utc)),
+              (6, "terminate", dt.datetime(2022, 3, 1, 2, 0, tzinfo=utc)),
+              (7, "terminate", dt.datetime(2023, 2, 1, 3, 0, tzinfo=utc)),
+              (7, "mediate", dt.datetime(2023, 3, 1, 3, 0, tzinfo=utc)),
+              (0, "accept", dt.datetime(2022, 9, 30, 3, 0, tzinfo=utc))]
+    with app.app_context(), db.engine.begin() as conn:
+        town = _insert(conn, "towns")
+        _insert(conn, "holiday_overrides", day=dt.date(2023, 6, 26), is_workday=False)
+        ids = []
+        for i, day in enumerate(received):
+            ids.append(_insert(conn, "cases", town_id=town, kind="petition", received_on=day,
+                               number_seq=len(ids) + 1, due_on=day + dt.timedelta(days=60),
+                               due_basis="statutory" if i % 2 else "external"))
+        for day in (dt.date(2022, 3, 1), dt.date(2023, 1, 2), dt.date(2023, 1, 3)):
+            ids.append(_insert(conn, "cases", town_id=town, kind="dispute", received_on=day,
+                               number_seq=len(ids) + 1, due_on=day + dt.timedelta(days=30), due_basis="statutory"))
+        for index, action, at in events:
+            _insert(conn, "case_events", case_id=ids[index], action=action, at=at,
+                    changes={})
+    _flask(app, "db", "upgrade", "0545004bfa65")
+
+    def is_workday(day):
+        return False if day == dt.date(2023, 6, 26) else chinese_calendar.is_workday(day)
+
+    rule = DEFAULT_RULES["petition.notify"]
+    zone = ZoneInfo("Asia/Shanghai")
+    mediated = {}
+    for index, action, at in sorted(events, key=lambda e: e[2]):
+        if action in ("resolve", "terminate"):
+            mediated[ids[index]] = at.astimezone(zone).date()
+    with app.app_context(), db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT id, kind, received_on, due_on, due_basis, statutory_due_on, notify_due_on, "
+            "mediated_on FROM cases ORDER BY id")).all()
+    as_date = lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v  # noqa: E731
+    assert len(rows) == 9
+    for cid, kind, got_received, due, basis, statutory, notify, mediated_on in rows:
+        got_received = as_date(got_received)
+        assert as_date(statutory) == (as_date(due) if basis == "statutory" else None)
+        assert as_date(notify) == (compute_due(got_received, rule.amount, rule.unit, is_workday)
+                                   if kind == "petition" else None)
+        assert as_date(mediated_on) == mediated.get(cid)
+    # the cases this test is about are there: a holiday crossing, the override, a night event
+    notify = {as_date(r[2]): as_date(r[6]) for r in rows if r[1] == "petition"}
+    assert notify[dt.date(2022, 9, 30)] > dt.date(2022, 10, 15)
+    assert mediated[ids[6]] == dt.date(2022, 3, 6)

@@ -11,7 +11,6 @@ default rule and the holiday data present; the mediation day is the day of the l
 agreement or termination on the timeline.
 """
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from alembic import op
 import sqlalchemy as sa
@@ -39,6 +38,9 @@ def upgrade():
 
 
 def _backfill():
+    """Three set-based UPDATEs (a county holds a million cases: one UPDATE per case took
+    minutes). The notify date depends only on the day received, so it is counted once per
+    distinct day in Python (the holiday data and the rule are Python) and joined back."""
     import chinese_calendar
 
     from casetrack.deadlines.rules import DEFAULT_RULES, compute_due
@@ -47,11 +49,10 @@ def _backfill():
     cases = sa.table("cases", sa.column("id"), sa.column("kind"), sa.column("received_on"),
                      sa.column("due_on"), sa.column("due_basis"), sa.column("statutory_due_on"),
                      sa.column("notify_due_on"), sa.column("mediated_on"))
-    events = sa.table("case_events", sa.column("case_id"), sa.column("action"), sa.column("at"))
     overrides = sa.table("holiday_overrides", sa.column("day"), sa.column("is_workday"))
     conn.execute(cases.update().where(cases.c.due_basis == "statutory")
                  .values(statutory_due_on=cases.c.due_on))
-    known = {row.day: row.is_workday for row in conn.execute(sa.select(overrides))}
+    known = {_day(row.day): row.is_workday for row in conn.execute(sa.select(overrides))}
 
     def is_workday(day):
         if day in known:
@@ -62,24 +63,33 @@ def _backfill():
             return day.weekday() < 5
 
     rule = DEFAULT_RULES["petition.notify"]
-    rows = conn.execute(sa.select(cases.c.id, cases.c.received_on)
-                        .where(cases.c.kind == "petition")).all()
-    for case_id, received in rows:
-        if isinstance(received, str):
-            received = dt.date.fromisoformat(received)
-        due = compute_due(received, rule.amount, rule.unit, is_workday)
-        conn.execute(cases.update().where(cases.c.id == case_id).values(notify_due_on=due))
-    zone = ZoneInfo("Asia/Shanghai")
-    last = conn.execute(sa.select(events.c.case_id, sa.func.max(events.c.at))
-                        .where(events.c.action.in_(["resolve", "terminate"]))
-                        .group_by(events.c.case_id)).all()
-    for case_id, at in last:
-        if isinstance(at, str):
-            at = dt.datetime.fromisoformat(at)
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=dt.timezone.utc)
-        conn.execute(cases.update().where(cases.c.id == case_id)
-                     .values(mediated_on=at.astimezone(zone).date()))
+    days = conn.execute(sa.select(cases.c.received_on).where(cases.c.kind == "petition")
+                        .distinct()).scalars().all()
+    notify = sa.Table("tmp_notify_due", sa.MetaData(), sa.Column("day", sa.Date, primary_key=True),
+                      sa.Column("due", sa.Date), prefixes=["TEMPORARY"])
+    notify.create(conn)
+    if days:
+        conn.execute(notify.insert(), [
+            {"day": _day(day), "due": compute_due(_day(day), rule.amount, rule.unit, is_workday)}
+            for day in days if day is not None])
+    conn.execute(cases.update().where(cases.c.kind == "petition",
+                                      cases.c.received_on == notify.c.day)
+                 .values(notify_due_on=notify.c.due))
+    notify.drop(conn)
+    # the mediation day: the local day (Asia/Shanghai) of the last agreement or termination
+    last = ("SELECT case_id, max(at) AS at FROM case_events "
+            "WHERE action IN ('resolve', 'terminate') GROUP BY case_id")
+    if conn.dialect.name == "postgresql":
+        day = "CAST(timezone('Asia/Shanghai', m.at) AS DATE)"
+    else:  # naive UTC text; China has kept UTC+8 without daylight saving since 1991
+        day = "date(m.at, '+8 hours')"
+    conn.execute(sa.text(f"UPDATE cases SET mediated_on = {day} FROM ({last}) AS m "
+                         "WHERE m.case_id = cases.id"))
+
+
+def _day(value):
+    """A date column's value as a date (SQLite gives ISO text)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def downgrade():
