@@ -6,6 +6,8 @@ service asks ``has_right``/``require_right`` (through the step list for case ste
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,37 +15,47 @@ from casetrack.auth.models import Role, User
 from casetrack.core.errors import NotFound, PermissionDenied
 from casetrack.org.models import Town
 
-#: what each role may do to a case it can see (the state machine decides *when*)
-ROLE_ACTIONS: dict[Role, frozenset[str]] = {
-    Role.GRID_WORKER: frozenset({
-        "register", "progress", "start_mediation", "mediation_session", "escalate", "resolve",
-        "terminate", "follow_up", "flag_risk", "close_dispute", "extend_request", "attach",
-        "judicial_confirmation",
-    }),
-    Role.HANDLER: frozenset({
-        "progress", "extend_request", "reply", "start_mediation", "mediation_session",
-        "escalate", "resolve", "terminate", "follow_up", "flag_risk", "close_dispute", "attach",
-        "judicial_confirmation",
-    }),
+#: what each role may do to a case it can see (the state machine decides *when*), before
+#: the kinds of case add the rights of their own steps (``grant``)
+_OWN_ACTIONS: dict[Role, frozenset[str]] = {
+    Role.GRID_WORKER: frozenset({"register", "progress", "extend_request", "attach"}),
+    Role.HANDLER: frozenset({"progress", "extend_request", "attach"}),
     Role.SUPERVISOR: frozenset({
-        "register", "accept", "reject", "return", "assign", "progress", "extend_request",
-        "reply", "close", "close_dispute", "rework", "authority_extend", "start_mediation",
-        "mediation_session",
-        "escalate", "resolve", "terminate", "follow_up", "flag_risk", "attach", "view_id",
-        "export", "request_review", "decide_review", "request_reexamination",
-        "decide_reexamination", "judicial_confirmation", "correct",
+        "register", "assign", "progress", "extend_request", "close", "attach", "view_id",
+        "export", "correct",
     }),
-    Role.LEADER: frozenset({"extend_decide", "approve_reply", "progress", "view_id", "export"}),
+    Role.LEADER: frozenset({"extend_decide", "progress", "view_id", "export"}),
     Role.ADMIN: frozenset({
-        "register", "accept", "reject", "return", "assign", "progress", "extend_request",
-        "reply", "close", "close_dispute", "rework", "authority_extend", "start_mediation",
-        "mediation_session",
-        "escalate", "resolve", "terminate", "follow_up", "flag_risk", "attach", "view_id",
-        "export", "admin", "request_review", "decide_review", "request_reexamination",
-        "decide_reexamination", "judicial_confirmation", "correct",
+        "register", "assign", "progress", "extend_request", "close", "attach", "view_id",
+        "export", "correct", "admin",
     }),
     Role.COUNTY: frozenset({"view_id", "export"}),
 }
+#: rights granted from above, by source (a kind of case: the rights of its own steps)
+_GRANTED: dict[str, dict[Role, frozenset[str]]] = {}
+
+#: every right of each role: its own and those granted (kept by ``grant``/``revoke``)
+ROLE_ACTIONS: dict[Role, frozenset[str]] = dict(_OWN_ACTIONS)
+
+
+def _rebuild() -> None:
+    for role in Role:
+        ROLE_ACTIONS[role] = _OWN_ACTIONS.get(role, frozenset()).union(
+            *(granted.get(role, frozenset()) for granted in _GRANTED.values()))
+
+
+def grant(source: str, rights: Mapping[str, Iterable[str]]) -> None:
+    """Give roles more rights on behalf of ``source`` (a kind of case registering the rights
+    of its steps: this layer knows no kind)."""
+    _GRANTED[source] = {Role(role): frozenset(names) for role, names in rights.items()}
+    _rebuild()
+
+
+def revoke(source: str) -> None:
+    """Take back what ``source`` granted."""
+    _GRANTED.pop(source, None)
+    _rebuild()
+
 
 TOWN_WIDE_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.ADMIN})
 

@@ -13,8 +13,9 @@ there too. Here are the steps shared by the kinds.
 
 To add a step: declare it with ``declare(...)`` (here when several kinds share it, else in the
 kind's ``steps.py``), write its service decorated with ``@implements("name")`` (it starts with
-``t = check(...)``), give it a move in the ``MOVES`` of each kind that takes it, and add its
-right to the roles in ``auth/permissions.ROLE_ACTIONS``. Page, API, OpenAPI, buttons and
+``t = check(...)``), give it a move in the ``MOVES`` of each kind that takes it, and give its
+right to the roles: in the kind's ``RIGHTS`` (granted when the kind is registered), or in
+``auth/permissions`` for a step every kind shares. Page, API, OpenAPI, buttons and
 ``flask cases steps`` follow.
 """
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from views_support import login_as, text
 
+from casetrack.auth.permissions import ROLE_ACTIONS
 from casetrack.auth.tokens import create_token
 from casetrack.cases import kinds, steps
 from casetrack.cases import services as svc
@@ -56,6 +57,10 @@ def test_each_kind_folder_provides_every_part(code):
         t = step.transition(code)
         assert t is not None and t.sources == mv.sources and t.target == mv.target
         assert step.right_for(code) == (mv.right or step.right)
+    # some role may take each of its steps (the rights of its own steps it grants itself)
+    granted = set().union(*ROLE_ACTIONS.values())
+    assert all(steps.STEPS[name].right_for(code) in granted for name in kind.moves)
+    assert {r for rights in kind.rights.values() for r in rights} <= granted
     # its deadline policy: its rules are in the table, and its first clock is one of them
     assert kind.deadline_rules
     for rule in kind.deadline_rules:

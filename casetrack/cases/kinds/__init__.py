@@ -26,6 +26,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.expression import ColumnClause
 
+from casetrack.auth import permissions
 from casetrack.cases import queues, steps
 from casetrack.cases.queues import Approval, Queue
 from casetrack.deadlines import rules as deadline_rules
@@ -123,6 +124,8 @@ class Kind:
     #: ``(earlier cases of the parties, category)``: refuses the registration (raises) when
     #: an earlier matter bars it (a petition: 不再受理 after 复核)
     refuse_earlier: Callable[[list, str], None] | None = None
+    #: role → the rights of the kind's own steps (granted to the roles when registered)
+    rights: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: (queue, roles) of the work pages (我的待办), and what waits for a leader's approval
     queues: tuple[tuple[Queue, frozenset[str]], ...] = ()
     approvals: tuple[Approval, ...] = ()
@@ -184,6 +187,7 @@ def register(kind: Kind) -> Kind:
                                          right=mv.right, guard=mv.guard)
     for rule in kind.deadline_rules:
         deadline_rules.register_rule(rule)
+    permissions.grant(f"kind:{kind.code}", kind.rights)
     for queue, _roles in kind.queues:
         queues.QUEUES[queue.key] = queue
     for approval in kind.approvals:
@@ -199,6 +203,7 @@ def unregister(code: str) -> None:
         steps.STEPS[name].remove_transition(code)
     for rule in kind.deadline_rules:
         deadline_rules.unregister_rule(rule.code)
+    permissions.revoke(f"kind:{kind.code}")
     for queue, _roles in kind.queues:
         queues.QUEUES.pop(queue.key, None)
     for approval in kind.approvals:

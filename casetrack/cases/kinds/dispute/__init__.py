@@ -11,6 +11,7 @@ KIND = Kind(
     sources=rules.SOURCES,
     categories=rules.CATEGORIES,
     moves=steps.MOVES,
+    rights=steps.RIGHTS,
     deadline_rules=rules.DEADLINE_RULES,
     first_clock=rules.first_clock,
     village_required="请选择纠纷所在村（居）",

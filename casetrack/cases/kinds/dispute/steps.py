@@ -117,6 +117,12 @@ declare("flag_risk", N_("标记激化风险（通知督办员）"),
         hint=_risk_hint,
         rule=N_("人民调解法第25条：有激化可能的及时报告"))
 
+_MEDIATING = ("start_mediation", "mediation_session", "escalate", "resolve", "terminate",
+              "follow_up", "flag_risk", "close_dispute", "judicial_confirmation")
+#: role → the rights of the dispute's own steps (granted when the kind is registered)
+RIGHTS = {"grid_worker": _MEDIATING, "handler": _MEDIATING, "supervisor": _MEDIATING,
+          "admin": _MEDIATING}
+
 #: step → the dispute's move, in the order of the case page's buttons
 MOVES = {
     "assign": move({S.REGISTERED, S.MEDIATING}, label=N_("指定承办")),

@@ -11,6 +11,7 @@ KIND = Kind(
     sources=rules.SOURCES,
     categories=rules.CATEGORIES,
     moves=steps.MOVES,
+    rights=steps.RIGHTS,
     deadline_rules=rules.DEADLINE_RULES,
     first_clock=rules.first_clock,
     validate=rules.validate,

@@ -224,6 +224,16 @@ declare("rework", N_("退回重办"),
         notice=Notice("case_reworked", case_handlers, N_("承办人")),
         rule=N_("交办机关退回重办；期限按上级规定"))
 
+_REVIEWING = ("accept", "reject", "return", "reply", "rework", "authority_extend", "request_review",
+              "decide_review", "request_reexamination", "decide_reexamination")
+#: role → the rights of the petition's own steps (granted when the kind is registered)
+RIGHTS = {
+    "handler": ("reply",),
+    "supervisor": _REVIEWING,
+    "admin": _REVIEWING,
+    "leader": ("approve_reply",),
+}
+
 #: every status a petition can be in (更正 applies in all of them)
 _ALL = {S.REGISTERED, S.ACCEPTED, S.HANDLING, S.REPLY_PENDING, S.REPLIED, S.REVIEWING,
         S.REVIEWED, S.REEXAMINING, S.REEXAMINED, S.CLOSED, S.NOT_ACCEPTED, S.RETURNED}
