@@ -20,6 +20,7 @@ from casetrack.cases.models import Case, Party
 from casetrack.cases.queries import ALL, CaseFilters, select_cases
 from casetrack.cases.scoping import require_visible
 from casetrack.core.errors import NotFound
+from casetrack.core.i18n import N_
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 
@@ -92,7 +93,7 @@ def reveal_id_number(case_id: int, party_id: int):
     case = _load(case_id)
     party = db.session.get(Party, party_id)
     if party is None or party.case_id != case.id:
-        raise NotFound("当事人不存在")
+        raise NotFound(N_("当事人不存在"))
     number = services.reveal_id_number(db.session, user, app_now(), party, channel="api")
     return {"party_id": party.id, "id_number": number}
 

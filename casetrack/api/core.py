@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import refresh
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -23,6 +24,7 @@ from casetrack.api.schema import MAX_ID, BadInput, Field, Integer, Schema
 from casetrack.auth.models import User
 from casetrack.auth.tokens import find_active_token, touch_token
 from casetrack.core.errors import DomainError
+from casetrack.core.i18n import N_
 from casetrack.core.time import app_now
 from casetrack.core.unit import unit_of_work
 from casetrack.extensions import db
@@ -152,17 +154,18 @@ def api_route(rule: str, method: str, *, summary: str, tag: str, response: Field
         def wrapper(**kwargs: Any):
             for pname, conv in spec.path_params:
                 if conv == "int" and not 1 <= kwargs[pname] <= MAX_ID:
-                    raise ApiError(404, "not_found", "资源不存在")
+                    raise ApiError(404, "not_found", N_("资源不存在"))
             # the request is one unit of work: committed once after the answer is built,
             # rolled back (and answered with the error envelope) when anything refuses
             with unit_of_work():
                 if auth:
                     g.api_user = authenticate()
+                    refresh()  # answer in the token user's language (core.templating)
                 if query is not None:
                     kwargs["query"] = query.validate_query(request.args.to_dict(flat=False))
                 elif request.args:
                     unknown = {k: "未知参数" for k in request.args}
-                    raise BadInput("不支持的查询参数", code="unknown_field", fields=unknown)
+                    raise BadInput(N_("不支持的查询参数"), code="unknown_field", fields=unknown)
                 if body is not None:
                     kwargs["body"] = body.validate(read_json())
                 result = view(**kwargs)
@@ -185,10 +188,10 @@ def authenticate() -> User:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise ApiError(401, "unauthorized", "请在 Authorization 头中提供 Bearer 令牌")
+        raise ApiError(401, "unauthorized", N_("请在 Authorization 头中提供 Bearer 令牌"))
     token = find_active_token(db.session, secret.strip())
     if token is None:
-        raise ApiError(401, "invalid_token", "API 令牌无效、已吊销或其用户已停用")
+        raise ApiError(401, "invalid_token", N_("API 令牌无效、已吊销或其用户已停用"))
     touch_token(token, app_now())  # committed with the request's unit of work
     return token.user
 
@@ -201,12 +204,12 @@ def read_json() -> Any:
     """The request body as JSON; 400 when it is absent or not JSON, 413 when too large."""
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise BadInput("请求体不能为空，应为 JSON 对象", code="malformed_json")
+        raise BadInput(N_("请求体不能为空，应为 JSON 对象"), code="malformed_json")
     try:
         text = raw.decode("utf-8")
         return json.loads(text, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadInput("请求体不是有效的 JSON（须为 UTF-8 编码）", code="malformed_json") from None
+        raise BadInput(N_("请求体不是有效的 JSON（须为 UTF-8 编码）"), code="malformed_json") from None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -220,8 +223,8 @@ def expected_version() -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isascii() or not value.isdigit() or len(value) > 9:
-        raise BadInput("If-Match 头应为案件版本号", code="invalid_type",
-                       fields={"If-Match": "应为整数版本号"})
+        raise BadInput(N_("If-Match 头应为案件版本号"), code="invalid_type",
+                       fields={"If-Match": N_("应为整数版本号")})
     return int(value)
 
 

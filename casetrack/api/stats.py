@@ -12,6 +12,7 @@ from casetrack.api.schema import Date, Integer, ListOf, MapOf, Number, Schema, S
 from casetrack.auth.models import Role
 from casetrack.cases import kinds
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
+from casetrack.core.i18n import N_
 from casetrack.extensions import db
 from casetrack.org.models import Town
 from casetrack.stats.queries import StatsQuery, summary
@@ -66,9 +67,9 @@ def stats_summary(query: dict[str, Any]):
     the caller's scope (a grid worker's villages, a town, or a county)."""
     user = current_api_user()
     if Role(user.role) not in DASHBOARD_ROLES:
-        raise PermissionDenied("您的角色不能查看统计")
+        raise PermissionDenied(N_("您的角色不能查看统计"))
     if query["from"] > query["to"]:
-        raise ValidationError("统计期间起始日期晚于结束日期", fields={"from": "不能晚于 to"})
+        raise ValidationError(N_("统计期间起始日期晚于结束日期"), fields={"from": N_("不能晚于 to")})
     town_id = None
     if query["town"]:
         town = db.session.scalar(select(Town).where(Town.name == query["town"]))

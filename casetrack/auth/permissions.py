@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
 from casetrack.core.errors import NotFound, PermissionDenied
+from casetrack.core.i18n import N_
 from casetrack.org.models import Town
 
 #: what each role may do to a case it can see (the state machine decides *when*), before
@@ -95,28 +96,28 @@ def require_filters_in_scope(session: Session, user: User, *, town_id: int | Non
     named = {"town": town_id, "village": village_id, "unit": unit_id, "handler": handler_id}
     for value in named.values():
         if value is not None and not 0 <= value <= MAX_ID:
-            raise NotFound("筛选条件超出您的查看范围")
+            raise NotFound(N_("筛选条件超出您的查看范围"))
     role = Role(user.role)
     if role is Role.COUNTY:
         if not user.county_code:
-            raise NotFound("筛选条件超出您的查看范围")
+            raise NotFound(N_("筛选条件超出您的查看范围"))
         towns = set(session.scalars(select(Town.id).where(Town.county_code == user.county_code)))
     else:
         towns = {user.town_id} if user.town_id is not None else set()
     if town_id is not None and town_id not in towns:
-        raise NotFound("筛选条件超出您的查看范围")
+        raise NotFound(N_("筛选条件超出您的查看范围"))
     if town_id is not None:
         towns = {town_id}
     if village_id:
         village = session.get(Village, village_id)
         if village is None or village.town_id not in towns or (
                 role is Role.GRID_WORKER and village_id not in {v.id for v in user.villages}):
-            raise NotFound("筛选条件超出您的查看范围")
+            raise NotFound(N_("筛选条件超出您的查看范围"))
     if unit_id:
         unit = session.get(Unit, unit_id)
         if unit is None or unit.town_id not in towns:
-            raise NotFound("筛选条件超出您的查看范围")
+            raise NotFound(N_("筛选条件超出您的查看范围"))
     if handler_id:
         handler = session.get(User, handler_id)
         if handler is None or handler.town_id not in towns:
-            raise NotFound("筛选条件超出您的查看范围")
+            raise NotFound(N_("筛选条件超出您的查看范围"))

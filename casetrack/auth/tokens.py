@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from casetrack.auth.models import User
 from casetrack.core.db import Base, UTCDateTime
 from casetrack.core.errors import NotFound, ValidationError
+from casetrack.core.i18n import N_
 
 TOKEN_PREFIX = "ct_"
 #: characters of the token kept in clear for display (``ct_`` + 8)
@@ -60,9 +61,9 @@ def create_token(session: Session, user: User, now: dt.datetime, name: str) -> t
     """Make a token for ``user``; returns the row and the secret (to be shown once)."""
     name = (name or "").strip()
     if not name:
-        raise ValidationError("请填写令牌名称", fields={"name": "请填写令牌名称"})
+        raise ValidationError(N_("请填写令牌名称"), fields={"name": N_("请填写令牌名称")})
     if len(name) > 100:
-        raise ValidationError("令牌名称不能超过100字", fields={"name": "令牌名称不能超过100字"})
+        raise ValidationError(N_("令牌名称不能超过100字"), fields={"name": N_("令牌名称不能超过100字")})
     active = session.scalars(
         select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).all()
@@ -81,7 +82,7 @@ def revoke_token(session: Session, user: User, now: dt.datetime, token_id: int) 
     """Revoke one of the user's own tokens (revoking twice is harmless)."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("令牌不存在")
+        raise NotFound(N_("令牌不存在"))
     if token.revoked_at is None:
         token.revoked_at = now
         session.flush()

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from casetrack.core.errors import ValidationError
+from casetrack.core.i18n import N_
 from casetrack.core.normalize import search_key
 
 #: widest sheet read (columns beyond are ignored)
@@ -94,20 +95,20 @@ def read_grid(filename: str, data: bytes, limits: ReadLimits | int,
         limits = ReadLimits(rows=limits)
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if not data:
-        raise ImportFileError("文件为空")
+        raise ImportFileError(N_("文件为空"))
     kind = _sniff(data)
     if kind == "zip" and ext in ("xlsx", "xlsm", ""):
         grid = _read_xlsx(data, limits, sheet)
     elif kind == "ole":
-        raise ImportFileError("这是旧版 Excel（.xls）或 Word 文件，请在 Excel 中“另存为” .xlsx 后再导入")
+        raise ImportFileError(N_("这是旧版 Excel（.xls）或 Word 文件，请在 Excel 中“另存为” .xlsx 后再导入"))
     elif kind in ("pdf", "image", "zip"):
-        raise ImportFileError("文件不是电子表格，请上传 .xlsx 或 .csv 文件")
+        raise ImportFileError(N_("文件不是电子表格，请上传 .xlsx 或 .csv 文件"))
     elif ext in ("csv", "txt", ""):
         grid = _read_csv(data, limits)
     elif ext in ("xlsx", "xlsm"):
-        raise ImportFileError("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿")
+        raise ImportFileError(N_("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿"))
     else:
-        raise ImportFileError("只支持 .xlsx 和 .csv 文件")
+        raise ImportFileError(N_("只支持 .xlsx 和 .csv 文件"))
     return grid
 
 
@@ -135,10 +136,10 @@ def _check_package(data: bytes, limits: ReadLimits) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise ImportFileError("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿") from None
+        raise ImportFileError(N_("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿")) from None
     if sum(m.file_size for m in members) > limits.unpacked_bytes:
         raise ImportFileError(_TOO_BIG.format(mb=limits.unpacked_bytes // (1024 * 1024)),
-                              fields={"file": "文件过大"})
+                              fields={"file": N_("文件过大")})
     for member in members:
         if member.filename.lower().endswith("sharedstrings.xml"):
             count = 0
@@ -150,12 +151,12 @@ def _check_package(data: bytes, limits: ReadLimits) -> None:
                             if count > limits.shared_strings:
                                 raise ImportFileError(
                                     f"文件中的文字单元格过多（超过 {limits.shared_strings} 个），"
-                                    "请分批导入", fields={"file": "文字单元格过多"})
+                                    "请分批导入", fields={"file": N_("文字单元格过多")})
                         elem.clear()
             except ImportFileError:
                 raise
             except Exception:  # a damaged or hostile XML part (defusedxml refuses entities)
-                raise ImportFileError("Excel 工作簿内容已损坏，无法读取") from None
+                raise ImportFileError(N_("Excel 工作簿内容已损坏，无法读取")) from None
 
 
 def _choose_sheet(visible: list[str], wanted: str | None) -> str:
@@ -164,7 +165,7 @@ def _choose_sheet(visible: list[str], wanted: str | None) -> str:
     if wanted is not None:
         if wanted not in visible:
             raise ImportFileError(f"工作簿中没有名为“{wanted}”的可见工作表；可选："
-                                  + "、".join(visible), fields={"sheet": "工作表不存在"})
+                                  + "、".join(visible), fields={"sheet": N_("工作表不存在")})
         return wanted
     named = [name for name in visible if search_key(TEMPLATE_SHEET) in search_key(name)]
     if len(named) == 1:
@@ -181,11 +182,11 @@ def _read_xlsx(data: bytes, limits: ReadLimits, wanted: str | None) -> Grid:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise ImportFileError("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿") from None
+        raise ImportFileError(N_("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿")) from None
     try:
         visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
         if not visible:
-            raise ImportFileError("工作簿中没有可见的工作表")
+            raise ImportFileError(N_("工作簿中没有可见的工作表"))
         name = _choose_sheet(visible, wanted)
         ws = wb[name]
         # East-Asian built-in date formats: tell openpyxl's reader which styles are dates
@@ -201,7 +202,7 @@ def _read_xlsx(data: bytes, limits: ReadLimits, wanted: str | None) -> Grid:
                     raise ImportFileError(
                         f"工作表“{name}”超过 {limits.sheet_rows} 行（含空行或只有格式的行），"
                         "请删除表格下方多余的行后再导入，或分批导入",
-                        fields={"file": "行数过多"})
+                        fields={"file": N_("行数过多")})
                 values = []
                 for index, cell in enumerate(cells, start=1):
                     if cell.data_type == "f":
@@ -213,7 +214,7 @@ def _read_xlsx(data: bytes, limits: ReadLimits, wanted: str | None) -> Grid:
                 cells_seen += filled
                 if cells_seen > limits.cells:
                     raise ImportFileError(f"文件中的单元格过多（超过 {limits.cells} 个），请分批导入",
-                                          fields={"file": "单元格过多"})
+                                          fields={"file": N_("单元格过多")})
                 if is_example(values):
                     grid.example_rows.append(number)
                     continue
@@ -223,12 +224,12 @@ def _read_xlsx(data: bytes, limits: ReadLimits, wanted: str | None) -> Grid:
         except ImportFileError:
             raise
         except Exception:
-            raise ImportFileError("Excel 工作簿内容已损坏，无法读取") from None
+            raise ImportFileError(N_("Excel 工作簿内容已损坏，无法读取")) from None
         if formulas:
             shown = "、".join(formulas[:20]) + (f" 等{len(formulas)}处" if len(formulas) > 20 else "")
             raise ImportFileError(
                 f"表格中含有公式（{shown}），请先将这些单元格复制并“选择性粘贴为数值”后再导入",
-                fields={"file": "含有公式"})
+                fields={"file": N_("含有公式")})
         return grid
     finally:
         wb.close()
@@ -251,22 +252,22 @@ def _decode(data: bytes) -> str:
         try:
             return data[3:].decode("utf-8")
         except UnicodeDecodeError:
-            raise ImportFileError("文件以 UTF-8 标记开头，但内容不是有效的 UTF-8 文本") from None
+            raise ImportFileError(N_("文件以 UTF-8 标记开头，但内容不是有效的 UTF-8 文本")) from None
     if b"\x00" in data[:4096]:
-        raise ImportFileError("文件不是文本表格（CSV），请上传 .xlsx，或保存为 UTF-8 / GB18030 编码的 CSV")
+        raise ImportFileError(N_("文件不是文本表格（CSV），请上传 .xlsx，或保存为 UTF-8 / GB18030 编码的 CSV"))
     for encoding in ("utf-8", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFileError("无法识别 CSV 文件的编码，请保存为 UTF-8 或 GB18030（GBK）编码")
+    raise ImportFileError(N_("无法识别 CSV 文件的编码，请保存为 UTF-8 或 GB18030（GBK）编码"))
 
 
 def _read_csv(data: bytes, limits: ReadLimits) -> Grid:
     """Rows of a CSV file; cells starting with "=" are formulas and refused."""
     text = _decode(data)
     if "\x00" in text:
-        raise ImportFileError("文件不是文本表格（CSV）")
+        raise ImportFileError(N_("文件不是文本表格（CSV）"))
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";", "，"), key=first_line.count)
     if delimiter == "，":
@@ -279,7 +280,7 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Grid:
         for number, values in enumerate(reader, start=1):
             if number > limits.sheet_rows:
                 raise ImportFileError(f"文件超过 {limits.sheet_rows} 行（含空行），请删除多余的行后再导入，"
-                                      "或分批导入", fields={"file": "行数过多"})
+                                      "或分批导入", fields={"file": N_("行数过多")})
             values = values[:MAX_COLUMNS]
             for index, value in enumerate(values, start=1):
                 if value.lstrip().startswith("="):
@@ -290,7 +291,7 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Grid:
             cells_seen += filled
             if cells_seen > limits.cells:
                 raise ImportFileError(f"文件中的单元格过多（超过 {limits.cells} 个），请分批导入",
-                                      fields={"file": "单元格过多"})
+                                      fields={"file": N_("单元格过多")})
             if is_example(values):
                 grid.example_rows.append(number)
                 continue
@@ -298,11 +299,11 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Grid:
             if len(grid.rows) > limits.rows:
                 break
     except csv.Error:
-        raise ImportFileError("CSV 文件格式错误（引号不配对或含有非法字符）") from None
+        raise ImportFileError(N_("CSV 文件格式错误（引号不配对或含有非法字符）")) from None
     if formulas:
         shown = "、".join(formulas[:20]) + (f" 等{len(formulas)}处" if len(formulas) > 20 else "")
         raise ImportFileError(f"表格中含有公式（{shown}，以“=”开头），请改为数值后再导入",
-                              fields={"file": "含有公式"})
+                              fields={"file": N_("含有公式")})
     return grid
 
 

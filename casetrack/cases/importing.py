@@ -195,7 +195,7 @@ def read_sheet(filename: str, data: bytes, row_limit: int | None = None,
 def _to_sheet(filename: str, grid: Grid, limit: int) -> Sheet:
     """Find the header row (a title row may sit above it) and keep the rows below it."""
     if not grid.rows:
-        raise ImportFileError("表格中没有任何内容")
+        raise ImportFileError(N_("表格中没有任何内容"))
     header_at = 0
     for i, (_number, values) in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
         if sum(1 for v in values if match_header(_text(v))) >= 2:
@@ -206,7 +206,7 @@ def _to_sheet(filename: str, grid: Grid, limit: int) -> Sheet:
     while headers and not headers[-1]:
         headers.pop()
     if len([h for h in headers if h]) < 2:
-        raise ImportFileError("未找到表头行：第一行应为列名（如 交办文号、标题、收到日期），请使用导入模板")
+        raise ImportFileError(N_("未找到表头行：第一行应为列名（如 交办文号、标题、收到日期），请使用导入模板"))
     rows = [(n, list(v[:len(headers)]) + [None] * (len(headers) - len(v)))
             for n, v in grid.rows[header_at + 1:]]
     if len(rows) > limit:
@@ -333,10 +333,10 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
                    mapping: dict[str, int]) -> Preview:
     """Check every row of ``sheet`` under ``mapping``; write nothing."""
     if not can_import(actor):
-        raise PermissionDenied("只有督办员和系统管理员可以批量导入")
+        raise PermissionDenied(N_("只有督办员和系统管理员可以批量导入"))
     town = session.get(Town, actor.town_id) if actor.town_id else None
     if town is None:
-        raise PermissionDenied("您不属于任何乡镇，不能导入")
+        raise PermissionDenied(N_("您不属于任何乡镇，不能导入"))
     problems = check_mapping(sheet.headers, mapping)
     if problems:
         raise ValidationError("；".join(dict.fromkeys(problems.values())), fields=problems)
@@ -571,11 +571,11 @@ def run_import(session: Session, actor: User, now: dt.datetime, preview: Preview
     """Register every new row (accepting and assigning those with a unit). Flushes only: the
     caller commits once, or rolls back everything when any row is refused."""
     if not can_import(actor):
-        raise PermissionDenied("只有督办员和系统管理员可以批量导入")
+        raise PermissionDenied(N_("只有督办员和系统管理员可以批量导入"))
     if not preview.is_valid:
         raise ValidationError(f"文件中有 {len(preview.errors)} 处错误，请改正后再导入")
     if actor.town_id is None:
-        raise PermissionDenied("您不属于任何乡镇，不能导入")
+        raise PermissionDenied(N_("您不属于任何乡镇，不能导入"))
     # once for the whole file, not once per row: the numbers of each year (one UPDATE adding
     # N; the counter's row lock holds until the caller commits, as row by row) and the earlier
     # cases of every petitioner in the file (重信重访)

@@ -9,6 +9,7 @@ from casetrack.auth.models import Role, User, user_villages
 from casetrack.auth.permissions import TOWN_WIDE_ROLES
 from casetrack.cases.models import Case
 from casetrack.core.errors import NotFound
+from casetrack.core.i18n import N_
 from casetrack.org.models import Town
 
 
@@ -55,7 +56,7 @@ def can_see_case(user: User, case: Case) -> bool:
 def require_visible(user: User, case: Case | None) -> Case:
     """The case, or NotFound when it does not exist or lies outside the user's scope."""
     if case is None or not can_see_case(user, case):
-        raise NotFound("案件不存在或您无权查看")
+        raise NotFound(N_("案件不存在或您无权查看"))
     return case
 
 

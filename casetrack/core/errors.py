@@ -1,6 +1,30 @@
-"""Domain errors: raised by services, shown by views in Chinese, mapped by the API to codes."""
+"""Domain errors: raised by services, shown by views and the API in the user's language,
+mapped by the API to stable codes.
+
+A refusal's message is a ``Msgid`` (``N_("网格员只能登记本人负责村（居）的案件")``), with the
+values it names passed apart as ``params`` (``N_("%(year)s 年的节假日安排尚未录入……")``,
+``params={"year": 2027}``): ``message`` translates it when it is read, in the language of
+whoever it is shown to (a page, the API envelope; a CLI command reads it in Chinese), so
+data (a name, a number) never passes through gettext. A message given as a plain ``str``
+(composed from data) is shown as it is. Field messages (``fields``) follow the same rule.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from casetrack.core.i18n import N_, Msgid, tr
+
+
+def _shown(value: Any, params: dict[str, Any] | None = None) -> Any:
+    """A message as shown now: a ``Msgid`` translated (then formatted with ``params``);
+    lists of messages item by item; anything else unchanged."""
+    if isinstance(value, Msgid):
+        text = str(tr(value))
+        return text % params if params else text
+    if isinstance(value, list | tuple):
+        return [_shown(v) for v in value]
+    return value
 
 
 class DomainError(Exception):
@@ -13,12 +37,27 @@ class DomainError(Exception):
     code = "domain_error"
     http_status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None,
+                 params: dict[str, Any] | None = None):
+        if params and not isinstance(message, Msgid):  # nothing to translate: format now
+            message, params = message % params, None
+        #: the message as raised (a ``Msgid`` is translated by ``message``)
+        self.msgid = message
+        self.params = params or {}
+        super().__init__(message % self.params if self.params else message)
         if code:
             self.code = code
-        self.fields = fields or {}
+        self._fields = fields or {}
+
+    @property
+    def message(self) -> str:
+        """The message in the current language (Chinese outside a request)."""
+        return _shown(self.msgid, self.params)
+
+    @property
+    def fields(self) -> dict:
+        """Per-field messages in the current language."""
+        return {key: _shown(value) for key, value in self._fields.items()}
 
 
 class ValidationError(DomainError):
@@ -57,7 +96,7 @@ class CalendarUnknown(DomainError):
 
     def __init__(self, year: int):
         super().__init__(
-            f"{year} 年的节假日安排尚未录入，无法准确计算期限，请管理员先录入该年节假日与调休安排。",
-            code="calendar_unknown",
+            N_("%(year)s 年的节假日安排尚未录入，无法准确计算期限，请管理员先录入该年节假日与调休安排。"),
+            code="calendar_unknown", params={"year": year},
         )
         self.year = year

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -14,8 +14,12 @@ from casetrack.core.time import to_local, utcnow
 
 
 def select_locale() -> str:
-    """The user's chosen language, else the ``lang`` cookie, else Chinese."""
+    """The user's chosen language (the signed-in user, or the API token's user), else the
+    ``lang`` cookie, else Chinese."""
     langs = current_app.config["LANGUAGES"]
+    api_user = g.get("api_user")
+    if api_user is not None and api_user.locale in langs:
+        return api_user.locale
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
         if current_user.locale in langs:
             return current_user.locale

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
+from casetrack.core.i18n import N_
 from casetrack.deadlines.calendar import package_knows
 from casetrack.deadlines.models import CalendarYear, HolidayOverride, TownCalendarYear
 from casetrack.deadlines.rules import DeadlineRule
@@ -174,7 +175,7 @@ def calendar_layer(actor: User | None, town_id: int | None = None) -> int | None
         return None
     require_admin(actor)
     if town_id is not None and town_id != actor.town_id:
-        raise PermissionDenied("只能管理本镇的节假日调整")
+        raise PermissionDenied(N_("只能管理本镇的节假日调整"))
     return actor.town_id
 
 
@@ -284,7 +285,7 @@ def parse_entries(text: str, year: int, *, require_header: bool = False) -> list
 
 def _check_year(year: int) -> None:
     if not 2000 <= year <= 2100:
-        raise ValidationError("年份应在2000至2100之间", fields={"year": "年份应在2000至2100之间"})
+        raise ValidationError(N_("年份应在2000至2100之间"), fields={"year": N_("年份应在2000至2100之间")})
 
 
 def enter_year(
@@ -359,7 +360,7 @@ def add_override(
     _check_year(day.year)
     name = (name or "").strip()
     if len(name) > 100:
-        raise ValidationError("名称不能超过100个字", fields={"name": "名称不能超过100个字"})
+        raise ValidationError(N_("名称不能超过100个字"), fields={"name": N_("名称不能超过100个字")})
     same_layer = (HolidayOverride.town_id.is_(None) if layer is None
                   else HolidayOverride.town_id == layer)
     if session.scalar(select(HolidayOverride.id).where(HolidayOverride.day == day, same_layer)):
@@ -382,7 +383,7 @@ def remove_override(
     layer = calendar_layer(actor, None if actor is None else actor.town_id)
     override = session.get(HolidayOverride, override_id)
     if override is None or (actor is not None and override.town_id != layer):
-        raise NotFound("该调整记录不存在或不属于本镇")
+        raise NotFound(N_("该调整记录不存在或不属于本镇"))
     session.delete(override)
     session.flush()
     return override
@@ -405,6 +406,6 @@ def set_town_rule(
     calls this and recomputes them."""
     require_admin(actor)
     if actor is not None and actor.town_id != town_id:
-        raise PermissionDenied("只能管理本镇的数据")
+        raise PermissionDenied(N_("只能管理本镇的数据"))
     return store_town_rule(session, town_id, code, amount=amount, unit=unit,
                            max_extension_days=max_extension_days)

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from casetrack.core.errors import ValidationError
+from casetrack.core.i18n import N_
 from casetrack.deadlines.rules import (
     DEFAULT_RULES,
     OVERRIDABLE,
@@ -77,7 +78,7 @@ def store_town_rule(session: Session, town_id: int, code: str, *, amount: int,
     applies. Permission and the recomputation of due dates are the caller's
     (``deadlines.services.set_town_rule``, through ``cases.due_updates.change_town_rule``)."""
     if code not in DEFAULT_RULES:
-        raise ValidationError("期限规则不存在", fields={"rule": "期限规则不存在"})
+        raise ValidationError(N_("期限规则不存在"), fields={"rule": N_("期限规则不存在")})
     errors: dict[str, str] = {}
     if not isinstance(amount, int) or not 1 <= amount <= MAX_AMOUNT:
         errors["amount"] = f"期限应在1至{MAX_AMOUNT}之间"

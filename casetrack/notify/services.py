@@ -124,9 +124,9 @@ def get_preferences(session: Session, user: User) -> dict[str, bool]:
 def set_preference(session: Session, user: User, channel: str, enabled: bool) -> None:
     """Turn a channel on or off for the user; in-app cannot be turned off."""
     if channel not in {c.value for c in Channel}:
-        raise ValidationError("未知的通知渠道", fields={"channel": "未知的通知渠道"})
+        raise ValidationError(N_("未知的通知渠道"), fields={"channel": N_("未知的通知渠道")})
     if channel == Channel.IN_APP and not enabled:
-        raise ValidationError("站内消息不能关闭", fields={"channel": "站内消息不能关闭"})
+        raise ValidationError(N_("站内消息不能关闭"), fields={"channel": N_("站内消息不能关闭")})
     row = session.get(NotificationPreference, (user.id, channel))
     if row is None:
         session.add(NotificationPreference(user_id=user.id, channel=channel, is_enabled=enabled))
@@ -248,7 +248,7 @@ def get_own_notification(session: Session, user: User, notification_id: int) -> 
     """One of the user's in-app notifications, or NotFound."""
     row = session.get(Notification, notification_id)
     if row is None or row.recipient_id != user.id or row.channel != Channel.IN_APP:
-        raise NotFound("消息不存在")
+        raise NotFound(N_("消息不存在"))
     return row
 
 
@@ -414,10 +414,10 @@ def save_webhook(session: Session, town_id: int, *, url: str, style: str,
 
     url = (url or "").strip()
     if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
-        raise ValidationError("机器人地址应以 http:// 或 https:// 开头",
-                              fields={"webhook_url": "机器人地址无效"})
+        raise ValidationError(N_("机器人地址应以 http:// 或 https:// 开头"),
+                              fields={"webhook_url": N_("机器人地址无效")})
     if style not in WEBHOOK_STYLES:
-        raise ValidationError("机器人类型无效", fields={"webhook_style": "机器人类型无效"})
+        raise ValidationError(N_("机器人类型无效"), fields={"webhook_style": N_("机器人类型无效")})
     set_setting(session, town_id, WEBHOOK_URL_KEY, url)
     set_setting(session, town_id, WEBHOOK_STYLE_KEY, style)
     if secret is not None:
@@ -449,9 +449,9 @@ def retry_notification(session: Session, actor: User, now: dt.datetime,
     row = session.get(Notification, notification_id)
     if (row is None or row.town_id is None or row.town_id != actor.town_id
             or row.channel == Channel.IN_APP):
-        raise NotFound("消息不存在")
+        raise NotFound(N_("消息不存在"))
     if row.status == NotificationStatus.SENT:
-        raise ValidationError("该消息已发送")
+        raise ValidationError(N_("该消息已发送"))
     row.status = NotificationStatus.PENDING
     row.attempts = 0
     row.next_attempt_at = now

@@ -95,8 +95,8 @@ def parse_time(text: str) -> dt.time:
         hour, minute = (int(x) for x in str(text).strip().split(":"))
         return dt.time(hour, minute)
     except (ValueError, TypeError):
-        raise ValidationError("发送时间格式应为 时:分，例如 08:30",
-                              fields={"send_time": "发送时间格式应为 时:分"}) from None
+        raise ValidationError(N_("发送时间格式应为 时:分，例如 08:30"),
+                              fields={"send_time": N_("发送时间格式应为 时:分")}) from None
 
 
 def load_policy(session: Session, town_id: int) -> ReminderPolicy:

@@ -62,9 +62,9 @@ def validate_template(text: str) -> str:
     """The template stripped, or ValidationError naming the unknown placeholder."""
     text = (text or "").strip()
     if not text:
-        raise ValidationError("模板不能为空", fields={"template": "模板不能为空"})
+        raise ValidationError(N_("模板不能为空"), fields={"template": N_("模板不能为空")})
     if len(text) > 1000:
-        raise ValidationError("模板不能超过1000字", fields={"template": "模板不能超过1000字"})
+        raise ValidationError(N_("模板不能超过1000字"), fields={"template": N_("模板不能超过1000字")})
     allowed = placeholders()
     try:
         parsed = list(string.Formatter().parse(text))
@@ -92,7 +92,7 @@ def save_template(session: Session, actor: User, town_id: int, key: str, text: s
 
     require_right(actor, "admin", "只有系统管理员可以修改报告语句模板")
     if actor.town_id != town_id or key not in SENTENCE_DEFS:
-        raise ValidationError("无效的模板")
+        raise ValidationError(N_("无效的模板"))
     set_setting(session, town_id, SETTING_PREFIX + key,
                 validate_template(text) if text and text.strip() else None)
 
