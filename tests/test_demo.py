@@ -15,7 +15,13 @@ from casetrack.cases.models import Case, CaseEvent, Party
 from casetrack.cases.rules import OPEN_STATUSES, validate_id_number
 from casetrack.core.time import TOWN_ZONE, app_now, local_date
 from casetrack.deadlines.rules import WarningLevel, warning_level
-from casetrack.demo.org import PACKAGED_CSV, read_villages, villages_csv_path
+from casetrack.demo.org import (
+    DEMO_PASSWORD,
+    PACKAGED_CSV,
+    demo_usernames,
+    read_villages,
+    villages_csv_path,
+)
 from casetrack.extensions import db
 from casetrack.org.models import Town, Unit, Village
 from casetrack.org.prefixes import town_prefixes
@@ -43,7 +49,7 @@ def _load(runner):
 def test_demo_load_builds_beihe_and_reproduces_the_2022_report(app, runner, client):
     result = _load(runner)
     out = result.output
-    assert "demo1234" in out
+    assert f"Demo password for every account: {DEMO_PASSWORD}" in out
     for username in ("admin", "supervisor", "leader", "handler01", "grid01", "grid75"):
         assert re.search(rf"^\s+{username}\s", out, re.M), username
     assert "88 received, 77 closed and 11 in handling as of 2022-12-31" in out
@@ -71,7 +77,7 @@ def test_demo_load_builds_beihe_and_reproduces_the_2022_report(app, runner, clie
     roles = Counter(u.role for u in db.session.scalars(select(User)))
     assert roles[Role.SUPERVISOR] == roles[Role.LEADER] == roles[Role.ADMIN] == 1
     admin = db.session.scalar(select(User).where(User.username == "admin"))
-    assert admin.check_password("demo1234") and admin.town_id == town.id
+    assert admin.check_password(DEMO_PASSWORD) and admin.town_id == town.id
 
     # 88 assigned petitions received in 2022: 77 closed and 11 in handling on 2022-12-31
     assigned = db.session.scalars(select(Case).where(
@@ -141,7 +147,7 @@ def test_demo_load_builds_beihe_and_reproduces_the_2022_report(app, runner, clie
 
     # the logins the README lists work with the printed password and show cases
     for username in ("admin", "supervisor", "leader", "handler01", "grid01"):
-        login = client.post("/login", data={"username": username, "password": "demo1234"})
+        login = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
         assert login.status_code == 302, username
         page = client.get("/cases")
         assert page.status_code == 200, username
@@ -235,3 +241,18 @@ def test_demo_load_on_a_fresh_database_creates_the_tables_first(tmp_path):
         with fresh.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_demo_password_meets_the_password_policy(app):
+    """Demo accounts are ordinary accounts: their password passes the policy any user's must
+    (an administrator setting it, or its owner changing to it, would be accepted), and it is
+    the one the README and scripts/run give."""
+    from casetrack.core.passwords import password_problem
+
+    with app.test_request_context("/"):
+        for username in demo_usernames():
+            assert password_problem(DEMO_PASSWORD, username=username) is None, username
+    root = Path(__file__).resolve().parents[1]
+    assert f"`{DEMO_PASSWORD}`" in (root / "README.md").read_text(encoding="utf-8")
+    assert "DEMO_PASSWORD" in (root / "scripts" / "run").read_text(encoding="utf-8")
+    assert "demo1234" not in (root / "README.md").read_text(encoding="utf-8")

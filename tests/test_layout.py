@@ -92,4 +92,4 @@ def test_top_level_layout():
                  "scripts/test", ".ci/run", "requirements.txt", "requirements-test.txt"):
         assert (ROOT / path).is_file(), path
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "scripts/run" in readme and "scripts/test" in readme and "demo1234" in readme
+    assert "scripts/run" in readme and "scripts/test" in readme and "Demo logins" in readme
