@@ -330,3 +330,30 @@ def test_timeline_labels_for_recomputed_deadlines(app):
     with app.test_request_context():
         flask_babel.refresh()
         assert display.action_label("petition", "recompute_due") == "重新计算期限"
+
+
+#: ``_()`` called on a variable in a template: a label that may be data (a unit's or
+#: village's name) would go through gettext; such labels use ``|tr`` (Msgid only)
+_GETTEXT_ON_A_VARIABLE = re.compile(r"(^|[^A-Za-z_])_\(\s*[A-Za-z_][A-Za-z_0-9.]*(\[[^]]*\])?\s*\)")
+
+
+def test_templates_never_call_gettext_on_a_variable():
+    root = Path(__file__).resolve().parents[1] / "casetrack" / "templates"
+    found = [f"{path.relative_to(root)}:{n}: {line.strip()[:120]}"
+             for path in sorted(root.rglob("*.html"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if _GETTEXT_ON_A_VARIABLE.search(line)]
+    assert found == [], "use |tr on a Msgid instead:\n" + "\n".join(found)
+
+
+def test_labels_shown_through_tr_are_english_in_the_english_ui(client, world):
+    """The labels that moved from ``_()`` on a variable to ``|tr`` still translate."""
+    client.post("/login", data={"username": "super", "password": "pass-1234"})
+    client.post("/lang/en", data={"next": "/"})
+    home = client.get("/").get_data(as_text=True)
+    assert "To accept" in home and "待受理" not in home
+    assert "（Supervisor）" in home or "(Supervisor)" in home
+    listing = client.get("/cases").get_data(as_text=True)
+    assert "Due date (most urgent first)" in listing
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Closure rate" in dashboard and "办结率" not in dashboard
