@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import ROLE_LABELS, Role, User
 from casetrack.core.errors import NotFound, ValidationError
+from casetrack.core.i18n import N_
 from casetrack.core.passwords import password_problem
 from casetrack.core.validators import validate_phone
 from casetrack.org.models import Town, Unit, Village
@@ -36,7 +37,7 @@ def get_user(session: Session, actor: User, user_id: int) -> User:
     require_admin(actor)
     user = session.get(User, user_id)
     if user is None or user.town_id != actor.town_id:
-        raise NotFound("用户不存在")
+        raise NotFound(N_("用户不存在"))
     return user
 
 
@@ -208,7 +209,7 @@ def update_user(
     """Change a user's name, role, unit, villages and contact details (not the username)."""
     require_admin(actor)
     if user.town_id != actor.town_id:
-        raise NotFound("用户不存在")
+        raise NotFound(N_("用户不存在"))
     town = town_of(session, actor, None)
     errors, unit, villages = _validate_user(session, town, data, user, TOWN_ROLES)
     if user.id == actor.id and data.role != user.role:
@@ -232,7 +233,7 @@ def set_password(
     """Reset a user's password (the admin tells the user); every session of the user ends."""
     require_admin(actor)
     if actor is not None and user.town_id != actor.town_id:
-        raise NotFound("用户不存在")
+        raise NotFound(N_("用户不存在"))
     if msg := validate_password(password, user.username, user.name):
         raise ValidationError(msg, fields={"password": msg})
     user.set_password(password)
@@ -249,9 +250,9 @@ def set_user_enabled(
     """Enable or disable a login. A disabled user cannot log in; their cases stay as they are."""
     require_admin(actor)
     if user.town_id != actor.town_id:
-        raise NotFound("用户不存在")
+        raise NotFound(N_("用户不存在"))
     if user.id == actor.id and not enabled:
-        raise ValidationError("不能停用自己的账号")
+        raise ValidationError(N_("不能停用自己的账号"))
     user.is_enabled = enabled
     if not enabled:
         user.end_sessions()

@@ -44,7 +44,7 @@ def require_admin(actor: OrgActor | None) -> None:
     if actor is None:
         return
     if not actor.has_right("admin") or actor.town_id is None:
-        raise PermissionDenied("只有系统管理员可以进行此操作")
+        raise PermissionDenied(N_("只有系统管理员可以进行此操作"))
 
 
 def town_of(session: Session, actor: OrgActor | None, town: Town | None) -> Town:
@@ -52,10 +52,10 @@ def town_of(session: Session, actor: OrgActor | None, town: Town | None) -> Town
     if actor is not None:
         own = session.get(Town, actor.town_id)
         if own is None or (town is not None and town.id != own.id):
-            raise PermissionDenied("只能管理本镇的数据")
+            raise PermissionDenied(N_("只能管理本镇的数据"))
         return own
     if town is None:
-        raise ValidationError("请指定乡镇", fields={"town": "请指定乡镇"})
+        raise ValidationError(N_("请指定乡镇"), fields={"town": N_("请指定乡镇")})
     return town
 
 
@@ -70,7 +70,7 @@ def create_town(
     are its number prefixes by case kind (the kinds are the caller's: ``cases``)."""
     name = _clean_name(name, "乡镇名称")
     if session.scalar(select(Town.id).where(Town.name == name)) is not None:
-        raise ValidationError("已有同名的乡镇", fields={"name": "已有同名的乡镇"})
+        raise ValidationError(N_("已有同名的乡镇"), fields={"name": N_("已有同名的乡镇")})
     codes = {kind: unicodedata.normalize("NFC", (code or "").strip())
              for kind, code in prefixes.items()}
     for kind, code in codes.items():
@@ -136,7 +136,7 @@ def _clean_name(value: str | None, label: str) -> str:
 def _clean_kind(kind: str | None) -> str:
     kind = (kind or VILLAGE_KINDS[0]).strip()
     if kind not in VILLAGE_KINDS:
-        raise ValidationError("类型应为行政村或社区", fields={"kind": "类型应为行政村或社区"})
+        raise ValidationError(N_("类型应为行政村或社区"), fields={"kind": N_("类型应为行政村或社区")})
     return kind
 
 
@@ -164,7 +164,7 @@ def create_village(
     kind = _clean_kind(kind)
     if _name_taken(session, Village, town.id, name, None):
         raise ValidationError(
-            "本镇已有同名的村（社区）", fields={"name": "本镇已有同名的村（社区）"}
+            N_("本镇已有同名的村（社区）"), fields={"name": N_("本镇已有同名的村（社区）")}
         )
     if sort_order is None:
         last = session.scalar(
@@ -195,12 +195,12 @@ def update_village(
     """
     require_admin(actor)
     if village.town_id != actor.town_id:
-        raise NotFound("村（社区）不存在")
+        raise NotFound(N_("村（社区）不存在"))
     if name is not None:
         name = _clean_name(name, "村（社区）名称")
         if _name_taken(session, Village, village.town_id, name, village.id):
             raise ValidationError(
-                "本镇已有同名的村（社区）", fields={"name": "本镇已有同名的村（社区）"}
+                N_("本镇已有同名的村（社区）"), fields={"name": N_("本镇已有同名的村（社区）")}
             )
         village.name = name
     if kind is not None:
@@ -224,7 +224,7 @@ def create_unit(
     town = town_of(session, actor, town)
     name = _clean_name(name, "单位名称")
     if _name_taken(session, Unit, town.id, name, None):
-        raise ValidationError("本镇已有同名的单位", fields={"name": "本镇已有同名的单位"})
+        raise ValidationError(N_("本镇已有同名的单位"), fields={"name": N_("本镇已有同名的单位")})
     unit = Unit(town_id=town.id, name=name)
     session.add(unit)
     session.flush()
@@ -243,11 +243,11 @@ def update_unit(
     """Rename, deactivate or reactivate a unit. Units are never deleted (cases refer to them)."""
     require_admin(actor)
     if unit.town_id != actor.town_id:
-        raise NotFound("单位不存在")
+        raise NotFound(N_("单位不存在"))
     if name is not None:
         name = _clean_name(name, "单位名称")
         if _name_taken(session, Unit, unit.town_id, name, unit.id):
-            raise ValidationError("本镇已有同名的单位", fields={"name": "本镇已有同名的单位"})
+            raise ValidationError(N_("本镇已有同名的单位"), fields={"name": N_("本镇已有同名的单位")})
         unit.name = name
     if is_active is not None:
         unit.is_active = is_active
@@ -277,7 +277,7 @@ def set_number_prefix(
     require_admin(actor)
     town = town_of(session, actor, town)
     if kind not in kinds:
-        raise ValidationError("未知的案件类型", fields={"kind": "未知的案件类型"})
+        raise ValidationError(N_("未知的案件类型"), fields={"kind": N_("未知的案件类型")})
     code = unicodedata.normalize("NFC", (code or "").strip())
     if msg := prefix_problem(code):
         raise ValidationError(msg, fields={"code": msg})
