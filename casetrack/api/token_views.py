@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casetrack.auth.tokens import create_token, list_tokens, revoke_token
-from casetrack.core.errors import DomainError
 from casetrack.core.time import app_now
-from casetrack.core.unit import page_unit, unit_of_work
+from casetrack.core.unit import page_unit
 from casetrack.extensions import db
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
@@ -39,12 +38,10 @@ def index():
 def create():
     """Create a token and show its secret on this page, once; it is stored only hashed."""
     name = request.form.get("name", "")
-    try:
-        with unit_of_work():
-            _token, secret = create_token(db.session, current_user, app_now(), name)
-    except DomainError as exc:
-        return _page(error=exc.message, name=name, status=exc.http_status)
-    return _page(new_secret=secret)
+    return page_unit(
+        lambda: _page(new_secret=create_token(db.session, current_user, app_now(), name)[1]),
+        lambda exc: _page(error=exc.message, name=name, status=exc.http_status),
+        flash_refusal=False)
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
