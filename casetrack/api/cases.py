@@ -8,11 +8,12 @@ from typing import Any
 
 from casetrack.api import case_schemas as cs
 from casetrack.api.core import (
+    CAPPED_PAGINATION,
     ApiError,
     api_route,
     current_api_user,
     expected_version,
-    paginate,
+    paginate_capped,
 )
 from casetrack.api.schema import Boolean, Date, Field, Id, Integer, ListOf, Schema, String
 from casetrack.cases import display, services, steps
@@ -41,11 +42,15 @@ def _load(case_id: int) -> Case:
 
 @api_route("/cases", "GET", summary="案件列表（与页面相同的筛选条件、排序与分页）", tag=TAG,
            response=ListOf(cs.CASE_OUT, max_items=100), query=cs.CASE_LIST_QUERY,
-           paginated=True, errors=(400, 401, 422))
+           paginated=True, meta=CAPPED_PAGINATION, errors=(400, 401, 422))
 def list_cases(query: dict[str, Any]):
     """Cases the user may see, filtered and ordered like the case list page (``sort``; by
     default open cases first, most urgent first). Unlike the page, every status is listed
-    unless ``status`` narrows it (API clients keep their view of closed cases)."""
+    unless ``status`` narrows it (API clients keep their view of closed cases).
+
+    Like the page, the count stops at 1,000 (a county holds a million cases): beyond it
+    ``meta.total_capped`` is true and ``total``/``pages`` are lower bounds; ``has_next``
+    says exactly whether another page follows."""
     user = current_api_user()
     today = _today()
     page, per_page = query.pop("page"), query.pop("per_page")
@@ -53,7 +58,7 @@ def list_cases(query: dict[str, Any]):
         query["status"] = None
     filters = CaseFilters(**query)
     stmt = select_cases(user, filters, today, display.yellow_days())
-    items, meta = paginate(stmt, page, per_page)
+    items, meta = paginate_capped(stmt, page, per_page)
     return [cs.case_summary(c, today) for c in items], meta
 
 

@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from casetrack.api.schema import MAX_ID, BadInput, Field, Integer, Schema
+from casetrack.api.schema import MAX_ID, BadInput, Boolean, Field, Integer, Schema
 from casetrack.auth.models import User
 from casetrack.auth.tokens import find_active_token, touch_token
+from casetrack.cases.queries import COUNT_CAP, count_capped
 from casetrack.core.errors import DomainError
 from casetrack.core.i18n import N_
 from casetrack.core.time import app_now
@@ -92,6 +93,45 @@ def paginate(stmt, page: int, per_page: int) -> tuple[list, dict[str, int]]:
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     return list(pagination.items), {"page": page, "per_page": per_page,
                                     "total": pagination.total or 0, "pages": pagination.pages}
+
+
+#: the pagination of a list whose count stops at a cap (``paginate_capped``): the standard
+#: fields, ``total`` and ``pages`` read as lower bounds when ``total_capped``, and
+#: ``has_next`` (exact) to page on without the total
+CAPPED_PAGINATION_FIELDS = {
+    **PAGINATION_FIELDS,
+    "total": Integer(required=True, minimum=0, description=(
+        "符合条件的记录数；超过计数上限（1000）时不再精确计数，此时为下限（至少有这么多条，"
+        "total_capped 为 true，页面上显示为“1,000+”）")),
+    "pages": Integer(required=True, minimum=0, description=(
+        "总页数；total_capped 为 true 时为下限，请以 has_next 判断是否还有下一页")),
+    "total_capped": Boolean(required=True, description=(
+        "true：记录数超过计数上限，total 与 pages 为下限而非精确值")),
+    "has_next": Boolean(required=True, description="本页之后是否还有记录（精确值）"),
+}
+CAPPED_PAGINATION = Schema("CappedPagination", CAPPED_PAGINATION_FIELDS)
+
+
+def paginate_capped(stmt, page: int, per_page: int) -> tuple[list, dict[str, Any]]:
+    """One page of ``stmt`` (a ``select(Case)``) and its ``meta``, counting at most
+    ``COUNT_CAP + 1`` rows like the case list page ("1,000+") instead of the whole scope.
+
+    The page is read with one row more than asked, so ``has_next`` is exact at any depth;
+    past the cap, ``total`` is the cap or the rows known to exist up to this page (when it
+    is not empty), whichever is more, and on the last page it is exact again."""
+    rows = db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)
+                              ).unique().all()
+    items, has_next = rows[:per_page], len(rows) > per_page
+    total, capped = count_capped(db.session, stmt, COUNT_CAP)
+    if capped and items:
+        known = (page - 1) * per_page + len(items)  # the rows before this page and its own
+        if has_next:
+            total = max(total, known + 1)
+        else:  # the last page: the count is exact after all
+            total, capped = known, False
+    pages = -(-total // per_page)
+    return items, {"page": page, "per_page": per_page, "total": total, "pages": pages,
+                   "total_capped": capped, "has_next": has_next}
 
 
 @dataclass

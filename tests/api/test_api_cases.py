@@ -30,7 +30,8 @@ def test_register_list_detail_and_timeline(world, client, now):
 
     listing = sup.get("/cases?status=open&kind=petition&per_page=5").get_json()
     assert [c["number"] for c in listing["data"]] == ["北和信〔2026〕1号"]
-    assert listing["meta"] == {"page": 1, "per_page": 5, "total": 1, "pages": 1}
+    assert listing["meta"] == {"page": 1, "per_page": 5, "total": 1, "pages": 1,
+                               "total_capped": False, "has_next": False}
     assert sup.get("/cases?q=村道").get_json()["meta"]["total"] == 1
     assert sup.get("/cases?q=不存在").get_json()["meta"]["total"] == 0
     assert sup.get("/cases?kind=dispute").get_json()["data"] == []
@@ -51,6 +52,35 @@ def test_scoping_is_the_same_as_the_pages(world, client, now):
         assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
         resp = api.post(f"/cases/{case_id}/progress", json={"note": "x"})
         assert resp.status_code == 404
+
+
+def test_list_count_stops_at_the_cap_and_says_so(world, client, now, monkeypatch):
+    """The count reads at most cap + 1 rows (the page list's "1,000+"): beyond it
+    ``total_capped`` is true, ``total``/``pages`` are lower bounds that grow with the pages
+    seen (exact again on the last page), and ``has_next`` is exact at any depth."""
+    import casetrack.api.core as api_core
+
+    sup = api_for(client, world.supervisor, now)
+    for _ in range(4):
+        assert sup.post("/cases", json=petition_body(world)).status_code == 201
+    meta = sup.get("/cases?per_page=1").get_json()["meta"]
+    assert meta == {"page": 1, "per_page": 1, "total": 4, "pages": 4, "total_capped": False,
+                    "has_next": True}
+
+    monkeypatch.setattr(api_core, "COUNT_CAP", 2)
+    seen = []
+    for page in (1, 2, 3, 4, 5):
+        body = sup.get(f"/cases?per_page=1&page={page}").get_json()
+        seen += [c["id"] for c in body["data"]]
+        meta = body["meta"]
+        assert meta["has_next"] is (page < 4)
+        # lower bounds while more follow; exact on the last page; the cap past the end
+        assert (meta["total"], meta["pages"], meta["total_capped"]) == {
+            1: (2, 2, True), 2: (3, 3, True), 3: (4, 4, True), 4: (4, 4, False),
+            5: (2, 2, True)}[page]
+    assert len(set(seen)) == 4
+    meta = sup.get("/cases?per_page=5").get_json()["meta"]
+    assert (meta["total"], meta["total_capped"], meta["has_next"]) == (4, False, False)
 
 
 def test_full_id_number_only_through_the_logged_endpoint(world, client, now):
