@@ -151,8 +151,9 @@ def _register_step(step: steps.Step) -> None:
             expected = expected_version()
         if expected is not None and expected != case.version:
             raise ApiError(409, "stale_write",
-                           f"案件已被修改（当前版本 {case.version}，提交的版本 {expected}），"
-                           "请重新读取后再提交")
+                           N_("案件已被修改（当前版本 %(current)s，提交的版本 %(sent)s），"
+                              "请重新读取后再提交"),
+                           params={"current": case.version, "sent": expected})
         step.perform(db.session, user, app_now(), case, body)
         return cs.case_detail(db.session, case, user, _today())
 

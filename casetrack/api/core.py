@@ -37,8 +37,9 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 class ApiError(DomainError):
     """A refusal raised by the API layer itself (authentication, versions, sizes)."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
-        super().__init__(message, code=code, fields=fields)
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None,
+                 params: dict | None = None):
+        super().__init__(message, code=code, fields=fields, params=params)
         self.http_status = status
 
 

@@ -77,7 +77,7 @@ def stats_summary(query: dict[str, Any]):
             town.id == user.town_id
             or (Role(user.role) is Role.COUNTY and town.county_code == user.county_code))
         if not visible:
-            raise NotFound(f"没有您可查看的名为“{query['town']}”的乡镇")
+            raise NotFound(N_("没有您可查看的名为“%(town)s”的乡镇"), params={"town": query["town"]})
         town_id = town.id
     q = StatsQuery(query["from"], query["to"], query["as_of"] or query["to"], town_id=town_id,
                    source=query["source"], kind=query["kind"])

@@ -44,8 +44,8 @@ class SheetChoiceNeeded(ImportFileError):
 
     def __init__(self, sheets: list[str]):
         self.sheets = sheets
-        super().__init__("工作簿中有多个工作表（" + "、".join(sheets) + "），请选择要导入的工作表",
-                         fields={"sheet": "请选择工作表"})
+        super().__init__(N_("工作簿中有多个工作表（%(sheets)s），请选择要导入的工作表"),
+                         params={"sheets": "、".join(sheets)}, fields={"sheet": N_("请选择工作表")})
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def _sniff(data: bytes) -> str:
     return "text"
 
 
-_TOO_BIG = "文件内容过大（解压后超过 {mb} MB），请删除多余的工作表、行和格式，或分批导入"
+_TOO_BIG = N_("文件内容过大（解压后超过 %(mb)s MB），请删除多余的工作表、行和格式，或分批导入")
 
 
 def _check_package(data: bytes, limits: ReadLimits) -> None:
@@ -138,7 +138,7 @@ def _check_package(data: bytes, limits: ReadLimits) -> None:
     except (zipfile.BadZipFile, ValueError, OSError):
         raise ImportFileError(N_("文件扩展名为 .xlsx，但内容不是有效的 Excel 工作簿")) from None
     if sum(m.file_size for m in members) > limits.unpacked_bytes:
-        raise ImportFileError(_TOO_BIG.format(mb=limits.unpacked_bytes // (1024 * 1024)),
+        raise ImportFileError(_TOO_BIG, params={"mb": limits.unpacked_bytes // (1024 * 1024)},
                               fields={"file": N_("文件过大")})
     for member in members:
         if member.filename.lower().endswith("sharedstrings.xml"):
@@ -150,8 +150,9 @@ def _check_package(data: bytes, limits: ReadLimits) -> None:
                             count += 1
                             if count > limits.shared_strings:
                                 raise ImportFileError(
-                                    f"文件中的文字单元格过多（超过 {limits.shared_strings} 个），"
-                                    "请分批导入", fields={"file": N_("文字单元格过多")})
+                                    N_("文件中的文字单元格过多（超过 %(n)s 个），请分批导入"),
+                                    params={"n": limits.shared_strings},
+                                    fields={"file": N_("文字单元格过多")})
                         elem.clear()
             except ImportFileError:
                 raise
@@ -164,8 +165,9 @@ def _choose_sheet(visible: list[str], wanted: str | None) -> str:
     else the only visible one; several candidates need the user's choice."""
     if wanted is not None:
         if wanted not in visible:
-            raise ImportFileError(f"工作簿中没有名为“{wanted}”的可见工作表；可选："
-                                  + "、".join(visible), fields={"sheet": N_("工作表不存在")})
+            raise ImportFileError(N_("工作簿中没有名为“%(name)s”的可见工作表；可选：%(choices)s"),
+                                  params={"name": wanted, "choices": "、".join(visible)},
+                                  fields={"sheet": N_("工作表不存在")})
         return wanted
     named = [name for name in visible if search_key(TEMPLATE_SHEET) in search_key(name)]
     if len(named) == 1:
@@ -200,8 +202,9 @@ def _read_xlsx(data: bytes, limits: ReadLimits, wanted: str | None) -> Grid:
             for number, cells in enumerate(ws.iter_rows(max_col=MAX_COLUMNS), start=1):
                 if number > limits.sheet_rows:
                     raise ImportFileError(
-                        f"工作表“{name}”超过 {limits.sheet_rows} 行（含空行或只有格式的行），"
-                        "请删除表格下方多余的行后再导入，或分批导入",
+                        N_("工作表“%(name)s”超过 %(n)s 行（含空行或只有格式的行），"
+                           "请删除表格下方多余的行后再导入，或分批导入"),
+                        params={"name": name, "n": limits.sheet_rows},
                         fields={"file": N_("行数过多")})
                 values = []
                 for index, cell in enumerate(cells, start=1):
@@ -213,7 +216,8 @@ def _read_xlsx(data: bytes, limits: ReadLimits, wanted: str | None) -> Grid:
                     continue
                 cells_seen += filled
                 if cells_seen > limits.cells:
-                    raise ImportFileError(f"文件中的单元格过多（超过 {limits.cells} 个），请分批导入",
+                    raise ImportFileError(N_("文件中的单元格过多（超过 %(n)s 个），请分批导入"),
+                                          params={"n": limits.cells},
                                           fields={"file": N_("单元格过多")})
                 if is_example(values):
                     grid.example_rows.append(number)
@@ -228,8 +232,8 @@ def _read_xlsx(data: bytes, limits: ReadLimits, wanted: str | None) -> Grid:
         if formulas:
             shown = "、".join(formulas[:20]) + (f" 等{len(formulas)}处" if len(formulas) > 20 else "")
             raise ImportFileError(
-                f"表格中含有公式（{shown}），请先将这些单元格复制并“选择性粘贴为数值”后再导入",
-                fields={"file": N_("含有公式")})
+                N_("表格中含有公式（%(cells)s），请先将这些单元格复制并“选择性粘贴为数值”后再导入"),
+                params={"cells": shown}, fields={"file": N_("含有公式")})
         return grid
     finally:
         wb.close()
@@ -279,8 +283,9 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Grid:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         for number, values in enumerate(reader, start=1):
             if number > limits.sheet_rows:
-                raise ImportFileError(f"文件超过 {limits.sheet_rows} 行（含空行），请删除多余的行后再导入，"
-                                      "或分批导入", fields={"file": N_("行数过多")})
+                raise ImportFileError(N_("文件超过 %(n)s 行（含空行），请删除多余的行后再导入，或分批导入"),
+                                      params={"n": limits.sheet_rows},
+                                      fields={"file": N_("行数过多")})
             values = values[:MAX_COLUMNS]
             for index, value in enumerate(values, start=1):
                 if value.lstrip().startswith("="):
@@ -290,8 +295,8 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Grid:
                 continue
             cells_seen += filled
             if cells_seen > limits.cells:
-                raise ImportFileError(f"文件中的单元格过多（超过 {limits.cells} 个），请分批导入",
-                                      fields={"file": N_("单元格过多")})
+                raise ImportFileError(N_("文件中的单元格过多（超过 %(n)s 个），请分批导入"),
+                                      params={"n": limits.cells}, fields={"file": N_("单元格过多")})
             if is_example(values):
                 grid.example_rows.append(number)
                 continue
@@ -302,8 +307,8 @@ def _read_csv(data: bytes, limits: ReadLimits) -> Grid:
         raise ImportFileError(N_("CSV 文件格式错误（引号不配对或含有非法字符）")) from None
     if formulas:
         shown = "、".join(formulas[:20]) + (f" 等{len(formulas)}处" if len(formulas) > 20 else "")
-        raise ImportFileError(f"表格中含有公式（{shown}，以“=”开头），请改为数值后再导入",
-                              fields={"file": N_("含有公式")})
+        raise ImportFileError(N_("表格中含有公式（%(cells)s，以“=”开头），请改为数值后再导入"),
+                              params={"cells": shown}, fields={"file": N_("含有公式")})
     return grid
 
 

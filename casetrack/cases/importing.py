@@ -210,7 +210,8 @@ def _to_sheet(filename: str, grid: Grid, limit: int) -> Sheet:
     rows = [(n, list(v[:len(headers)]) + [None] * (len(headers) - len(v)))
             for n, v in grid.rows[header_at + 1:]]
     if len(rows) > limit:
-        raise ImportFileError(f"一次最多导入 {limit} 行，本文件超过此数，请分批导入")
+        raise ImportFileError(N_("一次最多导入 %(n)s 行，本文件超过此数，请分批导入"),
+                              params={"n": limit})
     return Sheet(filename=filename, headers=headers, rows=rows, sheet_name=grid.sheet,
                  sheets=grid.sheets, example_rows=grid.example_rows)
 
@@ -573,7 +574,8 @@ def run_import(session: Session, actor: User, now: dt.datetime, preview: Preview
     if not can_import(actor):
         raise PermissionDenied(N_("只有督办员和系统管理员可以批量导入"))
     if not preview.is_valid:
-        raise ValidationError(f"文件中有 {len(preview.errors)} 处错误，请改正后再导入")
+        raise ValidationError(N_("文件中有 %(n)s 处错误，请改正后再导入"),
+                              params={"n": len(preview.errors)})
     if actor.town_id is None:
         raise PermissionDenied(N_("您不属于任何乡镇，不能导入"))
     # once for the whole file, not once per row: the numbers of each year (one UPDATE adding

@@ -309,7 +309,7 @@ def enter_year(
         )
         raise ValidationError(msg, fields={"year": msg})
     if any(e.day.year != year for e in entries):
-        raise ValidationError(f"录入内容中有不属于 {year} 年的日期")
+        raise ValidationError(N_("录入内容中有不属于 %(year)s 年的日期"), params={"year": year})
     replaced = (
         session.execute(
             delete(HolidayOverride).where(
