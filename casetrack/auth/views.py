@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casetrack.auth.models import User
@@ -54,7 +55,8 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
         """The session's user, unless the session predates the user's last logout, password
         change or reset, disabling or role change (its version is then behind)."""
         try:
-            user = db.session.get(User, int(user_id))
+            # the town comes in the same query: every page's heading shows its name
+            user = db.session.get(User, int(user_id), options=[joinedload(User.town)])
         except (TypeError, ValueError):
             return None
         if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:

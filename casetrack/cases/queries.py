@@ -405,14 +405,14 @@ def page_of(session: Session, stmt: Select, filters: CaseFilters, *, per_page: i
     """A page of ``stmt`` (already ordered by ``order_by``): rows after the cursor
     ``after``, or before ``before``, or else page ``number`` counted from the start.
 
-    Keyset pages cost the same at page 1 and page 5,000; the count is capped. When closed
+    Keyset pages cost the same at page 1 and page 5,000; the count is capped, and skipped
+    when the first page holds the whole list (a search, a narrow filter). When closed
     cases are shown too (open ones first), the list is two runs, open then closed, each read
     in its own index order: a cursor names its run, and a page that reaches the end of the
     open run goes on at the start of the closed one (``_read``).
     """
     sort = sort_of(filters)
     open_first = filters.status is None
-    total, more = count_capped(session, stmt)
     number = max(1, number)
     has_prev = number > 1
     a = decode_cursor(after, sort, open_first)
@@ -433,6 +433,10 @@ def page_of(session: Session, stmt: Select, filters: CaseFilters, *, per_page: i
     else:  # a page number typed without a cursor: counted from the start
         rows = list(session.scalars(stmt.offset((number - 1) * per_page).limit(per_page + 1)))
         has_next, items = len(rows) > per_page, rows[:per_page]
+    if number == 1 and a is None and b is None and not has_next:
+        total, more = len(items), False  # the whole list is on this page: nothing to count
+    else:
+        total, more = count_capped(session, stmt)
     return Page(items=items, number=number, per_page=per_page, total=total, more=more,
                 has_next=has_next, has_prev=has_prev,
                 next_cursor=encode_cursor(items[-1], sort, open_first) if has_next and items

@@ -185,12 +185,39 @@ def test_cursor_round_trip_and_null_due_dates(app, world, now):
     assert len(ids) == len(set(ids))
 
 
-def test_count_is_capped(client, world, spread, monkeypatch):
+def test_count_is_capped(client, world, spread, monkeypatch, app):
     monkeypatch.setattr(queries, "COUNT_CAP", 3)
     monkeypatch.setattr(queries.count_capped, "__defaults__", (3,))
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     login_as(client, "super")
     page = text(client.get("/cases"))
     assert "共 3+ 件" in page
+
+
+def test_a_list_that_fits_on_its_first_page_is_not_counted_again(app, client, world, spread,
+                                                                 monkeypatch):
+    """Five cases on a page of twenty: the total is the page's length, exact, and no count
+    statement runs; a longer list is still counted (capped)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    login_as(client, "super")
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = text(client.get("/cases"))
+        short = [s for s in statements if "count(" in s and "FROM cases" in s]
+        statements.clear()
+        monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+        longer = text(client.get("/cases"))
+        counted = [s for s in statements if "count(" in s and "FROM cases" in s]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert "共 5 件" in page and not short
+    assert "共 5 件" in longer and len(counted) == 1
 
 
 def test_the_default_order_is_read_from_an_index(app, world, spread):
