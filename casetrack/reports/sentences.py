@@ -17,8 +17,8 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
+from casetrack.cases import kinds
 from casetrack.core.errors import ValidationError
-from casetrack.core.i18n import N_
 from casetrack.org.models import Town
 from casetrack.org.settings import get_setting, set_setting
 from casetrack.stats.metrics import METRIC_LIST, RATE_LIST
@@ -38,14 +38,10 @@ class SentenceDef:
     default: str
 
 
-SENTENCES: tuple[SentenceDef, ...] = (
-    SentenceDef("petition", N_("信访（上级交办）"), "petition", "assigned",
-                "今年以来，上级交办信访案件{total}件，我镇已办结{closed}件，"
-                "剩余{open}件正在积极办理中。"),
-    SentenceDef("dispute", N_("矛盾纠纷"), "dispute", None,
-                "今年以来，我镇共排查调处矛盾纠纷{total}件，调解成功{resolved}件，"
-                "化解率{resolve_rate}，其中在村级化解{resolved_village}件。"),
-)
+#: every kind's sentences (``Kind.sentences``, in its folder of ``cases/kinds``)
+SENTENCES: tuple[SentenceDef, ...] = tuple(
+    SentenceDef(s.key, s.label, k.code, s.source, s.default)
+    for k in kinds.all_kinds() for s in k.sentences)
 SENTENCE_DEFS = {s.key: s for s in SENTENCES}
 
 

@@ -67,6 +67,18 @@ class RateDef:
     definition: str
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """A report sentence of the kind (the annual summary): the cohort it counts (the kind's
+    cases, of one source when ``source`` is set) and its default wording, whose
+    ``{placeholders}`` are figures (``reports.sentences``)."""
+
+    key: str
+    label: str
+    source: str | None
+    default: str
+
+
 # --------------------------------------------------------------------------- the kind
 
 
@@ -154,6 +166,8 @@ class Kind:
     #: figures only this kind counts, and its rates
     metrics: tuple[Metric, ...] = ()
     rates: tuple[RateDef, ...] = ()
+    #: the report sentences of the kind (annual summary)
+    sentences: tuple[Sentence, ...] = ()
     #: when a finished case of this kind counts as on time (按期); default: closed by due
     on_time: Predicate | None = None
     #: the heading of the case sheet (PDF 办理单)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import and_, or_
 from sqlalchemy.sql import ColumnElement
 
-from casetrack.cases.kinds import Columns, Cutoff, Metric, RateDef
+from casetrack.cases.kinds import Columns, Cutoff, Metric, RateDef, Sentence
 from casetrack.cases.models import CaseStatus
 from casetrack.core.i18n import N_
 
@@ -48,4 +48,10 @@ RATES = (
             N_("村级化解 ÷ 调解成功")),
     RateDef("follow_up_on_time_rate", N_("按期回访率"), "followed_up_on_time", "followed_up",
             N_("按期回访 ÷ 已回访")),
+)
+
+SENTENCES = (
+    Sentence("dispute", N_("矛盾纠纷"), None,
+             "今年以来，我镇共排查调处矛盾纠纷{total}件，调解成功{resolved}件，"
+             "化解率{resolve_rate}，其中在村级化解{resolved_village}件。"),
 )

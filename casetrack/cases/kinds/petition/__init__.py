@@ -28,6 +28,7 @@ KIND = Kind(
     templates={"parts": "cases/kinds/petition/parts.html"},
     metrics=metrics.METRICS,
     rates=metrics.RATES,
+    sentences=metrics.SENTENCES,
     on_time=metrics.on_time,
     sheet_facts=sheet.sheet_facts,
     services=services,

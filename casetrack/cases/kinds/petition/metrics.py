@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import and_, or_
 from sqlalchemy.sql import ColumnElement
 
-from casetrack.cases.kinds import Columns, Cutoff, Metric, RateDef
+from casetrack.cases.kinds import Columns, Cutoff, Metric, RateDef, Sentence
 from casetrack.cases.models import CaseStatus
 from casetrack.cases.rules import CONCLUDED_STATUSES
 from casetrack.core.i18n import N_
@@ -64,4 +64,10 @@ RATES = (
             N_("按期复查 ÷ 申请复查")),
     RateDef("reexam_on_time_rate", N_("按期复核率"), "reexaminations_on_time", "reexaminations",
             N_("按期复核 ÷ 申请复核")),
+)
+
+SENTENCES = (
+    Sentence("petition", N_("信访（上级交办）"), "assigned",
+             "今年以来，上级交办信访案件{total}件，我镇已办结{closed}件，"
+             "剩余{open}件正在积极办理中。"),
 )
