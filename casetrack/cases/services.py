@@ -44,6 +44,7 @@ from casetrack.core.time import local_date
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.due import due_for
 from casetrack.deadlines.rules import (
+    DEFAULT_RULES,
     DeadlineRule,
     earlier_due,
 )
@@ -165,7 +166,7 @@ def _set_due(session: Session, case: Case, rule_code: str, start: dt.date, extra
     due, exact = rule_due(session, case, rule_code, start, extra_days)
     case.statutory_due_on = due
     basis = "statutory"
-    if is_bound_by_authority(case) and rule_code != "petition.notify":
+    if is_bound_by_authority(case) and rule_code not in kinds.kind_of(case.kind).uncapped_rules:
         due, basis = earlier_due(due, case.external_due_on)
         if basis == "external":
             exact = True
@@ -190,7 +191,8 @@ def due_anchor(case: Case) -> dt.date | None:
     """The day the case's current clock runs from."""
     if case.due_start_on is not None:
         return case.due_start_on
-    if case.due_rule == "petition.handle":
+    rule = DEFAULT_RULES.get(case.due_rule or "")
+    if rule is not None and rule.anchor == "accepted":
         return case.accepted_on
     return case.received_on
 
@@ -204,7 +206,7 @@ def recompute_due(session: Session, case: Case) -> None:
         kind.recompute(session, case)
     if not case.due_rule:
         return
-    if case.due_rule in _REVIEW_CLOCKS:
+    if kind is not None and case.due_rule in kind.request_clocks:
         _set_clock(session, case, case.due_rule)
         return
     anchor = due_anchor(case)
@@ -215,17 +217,11 @@ def recompute_due(session: Session, case: Case) -> None:
         _set_due(session, case, case.due_rule, anchor, case.extension_days)
 
 
-#: clocks of the review stages: rule → (the field that starts it, whether hearing days count)
-_REVIEW_CLOCKS = {
-    "petition.review_answer": ("review_requested_on", False),
-    "petition.recheck_answer": ("reexam_requested_on", True),
-}
-
-
 def _set_clock(session: Session, case: Case, rule_code: str) -> None:
-    """Set the due date of a review stage: the rule's days from the request (plus hearing
-    days for a re-examination). The assigning authority's date does not apply here."""
-    field_name, with_hearings = _REVIEW_CLOCKS[rule_code]
+    """Set the due date of a clock started by a request (``Kind.request_clocks``: a review or
+    re-examination): the rule's days from the request (plus hearing days where they do not
+    count). The assigning authority's date does not apply here."""
+    field_name, with_hearings = kinds.kind_of(case.kind).request_clocks[rule_code]
     start = getattr(case, field_name)
     extra = case.hearing_days if with_hearings else 0
     due, exact = rule_due(session, case, rule_code, start, extra)

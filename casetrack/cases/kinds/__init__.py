@@ -130,6 +130,12 @@ class Kind:
     on_register: Callable[[Case], None] | None = None
     #: after a rule or the calendar changed: recompute the dates the kind keeps
     recompute: Callable[[Session, Case], None] | None = None
+    #: rule code → (the field holding the request that starts the clock, whether the case's
+    #: hearing days are added): clocks a party's request starts (复查, 复核)
+    request_clocks: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    #: rules whose date the assigning authority's own deadline never caps (the notice to
+    #: the petitioner: a duty of its own, not the handling)
+    uncapped_rules: frozenset[str] = frozenset()
     #: rule code → the condition on ``Case`` of the cases whose kept date (not their running
     #: clock) follows that rule: a change of the rule recomputes them
     kept_dates: dict[str, Callable[[], ColumnElement[bool]]] = field(default_factory=dict)

@@ -55,6 +55,15 @@ DEADLINE_RULES = (
 )
 
 
+#: the clocks a request starts: rule → (the request's field, whether hearing days count)
+REQUEST_CLOCKS = {
+    "petition.review_answer": ("review_requested_on", False),
+    "petition.recheck_answer": ("reexam_requested_on", True),
+}
+#: telling the petitioner (Art. 23) is not capped by the assigning authority's deadline
+UNCAPPED_RULES = frozenset({"petition.notify"})
+
+
 def first_clock(case: Case) -> str:
     """A petition's first clock: telling the petitioner in writing (Art. 23)."""
     return "petition.notify"
