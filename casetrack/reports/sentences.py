@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from casetrack.auth.models import User
 from casetrack.cases import kinds
 from casetrack.core.errors import ValidationError
+from casetrack.core.i18n import N_
 from casetrack.org.models import Town
 from casetrack.org.settings import get_setting, set_setting
 from casetrack.stats.metrics import METRIC_LIST, RATE_LIST
