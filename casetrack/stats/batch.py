@@ -101,7 +101,8 @@ def _compute(session: Session, scope: User | None, q: sq.StatsQuery,
              groupings: tuple[tuple[str, ...], ...], metrics: tuple[str, ...]) -> list[Rows]:
     """Every grouping's rows, as ``queries.figures`` gives them, from one statement."""
     branches = _branches(groupings)
-    stmt = sq._plan(("batch", sq._shape(q), sq._scope_key(scope), branches, metrics),
+    stmt = sq._plan(("batch", sq._dialect(), sq._shape(q), sq._scope_key(scope), branches,
+                     metrics),
                     lambda: _batch_stmt(scope, q, branches, metrics))
     fetched: list[list[tuple[dict, list[int]]]] = [[] for _ in branches]
     dims_all = list(sq.DIMENSIONS)
