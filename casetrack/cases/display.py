@@ -141,10 +141,13 @@ class DeadlineWarning:
     level: str
     days_left: int | None
     text: str
+    #: which clock is running (办理期限, 复查期限, ...): empty for a finished case
+    clock: str = ""
 
 
 def warning_for(case: Case, today: dt.date) -> DeadlineWarning:
-    """Colour and "N days left / N days overdue" of ``case`` on ``today``."""
+    """Colour, "N days left / N days overdue" and the running clock's name of ``case`` on
+    ``today``."""
     level = warning_level(case.due_on, today, case.is_open, yellow_days(case.town_id)).value
     left = days_left(case.due_on, today) if case.is_open else None
     if left is None:
@@ -155,7 +158,8 @@ def warning_for(case: Case, today: dt.date) -> DeadlineWarning:
         text = _("今日到期")
     else:
         text = _("逾期%(n)s天", n=-left)
-    return DeadlineWarning(level, left, text)
+    clock = clock_label(case.due_rule) if left is not None else ""
+    return DeadlineWarning(level, left, text, clock)
 
 
 def rule_label(code: str | None) -> str:
@@ -163,6 +167,15 @@ def rule_label(code: str | None) -> str:
     if not code or code not in DEFAULT_RULES:
         return code or ""
     return _(DEFAULT_RULES[code].label)
+
+
+def clock_label(code: str | None) -> str:
+    """The running clock's short name, e.g. 复查期限 (the rule's name when it has none;
+    ``办理期限`` for a case without a rule)."""
+    rule = DEFAULT_RULES.get(code or "")
+    if rule is None:
+        return _("办理期限")
+    return _(rule.clock or rule.label)
 
 
 @dataclass

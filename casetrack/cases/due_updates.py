@@ -29,7 +29,7 @@ from casetrack.deadlines.rules import DeadlineRule
 
 #: the dates a recomputation may change, recorded before and after on the timeline
 _RECOMPUTED = ("due_on", "due_is_exact", "due_basis", "statutory_due_on", "notify_due_on",
-               "follow_up_due_on")
+               "follow_up_due_on", "review_due_on", "reexam_due_on")
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ every list of cases). Counts are capped like the case list's, items are ordered 
 first (by due date, then id: the order of the list's index).
 
 Approvals are open to extension: ``APPROVALS`` lists what waits for a leader's decision
-(today pending extensions). A new kind of approval (e.g. replies waiting for approval) adds
-one ``Approval`` with ``register_approval`` and appears in the leader's 待审批 queue, its
-count and the dashboard's action panel without other changes.
+(pending extensions here, draft replies from the petition's folder). A new kind of approval
+adds one ``Approval`` with ``register_approval`` and appears in the leader's 待审批 queue,
+named on each of its items, its count and the dashboard's action panel without other
+changes.
 """
 
 from __future__ import annotations
@@ -42,16 +43,19 @@ class QueueContext:
 
 @dataclass(frozen=True)
 class Approval:
-    """One kind of decision waiting for a leader: a condition on ``Case``."""
+    """One kind of decision waiting for a leader: a condition on ``Case`` and the same test
+    on a loaded case (which names the decision on each item of the 待审批 queue)."""
 
     key: str
     label: str
     condition: Callable[[], ColumnElement[bool]]
+    applies: Callable[[Case], bool]
 
 
 #: what waits for a leader's decision; extend with ``register_approval``
 APPROVALS: list[Approval] = [
-    Approval("extension", N_("延期申请"), lambda: Case.extension_state == "pending"),
+    Approval("extension", N_("延期申请"), lambda: Case.extension_state == "pending",
+             lambda case: case.extension_state == "pending"),
 ]
 
 
@@ -66,6 +70,11 @@ def pending_approval() -> ColumnElement[bool]:
     return or_(*(a.condition() for a in APPROVALS)) if APPROVALS else false()
 
 
+def approvals_of(case: Case) -> list[str]:
+    """The names (msgids) of the decisions ``case`` waits for: 延期申请, 答复待审批."""
+    return [a.label for a in APPROVALS if a.applies(case)]
+
+
 @dataclass(frozen=True)
 class Queue:
     """One heading of the work page: its cases and, where the case list can show the same
@@ -78,6 +87,11 @@ class Queue:
     condition: Callable[[QueueContext], ColumnElement[bool]]
     #: arguments of /cases showing the same cases (None when the list has no such filter)
     list_args: Callable[[QueueContext], dict[str, str]] | None = None
+    #: what each item waits for, shown beside it (msgids), e.g. 延期申请 or 答复待审批
+    tags: Callable[[Case], list[str]] | None = None
+
+    def tags_of(self, case: Case) -> list[str]:
+        return self.tags(case) if self.tags is not None else []
 
 
 def _open() -> ColumnElement[bool]:
@@ -109,8 +123,8 @@ QUEUES: dict[str, Queue] = {q.key: q for q in (
     Queue("due_soon", N_("即将到期"), N_("距到期日不足预警天数"),
           _due_soon, lambda ctx: {"warning": "yellow"}),
     # leader
-    Queue("approvals", N_("待审批"), N_("等待镇领导审批的申请"),
-          lambda ctx: and_(_open(), pending_approval())),
+    Queue("approvals", N_("待审批"), N_("等待镇领导审批的延期申请、答复等"),
+          lambda ctx: and_(_open(), pending_approval()), tags=approvals_of),
     Queue("leader_overdue", N_("超期需督办"), N_("超期达到领导督办天数的案件"),
           lambda ctx: and_(_open(), Case.due_on
                            <= ctx.today - dt.timedelta(days=ctx.leader_overdue_days)),
@@ -123,7 +137,7 @@ ROLE_QUEUES: dict[Role, tuple[str, ...]] = {
     Role.HANDLER: ("mine", "unit_unassigned"),
     Role.SUPERVISOR: (KIND_QUEUES, "overdue", "due_soon"),
     Role.ADMIN: (KIND_QUEUES, "overdue", "due_soon"),
-    Role.LEADER: ("approvals", "leader_overdue"),
+    Role.LEADER: ("approvals", KIND_QUEUES, "leader_overdue"),
     Role.GRID_WORKER: (KIND_QUEUES,),
     Role.COUNTY: ("overdue", "due_soon"),
 }

@@ -207,7 +207,8 @@ def recompute_due(session: Session, case: Case) -> None:
     if not case.due_rule:
         return
     if kind is not None and case.due_rule in kind.request_clocks:
-        _set_clock(session, case, case.due_rule)
+        if case.is_open or not case.due_is_exact:  # a decided review keeps its clock
+            _set_clock(session, case, case.due_rule)
         return
     anchor = due_anchor(case)
     if anchor is None:
@@ -221,12 +222,14 @@ def _set_clock(session: Session, case: Case, rule_code: str) -> None:
     """Set the due date of a clock started by a request (``Kind.request_clocks``: a review or
     re-examination): the rule's days from the request (plus hearing days where they do not
     count). The assigning authority's date does not apply here."""
-    field_name, with_hearings = kinds.kind_of(case.kind).request_clocks[rule_code]
+    field_name, with_hearings, kept = kinds.kind_of(case.kind).request_clocks[rule_code]
     start = getattr(case, field_name)
     extra = case.hearing_days if with_hearings else 0
     due, exact = rule_due(session, case, rule_code, start, extra)
     case.due_on, case.due_rule, case.due_basis, case.due_is_exact = due, rule_code, "statutory", exact
     case.statutory_due_on, case.due_start_on = due, start
+    if kept:  # its timeliness figure (按期复查) is judged by the same date: both move together
+        setattr(case, kept, due)
 
 
 def _check(session: Session, actor: User, case: Case, action: str,

@@ -41,6 +41,9 @@ class DeadlineRule:
     extendable: bool = False
     max_extension_days: int = 0
     label: str = ""
+    #: the clock's short name (a msgid) where a due date is shown or sent: the warning
+    #: badges, the case page, the work queues and the reminder digests (办理期限, 复查期限)
+    clock: str = ""
 
 
 #: The default rules, in table order. Each kind of case brings its own (its folder in

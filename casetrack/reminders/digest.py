@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
+from casetrack.deadlines.rules import DEFAULT_RULES
 from casetrack.notify.models import Channel
 from casetrack.notify.services import Message
 from casetrack.reminders.policy import LEVEL_LABELS, ROLE_LABELS
@@ -43,6 +44,12 @@ def calendar_path() -> str:
     return app_path("calendar.index", "/admin/calendar")
 
 
+def clock_name(rule_code: str | None) -> str:
+    """The running clock's name (办理期限, 复查期限, 司法确认申请期限), in the active locale."""
+    rule = DEFAULT_RULES.get(rule_code or "")
+    return _(rule.clock or rule.label) if rule is not None else _("办理期限")
+
+
 def _subject(digest: Digest, today: dt.date) -> str:
     counts: dict[str, int] = {}
     for _case, level in digest.items:
@@ -60,12 +67,14 @@ def build_digest_message(digest: Digest, today: dt.date, channel: str, *,
     base = "" if channel == Channel.IN_APP else current_app.config["BASE_URL"].rstrip("/")
     with force_locale("zh_CN"):
         labels = {level: _(label) for level, label in LEVEL_LABELS.items()}
+        clocks = {case.rule: clock_name(case.rule) for case, _level in digest.items}
     adapter = _adapter()
     rows = []
     for case, level in digest.items:
         rows.append({
             "number": case.number, "title": case.title, "village": case.village or "—",
             "handler": case.handler or "—", "due_on": case.due_on.isoformat(),
+            "clock": clocks[case.rule],
             "is_exact": case.is_exact, "days_overdue": case.days_overdue(today),
             "days_left": (case.due_on - today).days, "level": level,
             "level_label": labels[level], "url": base + case_path(case.id, adapter),

@@ -47,6 +47,8 @@ class DueCase:
     unit_id: int | None
     due_on: dt.date
     is_exact: bool
+    #: the deadline rule of the running clock (petition.handle, petition.review_answer, ...)
+    rule: str | None = None
 
     def days_overdue(self, today: dt.date) -> int:
         """Days past the due date (0 when not overdue)."""
@@ -95,14 +97,14 @@ class RunResult:
 def _due_cases(session: Session, town_id: int, horizon: dt.date) -> list[DueCase]:
     """Open cases of the town due on or before ``horizon`` (one indexed range query)."""
     stmt = (select(Case.id, Case.number, Case.title, Village.name, User.name, Case.handler_id,
-                   Case.unit_id, Case.due_on, Case.due_is_exact)
+                   Case.unit_id, Case.due_on, Case.due_is_exact, Case.due_rule)
             .outerjoin(Village, Village.id == Case.village_id)
             .outerjoin(User, User.id == Case.handler_id)
             .where(Case.town_id == town_id, Case.status.in_(sorted(OPEN_STATUSES)),
                    Case.due_on <= horizon)
             .order_by(Case.due_on, Case.id))
     return [DueCase(id=r[0], number=r[1], title=r[2], village=r[3] or "", handler=r[4] or "",
-                    handler_id=r[5], unit_id=r[6], due_on=r[7], is_exact=r[8])
+                    handler_id=r[5], unit_id=r[6], due_on=r[7], is_exact=r[8], rule=r[9])
             for r in session.execute(stmt)]
 
 
@@ -120,14 +122,14 @@ def provisional_cases(session: Session, town_id: int, year: int) -> list[DueCase
     """Open cases whose due date falls in or after ``year`` and could not be computed
     exactly (``due_is_exact`` False). Uses the same index range: only cases due then."""
     stmt = (select(Case.id, Case.number, Case.title, Village.name, User.name, Case.handler_id,
-                   Case.unit_id, Case.due_on, Case.due_is_exact)
+                   Case.unit_id, Case.due_on, Case.due_is_exact, Case.due_rule)
             .outerjoin(Village, Village.id == Case.village_id)
             .outerjoin(User, User.id == Case.handler_id)
             .where(Case.town_id == town_id, Case.status.in_(sorted(OPEN_STATUSES)),
                    Case.due_on >= dt.date(year, 1, 1), Case.due_is_exact.is_(False))
             .order_by(Case.due_on, Case.id))
     return [DueCase(id=r[0], number=r[1], title=r[2], village=r[3] or "", handler=r[4] or "",
-                    handler_id=r[5], unit_id=r[6], due_on=r[7], is_exact=r[8])
+                    handler_id=r[5], unit_id=r[6], due_on=r[7], is_exact=r[8], rule=r[9])
             for r in session.execute(stmt)]
 
 

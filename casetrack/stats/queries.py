@@ -269,9 +269,11 @@ def asof_rows(scope: User | None, q: StatsQuery, open_only: bool = False) -> Sub
     return _asof(scope, q, open_only, _valued_binds(q))
 
 
-#: the review stages' dates: facts with their own day, compared with the cut-off directly
+#: the review stages' dates and the day of a request for judicial confirmation: facts with
+#: their own day, compared with the cut-off directly
 REVIEW_COLUMNS = (Case.review_requested_on, Case.review_due_on, Case.review_decided_on,
-                  Case.reexam_requested_on, Case.reexam_due_on, Case.reexam_decided_on)
+                  Case.reexam_requested_on, Case.reexam_due_on, Case.reexam_decided_on,
+                  Case.judicial_applied_on)
 #: the ``Case`` columns whose value on the cut-off is rebuilt from the events after it, with
 #: how their values are read back from the events' JSON
 ASOF_FIELDS: dict[str, str] = {

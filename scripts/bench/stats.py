@@ -112,6 +112,12 @@ def build(n_cases: int, n_towns: int) -> None:
                   "WHEN g.h >= 5 THEN date(g.received_on, '+60 days') "
                   "ELSE date(g.received_on, '+15 days') END",
         "closed_on": "g.closed_on",
+        # the day the petitioner must be told (rule petition.notify: 15 days; the bench's
+        # calendar ignores holidays) and the day of a dispute's agreement (the day before
+        # its closure, as the resolve event below)
+        "notify_due_on": "CASE WHEN g.kind = 'petition' THEN date(g.received_on, '+15 days') END",
+        "mediated_on": "CASE WHEN g.kind = 'dispute' AND g.closed_on IS NOT NULL "
+                       "THEN date(g.closed_on, '-1 days') END",
         "rating": "CASE WHEN g.kind = 'petition' AND g.closed_on IS NOT NULL AND g.h >= 5 THEN "
                   "CASE g.id % 4 WHEN 0 THEN '满意' WHEN 1 THEN '基本满意' WHEN 2 THEN '不满意' "
                   "ELSE '未评价' END END",
@@ -180,6 +186,25 @@ def build(n_cases: int, n_towns: int) -> None:
                json_object('closed_on', json_array(NULL, c.closed_on),
                            'rating', json_array(NULL, c.rating)), ''
         FROM cases c WHERE c.status = 'closed'"""))
+    # 复查 / 复核 (Arts. 35-36) on some closed petitions, 司法确认 on some resolved disputes: the
+    # dates only (the figures compare them with the cut-off and the stage's own due date);
+    # one in three reviews answered late, one in four re-examinations still open
+    conn.execute(text("""
+        UPDATE cases SET review_requested_on = date(closed_on, '+' || (id % 25) || ' days'),
+                         review_due_on = date(closed_on, '+' || (id % 25 + 30) || ' days'),
+                         review_decided_on = date(closed_on, '+' || (id % 25 + 20
+                             + CASE WHEN id % 3 = 0 THEN 15 ELSE 0 END) || ' days')
+        WHERE kind = 'petition' AND status = 'closed' AND id % 17 = 0"""))
+    conn.execute(text("""
+        UPDATE cases SET reexam_requested_on = date(review_decided_on, '+' || (id % 20) || ' days'),
+                         reexam_due_on = date(review_decided_on, '+' || (id % 20 + 30) || ' days'),
+                         reexam_decided_on = CASE WHEN id % 4 = 0 THEN NULL ELSE
+                             date(review_decided_on, '+' || (id % 20 + 25) || ' days') END
+        WHERE review_decided_on IS NOT NULL AND id % 2 = 0"""))
+    conn.execute(text("""
+        UPDATE cases SET judicial_applied_on = date(closed_on, '+' || (id % 30) || ' days'),
+                         judicial_court = '测试法院'
+        WHERE kind = 'dispute' AND resolution_level IS NOT NULL AND id % 5 = 0"""))
     conn.execute(text("DROP TABLE bench_gen"))
     db.session.commit()
     conn = db.session.connection()
@@ -206,7 +231,10 @@ def hand_sql(town_id: int | None) -> str:
     return f"""
     WITH cohort AS (
       SELECT c.id, c.kind, c.source, c.received_on, c.accepted_on, c.resolution_level,
-             c.due_on, c.closed_on, c.rating,
+             c.due_on, c.closed_on, c.rating, c.notify_due_on, c.mediated_on, c.follow_up_on,
+             c.follow_up_due_on, c.review_requested_on, c.review_due_on, c.review_decided_on,
+             c.reexam_requested_on, c.reexam_due_on, c.reexam_decided_on,
+             c.judicial_applied_on,
              (SELECT e.id FROM case_events e
                WHERE e.case_id = c.id AND e.at < :end AND e.to_status IS NOT NULL
                  AND (e.from_status IS NULL OR e.from_status != e.to_status)
@@ -222,6 +250,10 @@ def hand_sql(town_id: int | None) -> str:
       LIMIT -1 OFFSET 0
     ), r AS (
       SELECT x.kind, x.source, x.received_on, x.accepted_on, x.resolution_level,
+             x.notify_due_on, x.mediated_on, x.follow_up_on, x.follow_up_due_on,
+             x.review_requested_on,
+             x.review_due_on, x.review_decided_on, x.reexam_requested_on, x.reexam_due_on,
+             x.reexam_decided_on, x.judicial_applied_on,
              e.to_status AS st,
              COALESCE(json_extract(e.changes, '$.closed_on[1]'), x.closed_on) AS cl,
              COALESCE(json_extract(e.changes, '$.rating[1]'), x.rating) AS rt,
@@ -234,18 +266,30 @@ def hand_sql(town_id: int | None) -> str:
       SUM(st IN ({open_list})) AS open,
       SUM(st IN ('not_accepted', 'returned')) AS ended,
       SUM(st IN ({open_list}) AND st != 'resolved' AND due < :cut) AS overdue,
-      SUM(st = 'closed' AND cl IS NOT NULL AND (due IS NULL OR cl <= due)) AS closed_on_time,
+      SUM(st = 'closed' AND CASE kind
+            WHEN 'dispute' THEN mediated_on IS NOT NULL AND (due IS NULL OR mediated_on <= due)
+            ELSE cl IS NOT NULL AND (due IS NULL OR cl <= due) END) AS closed_on_time,
       SUM(kind = 'petition' AND accepted_on IS NOT NULL AND st != 'registered') AS accepted,
       SUM(kind = 'petition' AND accepted_on IS NOT NULL AND st != 'registered'
-          AND julianday(accepted_on) - julianday(received_on) <= 15) AS accepted_timely,
+          AND accepted_on <= notify_due_on) AS accepted_timely,
       SUM(st = 'closed' AND kind = 'petition') AS closed_petitions,
       SUM(st = 'closed' AND kind = 'petition' AND rt IN ('满意', '基本满意', '不满意')) AS rated,
       SUM(st = 'closed' AND kind = 'petition' AND rt IN ('满意', '基本满意')) AS satisfied,
+      SUM(review_requested_on <= :cut) AS reviews,
+      SUM(review_decided_on <= :cut AND review_decided_on <= review_due_on) AS reviews_on_time,
+      SUM(reexam_requested_on <= :cut) AS reexaminations,
+      SUM(reexam_decided_on <= :cut AND reexam_decided_on <= reexam_due_on)
+        AS reexaminations_on_time,
       SUM(kind = 'dispute') AS disputes,
       SUM(kind = 'dispute' AND resolution_level IS NOT NULL AND st IN ('resolved', 'closed'))
         AS resolved,
       SUM(kind = 'dispute' AND resolution_level IS NOT NULL AND st IN ('resolved', 'closed')
-          AND resolution_level = 'village') AS resolved_village
+          AND resolution_level = 'village') AS resolved_village,
+      SUM(kind = 'dispute' AND follow_up_on IS NOT NULL) AS followed_up,
+      SUM(kind = 'dispute' AND follow_up_on IS NOT NULL
+          AND (follow_up_due_on IS NULL OR follow_up_on <= follow_up_due_on))
+        AS followed_up_on_time,
+      SUM(kind = 'dispute' AND judicial_applied_on <= :cut) AS judicial_confirmations
     FROM r GROUP BY kind, source"""
 
 

@@ -117,7 +117,8 @@ def test_a_new_kind_of_approval_joins_the_leader_queue(client, world, now, monke
     """The leader's 待审批 is built so that another approval (replies) can join it."""
     case = make_petition(world, now, title="答复待审批（模拟）")
     monkeypatch.setattr(Q, "APPROVALS", list(Q.APPROVALS))
-    Q.register_approval(Q.Approval("test", "测试", lambda: Case.title == "答复待审批（模拟）"))
+    Q.register_approval(Q.Approval("test", "测试", lambda: Case.title == "答复待审批（模拟）",
+                                     lambda case: case.title == "答复待审批（模拟）"))
     login_as(client, "leader")
     assert _links(_section(client.get("/").get_data(as_text=True), "approvals")) == [case.id]
 

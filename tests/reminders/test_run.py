@@ -178,3 +178,31 @@ def test_disabled_policy_sends_nothing(world, now):
     db.session.commit()
     result = _run(now)
     assert not result.towns[0].is_enabled and _digests() == []
+
+
+def test_mail_digest_names_the_running_clock(world, now, emails, smtp):
+    """Each line of the digest says which clock is running (办理期限, 复查期限, ...), not
+    only the due date; sent through a real SMTP server on loopback."""
+    from casetrack.notify.services import deliver_pending
+
+    handling = petition_due(world, now, dt.date(2026, 11, 19), title="办理超期的事项（虚构）")
+    review = petition_due(world, now, dt.date(2026, 11, 19), title="复查将到期的事项（虚构）")
+    svc.reply_case(db.session, world.handler1, now, review, "解释说明", "已解释政策",
+                   dt.date(2026, 10, 20))
+    svc.request_review(db.session, world.supervisor, now, review, dt.date(2026, 10, 25), "不服")
+    db.session.commit()
+    assert (review.due_rule, review.due_on) == ("petition.review_answer", dt.date(2026, 11, 24))
+    _run(now)
+    deliver_pending(db.session, now)
+    msg = next(m for m in smtp.messages
+               if m["To"] == "handler1@beihe.example" and m["Subject"].startswith("【期限提醒】"))
+    plain = msg.get_body(("plain",)).get_content()
+    lines = plain.splitlines()
+    at = {case.title: lines[i + 1] for i, line in enumerate(lines)
+          for case in (handling, review) if case.title in line}
+    assert "办理期限到期日：2026-11-19" in at[handling.title]
+    assert "复查期限到期日：2026-11-24" in at[review.title]
+    html = msg.get_body(("html",)).get_content()
+    assert "<th>期限</th>" in html
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{review.number}(?:(?!</tr>).)*</tr>", html, re.S)
+    assert row and '<td data-label="期限">复查期限</td>' in row.group(0)

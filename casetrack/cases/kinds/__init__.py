@@ -131,8 +131,9 @@ class Kind:
     #: after a rule or the calendar changed: recompute the dates the kind keeps
     recompute: Callable[[Session, Case], None] | None = None
     #: rule code → (the field holding the request that starts the clock, whether the case's
-    #: hearing days are added): clocks a party's request starts (复查, 复核)
-    request_clocks: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    #: hearing days are added, the field keeping the clock's date for the stage's timeliness
+    #: figure or ""): clocks a party's request starts (复查, 复核)
+    request_clocks: dict[str, tuple[str, bool, str]] = field(default_factory=dict)
     #: rules whose date the assigning authority's own deadline never caps (the notice to
     #: the petitioner: a duty of its own, not the handling)
     uncapped_rules: frozenset[str] = frozenset()

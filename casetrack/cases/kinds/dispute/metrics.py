@@ -1,4 +1,5 @@
-"""The figures only disputes count: resolution (化解率, 村级化解率) and follow-up visits; and
+"""The figures only disputes count: resolution (化解率, 村级化解率), follow-up visits and
+requests for judicial confirmation (司法确认, 人民调解法 Art. 33); and
 when a dispute counts as finished on time (its mediation outcome by the mediation due date)."""
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ METRICS = (
            lambda r, c: and_(_followed_up(r, c),
                              or_(r["follow_up_due_on"].is_(None),
                                  r["follow_up_on"] <= r["follow_up_due_on"]))),
+    Metric("judicial_confirmations", N_("申请司法确认"),
+           N_("截至日当事人已在司法确认申请期限（调解协议生效后30日）内申请司法确认的矛盾纠纷"
+              "（人民调解法第33条）"),
+           lambda r, c: and_(r["kind"] == "dispute", r["judicial_applied_on"] <= c)),
 )
 
 RATES = (
@@ -48,6 +53,8 @@ RATES = (
             N_("村级化解 ÷ 调解成功")),
     RateDef("follow_up_on_time_rate", N_("按期回访率"), "followed_up_on_time", "followed_up",
             N_("按期回访 ÷ 已回访")),
+    RateDef("judicial_rate", N_("司法确认申请率"), "judicial_confirmations", "resolved",
+            N_("申请司法确认 ÷ 调解成功")),
 )
 
 SENTENCES = (

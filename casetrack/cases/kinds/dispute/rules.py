@@ -30,13 +30,14 @@ AGREEMENT_TYPES = {"written": N_("书面调解协议书"), "oral": N_("口头协
 #: Defaults of the mediation practice (DOMAIN.md). A town may override amounts.
 DEADLINE_RULES = (
     DeadlineRule("dispute.mediate", "dispute", "received", 1, DayUnit.MONTHS,
-                 extendable=True, max_extension_days=30, label=N_("调解期限（一个月）")),
+                 extendable=True, max_extension_days=30, clock=N_("调解期限"),
+                 label=N_("调解期限（一个月）")),
     DeadlineRule("dispute.judicial_confirmation", "dispute", "agreement", 30, DayUnit.DAYS,
-                 label=N_("申请司法确认（人民调解法第33条）")),
+                 clock=N_("司法确认申请期限"), label=N_("申请司法确认（人民调解法第33条）")),
     DeadlineRule("dispute.mediate_labour", "dispute", "received", 15, DayUnit.DAYS,
-                 extendable=False, label=N_("劳动争议调解期限（15日）")),
+                 extendable=False, clock=N_("调解期限"), label=N_("劳动争议调解期限（15日）")),
     DeadlineRule("dispute.follow_up", "dispute", "resolved", 30, DayUnit.DAYS,
-                 label=N_("调解协议回访期限")),
+                 clock=N_("回访期限"), label=N_("调解协议回访期限")),
 )
 
 

@@ -39,26 +39,28 @@ MAX_REPRESENTATIVES = 5
 #: Defaults from the 2022 信访工作条例 (DOMAIN.md). A town may override amounts.
 DEADLINE_RULES = (
     DeadlineRule("petition.notify", "petition", "received", 15, DayUnit.DAYS,
-                 label=N_("书面告知受理情况（第23条）")),
+                 clock=N_("告知期限"), label=N_("书面告知受理情况（第23条）")),
     DeadlineRule("petition.object", "petition", "received", 5, DayUnit.WORKDAYS,
-                 label=N_("交办事项退回异议（第23条）")),
+                 clock=N_("退回异议期限"), label=N_("交办事项退回异议（第23条）")),
     DeadlineRule("petition.handle", "petition", "accepted", 60, DayUnit.DAYS,
-                 extendable=True, max_extension_days=30, label=N_("办理办结（第34条）")),
+                 extendable=True, max_extension_days=30, clock=N_("办理期限"),
+                 label=N_("办理办结（第34条）")),
     DeadlineRule("petition.review_request", "petition", "replied", 30, DayUnit.DAYS,
-                 label=N_("申请复查（第35条）")),
+                 clock=N_("复查申请期限"), label=N_("申请复查（第35条）")),
     DeadlineRule("petition.review_answer", "petition", "review_requested", 30, DayUnit.DAYS,
-                 label=N_("复查答复（第35条）")),
+                 clock=N_("复查期限"), label=N_("复查答复（第35条）")),
     DeadlineRule("petition.recheck_request", "petition", "review_replied", 30, DayUnit.DAYS,
-                 label=N_("申请复核（第36条）")),
+                 clock=N_("复核申请期限"), label=N_("申请复核（第36条）")),
     DeadlineRule("petition.recheck_answer", "petition", "recheck_requested", 30,
-                 DayUnit.DAYS, label=N_("复核答复（第36条，听证时间不计入）")),
+                 DayUnit.DAYS, clock=N_("复核期限"), label=N_("复核答复（第36条，听证时间不计入）")),
 )
 
 
-#: the clocks a request starts: rule → (the request's field, whether hearing days count)
+#: the clocks a request starts: rule → (the request's field, whether hearing days count,
+#: the field keeping the date 按期复查 / 按期复核 are judged by)
 REQUEST_CLOCKS = {
-    "petition.review_answer": ("review_requested_on", False),
-    "petition.recheck_answer": ("reexam_requested_on", True),
+    "petition.review_answer": ("review_requested_on", False, "review_due_on"),
+    "petition.recheck_answer": ("reexam_requested_on", True, "reexam_due_on"),
 }
 #: telling the petitioner (Art. 23) is not capped by the assigning authority's deadline
 UNCAPPED_RULES = frozenset({"petition.notify"})
