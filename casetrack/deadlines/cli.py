@@ -64,7 +64,9 @@ def list_rules(town_name: str | None) -> None:
     """List the deadline rules with their amounts and units."""
     for rule in town_rules(db.session, _town_id(town_name)):
         ext = f", extendable by up to {rule.max_extension_days} days" if rule.extendable else ""
-        click.echo(f"{rule.code}: {rule.amount} {rule.unit} from {rule.anchor}{ext}  {rule.label}")
+        clock = f"  [{rule.clock}]" if rule.clock else ""
+        click.echo(f"{rule.code}: {rule.amount} {rule.unit} from {rule.anchor}{ext}  {rule.label}"
+                   f"{clock}")
 
 
 @deadlines_cli.command("set-rule")

@@ -233,8 +233,9 @@ class ActionFigure:
         return f"{self.count:,}+" if self.more else f"{self.count:,}"
 
 
-#: the queues a dashboard reader acts on first, today (not the period's figures)
-ACTION_QUEUES = ("overdue", "due_soon", "approvals")
+#: the queues a dashboard reader acts on first, today (not the period's figures); a kind's
+#: queue (reviews: the petition's 复查/复核 waiting for a decision) when that kind is installed
+ACTION_QUEUES = ("overdue", "due_soon", "approvals", "reviews")
 
 
 def action_panel(user: User, today: dt.date) -> list[ActionFigure]:
@@ -245,7 +246,7 @@ def action_panel(user: User, today: dt.date) -> list[ActionFigure]:
     ctx = queues.QueueContext(user=user, today=today, yellow_days=display.yellow_days(town_id),
                               leader_overdue_days=leader_days)
     out = []
-    for key in ACTION_QUEUES:
+    for key in (k for k in ACTION_QUEUES if k in queues.QUEUES):
         queue = queues.QUEUES[key]
         count, more = count_capped(db.session, queues.queue_select(queue, ctx))
         out.append(ActionFigure(key, queue.label, count, more, url_for("work.queue", key=key)))

@@ -85,6 +85,8 @@ def test_warnings_name_the_running_clock_on_list_case_page_and_queues(client, wo
     login_as(client, "leader")
     html = client.get("/").get_data(as_text=True)
     assert f'href="/cases/{reviewing.id}"' in _section(html, "reviews")
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'data-action="reviews" data-count="2" href="/work/reviews"', dashboard)
     full = client.get("/work/reviews").get_data(as_text=True)
     assert "复查期限 2026-12-22" in _plain(client.get("/work/reviews"))
     assert f'href="/cases/{reexamining.id}"' in full

@@ -35,7 +35,7 @@ def test_action_panel_comes_first_and_links_to_its_cases(client, world, now):
     html = client.get("/dashboard").get_data(as_text=True)
     actions = _actions(html)
     assert {k: c for k, (c, _) in actions.items()} == {"overdue": 1, "due_soon": 1,
-                                                       "approvals": 1}
+                                                       "approvals": 1, "reviews": 0}
     # first on the page: before the period form and the headline tiles
     assert html.index('data-action="overdue"') < html.index('name="as_of"')
     for key, expected in (("overdue", late), ("due_soon", soon), ("approvals", pending)):
