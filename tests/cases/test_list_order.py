@@ -150,6 +150,31 @@ def test_keyset_pages_with_closed_cases_cross_from_open_to_closed(client, world,
     assert back == expected[:6]
 
 
+def test_page_numbers_with_closed_cases_count_across_the_runs(client, world, spread, now,
+                                                               monkeypatch, app):
+    """status=all with a page number typed (no cursor): the same rows as walking there; each
+    run is ordered by the sort alone (is_open fixed), never by is_open."""
+    from sqlalchemy import event
+
+    urgent, closed = spread
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    login_as(client, "super")
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        pages = [_titles(client.get(f"/cases?status=all&page={n}").get_data(as_text=True))
+                 for n in (1, 2, 3, 4)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert pages == [[c.title for c in urgent[:2]], [c.title for c in urgent[2:4]],
+                     [urgent[4].title, closed.title], []]
+    assert not [s for s in statements if "ORDER BY cases.is_open" in s]
+
+
 def text_of(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
