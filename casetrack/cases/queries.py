@@ -267,7 +267,7 @@ def order_by(stmt: Select, filters: CaseFilters) -> Select:
 def select_cases(user: User, filters: CaseFilters, today: dt.date, yellow_days: int) -> Select:
     """The cases ``user`` may see that match ``filters``, in the chosen order (by default
     open cases only, overdue first, then due soon, then the rest by due date)."""
-    stmt = scope_cases(select(Case), user)
+    stmt = scope_cases(select(Case), user, county_by_town=False)
     stmt = filter_cases(stmt, filters, today, yellow_days)
     return order_by(stmt, filters)
 

@@ -397,3 +397,26 @@ def test_county_list_reads_each_towns_yellow_days_in_one_query(client, world, no
         html, re.S)}
     assert colours[here.title] == "yellow" and colours[there.title] == "green"
     assert sum("town_settings" in s for s in statements) == 1
+
+
+def test_county_list_checks_its_towns_per_row_on_sqlite(app, world, create_user, now):
+    """The county's list must not be read town by town through the town indexes on SQLite
+    (its figures cannot tell that open cases are few): the county's towns are a condition on
+    each row (``+cases.town_id``) there; PostgreSQL plans from real figures and keeps the
+    plain column. The statistics keep the town lookup."""
+    from casetrack.auth.models import Role
+    from casetrack.cases.scoping import scope_cases
+
+    county = create_user("county2", Role.COUNTY, None, county_code="440882")
+    listed = str(select_cases(county, CaseFilters(status="closed"), TODAY, 3)
+                 .compile(db.engine))
+    plain = str(scope_cases(select(Case), county).compile(db.engine))
+    if db.engine.dialect.name == "sqlite":
+        assert "+cases.town_id IN" in listed
+    else:
+        assert "+cases.town_id" not in listed and "cases.town_id IN" in listed
+    assert "+cases.town_id" not in plain and "cases.town_id IN" in plain
+    # same cases either way: the county sees both towns' open cases
+    mine = make_petition(world, now, title="县级可见")
+    seen = [c.id for c in db.session.scalars(select_cases(county, CaseFilters(), TODAY, 3))]
+    assert mine.id in seen
