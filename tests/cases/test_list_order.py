@@ -416,7 +416,7 @@ def test_county_list_checks_its_towns_per_row_on_sqlite(app, world, create_user,
     else:
         assert "+cases.town_id" not in listed and "cases.town_id IN" in listed
     assert "+cases.town_id" not in plain and "cases.town_id IN" in plain
-    # same cases either way: the county sees both towns' open cases
+    # the rows are still the county's cases
     mine = make_petition(world, now, title="县级可见")
     seen = [c.id for c in db.session.scalars(select_cases(county, CaseFilters(), TODAY, 3))]
     assert mine.id in seen
