@@ -316,8 +316,7 @@ def _value(key: str, value: Any, units: dict[int, str], users: dict[int, str]) -
         return rule_label(value)
     if key == "village_id":
         return units.get(("village", value), str(value))
-    if key in ("outcome", "rating", "petition_class", "category", "review_outcome",
-               "reexam_outcome"):
+    if key in ("rating", "category") or key in kinds.labelled_fields():
         return known_label(value)
     if lookup is not None:
         text = lookup.get(value)

@@ -48,7 +48,7 @@ from casetrack.cases.display import (
     yellow_days,
 )
 from casetrack.cases.kinds.petition import steps as petition_steps
-from casetrack.cases.models import Attachment, Case, CaseKind, Party
+from casetrack.cases.models import Attachment, Case, Party
 from casetrack.cases.queries import (
     ALL,
     DATE_FILTERS,
@@ -174,7 +174,7 @@ def new():
     user = _user()
     if not has_right(user, "register"):
         abort(403)
-    default_kind = CaseKind.DISPUTE if Role(user.role) is Role.GRID_WORKER else CaseKind.PETITION
+    default_kind = kinds.default_for(user.role)
     kind = request.values.get("kind") or default_kind
     if kinds.get(kind) is None:
         kind = default_kind

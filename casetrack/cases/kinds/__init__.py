@@ -165,8 +165,12 @@ class Kind:
     parties_label: str = "当事人"
     #: field → {stored value: label (msgid)} for the kind's coded fields (mediation level, ...)
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: fixed values of the kind's fields that are labels themselves (classes, outcomes, ...)
+    #: fixed values of the kind's fields that are labels themselves (classes, outcomes, ...),
+    #: and the fields holding them
     known_values: tuple[str, ...] = ()
+    labelled_fields: tuple[str, ...] = ()
+    #: roles whose registration form starts with this kind (else the first kind)
+    default_for: frozenset[str] = frozenset()
     #: template parts: "parts" names the template whose macros the registration form and
     #: the case page call (``templates/cases/kinds/_none.html`` lists them, empty)
     templates: dict[str, str] = field(default_factory=dict)
@@ -273,6 +277,16 @@ def known_values() -> tuple[str, ...]:
     """Every fixed value of every kind's fields that is a label (categories included)."""
     return tuple(dict.fromkeys(v for k in KINDS.values() for v in (*k.known_values,
                                                                     *k.categories)))
+
+
+def labelled_fields() -> frozenset[str]:
+    """Every kind's fields whose values are labels (translated on the timeline)."""
+    return frozenset(f for k in KINDS.values() for f in k.labelled_fields)
+
+
+def default_for(role: str) -> str:
+    """The kind a user of ``role`` registers unless they choose another."""
+    return next((k.code for k in KINDS.values() if role in k.default_for), codes()[0])
 
 
 def all_categories() -> tuple[str, ...]:

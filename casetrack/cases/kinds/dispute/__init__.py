@@ -16,6 +16,7 @@ KIND = Kind(
     first_clock=rules.first_clock,
     village_required="请选择纠纷所在村（居）",
     default_source="screening",
+    default_for=frozenset({"grid_worker"}),
     recompute=rules.recompute,
     kept_dates=rules.KEPT_DATES,
     fields=fields.FIELDS,

@@ -24,6 +24,7 @@ KIND = Kind(
     refuse_earlier=services.refuse_after_reexamination,
     fields=fields.FIELDS,
     known_values=(*rules.CLASSES, *rules.OUTCOMES, *rules.REVIEW_OUTCOMES),
+    labelled_fields=("outcome", "petition_class", "review_outcome", "reexam_outcome"),
     party_roles=("petitioner",),
     parties_shown=1,
     parties_label=N_("信访人"),
