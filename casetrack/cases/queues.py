@@ -135,8 +135,12 @@ QUEUES: dict[str, Queue] = {q.key: q for q in (
 #: each role's work page, in reading order (``KIND_QUEUES``: the kinds' queues for the role)
 ROLE_QUEUES: dict[Role, tuple[str, ...]] = {
     Role.HANDLER: ("mine", "unit_unassigned"),
-    Role.SUPERVISOR: (KIND_QUEUES, "overdue", "due_soon"),
-    Role.ADMIN: (KIND_QUEUES, "overdue", "due_soon"),
+    # the kinds' queues in the order the supervisors know (a kind's queue not named here
+    # still shows, at KIND_QUEUES; a name whose kind is not registered is skipped)
+    Role.SUPERVISOR: ("to_accept", "to_assign", "escalated", "replied", KIND_QUEUES, "overdue",
+                      "due_soon"),
+    Role.ADMIN: ("to_accept", "to_assign", "escalated", "replied", KIND_QUEUES, "overdue",
+                 "due_soon"),
     Role.LEADER: ("approvals", KIND_QUEUES, "leader_overdue"),
     Role.GRID_WORKER: (KIND_QUEUES,),
     Role.COUNTY: ("overdue", "due_soon"),
@@ -148,11 +152,13 @@ def queues_for(user: User) -> list[Queue]:
     from casetrack.cases import kinds  # the kinds bring queues of their own
 
     role = Role(user.role)
+    keys = ROLE_QUEUES.get(role, ())
     found: list[Queue] = []
-    for key in ROLE_QUEUES.get(role, ()):
+    for key in keys:
         if key == KIND_QUEUES:
-            found += [q for k in kinds.all_kinds() for q, roles in k.queues if role in roles]
-        else:
+            found += [q for k in kinds.all_kinds() for q, roles in k.queues
+                      if role in roles and q.key not in keys]
+        elif key in QUEUES:
             found.append(QUEUES[key])
     return found
 
