@@ -39,6 +39,7 @@ from casetrack.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from casetrack.core.i18n import N_
 from casetrack.core.normalize import normalize_id_number, normalize_phone
 from casetrack.core.time import local_date
 from casetrack.deadlines.calendar import load_calendar
@@ -386,14 +387,14 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     require_right(actor, "register", "您没有登记案件的权限")
     town = session.get(Town, actor.town_id) if actor.town_id else None
     if town is None:
-        raise PermissionDenied("您不属于任何乡镇，不能登记案件")
+        raise PermissionDenied(N_("您不属于任何乡镇，不能登记案件"))
     errors = validate_case_input(session, town, data)
     if data.received_on > _today(now):
         errors["received_on"] = "收到日期不能晚于今天"
     if errors:
         raise ValidationError("；".join(dict.fromkeys(errors.values())), fields=errors)
     if not can_register_in_village(actor, data.village_id):
-        raise PermissionDenied("网格员只能登记本人负责村（居）的案件")
+        raise PermissionDenied(N_("网格员只能登记本人负责村（居）的案件"))
 
     names, ids = [p.name for p in data.parties], [p.id_number for p in data.parties]
     earlier: list[Case] | list[EarlierCase]
@@ -465,17 +466,17 @@ def assign_case(session: Session, actor: User, now: dt.datetime, case: Case,
     t = _check(session, actor, case, "assign", now)
     unit = session.get(Unit, unit_id) if unit_id else None
     if unit_id and (unit is None or unit.town_id != case.town_id):
-        raise ValidationError("承办单位不属于本镇", fields={"unit_id": "承办单位不属于本镇"})
+        raise ValidationError(N_("承办单位不属于本镇"), fields={"unit_id": N_("承办单位不属于本镇")})
     handler = session.get(User, handler_id) if handler_id else None
     if handler_id:
         if handler is None or handler.town_id != case.town_id or not handler.is_enabled:
-            raise ValidationError("承办人不属于本镇", fields={"handler_id": "承办人不属于本镇"})
+            raise ValidationError(N_("承办人不属于本镇"), fields={"handler_id": N_("承办人不属于本镇")})
         if unit is not None and handler.unit_id not in (None, unit.id) and handler.role == Role.HANDLER:
-            raise ValidationError("承办人不属于所选承办单位", fields={"handler_id": "承办人不属于所选承办单位"})
+            raise ValidationError(N_("承办人不属于所选承办单位"), fields={"handler_id": N_("承办人不属于所选承办单位")})
         if unit is None and handler.unit_id:
             unit = session.get(Unit, handler.unit_id)
     if unit is None and handler is None:
-        raise ValidationError("请选择承办单位或承办人", fields={"unit_id": "请选择承办单位或承办人"})
+        raise ValidationError(N_("请选择承办单位或承办人"), fields={"unit_id": N_("请选择承办单位或承办人")})
 
     def change(c: Case) -> None:
         c.unit_id = unit.id if unit else None
@@ -498,7 +499,7 @@ def _describe_assignment(ev: CaseEvent, unit: Unit | None, handler: User | None)
 def record_progress(session: Session, actor: User, now: dt.datetime, case: Case, note: str) -> Case:
     """A progress note on the timeline (办理进展)."""
     _check(session, actor, case, "progress", now)
-    note = _require_text(note, "note", "请填写进展情况")
+    note = _require_text(note, "note", N_("请填写进展情况"))
     record_event(case, actor, now, "progress", from_status=case.status, to_status=case.status,
                  note=note)
     session.flush()
@@ -510,7 +511,7 @@ def request_extension(session: Session, actor: User, now: dt.datetime, case: Cas
                       days: int, reason: str) -> Case:
     """Ask for an extension: at most 30 days, once, with a reason (Art. 34)."""
     t = _check(session, actor, case, "extend_request", now)
-    reason = _require_text(reason, "reason", "申请延期须说明理由")
+    reason = _require_text(reason, "reason", N_("申请延期须说明理由"))
     most = steps.max_extension_days(case)
     if not 1 <= days <= most:
         msg = f"延期天数应在1至{most}天之间"
@@ -572,7 +573,7 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
                 ("退回重办日期", _reopened_on(case))])
     if "rating" in kinds.kind_of(case.kind).fields:
         if rating not in rules.RATINGS:
-            raise ValidationError("请选择信访人评价", fields={"rating": "请选择信访人评价"})
+            raise ValidationError(N_("请选择信访人评价"), fields={"rating": N_("请选择信访人评价")})
     else:
         rating = None
 
@@ -607,7 +608,7 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
     Empty inputs leave a value as it is. Figures as of earlier dates are computed from the
     timeline, so they keep the values the case had then."""
     _check(session, actor, case, "correct", now)
-    reason = _require_text(reason, "reason", "更正须说明理由")
+    reason = _require_text(reason, "reason", N_("更正须说明理由"))
     errors: dict[str, str] = {}
     wanted: dict[str, Any] = {}
     title, summary = (title or "").strip(), (summary or "").strip()
@@ -646,7 +647,7 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
         if party_phone:
             before["party_phone"], after["party_phone"] = party.phone, party_phone
     if all(before[k] == after[k] for k in after):
-        raise ValidationError("没有需要更正的内容", fields={"reason": "没有需要更正的内容"})
+        raise ValidationError(N_("没有需要更正的内容"), fields={"reason": N_("没有需要更正的内容")})
     for key, value in wanted.items():
         setattr(case, key, value)
     if party is not None:
@@ -674,7 +675,7 @@ def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if not name or ext not in allowed:
         raise ValidationError("不支持的文件类型，允许：" + "、".join(sorted(allowed)),
-                              fields={"file": "不支持的文件类型"})
+                              fields={"file": N_("不支持的文件类型")})
     att = Attachment(case=case, uploaded_by_id=actor.id, filename=name[:255],
                      content_type=_content_type(ext), size=0, sha256="",
                      storage_key=secrets.token_hex(16), created_at=now)
@@ -685,7 +686,7 @@ def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
         msg = f"文件不能超过 {size_label(max_bytes)}"
         raise ValidationError(msg, fields={"file": msg}) from None
     if not att.size:
-        raise ValidationError("文件为空", fields={"file": "文件为空"})
+        raise ValidationError(N_("文件为空"), fields={"file": N_("文件为空")})
     record_event(case, actor, now, "attach", from_status=case.status, to_status=case.status,
                  after={"attachment": name}, note=f"上传附件 {name}")
     session.flush()

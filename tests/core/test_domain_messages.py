@@ -56,3 +56,21 @@ def test_messages_outside_a_request_stay_chinese_and_data_is_not_translated(app)
                                 fields={"name": N_("名称不能超过100个字"), "raw": "用户的字"})
         assert field.fields == {"name": "The name may have at most 100 characters",
                                 "raw": "用户的字"}
+
+
+def test_a_service_refusal_reaches_an_english_grid_worker_in_english(client, world, now):
+    """The refusal quoted in the issue: a grid worker registering in another village."""
+    from casetrack.auth.tokens import create_token
+
+    world.grid1.locale = "en"
+    _row, secret = create_token(db.session, world.grid1, now, "en")
+    db.session.commit()
+    body = {"kind": "dispute", "title": "邻里排水纠纷（虚构）", "source": "screening",
+            "received_on": "2026-11-20", "category": "邻里", "village_id": world.v2.id,
+            "parties": [{"name": "王五（虚构）", "role": "applicant"},
+                        {"name": "赵六（虚构）", "role": "respondent"}]}
+    resp = client.post("/api/v1/cases", json=body, headers={"Authorization": f"Bearer {secret}"})
+    assert resp.status_code == 403, resp.get_json()
+    assert resp.get_json()["error"]["message"] == (
+        "Grid workers may register cases only for the villages (communities) they are "
+        "responsible for")

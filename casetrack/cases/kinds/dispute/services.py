@@ -27,6 +27,7 @@ from casetrack.cases.services import (
 )
 from casetrack.cases.steps import implements
 from casetrack.core.errors import ValidationError
+from casetrack.core.i18n import N_
 
 
 @implements("start_mediation")
@@ -35,7 +36,7 @@ def start_mediation(session: Session, actor: User, now: dt.datetime, case: Case,
     """调解开始, at village (村调委会) or town level. Mediation is voluntary (Art. 17)."""
     t = _check(session, actor, case, "start_mediation", now)
     if level not in drules.MEDIATION_LEVELS:
-        raise ValidationError("调解层级无效", fields={"level": "调解层级无效"})
+        raise ValidationError(N_("调解层级无效"), fields={"level": N_("调解层级无效")})
 
     def change(c: Case) -> None:
         c.mediation_level = level
@@ -50,7 +51,7 @@ def record_mediation_session(session: Session, actor: User, now: dt.datetime, ca
                              held_on: dt.date, note: str) -> Case:
     """One mediation session (调解记录) at the current level."""
     _check(session, actor, case, "mediation_session", now)
-    note = _require_text(note, "note", "请填写调解情况")
+    note = _require_text(note, "note", N_("请填写调解情况"))
     _step_date(case, held_on, now, "held_on", "调解日期", [("收到日期", case.received_on)])
     level = drules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
     record_event(case, actor, now, "mediation_session", from_status=case.status,
@@ -66,7 +67,7 @@ def escalate_dispute(session: Session, actor: User, now: dt.datetime, case: Case
                      reason: str) -> Case:
     """Village mediation failed: the town (综治中心/司法所) takes it over."""
     t = _check(session, actor, case, "escalate", now)
-    reason = _require_text(reason, "reason", "请填写上交理由")
+    reason = _require_text(reason, "reason", N_("请填写上交理由"))
 
     def change(c: Case) -> None:
         c.mediation_level = "town"
@@ -88,8 +89,8 @@ def resolve_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
     """调解成功: record the agreement and the level it was reached at."""
     t = _check(session, actor, case, "resolve", now)
     if agreement_type not in drules.AGREEMENT_TYPES:
-        raise ValidationError("请选择协议形式", fields={"agreement_type": "请选择协议形式"})
-    agreement_text = _require_text(agreement_text, "agreement_text", "请填写协议内容")
+        raise ValidationError(N_("请选择协议形式"), fields={"agreement_type": N_("请选择协议形式")})
+    agreement_text = _require_text(agreement_text, "agreement_text", N_("请填写协议内容"))
 
     def change(c: Case) -> None:
         c.agreement_type = agreement_type
@@ -110,7 +111,7 @@ def terminate_dispute(session: Session, actor: User, now: dt.datetime, case: Cas
                       reason: str) -> Case:
     """调解终止: the parties are told their other routes; the case may move up a level."""
     t = _check(session, actor, case, "terminate", now)
-    reason = _require_text(reason, "reason", "请填写终止理由及告知当事人的其他途径")
+    reason = _require_text(reason, "reason", N_("请填写终止理由及告知当事人的其他途径"))
 
     def change(c: Case) -> None:
         c.exit_reason = reason
@@ -142,7 +143,7 @@ def record_follow_up(session: Session, actor: User, now: dt.datetime, case: Case
 def flag_risk(session: Session, actor: User, now: dt.datetime, case: Case, note: str) -> Case:
     """A dispute at risk of turning violent: reported to the police at once (Art. 25)."""
     t = _check(session, actor, case, "flag_risk", now)
-    note = _require_text(note, "note", "请说明风险情况及报警情况")
+    note = _require_text(note, "note", N_("请说明风险情况及报警情况"))
 
     def change(c: Case) -> None:
         c.is_risk = True
@@ -159,15 +160,15 @@ def record_judicial_confirmation(session: Session, actor: User, now: dt.datetime
                                  applied_on: dt.date, court: str, note: str = "") -> Case:
     """司法确认: the parties applied to a court within 30 days of the agreement (Art. 33)."""
     t = _check(session, actor, case, "judicial_confirmation", now)
-    court = _require_text(court, "court", "请填写受理法院")
+    court = _require_text(court, "court", N_("请填写受理法院"))
     if len(court) > 100:
-        raise ValidationError("法院名称不能超过100字", fields={"court": "法院名称不能超过100字"})
+        raise ValidationError(N_("法院名称不能超过100字"), fields={"court": N_("法院名称不能超过100字")})
     _not_future(applied_on, now, "applied_on", "申请日期")
     agreed = agreement_day(case)
     if agreed is not None:
         if applied_on < agreed:
-            raise ValidationError("申请日期不能早于调解协议达成日期",
-                                  fields={"applied_on": "申请日期不能早于调解协议达成日期"})
+            raise ValidationError(N_("申请日期不能早于调解协议达成日期"),
+                                  fields={"applied_on": N_("申请日期不能早于调解协议达成日期")})
         _within(session, "dispute.judicial_confirmation", agreed, applied_on, "applied_on",
                 "申请司法确认", town_id=case.town_id)
 

@@ -33,6 +33,7 @@ from casetrack.cases.services import (
 )
 from casetrack.cases.steps import implements
 from casetrack.core.errors import ValidationError
+from casetrack.core.i18n import N_
 
 S = CaseStatus
 
@@ -69,7 +70,7 @@ def accept_case(session: Session, actor: User, now: dt.datetime, case: Case,
 def reject_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
     """不予受理, with the reason required."""
     t = _check(session, actor, case, "reject", now)
-    reason = _require_text(reason, "reason", "不予受理须填写理由")
+    reason = _require_text(reason, "reason", N_("不予受理须填写理由"))
 
     def change(c: Case) -> None:
         c.exit_reason = reason
@@ -84,7 +85,7 @@ def reject_case(session: Session, actor: User, now: dt.datetime, case: Case, rea
 def return_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
     """退回: an assigned case outside our remit, only within 5 working days of receipt."""
     t = _check(session, actor, case, "return", now)
-    reason = _require_text(reason, "reason", "退回须填写理由")
+    reason = _require_text(reason, "reason", N_("退回须填写理由"))
 
     def change(c: Case) -> None:
         c.exit_reason = reason
@@ -101,9 +102,9 @@ def extend_authority_deadline(session: Session, actor: User, now: dt.datetime, c
     """上级同意延期: the assigning authority grants more time; its new date (with its
     reference) becomes the authority's deadline and the effective date is decided again."""
     t = _check(session, actor, case, "authority_extend", now)
-    reference = _require_text(reference, "reference", "请填写上级同意延期的文号")
+    reference = _require_text(reference, "reference", N_("请填写上级同意延期的文号"))
     if len(reference) > 100:
-        raise ValidationError("文号不能超过100字", fields={"reference": "文号不能超过100字"})
+        raise ValidationError(N_("文号不能超过100字"), fields={"reference": N_("文号不能超过100字")})
     if due_on <= case.external_due_on:
         msg = f"上级同意延期后的期限应晚于原上级期限（{case.external_due_on.isoformat()}）"
         raise ValidationError(msg, fields={"due_on": msg})
@@ -130,8 +131,8 @@ def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outc
     """答复: the written reply with its outcome and the day it was delivered."""
     t = _check(session, actor, case, "reply", now)
     if outcome not in prules.OUTCOMES:
-        raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
-    reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
+        raise ValidationError(N_("请选择处理意见（支持、解释说明、不予支持）"), fields={"outcome": N_("处理意见无效")})
+    reply_text = _require_text(reply_text, "reply_text", N_("请填写答复意见"))
     _step_date(case, delivered_on, now, "delivered_on", "送达日期",
                [("收到日期", case.received_on), ("受理日期", case.accepted_on),
                 ("退回重办日期", _reopened_on(case))])
@@ -153,10 +154,10 @@ def rework_case(session: Session, actor: User, now: dt.datetime, case: Case, rea
     statutory handling clock restarts on the day of the rework (the old date no longer
     binds, so the case is not overdue at once because of it)."""
     t = _check(session, actor, case, "rework", now)
-    reason = _require_text(reason, "reason", "请填写退回重办的理由")
+    reason = _require_text(reason, "reason", N_("请填写退回重办的理由"))
     today = _today(now)
     if due_on is not None and due_on < today:
-        raise ValidationError("新的办理期限不能早于今天", fields={"due_on": "新的办理期限不能早于今天"})
+        raise ValidationError(N_("新的办理期限不能早于今天"), fields={"due_on": N_("新的办理期限不能早于今天")})
 
     def change(c: Case) -> None:
         c.closed_on = None
@@ -184,8 +185,8 @@ def submit_reply(session: Session, actor: User, now: dt.datetime, case: Case, ou
     """The handler's reply as a draft, for a town leader to approve (``approve_reply``)."""
     t = _check(session, actor, case, "submit_reply", now)
     if outcome not in prules.OUTCOMES:
-        raise ValidationError("请选择处理意见（支持、解释说明、不予支持）", fields={"outcome": "处理意见无效"})
-    reply_text = _require_text(reply_text, "reply_text", "请填写答复意见")
+        raise ValidationError(N_("请选择处理意见（支持、解释说明、不予支持）"), fields={"outcome": N_("处理意见无效")})
+    reply_text = _require_text(reply_text, "reply_text", N_("请填写答复意见"))
 
     def change(c: Case) -> None:
         c.outcome, c.reply_text = outcome, reply_text
@@ -204,7 +205,7 @@ def approve_reply(session: Session, actor: User, now: dt.datetime, case: Case,
     t = _check(session, actor, case, "approve_reply", now)
     _not_future(delivered_on, now, "delivered_on", "送达日期")
     if case.accepted_on and delivered_on < case.accepted_on:
-        raise ValidationError("送达日期不能早于受理日期", fields={"delivered_on": "送达日期不能早于受理日期"})
+        raise ValidationError(N_("送达日期不能早于受理日期"), fields={"delivered_on": N_("送达日期不能早于受理日期")})
 
     def change(c: Case) -> None:
         c.reply_delivered_on = delivered_on
@@ -223,7 +224,7 @@ def return_reply(session: Session, actor: User, now: dt.datetime, case: Case,
                  reason: str) -> Case:
     """The leader sends the draft reply back to the handler for revision."""
     t = _check(session, actor, case, "return_reply", now)
-    reason = _require_text(reason, "reason", "请填写退回修改意见")
+    reason = _require_text(reason, "reason", N_("请填写退回修改意见"))
     ev = _move(case, actor, now, "return_reply", t, [], lambda c: None, note=reason)
     session.flush()
     announce(session, case, actor, now, ev, f"【答复退回修改】{case.number} {case.title}",
@@ -292,7 +293,7 @@ def _decide_stage(session: Session, actor: User, now: dt.datetime, case: Case, a
     decision_text = _require_text(decision_text, "decision_text", f"请填写{what}意见")
     _not_future(decided_on, now, "decided_on", "出具日期")
     if decided_on < getattr(case, f"{field_prefix}_requested_on"):
-        raise ValidationError("出具日期不能早于申请日期", fields={"decided_on": "出具日期不能早于申请日期"})
+        raise ValidationError(N_("出具日期不能早于申请日期"), fields={"decided_on": N_("出具日期不能早于申请日期")})
 
     def change(c: Case) -> None:
         setattr(c, f"{field_prefix}_outcome", outcome)
@@ -335,7 +336,7 @@ def record_hearing(session: Session, actor: User, now: dt.datetime, case: Case,
     t = _check(session, actor, case, "hearing", now)
     _not_future(held_on, now, "held_on", "听证日期")
     if days is None or not 1 <= days <= 60:
-        raise ValidationError("听证所用天数应在1至60天之间", fields={"days": "听证所用天数应在1至60天之间"})
+        raise ValidationError(N_("听证所用天数应在1至60天之间"), fields={"days": N_("听证所用天数应在1至60天之间")})
 
     def change(c: Case) -> None:
         c.hearing_days = (c.hearing_days or 0) + days
