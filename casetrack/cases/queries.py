@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from sqlalchemy import Select, and_, false, func, or_, select, true, tuple_
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from casetrack.auth.models import User
 from casetrack.auth.permissions import require_filters_in_scope
@@ -273,6 +273,14 @@ def select_cases(user: User, filters: CaseFilters, today: dt.date, yellow_days: 
 
 
 # --------------------------------------------------------------------------- pages
+
+#: long texts the list and the work queues never show, not read for their rows (a page
+#: holds twenty cases of ~70 columns); raiseload: a template that starts to show one
+#: fails in the tests instead of querying once per row
+LIST_DEFERRED = tuple(defer(c, raiseload=True) for c in (
+    Case.summary, Case.search_text, Case.reply_text, Case.agreement_text, Case.review_text,
+    Case.reexam_text))
+
 
 #: counts stop here: "1,000+" is all a list needs to say, and it never scans a county
 COUNT_CAP = 1000

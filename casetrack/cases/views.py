@@ -52,6 +52,7 @@ from casetrack.cases.models import Attachment, Case, Party
 from casetrack.cases.queries import (
     ALL,
     DATE_FILTERS,
+    LIST_DEFERRED,
     OPEN,
     SORTS,
     CaseFilters,
@@ -135,7 +136,8 @@ def list_cases():
         per_page = current_app.config["PAGE_SIZE"]
     # village, unit and handler joined into the page's one query (not three more)
     stmt = select_cases(user, filters, today, yellow_days()).options(
-        joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler))
+        joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler),
+        *LIST_DEFERRED)
     page = page_of(db.session, stmt, filters, per_page=per_page,
                    after=request.args.get("after"), before=request.args.get("before"),
                    number=page_arg())

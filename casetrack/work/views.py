@@ -15,7 +15,7 @@ from casetrack.auth.models import Role, User
 from casetrack.cases import queues as Q
 from casetrack.cases.display import warnings_for, yellow_days
 from casetrack.cases.models import Case
-from casetrack.cases.queries import CaseFilters, count_capped, page_of
+from casetrack.cases.queries import LIST_DEFERRED, CaseFilters, count_capped, page_of
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
@@ -55,7 +55,8 @@ def context_for(user: User, today: dt.date) -> Q.QueueContext:
 def _options():
     """Village, unit and handler joined into the queue's one query (selectinload would add
     three statements per queue: a home page of six queues ran 28)."""
-    return (joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler))
+    return (joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler),
+            *LIST_DEFERRED)
 
 
 def sections_for(user: User, today: dt.date) -> list[Section]:

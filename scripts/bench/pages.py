@@ -54,7 +54,6 @@ from casetrack.cases.queries import (  # noqa: E402
 from casetrack.extensions import db  # noqa: E402
 from casetrack.stats import cache  # noqa: E402
 
-
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 #: where the SQLite counties and the saved results live (``--data-dir``; keep them out of the
 #: repository: a million cases take ~1.5 GB)
@@ -345,7 +344,7 @@ def measure(url: str, repeat: int, budget: float, only: str | None,
             if label.endswith(" cold"):
                 cache.clear_memory()
             prof = cProfile.Profile()
-            prof.runcall(lambda: client.get(path).get_data())
+            prof.runcall(client.get, path).get_data()
             print(f"--- {label}: {path} (cProfile, by own time, then cumulative)")
             stats = pstats.Stats(prof)
             stats.sort_stats("tottime").print_stats(15)
