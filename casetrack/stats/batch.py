@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from flask import has_app_context, has_request_context, request
-from sqlalchemy import case, cast, func, literal, null, select, union_all
+from sqlalchemy import Integer, bindparam, case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
@@ -71,10 +71,12 @@ def _branches(groupings: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], 
 
 
 def _batch_stmt(scope: User | None, q: sq.StatsQuery, branches: tuple[tuple[str, ...], ...],
-                metrics: tuple[str, ...]):
+                metrics: tuple[str, ...], overdue: bool = False):
     """One statement: the as-of rows once (materialised) with each metric's 0/1 flag
     evaluated once per case, then one GROUP BY per branch summing the flags, tagged with
-    the branch's index in column ``g``."""
+    the branch's index in column ``g``. With ``overdue`` the same rows also give the overdue
+    list (``g`` = -1, one row per case in ``case_id``/``due_on``, most overdue first, at most
+    the ``limit`` parameter): the dashboard reads the timeline once."""
     bind = sq._named_binds()
     rows = sq._asof(scope, q, False, bind)
     cols = {name: rows.c[name] for name in rows.c.keys()}
@@ -83,34 +85,59 @@ def _batch_stmt(scope: User | None, q: sq.StatsQuery, branches: tuple[tuple[str,
                           .label(f"m_{k}") for k in metrics)
                   ).cte("asof_rows").prefix_with("MATERIALIZED")
     dims_all = list(sq.DIMENSIONS)
+
+    def typed_null(column: Any, label: str) -> Any:
+        # PostgreSQL types each column of a UNION from its first branches
+        return cast(null(), column.type).label(label)
+
+    no_case = (typed_null(asof.c.id, "case_id"), typed_null(asof.c.due_on, "due_on"))
     parts = []
     for i, branch in enumerate(branches):
-        # a typed NULL where a branch leaves a dimension out (PostgreSQL types each column
-        # of a UNION from its first branches)
         dims = [asof.c[sq.DIMENSIONS[d]].label(d) if d in branch
-                else cast(null(), asof.c[sq.DIMENSIONS[d]].type).label(d) for d in dims_all]
-        part = select(literal(i).label("g"), *dims,
+                else typed_null(asof.c[sq.DIMENSIONS[d]], d) for d in dims_all]
+        part = select(literal(i).label("g"), *dims, *no_case,
                       *(func.coalesce(func.sum(asof.c[f"m_{k}"]), 0).label(k) for k in metrics))
         if branch:
             part = part.group_by(*(asof.c[sq.DIMENSIONS[d]] for d in branch))
         parts.append(part)
+    if overdue:
+        late = (select(asof.c.id, asof.c.due_on)
+                .where(sq.METRICS["overdue"].predicate({n: asof.c[n] for n in cols}, cutoff))
+                .order_by(asof.c.due_on, asof.c.id)
+                .limit(bindparam("limit", type_=Integer()))
+                .subquery("late"))
+        parts.append(select(literal(-1).label("g"),
+                            *(typed_null(asof.c[sq.DIMENSIONS[d]], d) for d in dims_all),
+                            late.c.id.label("case_id"), late.c.due_on.label("due_on"),
+                            *(literal(0).label(k) for k in metrics)))
     return union_all(*parts)
 
 
-def _compute(session: Session, scope: User | None, q: sq.StatsQuery,
-             groupings: tuple[tuple[str, ...], ...], metrics: tuple[str, ...]) -> list[Rows]:
-    """Every grouping's rows, as ``queries.figures`` gives them, from one statement."""
+Overdue = list[tuple[int, str]]
+
+
+def _fetch(session: Session, scope: User | None, q: sq.StatsQuery,
+           groupings: tuple[tuple[str, ...], ...], metrics: tuple[str, ...],
+           overdue_limit: int | None = None) -> tuple[list[Rows], Overdue | None]:
+    """Every grouping's rows, as ``queries.figures`` gives them, and with ``overdue_limit``
+    the overdue list's ``(case id, due date)`` pairs, from one statement."""
     branches = _branches(groupings)
+    overdue = bool(overdue_limit)
     stmt = sq._plan(("batch", sq._dialect(), sq._shape(q), sq._scope_key(scope), branches,
-                     metrics),
-                    lambda: _batch_stmt(scope, q, branches, metrics))
+                     metrics, overdue),
+                    lambda: _batch_stmt(scope, q, branches, metrics, overdue))
     fetched: list[list[tuple[dict, list[int]]]] = [[] for _ in branches]
+    late: list[tuple[int, str]] = []
     dims_all = list(sq.DIMENSIONS)
     n = len(dims_all)
-    for row in session.execute(stmt, sq._values(q)):
+    params = sq._values(q) | ({"limit": overdue_limit} if overdue else {})
+    for row in session.execute(stmt, params):
         i = int(row[0])
+        if i < 0:
+            late.append((int(row[1 + n]), str(row[2 + n])[:10]))
+            continue
         fetched[i].append(({d: row[1 + dims_all.index(d)] for d in branches[i]},
-                           [int(v or 0) for v in row[1 + n:]]))
+                           [int(v or 0) for v in row[3 + n:]]))
     out: list[Rows] = []
     for grouping in groupings:
         branch = next(i for i, b in enumerate(branches) if set(grouping) <= set(b))
@@ -124,7 +151,14 @@ def _compute(session: Session, scope: User | None, q: sq.StatsQuery,
         out.append([(dict(zip(grouping, values, strict=True)),
                      dict(zip(metrics, counts, strict=True)))
                     for values, counts in sums.items()])
-    return out
+    # a UNION keeps no order: most overdue first, as ``queries.overdue_cases`` lists them
+    return out, sorted(late, key=lambda r: (r[1], r[0])) if overdue else None
+
+
+def _compute(session: Session, scope: User | None, q: sq.StatsQuery,
+             groupings: tuple[tuple[str, ...], ...], metrics: tuple[str, ...]) -> list[Rows]:
+    """Every grouping's rows, as ``queries.figures`` gives them, from one statement."""
+    return _fetch(session, scope, q, groupings, metrics)[0]
 
 
 def scope_towns(session: Session, scope: User | None, q: sq.StatsQuery) -> list[int] | None:
@@ -169,19 +203,35 @@ def _decode(rows: list) -> Rows:
 
 def prefetch(session: Session, scope: User | None, q: sq.StatsQuery,
              groupings: Sequence[tuple[str, ...]] = DASHBOARD_GROUPINGS,
-             metrics: Sequence[str] | None = None) -> None:
-    """Compute every grouping of ``q`` in one statement (or take it from the cache) and keep
-    the results for this request, where ``queries.figures`` finds them."""
+             metrics: Sequence[str] | None = None, overdue_limit: int | None = None) -> None:
+    """Compute every grouping of ``q`` (and with ``overdue_limit`` the overdue list) in one
+    statement, or take them from the cache, and keep the results for this request, where
+    ``queries.figures`` and ``queries.overdue_cases`` find them."""
     metric_keys = tuple(metrics or sq.METRICS)
     groupings = tuple(tuple(gr) for gr in groupings)
     memo = _request_memo()
     todo = tuple(gr for gr in groupings if _memo_key(scope, q, gr, metric_keys) not in memo)
-    if not todo:
+    if overdue_limit and _overdue_key(scope, q, overdue_limit) in memo:
+        overdue_limit = None
+    if not todo and not overdue_limit:
         return
-    results = _cached(session, scope, q, "batch", (todo, metric_keys),
-                      lambda: _compute(session, scope, q, todo, metric_keys))
+    results, late = _cached(session, scope, q, "batch", (todo, metric_keys, overdue_limit),
+                            lambda: _fetch(session, scope, q, todo, metric_keys, overdue_limit))
     for grouping, rows in zip(todo, results, strict=True):
         memo[_memo_key(scope, q, grouping, metric_keys)] = _decode(rows)
+    if overdue_limit:
+        memo[_overdue_key(scope, q, overdue_limit)] = [(cid, due) for cid, due in late]
+
+
+def _overdue_key(scope: User | None, q: sq.StatsQuery, limit: int | None) -> Hashable:
+    return ("overdue", sq._scope_key(scope), q, limit)
+
+
+def prefetched_overdue(scope: User | None, q: sq.StatsQuery,
+                       limit: int | None) -> Overdue | None:
+    """The overdue list's ``(case id, due date)`` pairs fetched by ``prefetch`` in this
+    request, or None."""
+    return _request_memo().get(_overdue_key(scope, q, limit)) if limit else None
 
 
 def figures(session: Session, scope: User | None, q: sq.StatsQuery, dims: tuple[str, ...],

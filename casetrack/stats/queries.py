@@ -566,8 +566,10 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
     params = _values(q) | ({"limit": limit} if limit else {})
     from casetrack.stats import batch  # cached for a past cut-off
 
-    rows = batch.cached_past(session, scope, q, ("overdue", limit), lambda: [
-        (cid, str(due)) for cid, due in session.execute(stmt, params)])
+    rows = batch.prefetched_overdue(scope, q, limit)
+    if rows is None:
+        rows = batch.cached_past(session, scope, q, ("overdue", limit), lambda: [
+            (cid, str(due)) for cid, due in session.execute(stmt, params)])
     found = [(cid, dt.date.fromisoformat(str(due)[:10])) for cid, due in rows]
     handler = aliased(User)
     facts: dict[int, tuple] = {}
