@@ -231,6 +231,9 @@ class Case(Base):
     #: dispute: day of the mediation outcome (agreement or termination); 按期 compares it
     #: with the mediation due date
     mediated_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: dispute: the mediation due date when the outcome was reached (按期 compares
+    #: ``mediated_on`` with it); after an agreement the running clock is the follow-up's
+    mediation_due_on: Mapped[dt.date | None] = mapped_column(Date)
     #: dispute: the follow-up visit is due by this day (rule dispute.follow_up)
     follow_up_due_on: Mapped[dt.date | None] = mapped_column(Date)
     follow_up_on: Mapped[dt.date | None] = mapped_column(Date)

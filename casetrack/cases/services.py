@@ -215,8 +215,10 @@ def recompute_due(session: Session, case: Case) -> None:
     if anchor is None:
         return
     if case.is_open or not case.due_is_exact:
-        # a closed case keeps its clock; only a provisional date becomes final
-        _set_due(session, case, case.due_rule, anchor, case.extension_days)
+        # a closed case keeps its clock; only a provisional date becomes final. An approved
+        # extension extends the clock it was granted on (mediation, not the follow-up after)
+        extra = case.extension_days if _rule(session, case, case.due_rule).extendable else 0
+        _set_due(session, case, case.due_rule, anchor, extra)
 
 
 def _set_clock(session: Session, case: Case, rule_code: str) -> None:

@@ -278,7 +278,8 @@ REVIEW_COLUMNS = (Case.review_requested_on, Case.review_due_on, Case.review_deci
 #: how their values are read back from the events' JSON
 ASOF_FIELDS: dict[str, str] = {
     "category": "text", "village_id": "int", "unit_id": "int", "handler_id": "int",
-    "notify_due_on": "date", "mediated_on": "date", "follow_up_due_on": "date",
+    "notify_due_on": "date", "mediated_on": "date", "mediation_due_on": "date",
+    "follow_up_due_on": "date",
     "follow_up_on": "date", "due_on": "date", "closed_on": "date", "rating": "text",
 }
 #: the key under which a status change after the cut-off gives its ``from_status`` (not a
@@ -383,7 +384,8 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind) -> Sub
             values["unit_id"].label("unit_id"), values["handler_id"].label("handler_id"),
             cohort.c.received_on, cohort.c.accepted_on,
             *(values[name].label(name) for name in ("notify_due_on", "mediated_on",
-                                                   "follow_up_due_on", "follow_up_on")),
+                                                   "mediation_due_on", "follow_up_due_on",
+                                                   "follow_up_on")),
             cohort.c.resolution_level,
             *(cohort.c[col.key] for col in REVIEW_COLUMNS),
             year_month(cohort.c.received_on).label("month"),

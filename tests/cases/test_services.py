@@ -257,6 +257,10 @@ def test_resolved_dispute_closes_only_after_the_follow_up(world, now):
     assert ev.changes == {"agreement_type": [None, "written"],
                           "resolution_level": [None, "village"],
                           "mediated_on": [None, "2026-11-23"],
+                          "mediation_due_on": [None, "2026-12-16"],
+                          # mediation is done: the follow-up visit's clock runs
+                          "due_on": ["2026-12-16", "2026-12-23"],
+                          "due_rule": ["dispute.mediate", "dispute.follow_up"],
                           "follow_up_due_on": [None, "2026-12-23"]}
 
     err = _refused(InvalidTransition, case, svc.close_case, g, now, case)

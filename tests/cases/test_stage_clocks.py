@@ -9,6 +9,7 @@ import re
 
 from views_support import login_as, make_dispute, make_petition, text
 
+from casetrack.auth.tokens import create_token
 from casetrack.cases import services as svc
 from casetrack.cases.models import Case
 from casetrack.extensions import db
@@ -177,3 +178,44 @@ def test_judicial_confirmation_clock_is_the_towns_and_counted(client, world, now
     html = client.get("/dashboard?from=2026-01-01&to=2026-12-31&as_of=2026-11-23")
     page = _plain(html)
     assert html.status_code == 200 and "司法确认申请率" in page and "50.0%" in page
+
+
+def test_after_an_agreement_the_follow_up_clock_runs(client, world, now, runner):
+    """调解成功 ends the mediation clock: a dispute waiting for its follow-up visit is warned,
+    queued and reminded by the visit's date (回访期限), not by a mediation already done; 按期
+    still compares the agreement with the mediation due date."""
+    late = make_dispute(world, now, title="调解超期的纠纷（虚构）", received_on=D(2026, 9, 1))
+    timely = make_dispute(world, now, title="按期调解的纠纷（虚构）")
+    for case in (late, timely):
+        svc.start_mediation(db.session, world.grid1, now, case)
+        svc.resolve_dispute(db.session, world.grid1, now, case, "written", "双方同意")
+    db.session.commit()
+    assert late.mediation_due_on == D(2026, 10, 8)  # 2026-10-01 falls in the National Day week
+    assert (late.due_rule, late.due_on) == ("dispute.follow_up", D(2026, 12, 23))
+    assert late.follow_up_due_on == late.due_on
+    assert late.events[-1].changes["due_on"] == ["2026-10-08", "2026-12-23"]
+
+    login_as(client, "super")
+    page = _plain(client.get(f"/cases/{late.id}"))
+    assert "回访期限 2026-12-23" in page and "回访期限 剩余30天" in page
+    assert "调解期限 2026-10-08 · 超期" in page
+    assert "调解期限 2026-12-21 · 按期" in _plain(client.get(f"/cases/{timely.id}"))
+    assert late.title not in text(client.get("/cases?warning=red"))
+    html = client.get("/").get_data(as_text=True)
+    assert f'href="/cases/{late.id}"' not in _section(html, "overdue")
+    _row, secret = create_token(db.session, world.supervisor, now, "测试")
+    db.session.commit()
+    body = client.get(f"/api/v1/cases/{late.id}",
+                      headers={"Authorization": f"Bearer {secret}"}).json
+    data = body.get("data", body)
+    assert (data["due_clock"], data["due_on"], data["mediation_due_on"]) == (
+        "回访期限", "2026-12-23", "2026-10-08")
+
+    for case in (late, timely):
+        svc.record_follow_up(db.session, world.grid1, now, case, D(2026, 11, 23), True)
+        svc.close_case(db.session, world.grid1, now, case)
+    db.session.commit()
+    result = runner.invoke(args=["stats", "summary", "--from", "2026-01-01", "--to",
+                                 "2026-12-31", "--as-of", "2026-11-23", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"closed": 2' in result.output and '"closed_on_time": 1' in result.output

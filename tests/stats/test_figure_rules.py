@@ -36,7 +36,8 @@ def test_dispute_on_time_compares_the_mediation_outcome_with_its_due_date(world,
     late = build.dispute(D(2022, 3, 1), mediate=D(2022, 3, 2), resolve=D(2022, 4, 6),
                          follow_up=D(2022, 4, 20), close=D(2022, 4, 21))
     db.session.commit()
-    assert on_time.due_on == D(2022, 4, 1) and on_time.mediated_on == D(2022, 3, 30)
+    assert on_time.mediation_due_on == D(2022, 4, 1) and on_time.mediated_on == D(2022, 3, 30)
+    assert (on_time.due_rule, on_time.due_on) == ("dispute.follow_up", D(2022, 4, 29))
     assert late.mediated_on == D(2022, 4, 6)
     counts = sq.totals(db.session, world.leader, _q()).counts
     # the first closed long after its mediation due date, yet its mediation was on time

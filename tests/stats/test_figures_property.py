@@ -170,7 +170,11 @@ def _count_from_timeline(case: Case, q: sq.StatsQuery) -> set[str] | None:
         return out
     out.add("disputes")
     mediated_on = _after(events, end, "mediated_on")
-    if closed and (due is None or (mediated_on is not None and mediated_on <= due)):
+    # the mediation due date kept at the outcome (after an agreement ``due_on`` is the
+    # follow-up visit's)
+    mediation_due = _after(events, end, "mediation_due_on") or due
+    if closed and (mediation_due is None
+                   or (mediated_on is not None and mediated_on <= mediation_due)):
         out.add("closed_on_time")
     level = _after(events, end, "resolution_level")
     if status in ("resolved", "closed") and level is not None:

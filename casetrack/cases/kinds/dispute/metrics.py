@@ -4,7 +4,7 @@ when a dispute counts as finished on time (its mediation outcome by the mediatio
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.sql import ColumnElement
 
 from casetrack.cases.kinds import Columns, Cutoff, Metric, RateDef, Sentence
@@ -25,9 +25,10 @@ def _followed_up(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
 
 def on_time(r: Columns, cutoff: Cutoff) -> ColumnElement[bool]:
     """A dispute is on time when its mediation outcome (agreement or termination) fell on or
-    before its mediation due date."""
-    return and_(r["mediated_on"].is_not(None),
-                or_(r["due_on"].is_(None), r["mediated_on"] <= r["due_on"]))
+    before its mediation due date (kept at the outcome: after an agreement the case's due
+    date is the follow-up visit's)."""
+    due = func.coalesce(r["mediation_due_on"], r["due_on"])
+    return and_(r["mediated_on"].is_not(None), or_(due.is_(None), r["mediated_on"] <= due))
 
 
 METRICS = (

@@ -18,12 +18,12 @@ from casetrack.cases.services import (
     _move,
     _not_future,
     _require_text,
+    _set_due,
     _step_date,
     _today,
     _within,
     announce,
     record_event,
-    rule_due,
 )
 from casetrack.cases.steps import implements
 from casetrack.core.errors import ValidationError
@@ -73,9 +73,10 @@ def escalate_dispute(session: Session, actor: User, now: dt.datetime, case: Case
         c.mediation_level = "town"
         c.exit_reason = ""
         c.mediated_on = None  # mediation goes on at the town: its outcome is still to come
+        c.mediation_due_on = None
 
-    ev = _move(case, actor, now, "escalate", t, ["mediation_level", "mediated_on"], change,
-               note=reason)
+    ev = _move(case, actor, now, "escalate", t,
+               ["mediation_level", "mediated_on", "mediation_due_on"], change, note=reason)
     session.flush()
     announce(session, case, actor, now, ev, f"【纠纷上交镇级】{case.number} {case.title}",
              f"{actor.name}将纠纷 {case.number}“{case.title}”上交镇级调解，理由：{reason}。"
@@ -97,11 +98,14 @@ def resolve_dispute(session: Session, actor: User, now: dt.datetime, case: Case,
         c.agreement_text = agreement_text
         c.resolution_level = c.mediation_level or "village"
         c.mediated_on = _today(now)
-        c.follow_up_due_on, _exact = rule_due(session, c, "dispute.follow_up", c.mediated_on)
+        c.mediation_due_on = c.due_on
+        # mediation is done: the clock that runs now is the follow-up visit's (回访期限)
+        _set_due(session, c, "dispute.follow_up", c.mediated_on)
+        c.follow_up_due_on = c.due_on
 
     _move(case, actor, now, "resolve", t,
-          ["agreement_type", "resolution_level", "mediated_on", "follow_up_due_on"], change,
-          note=agreement_text)
+          ["agreement_type", "resolution_level", "mediated_on", "mediation_due_on",
+           "follow_up_due_on", "due_on", "due_rule"], change, note=agreement_text)
     session.flush()
     return case
 
@@ -116,8 +120,10 @@ def terminate_dispute(session: Session, actor: User, now: dt.datetime, case: Cas
     def change(c: Case) -> None:
         c.exit_reason = reason
         c.mediated_on = _today(now)
+        c.mediation_due_on = c.due_on
 
-    _move(case, actor, now, "terminate", t, ["exit_reason", "mediated_on"], change, note=reason)
+    _move(case, actor, now, "terminate", t, ["exit_reason", "mediated_on", "mediation_due_on"],
+          change, note=reason)
     session.flush()
     return case
 
