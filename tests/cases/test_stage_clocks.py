@@ -16,6 +16,7 @@ from casetrack.extensions import db
 from casetrack.org.settings import set_setting
 
 D = dt.date
+RECEIVED = D(2026, 11, 20)
 
 
 def _plain(resp) -> str:
@@ -36,7 +37,7 @@ def _item(html: str, case: Case) -> str:
     return m.group(0)
 
 
-def _handling(world, now, title: str, received: dt.date = D(2026, 11, 20)) -> Case:
+def _handling(world, now, title: str, received: dt.date = RECEIVED) -> Case:
     case = make_petition(world, now, title=title, received_on=received)
     svc.accept_case(db.session, world.supervisor, now, case, accepted_on=received)
     svc.assign_case(db.session, world.supervisor, now, case, world.unit_xf.id,
