@@ -300,7 +300,7 @@ def measure(url: str, repeat: int, budget: float, only: str | None,
     capture = SqlCapture(engine)
     clients: dict[str, object] = {}
     for label, who, path in pages:
-        if only and only not in label:
+        if only and not any(o in label for o in only.split(",")):
             continue
         client = clients.get(who)
         if client is None:
@@ -481,7 +481,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,1000000")
     ap.add_argument("--repeat", type=int, default=20, help="timed runs per page (at most)")
     ap.add_argument("--budget", type=float, default=20.0, help="seconds per page (at most)")
-    ap.add_argument("--only", help="measure only pages whose label contains this text")
+    ap.add_argument("--only", help="measure only pages whose label contains this text "
+                    "(several: comma-separated)")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--explain", action="store_true",
                     help="print each page's statements with their plans (use with --only)")
