@@ -218,6 +218,8 @@ def dashboard():
         headline=HEADLINE, metrics=METRICS, metric_list=METRIC_LIST, rate_list=RATE_LIST,
         month_param=q.as_of.strftime("%Y-%m"), is_admin=Role(user.role) is Role.ADMIN,
         actions=actions,
+        # the overdue list links each case to /cases/<id>: the prefix built once
+        case_url=url_for("cases.list_cases"),
     )
 
 
