@@ -338,7 +338,10 @@ def _cursor_value(col: InstrumentedAttribute, v):
     if kind is dt.date:
         return dt.date.fromisoformat(v)
     if kind is dt.datetime:
-        return dt.datetime.fromisoformat(v)
+        value = dt.datetime.fromisoformat(v)
+        if value.tzinfo is None:  # instants are aware (core.db.UTCDateTime refuses naive)
+            raise ValueError("naive instant in a cursor")
+        return value
     if kind is int:
         if not isinstance(v, int) or isinstance(v, bool) or not -2**62 < v < 2**62:
             raise TypeError(v)

@@ -33,6 +33,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        """``datetime``: a TypeDecorator says ``object`` unless told, and code that reads a
+        column's type (the case list's cursors) then took an ISO string for the value."""
+        return dt.datetime
+
     def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
         if value is None:
             return None
