@@ -28,7 +28,7 @@ from casetrack.cases.asof import cases_as_of
 from casetrack.cases.kinds.dispute import rules as drules
 from casetrack.cases.models import Case, CaseStatus
 from casetrack.core.time import end_of_local_day
-from casetrack.deadlines.rules import warning_level
+from casetrack.deadlines.rules import DEFAULT_RULES, warning_level
 from casetrack.reports.text import export_text
 
 
@@ -126,10 +126,20 @@ def _warning_column(heading: LedgerHeading | None) -> Column:
     return Column("预警", 14, value)
 
 
+def _clock(c: Case) -> str:
+    """Which clock the due date belongs to (办理期限, 复查期限, 回访期限...); empty once the
+    case is finished."""
+    rule = DEFAULT_RULES.get(c.due_rule or "")
+    if not c.is_open or c.due_on is None or rule is None:
+        return ""
+    return str(rule.clock or rule.label)
+
+
 def columns_for(heading: LedgerHeading | None) -> tuple[Column, ...]:
-    """The ledger's columns, with 预警 after 办理期限."""
+    """The ledger's columns, with 预警 and the running clock's name (期限类型) after 办理期限."""
     at = next(i for i, c in enumerate(COLUMNS) if c.header == "办理期限") + 1
-    return (*COLUMNS[:at], _warning_column(heading), *COLUMNS[at:])
+    return (*COLUMNS[:at], _warning_column(heading), Column("期限类型", 14, _clock),
+            *COLUMNS[at:])
 
 
 def ledger_heading(period: tuple[dt.date, dt.date] | None, as_of: dt.date) -> str:

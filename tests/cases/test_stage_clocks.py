@@ -5,8 +5,10 @@ page and the work queues, and counted in the figures."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
+from openpyxl import load_workbook
 from views_support import login_as, make_dispute, make_petition, text
 
 from casetrack.auth.tokens import create_token
@@ -89,6 +91,13 @@ def test_warnings_name_the_running_clock_on_list_case_page_and_queues(client, wo
     assert f'href="/cases/{reviewing.id}"' in _section(html, "reviews")
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert re.search(r'data-action="reviews" data-count="2" href="/work/reviews"', dashboard)
+    # the ledger says which clock each due date belongs to
+    ws = load_workbook(io.BytesIO(client.get("/reports/ledger.xlsx?status=all").data)).active
+    head = [c.value for c in ws[3]]
+    clocks = {row[head.index("事项")]: row[head.index("期限类型")]
+              for row in ws.iter_rows(min_row=4, values_only=True)}
+    assert clocks[reviewing.title] == "复查期限" and clocks[reexamining.title] == "复核期限"
+    assert clocks[handling.title] == "办理期限"
     full = client.get("/work/reviews").get_data(as_text=True)
     assert "复查期限 2026-12-22" in _plain(client.get("/work/reviews"))
     assert f'href="/cases/{reexamining.id}"' in full
