@@ -8,6 +8,7 @@ through the CLI, and compares the result with the models using Alembic's autogen
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -314,3 +315,42 @@ def test_due_dates_backfill_matches_the_rules_case_by_case(migrated_app):
     notify = {as_date(r[2]): as_date(r[6]) for r in rows if r[1] == "petition"}
     assert notify[dt.date(2022, 9, 30)] > dt.date(2022, 10, 15)
     assert mediated[ids[6]] == dt.date(2022, 3, 6)
+
+
+def test_resolved_disputes_move_to_the_follow_up_clock_with_a_timeline_entry(migrated_app):
+    """Revision b7d41c9e2a61 keeps each dispute's mediation due date at its outcome and moves a
+    dispute waiting for its follow-up visit to the visit's clock, on its timeline."""
+    app = migrated_app
+    _flask(app, "db", "upgrade", "a5c0f7e2d913")
+    d = dt.date
+    with app.app_context(), db.engine.begin() as conn:
+        town = _insert(conn, "towns")
+
+        def dispute(seq: int, status: str, **values) -> int:
+            return _insert(conn, "cases", town_id=town, kind="dispute", status=status,
+                           number_seq=seq, received_on=d(2022, 3, 1), due_on=d(2022, 4, 1),
+                           due_rule="dispute.mediate", due_basis="statutory", **values)
+
+        waiting = dispute(1, "resolved", mediated_on=d(2022, 3, 30),
+                          follow_up_due_on=d(2022, 4, 29), is_open=True)
+        closed = dispute(2, "closed", mediated_on=d(2022, 3, 30),
+                         follow_up_due_on=d(2022, 4, 29), follow_up_on=d(2022, 4, 20),
+                         is_open=False)
+        mediating = dispute(3, "mediating", is_open=True)
+    _flask(app, "db", "upgrade", "b7d41c9e2a61")
+    as_date = lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v  # noqa: E731
+    with app.app_context(), db.engine.connect() as conn:
+        rows = {r[0]: r[1:] for r in conn.execute(text(
+            "SELECT id, due_on, due_rule, mediation_due_on, due_start_on FROM cases"))}
+        events = conn.execute(text(
+            "SELECT case_id, action, changes FROM case_events ORDER BY id")).all()
+    got = {cid: (as_date(due), rule, as_date(kept), as_date(start))
+           for cid, (due, rule, kept, start) in rows.items()}
+    assert got[waiting] == (d(2022, 4, 29), "dispute.follow_up", d(2022, 4, 1), d(2022, 3, 30))
+    assert got[closed] == (d(2022, 4, 1), "dispute.mediate", d(2022, 4, 1), None)
+    assert got[mediating] == (d(2022, 4, 1), "dispute.mediate", None, None)
+    assert [(cid, action) for cid, action, _changes in events] == [(waiting, "recompute_due")]
+    changes = events[0][2]
+    changes = json.loads(changes) if isinstance(changes, str) else changes
+    assert changes == {"due_on": ["2022-04-01", "2022-04-29"],
+                       "due_rule": ["dispute.mediate", "dispute.follow_up"]}
