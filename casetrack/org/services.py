@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_
 from casetrack.org.models import CaseNumberPrefix, Town, Unit, Village
-from casetrack.org.prefixes import prefix_problem, town_prefixes
+from casetrack.org.prefixes import prefix_owner, prefix_problem, town_prefixes
 
 #: village kinds: 行政村 (village committee) or 社区 (residents' committee)
 VILLAGE_KINDS = (N_("行政村"), N_("社区"))
@@ -59,6 +59,17 @@ def town_of(session: Session, actor: OrgActor | None, town: Town | None) -> Town
     return town
 
 
+_SAME_CODE = N_("两类案件的机关代字不能相同")
+
+
+def _used_elsewhere(session: Session, code: str, town_id: int | None = None):
+    """A refusal when another town's numbers use ``code`` (a county would hold two cases
+    numbered 北和信〔2026〕1号), else None."""
+    if prefix_owner(session, code, town_id) is not None:
+        return N_("其他乡镇已使用这个机关代字")
+    return None
+
+
 def create_town(
     session: Session,
     name: str,
@@ -74,10 +85,10 @@ def create_town(
     codes = {kind: unicodedata.normalize("NFC", (code or "").strip())
              for kind, code in prefixes.items()}
     for kind, code in codes.items():
-        if msg := prefix_problem(code):
+        if msg := prefix_problem(code) or _used_elsewhere(session, code):
             raise ValidationError(msg, fields={kind: msg})
     if len(set(codes.values())) != len(codes):
-        msg = "两类案件的机关代字不能相同"
+        msg = _SAME_CODE
         raise ValidationError(msg, fields={"code": msg})
     town = Town(name=name, county_code=county_code.strip(), county_name=county_name.strip(),
                 number_prefixes=[CaseNumberPrefix(kind=k, code=c) for k, c in codes.items()])
@@ -279,11 +290,11 @@ def set_number_prefix(
     if kind not in kinds:
         raise ValidationError(N_("未知的案件类型"), fields={"kind": N_("未知的案件类型")})
     code = unicodedata.normalize("NFC", (code or "").strip())
-    if msg := prefix_problem(code):
+    if msg := prefix_problem(code) or _used_elsewhere(session, code, town.id):
         raise ValidationError(msg, fields={"code": msg})
     effective = {**(defaults or {}), **town_prefixes(session, town.id)}
     if any(other != kind and value == code for other, value in effective.items()):
-        msg = "两类案件的机关代字不能相同"
+        msg = _SAME_CODE
         raise ValidationError(msg, fields={"code": msg})
     row = session.scalar(select(CaseNumberPrefix).where(
         CaseNumberPrefix.town_id == town.id, CaseNumberPrefix.kind == kind))

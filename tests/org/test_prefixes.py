@@ -41,6 +41,9 @@ def _register(world, now, actor=None, kind="petition"):
     ("北和信", True), ("A" * 20, True), ("湛信交", True),
     ("", False), ("A" * 21, False), ("北和 信", False), ("北和\u3000信", False),
     ("北和\t信", False), ("北和\x07信", False), ("北和\u200b信", False), ("北\u2028和", False),
+    # brackets of any form: 北和〔 would number 北和〔〔2026〕1号
+    ("北和〔", False), ("北和[", False), ("【北和】", False), ("北和（", False), ("北和(", False),
+    ("北和﹝", False), ("北和信号", True),
 ])
 def test_prefix_rule(code, ok):
     assert (prefix_problem(code) is None) is ok
@@ -75,6 +78,8 @@ def test_admin_sets_the_prefix_and_the_next_number_uses_it(client, auth, world, 
     ("信" * 21, "机关代字不能超过20个字"),
     ("", "请填写机关代字"),
     ("北和调", "两类案件的机关代字不能相同"),
+    ("北和〔", "机关代字不能含有括号"),
+    ("南兴信", "其他乡镇已使用这个机关代字"),
 ])
 def test_page_refuses_a_bad_prefix_in_chinese(client, auth, world, code, message):
     auth.login("admin")
@@ -134,3 +139,37 @@ def test_cli_create_town_stores_both_prefixes(runner, app):
     same = runner.invoke(args=["towns", "create", "--name", "西山镇", "--petition-code",
                                "西山", "--dispute-code", "西山"])
     assert same.exit_code != 0 and "两类案件的机关代字不能相同" in same.output
+
+
+@pytest.mark.parametrize("code, message", [
+    ("北和 信", "The issuer code cannot contain spaces or control characters"),
+    ("信" * 21, "The issuer code cannot be longer than 20 characters"),
+    ("", "Enter the issuer code"),
+    ("北和调", "The two kinds of case cannot share an issuer code"),
+    ("北和〔", "The issuer code cannot contain brackets"),
+    ("南兴调", "Another town already uses this issuer code"),
+])
+def test_page_refuses_a_bad_prefix_in_english(client, auth, world, code, message):
+    auth.login("admin")
+    client.post("/lang/en", data={"next": "/"})
+    resp = client.post("/admin/prefixes/petition", data={"code": code})
+    assert resp.status_code == 422
+    html = _html(resp)
+    assert message in html and "机关代字不" not in html and "两类案件" not in html
+    assert town_prefixes(db.session, world.town.id)["petition"] == "北和信"
+
+
+def test_cli_refuses_another_towns_prefix(runner, world):
+    taken = runner.invoke(args=["towns", "set-prefix", "--town", "南兴镇", "--kind", "petition",
+                                "--code", "北和调"])
+    assert taken.exit_code != 0 and "其他乡镇已使用这个机关代字" in taken.output
+    assert town_prefixes(db.session, world.other_town.id)["petition"] == "南兴信"
+    # the town's own code may be set again (no change)
+    same = runner.invoke(args=["towns", "set-prefix", "--town", "南兴镇", "--kind", "petition",
+                               "--code", "南兴信"])
+    assert same.exit_code == 0, same.output
+    created = runner.invoke(args=["towns", "create", "--name", "东山镇", "--petition-code",
+                                  "北和信", "--dispute-code", "东山调"])
+    assert created.exit_code != 0 and "其他乡镇已使用这个机关代字" in created.output
+    assert db.session.scalar(select(CaseNumberPrefix).where(
+        CaseNumberPrefix.code == "东山调")) is None
