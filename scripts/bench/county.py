@@ -226,7 +226,7 @@ CASE_COLUMNS = [
     "agreement_type", "agreement_text", "is_risk", "follow_up_on", "follow_up_honoured",
     "reported_by_id", "created_at", "updated_at", "version", "search_text", "external_ref_key",
     "is_open", "statutory_due_on", "notify_due_on", "due_start_on", "mediated_on",
-    "follow_up_due_on",
+    "follow_up_due_on", "mediation_due_on",
 ]
 #: statuses after which a case is no longer open (``cases.models.FINAL_STATUSES``)
 FINAL = frozenset({"closed", "reviewed", "reexamined", "not_accepted", "returned"})
@@ -377,13 +377,20 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
                     if rng.random() < 0.85:
                         status = "resolved"
                         agreement = "written" if rng.random() < 0.6 else "oral"
+                        # after the agreement the follow-up visit's clock runs; the
+                        # mediation due date is kept for 按期
+                        follow = end_day + dt.timedelta(days=30)
                         c.update(resolution_level=level, agreement_type=agreement,
                                  agreement_text="双方自愿达成协议。", mediated_on=end_day,
-                                 follow_up_due_on=end_day + dt.timedelta(days=30))
+                                 follow_up_due_on=follow, mediation_due_on=due, due_on=follow,
+                                 due_rule="dispute.follow_up", statutory_due_on=follow,
+                                 due_start_on=end_day)
                         ev.append((cid, actor, _at(end_day, rng), "resolve", "mediating",
                                    status, _j(status=("mediating", status),
                                               resolution_level=(None, level),
-                                              agreement_type=(None, agreement)), ""))
+                                              agreement_type=(None, agreement),
+                                              mediation_due_on=(None, due),
+                                              due_on=(due, follow)), ""))
                         last = end_day
                         visit_day = end_day + dt.timedelta(days=rng.randint(10, 30))
                         if visit_day <= TODAY:
@@ -397,7 +404,8 @@ def town_cases(town: Town, n: int, first_id: int) -> Iterator[tuple[tuple, list,
                             last = visit_day
                     else:
                         status = "terminated"
-                        c.update(exit_reason="一方拒绝调解", mediated_on=end_day)
+                        c.update(exit_reason="一方拒绝调解", mediated_on=end_day,
+                                 mediation_due_on=due)
                         ev.append((cid, actor, _at(end_day, rng), "terminate", "mediating",
                                    status, _j(status=("mediating", status)), "一方拒绝调解"))
                         last = end_day
