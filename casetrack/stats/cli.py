@@ -13,7 +13,7 @@ from casetrack.cases import kinds
 from casetrack.core.params import CLI_DAY
 from casetrack.extensions import db
 from casetrack.org.models import Town
-from casetrack.stats.metrics import HEADLINE, RATE_LIST
+from casetrack.stats.metrics import HEADLINE, METRICS, RATE_LIST
 from casetrack.stats.queries import StatsQuery, summary
 
 DATE = CLI_DAY
@@ -59,7 +59,8 @@ def summary_command(date_from: dt.datetime, date_to: dt.datetime, as_of: dt.date
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     click.echo(f"{result.town_name}  {q.date_from}～{q.date_to}  截至 {q.as_of}")
-    click.echo("\t".join(["", "总数", "已办结", "办理中", "已超期"]))
+    # one heading per figure printed (HEADLINE also holds 不予受理/已退回)
+    click.echo("\t".join(["", *(str(METRICS[k].label) for k in HEADLINE)]))
     for row in [result.totals, *result.by_kind, *result.by_source]:
         click.echo("\t".join([row.label, *[str(row.counts[k]) for k in HEADLINE]]))
     for rate in RATE_LIST:

@@ -38,6 +38,13 @@ def test_demo_88_77_11(demo, runner):
     assert out[0] == SENTENCE
     assert out[1].startswith("今年以来，我镇共排查调处矛盾纠纷")
 
+    # the table as printed: one heading per column, 上级交办 reads 88 / 77 / 11
+    table = runner.invoke(args=["stats", "summary", *ARGS]).output.splitlines()
+    heading = table[1].split("\t")
+    assert heading == ["", "案件总数", "已办结", "在办（未办结）", "不予受理/已退回", "已超期"]
+    row = next(line.split("\t") for line in table if line.startswith("上级交办\t"))
+    assert len(row) == len(heading) and row[1:4] == ["88", "77", "11"]
+
     # the commands exactly as written: no --town, the demo is the only town
     data = json.loads(runner.invoke(args=["stats", "summary", *ARGS, "--json"]).output)
     assert data["town"] == "北和镇"
