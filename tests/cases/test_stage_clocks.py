@@ -229,3 +229,23 @@ def test_after_an_agreement_the_follow_up_clock_runs(client, world, now, runner)
                                  "2026-12-31", "--as-of", "2026-11-23", "--json"])
     assert result.exit_code == 0, result.output
     assert '"closed": 2' in result.output and '"closed_on_time": 1' in result.output
+
+
+def test_follow_up_rule_change_moves_the_running_clock(world, now, runner):
+    case = make_dispute(world, now)
+    svc.start_mediation(db.session, world.grid1, now, case)
+    # an extension of the mediation (10 days) does not carry over to the follow-up visit
+    svc.request_extension(db.session, world.grid1, now, case, 10, "双方需再协商")
+    svc.decide_extension(db.session, world.leader, now, case, True, "同意")
+    svc.resolve_dispute(db.session, world.grid1, now, case, "written", "双方同意")
+    db.session.commit()
+    assert case.extension_days == 10
+    result = runner.invoke(args=["deadlines", "set-rule", "--town", world.town.name,
+                                 "--rule", "dispute.follow_up", "--amount", "10"])
+    assert result.exit_code == 0, result.output
+    case = db.session.get(Case, case.id)
+    db.session.refresh(case)
+    # 10 days after the agreement of Monday 2026-11-23
+    assert (case.due_rule, case.due_on, case.follow_up_due_on) == (
+        "dispute.follow_up", D(2026, 12, 3), D(2026, 12, 3))
+    assert case.mediation_due_on == D(2026, 12, 31)  # 2026-12-21 plus the 10 days
