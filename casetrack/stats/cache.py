@@ -129,7 +129,10 @@ def data_version(session: Session, town_ids: Iterable[int] | None,
     if town_ids is not None:
         ids = sorted(set(town_ids))
         cases = cases.where(Case.town_id.in_(ids))
-        newest = newest.where(Case.town_id.in_(ids))
+        # per town, then the largest: "max(id) WHERE town_id IN (...)" made PostgreSQL walk
+        # the primary key backwards past every other town's cases (town 1 of a million-case
+        # county: 990,000 rows, 0.45 s on each dashboard, cached or not)
+        newest = newest.where(Case.town_id.in_(ids)).group_by(Case.town_id)
         counted = counted.where(Case.town_id.in_(ids))
         settings = settings.where(TownSetting.town_id.in_(ids))
     if period is not None:
@@ -144,8 +147,9 @@ def data_version(session: Session, town_ids: Iterable[int] | None,
             content.update(json.dumps(list(row), default=str, sort_keys=True).encode())
         content.update(b"|")
     rules = current_app.config.get("DEADLINE_RULES") if has_app_context() else None
+    newest_ids = [i for i in session.scalars(newest) if i is not None]
     return (FIGURES_VERSION, str(session.scalar(cases)), session.scalar(counted),
-            session.scalar(newest), content.hexdigest(),
+            max(newest_ids, default=None), content.hexdigest(),
             json.dumps(rules, sort_keys=True, default=str))
 
 
