@@ -469,22 +469,24 @@ def actions_from(kind: str, status: str) -> list[str]:
 
 
 def refusal(session: Session, user: User, case: Case, action: str,
-            today: dt.date) -> tuple[int, str] | None:
-    """Why ``user`` may not take ``action`` on ``case`` now: (status code, message), or None.
+            today: dt.date) -> tuple[int, str, dict[str, Any]] | None:
+    """Why ``user`` may not take ``action`` on ``case`` now: (status code, message, its
+    params), or None. The message is shown in the reader's language (``DomainError``).
 
     Right first, then the state machine, then the step's guard."""
     step = STEPS.get(action)
     if step is None:
-        return 404, "没有这个办理步骤"
+        return 404, N_("没有这个办理步骤"), {}
     if not has_right(user, step.right_for(case.kind)):
-        return 403, "您没有执行此操作的权限"
+        return 403, N_("您没有执行此操作的权限"), {}
     t = step.transition(case.kind)
     if t is None or case.status not in t.sources:
         status = rules.STATUS_LABELS.get(CaseStatus(case.status), case.status)
-        return 409, f"案件当前状态为“{status}”，不能执行“{step.label_for(case.kind)}”"
+        return 409, N_("案件当前状态为“%(status)s”，不能执行“%(step)s”"), {
+            "status": status, "step": step.label_for(case.kind)}
     message = step.refusal(session, case, today)
     if message:
-        return 409, message
+        return 409, message, {}
     return None
 
 
@@ -494,10 +496,10 @@ def check(session: Session, actor: User, case: Case, action: str,
     require_visible(actor, case)
     found = refusal(session, actor, case, action, today)
     if found is not None:
-        code, message = found
+        code, message, params = found
         if code == 403:
-            raise PermissionDenied(message)
-        raise InvalidTransition(message)
+            raise PermissionDenied(message, params=params)
+        raise InvalidTransition(message, params=params)
     transition = STEPS[action].transition(case.kind)
     assert transition is not None
     return transition

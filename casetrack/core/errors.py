@@ -21,7 +21,8 @@ def _shown(value: Any, params: dict[str, Any] | None = None) -> Any:
     lists of messages item by item; anything else unchanged."""
     if isinstance(value, Msgid):
         text = str(tr(value))
-        return text % params if params else text
+        # a label among the values (a status, a step: ``N_`` too) in the same language
+        return text % {k: tr(v) for k, v in params.items()} if params else text
     if isinstance(value, list | tuple):
         return [_shown(v) for v in value]
     return value

@@ -74,3 +74,46 @@ def test_a_service_refusal_reaches_an_english_grid_worker_in_english(client, wor
     assert resp.get_json()["error"]["message"] == (
         "Grid workers may register cases only for the villages (communities) they are "
         "responsible for")
+
+
+def test_a_step_refused_by_the_case_state_names_state_and_step_in_the_readers_language(
+        client, world, now):
+    """invalid_transition (the commonest refusal: a second click, a stale page) and the
+    missing right: the status and step labels are translated with the sentence."""
+    from casetrack.auth.tokens import create_token
+    from casetrack.cases import services as svc
+
+    case = svc.register_case(db.session, world.supervisor, now, svc.CaseInput(
+        kind="petition", title="反映村道破损（虚构）", source="visit",
+        received_on=now.date(), petition_class="申诉求决", category="城乡建设",
+        village_id=world.v1.id, parties=[svc.PartyInput(name="李四（虚构）")]))
+    svc.reject_case(db.session, world.supervisor, now, case, "不属于信访事项")
+    world.supervisor.locale = "en"
+    _row, secret = create_token(db.session, world.supervisor, now, "en")
+    db.session.commit()
+    auth = {"Authorization": f"Bearer {secret}"}
+    resp = client.post(f"/api/v1/cases/{case.id}/accept", json={}, headers=auth)
+    assert resp.status_code == 409
+    assert resp.get_json()["error"] == {
+        "code": "invalid_transition", "fields": {},
+        "message": "The case is now “Not accepted”: “Accept” cannot be done"}
+    # the same on a page, and in Chinese for a Chinese reader
+    _english(client, "super")
+    page = client.post(f"/cases/{case.id}/accept", data={}).get_data(as_text=True)
+    assert "The case is now “Not accepted”: “Accept” cannot be done" in page
+    client.post("/lang/zh", data={"next": "/"})
+    page = client.post(f"/cases/{case.id}/accept", data={}).get_data(as_text=True)
+    assert "案件当前状态为“不予受理”，不能执行“受理”" in page
+    # a right the user lacks: the grid worker cannot accept a petition
+    world.grid1.locale = "en"
+    _row, grid_secret = create_token(db.session, world.grid1, now, "en")
+    db.session.commit()
+    other = svc.register_case(db.session, world.supervisor, now, svc.CaseInput(
+        kind="petition", title="反映路灯损坏（虚构）", source="visit", received_on=now.date(),
+        petition_class="申诉求决", category="城乡建设", village_id=world.v1.id,
+        parties=[svc.PartyInput(name="王五（虚构）")]))
+    db.session.commit()
+    resp = client.post(f"/api/v1/cases/{other.id}/accept", json={},
+                       headers={"Authorization": f"Bearer {grid_secret}"})
+    assert resp.status_code == 403
+    assert resp.get_json()["error"]["message"] == "You are not allowed to do this"
