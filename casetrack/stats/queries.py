@@ -23,13 +23,14 @@ All counting is done by the database with GROUP BY; nothing loops over cases in 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import (
     Integer,
     Select,
@@ -41,6 +42,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     union_all,
 )
@@ -287,6 +289,19 @@ ASOF_FIELDS: dict[str, str] = {
 _STATUS = "~status"
 
 
+_WORK_MEM = re.compile(r"\d{1,6}(kB|MB|GB)")
+
+
+def reporting_memory(session: Session) -> None:
+    """On PostgreSQL, give this transaction ``STATS_WORK_MEM`` for its sorts and hashes
+    (``SET LOCAL``: back to the server's setting at commit or rollback)."""
+    if _dialect() != "postgresql":
+        return
+    value = current_app.config.get("STATS_WORK_MEM")
+    if value and _WORK_MEM.fullmatch(value):  # a literal in the SQL: only a plain size
+        session.execute(text(f"SET LOCAL work_mem = '{value}'"))
+
+
 def _dialect() -> str:
     """The database's dialect name ("postgresql", "sqlite"), or "" outside the app."""
     return db.engine.dialect.name if has_app_context() else ""
@@ -474,6 +489,7 @@ def _figures_rows(session: Session, scope: User | None, q: StatsQuery, dims: tup
                  lambda: _figures_stmt(scope, q, dims, metric_keys))
     out = []
     n = len(dims)
+    reporting_memory(session)
     for row in session.execute(stmt, _values(q)):
         out.append((dict(zip(dims, row[:n], strict=True)),
                     {k: int(v or 0) for k, v in zip(metric_keys, row[n:], strict=True)}))
@@ -574,8 +590,10 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
 
     rows = batch.prefetched_overdue(scope, q, limit)
     if rows is None:
-        rows = batch.cached_past(session, scope, q, ("overdue", limit), lambda: [
-            (cid, str(due)) for cid, due in session.execute(stmt, params)])
+        def compute() -> list:
+            reporting_memory(session)
+            return [(cid, str(due)) for cid, due in session.execute(stmt, params)]
+        rows = batch.cached_past(session, scope, q, ("overdue", limit), compute)
     found = [(cid, dt.date.fromisoformat(str(due)[:10])) for cid, due in rows]
     handler = aliased(User)
     facts: dict[int, tuple] = {}

@@ -212,3 +212,23 @@ def test_county_dashboard_breaks_down_by_town_and_by_village_within_one(
     one = _page(client, **YEAR, town_id=world.town.id)
     assert "<h2>按村（居）</h2>" in one and "<h2>按承办单位</h2>" in one
     assert "北和社区" in one
+
+
+def test_figures_get_their_work_mem_on_postgresql(app, world, history, monkeypatch):
+    """The figures' statement runs with ``STATS_WORK_MEM`` for this transaction only; a
+    value that is not a plain size is never put into the SQL."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("work_mem is PostgreSQL's")
+    from sqlalchemy import text
+
+    q = sq.StatsQuery(D(2022, 1, 1), D(2022, 12, 31), D(2022, 12, 31))
+    db.session.rollback()
+    default = db.session.scalar(text("SHOW work_mem"))
+    batch._compute(db.session, world.supervisor, q, ((),), ("total",))
+    assert db.session.scalar(text("SHOW work_mem")) == "64MB"
+    db.session.rollback()
+    assert db.session.scalar(text("SHOW work_mem")) == default
+    monkeypatch.setitem(app.config, "STATS_WORK_MEM", "1GB'; DROP TABLE cases; --")
+    batch._compute(db.session, world.supervisor, q, ((),), ("total",))
+    assert db.session.scalar(text("SHOW work_mem")) == default
+    db.session.rollback()
