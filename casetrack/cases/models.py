@@ -369,7 +369,7 @@ class CaseEvent(Base):
     __tablename__ = "case_events"
     __table_args__ = (
         Index("ix_case_events_case_at", "case_id", "at"),
-        #: covers the as-of status lookup of the statistics (last transition before a cut-off)
+        #: the statistics' probe for a case's events after a cut-off (``stats.queries``)
         Index("ix_case_events_case_at_status", "case_id", "at", "to_status", "from_status"),
     )
 

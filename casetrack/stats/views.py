@@ -269,6 +269,7 @@ def cases():
         abort(404)
     q = scoped_query(user, request.args)
     stmt = sq.metric_rows(user, q, metric)
+    sq.reporting_memory(db.session)  # the as-of rows of a county year, counted and paged
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = page_arg()
     # the villages of the page in one more query (not one per village shown)
