@@ -123,9 +123,11 @@ def _api_field(inp: steps.Input) -> Field:
         return Boolean(description=description, **optional)
     if inp.type == "id":
         return Id(description=description, **optional)
-    if inp.type == "choice":
+    if inp.type == "choice" and inp.choices:
         return String(choices=tuple(v for v, _label in inp.choices), description=description,
                       **optional)
+    # a choice whose values depend on the case (``options``: the category of its kind) is
+    # checked by the service; an empty enum here refused every value
     return String(max_length=inp.max_length, description=description, **optional)
 
 

@@ -326,6 +326,18 @@ def test_correct_over_the_api(client, world, now):
     assert ev.changes == {"summary": ["", "补充：村道长约200米"]}
     resp = api.post(f"/cases/{case.id}/correct", {"category": "不存在的分类", "reason": "x"})
     assert resp.status_code == 422
+    assert resp.json["error"]["fields"] == {"category": "内容分类无效"}
+    # a dispute's category is no petition's
+    resp = api.post(f"/cases/{case.id}/correct", {"category": "邻里", "reason": "x"})
+    assert resp.status_code == 422 and "category" in resp.json["error"]["fields"]
+    # a category of the case's kind is corrected (the schema once had an empty enum for it,
+    # which refused every value)
+    resp = api.post(f"/cases/{case.id}/correct", {"category": "交通运输", "reason": "分类有误"})
+    assert resp.status_code == 200, resp.json
+    assert _case(case.id).category == "交通运输"
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["components"]["schemas"]["CorrectInput"]["properties"]["category"].get(
+        "enum") is None
 
 
 # --------------------------------------------------------------------------- stale pages
