@@ -48,6 +48,9 @@ class Api:
         return self.client.post("/api/v1" + path, json=body,
                                 headers={**self.headers, **headers})
 
+    def get(self, path: str):
+        return self.client.get("/api/v1" + path, headers=self.headers)
+
 
 def _handling(world, now, **kw) -> Case:
     """A petition accepted and given to handler1 (committed)."""
@@ -170,6 +173,17 @@ def test_review_and_reexamination_over_the_api(client, world, now):
                     {"outcome": "维持", "decision_text": "维持复查意见", "decided_on": "2026-11-23"})
     assert resp.status_code == 200 and resp.json["data"]["status"] == "reexamined"
     assert not _case(case.id).is_open
+    # an API reader sees both stages: requests, clocks, outcomes, texts, hearing days
+    got = api.get(f"/cases/{case.id}").json["data"]
+    assert {k: got[k] for k in (
+        "review_requested_on", "review_due_on", "review_decided_on", "review_outcome",
+        "review_text", "reexam_requested_on", "reexam_due_on", "reexam_decided_on",
+        "reexam_outcome", "reexam_text", "hearing_days")} == {
+        "review_requested_on": "2026-11-23", "review_due_on": "2026-12-23",
+        "review_decided_on": "2026-11-23", "review_outcome": "维持",
+        "review_text": "维持原答复", "reexam_requested_on": "2026-11-23",
+        "reexam_due_on": "2026-12-28", "reexam_decided_on": "2026-11-23",
+        "reexam_outcome": "维持", "reexam_text": "维持复查意见", "hearing_days": 5}
 
     # the same matter of the same petitioner is not accepted again (Art. 36)
     body = {"kind": "petition", "title": "再次反映村道破损（虚构）", "source": "visit",
@@ -266,6 +280,9 @@ def test_judicial_confirmation_on_pages_and_api(client, world, now):
     resp = api.post(f"/cases/{other.id}/judicial-confirmation",
                     {"applied_on": "2026-11-23", "court": "雷州市人民法院"})
     assert resp.status_code == 409 and resp.json["error"]["code"] == "invalid_transition"
+    got = api.get(f"/cases/{case.id}").json["data"]
+    assert (got["judicial_applied_on"], got["judicial_court"]) == ("2026-11-23", "雷州市人民法院")
+    assert api.get(f"/cases/{other.id}").json["data"]["judicial_applied_on"] is None
 
 
 def test_escalation_notifies_the_town_supervisors(client, world, now):
