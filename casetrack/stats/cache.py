@@ -129,10 +129,17 @@ def data_version(session: Session, town_ids: Iterable[int] | None,
     if town_ids is not None:
         ids = sorted(set(town_ids))
         cases = cases.where(Case.town_id.in_(ids))
-        # per town, then the largest: "max(id) WHERE town_id IN (...)" made PostgreSQL walk
-        # the primary key backwards past every other town's cases (town 1 of a million-case
-        # county: 990,000 rows, 0.45 s on each dashboard, cached or not)
-        newest = newest.where(Case.town_id.in_(ids)).group_by(Case.town_id)
+        if len(ids) == 1:
+            # per town: "max(id) WHERE town_id = ..." made PostgreSQL walk the primary key
+            # backwards past every other town's cases (town 1 of a million-case county:
+            # 990,000 rows, 0.45 s on each dashboard, cached or not)
+            newest = newest.where(Case.town_id.in_(ids)).group_by(Case.town_id)
+        else:
+            # a county's towns: the newest case of any of them is among the newest of all,
+            # found walking the primary key backwards (grouped per town, PostgreSQL read
+            # every town's index entries: 0.23 s for a county of a million cases)
+            newest = (select(Case.id).where(Case.town_id.in_(ids))
+                      .order_by(Case.id.desc()).limit(1))
         counted = counted.where(Case.town_id.in_(ids))
         settings = settings.where(TownSetting.town_id.in_(ids))
     if period is not None:
