@@ -21,7 +21,8 @@ from casetrack.reports.pdf import (
 from casetrack.reports.text import clean, pieces
 
 #: facts whose text can run long: each gets a whole row of the form
-LONG_FACTS = frozenset({"当事人", "事项", "主要内容", "答复意见", "协议内容", "理由"})
+LONG_FACTS = frozenset({"当事人", "事项", "主要内容", "答复意见", "协议内容", "理由",
+                        "复查意见", "复核意见"})
 LABEL_WIDTH = 24 * mm
 #: characters of a long fact per table row (the value spans ~130 mm: ~20 lines at 9 pt)
 WIDE_PIECE_CHARS = 800

@@ -215,3 +215,30 @@ def test_control_characters_do_not_break_the_ledgers(client, auth, world, build)
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
     flat = [v for r in rows for v in r]
     assert "标题含控制字符" in flat and "王五" in flat
+
+
+def test_case_sheet_prints_review_reexamination_and_judicial_confirmation(
+        client, auth, world, build, tmp_path):
+    """The 办理单 files what the new stages decided, not only their timeline lines."""
+    case = build.petition(D(2022, 3, 1), accept=D(2022, 3, 2))
+    case.review_requested_on, case.review_due_on = D(2022, 4, 1), D(2022, 5, 3)
+    case.review_decided_on, case.review_outcome = D(2022, 4, 20), "维持"
+    case.review_text = "复查认为原答复正确"
+    case.reexam_requested_on, case.reexam_due_on = D(2022, 5, 10), D(2022, 6, 14)
+    case.reexam_decided_on, case.reexam_outcome = D(2022, 6, 1), "变更"
+    case.reexam_text, case.hearing_days = "复核变更原意见", 5
+    dispute = build.dispute(D(2022, 3, 1), resolve=D(2022, 3, 10))
+    dispute.judicial_applied_on, dispute.judicial_court = D(2022, 3, 20), "雷州市人民法院"
+    plain = build.petition(D(2022, 3, 1), accept=D(2022, 3, 2), title="另一件事项")
+    db.session.commit()
+    auth.login("super")
+    text = "".join(pdftotext(sheet_pdf(client, case, tmp_path)).split())
+    for fact in ("申请复查日期2022-04-01", "复查期限2022-05-03", "复查结论维持",
+                 "复查出具日期2022-04-20", "复查意见复查认为原答复正确", "申请复核日期2022-05-10",
+                 "复核期限2022-06-14", "复核结论变更", "复核出具日期2022-06-01",
+                 "听证用时5天（不计入复核期限）", "复核意见复核变更原意见"):
+        assert fact in text, fact
+    text = "".join(pdftotext(sheet_pdf(client, dispute, tmp_path, "d.pdf")).split())
+    assert "司法确认申请2022-03-20" in text and "受理法院雷州市人民法院" in text
+    text = "".join(pdftotext(sheet_pdf(client, plain, tmp_path, "p.pdf")).split())
+    assert "复查" not in text and "复核" not in text
