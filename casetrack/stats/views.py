@@ -270,11 +270,19 @@ def cases():
     q = scoped_query(user, request.args)
     stmt = sq.metric_rows(user, q, metric)
     sq.reporting_memory(db.session)  # the as-of rows of a county year, counted and paged
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = page_arg()
-    # the villages of the page in one more query (not one per village shown)
-    rows = db.session.execute(stmt.options(selectinload(Case.village)).limit(DRILL_PAGE_SIZE)
-                              .offset((page - 1) * DRILL_PAGE_SIZE)).all()
+    # the page and the total in one statement (the as-of rows are built once, not once
+    # more for a count); the villages of the page in one more query (not one per village)
+    found = db.session.execute(stmt.add_columns(func.count().over().label("total"))
+                               .options(selectinload(Case.village)).limit(DRILL_PAGE_SIZE)
+                               .offset((page - 1) * DRILL_PAGE_SIZE)).all()
+    rows = [(case, status_asof, due_asof) for case, status_asof, due_asof, _ in found]
+    if found:
+        total = found[0].total
+    elif page == 1:
+        total = 0
+    else:  # a page past the end: the count on its own
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     pages = max(1, -(-total // DRILL_PAGE_SIZE))
     narrowing = [(sq.DIMENSION_LABELS[label_key], value) for label_key, value in
                  _narrowing_labels(q).items()]

@@ -173,3 +173,22 @@ def test_figure_links_are_what_url_for_builds(app):
                              ("ended", {"town": 3, "source": "leader_visit"})]:
             assert link(metric, **dims) == url_for(
                 "stats.cases", metric=metric, **q.narrowed(**dims).params())
+
+
+def test_drill_down_total_on_every_page_and_past_the_end(client, auth, world, build,
+                                                         monkeypatch):
+    """The page and its total come from one statement; a page past the end still says how
+    many cases the figure counts."""
+    from casetrack.stats import views
+
+    _history(world, build)
+    monkeypatch.setattr(views, "DRILL_PAGE_SIZE", 2)
+    auth.login("leader")
+    base = f"/dashboard/cases?metric=total&{YEAR}"
+    ids = listed_ids(client, base)
+    assert len(ids) > 2 and len(set(ids)) == len(ids)
+    for page in (1, 2, 40):
+        html = client.get(f"{base}&page={page}").get_data(as_text=True)
+        assert re.search(r'data-total="(\d+)"', html).group(1) == str(len(ids))
+        shown = re.findall(r'data-case-id="(\d+)"', html)
+        assert len(shown) == (0 if page == 40 else min(2, len(ids) - 2 * (page - 1)))
