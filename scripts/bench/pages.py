@@ -136,6 +136,12 @@ def ensure_database(backend: str, size: int, rebuild: bool, prefix: str) -> str:
                 else:  # the same rows, copied from the SQLite county (built first if needed)
                     ensure_database("sqlite", size, False, prefix)
                     county.copy_from_sqlite(conn, make_url(sqlite_url(size)).database)
+            if backend != "sqlite":
+                # as autovacuum would in a while: visibility map set (index-only scans count
+                # without the heap) and figures fresh
+                with db.engine.connect().execution_options(
+                        isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM (ANALYZE)"))
         db.session.remove()
         db.engine.dispose()
     return url
