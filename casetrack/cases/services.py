@@ -405,8 +405,13 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     else:
         earlier = find_earlier_cases(session, actor, names, ids)
     kind = kinds.kind_of(data.kind)
-    if kind.refuse_earlier is not None:
-        kind.refuse_earlier(earlier, data.category)
+    if kind.refuse_earlier is not None and any(ids):
+        # a refusal nobody can override (不再受理) needs the same person: the same ID number.
+        # A name alone (a town has many 张伟) only lists the earlier cases (重信重访), and the
+        # supervisor may still refuse by hand (不予受理, with the reason)
+        same_person = (earlier_cases.find([], ids) if earlier_cases is not None
+                       else find_earlier_cases(session, actor, [], ids))
+        kind.refuse_earlier(same_person, data.category)
     year = data.received_on.year
     seq = next_number(session, town.id, data.kind, year)
     case = Case(

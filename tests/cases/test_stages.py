@@ -9,7 +9,7 @@ import re
 
 import pytest
 from sqlalchemy import select
-from views_support import ID_ZHANG, login_as, make_dispute, make_petition, text
+from views_support import ID_ZHANG, login_as, make_dispute, make_petition, text, valid_id
 
 from casetrack.auth.tokens import create_token
 from casetrack.cases import services as svc
@@ -196,6 +196,17 @@ def test_review_and_reexamination_over_the_api(client, world, now):
     assert case.number in resp.json["error"]["message"]
     # another matter (another category) of the same person is accepted
     assert api.post("/cases", {**body, "category": "劳动和社会保障"}).status_code == 201
+    # the same name without the ID number is not known to be the same person: accepted
+    # (the earlier cases are listed as 重信重访; refusing by hand stays possible)
+    resp = api.post("/cases", {**body, "title": "同名的人反映路灯（虚构）",
+                               "parties": [{"name": "张三（虚构）"}]})
+    assert resp.status_code == 201, resp.json
+    assert resp.json["data"]["is_repeat"] is True
+    # another ID number under the same name: another person
+    other_id = valid_id("44088219850505001")
+    resp = api.post("/cases", {**body, "title": "另一个张三（虚构）",
+                               "parties": [{"name": "张三（虚构）", "id_number": other_id}]})
+    assert resp.status_code == 201, resp.json
 
 
 def test_review_on_pages_and_its_window(client, world, now):
