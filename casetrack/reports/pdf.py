@@ -283,7 +283,8 @@ def monthly_summary_pdf(session: Session, scope: User | None, month: str, as_of:
         m, y = month_total.rates[d.key], year_total.rates[d.key]
         rate_rows.append([d.label, m.percent, f"{m.numerator}/{m.denominator}", y.percent,
                           f"{y.numerator}/{y.denominator}", d.definition])
-    story.append(grid_table(rate_rows, [22 * mm, 20 * mm, 24 * mm, 22 * mm, 24 * mm, 62 * mm], st,
+    # the label column holds the longest rate name (司法确认申请率) on one line at 9 pt
+    story.append(grid_table(rate_rows, [28 * mm, 20 * mm, 24 * mm, 22 * mm, 24 * mm, 56 * mm], st,
                             right_cols=(1, 2, 3, 4)))
 
     story.append(st.p("二、本年逐月收案与办结情况", st.heading))

@@ -76,6 +76,9 @@ def test_monthly_tables_stay_in_their_cells_and_on_the_page(runner, world, build
     # the definition column reads left to right like text, the rate columns are numbers
     rate = next(ln for ln in text.splitlines() if ln.strip().startswith("办结率"))
     assert rate.rstrip().endswith("已办结 ÷ 案件总数")
+    # every rate's name is on one line (司法确认申请率 wrapped as 司法确认申 / 请率)
+    for label in ("司法确认申请率", "按期回访率", "村级化解率"):
+        assert any(ln.strip().startswith(label) for ln in text.splitlines()), label
 
 
 def test_case_sheet_fits_one_page_with_its_signatures(client, auth, world, build, tmp_path):
