@@ -25,7 +25,7 @@ from casetrack.auth.models import User
 from casetrack.auth.tokens import find_active_token, touch_token
 from casetrack.cases.queries import COUNT_CAP, count_capped
 from casetrack.core.errors import DomainError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg, tr
 from casetrack.core.time import app_now
 from casetrack.core.unit import unit_of_work
 from casetrack.extensions import db
@@ -45,22 +45,23 @@ class ApiError(DomainError):
 
 #: messages for HTTP errors raised outside our handlers (routing, sizes)
 HTTP_MESSAGES = {
-    400: ("bad_request", "请求格式不正确"),
-    401: ("unauthorized", "未提供有效的 API 令牌"),
-    403: ("forbidden", "您没有执行此操作的权限"),
-    404: ("not_found", "接口或资源不存在"),
-    405: ("method_not_allowed", "该接口不支持此请求方法"),
-    409: ("conflict", "请求与当前数据冲突"),
-    413: ("payload_too_large", "请求内容过大"),
-    415: ("unsupported_media_type", "不支持的内容类型"),
-    422: ("validation_error", "提交的数据未通过校验"),
+    400: ("bad_request", N_("请求格式不正确")),
+    401: ("unauthorized", N_("未提供有效的 API 令牌")),
+    403: ("forbidden", N_("您没有执行此操作的权限")),
+    404: ("not_found", N_("接口或资源不存在")),
+    405: ("method_not_allowed", N_("该接口不支持此请求方法")),
+    409: ("conflict", N_("请求与当前数据冲突")),
+    413: ("payload_too_large", N_("请求内容过大")),
+    415: ("unsupported_media_type", N_("不支持的内容类型")),
+    422: ("validation_error", N_("提交的数据未通过校验")),
 }
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
-    """The one error envelope."""
-    resp = jsonify({"error": {"code": code, "message": message,
-                              "fields": {k: str(v) for k, v in (fields or {}).items()}}})
+    """The one error envelope; a ``Msgid``/``Msg`` message or field message is shown in the
+    reader's language."""
+    resp = jsonify({"error": {"code": code, "message": str(tr(message)),
+                              "fields": {k: str(tr(v)) for k, v in (fields or {}).items()}}})
     resp.status_code = status
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="casetrack"'
@@ -205,7 +206,7 @@ def api_route(rule: str, method: str, *, summary: str, tag: str, response: Field
                 if query is not None:
                     kwargs["query"] = query.validate_query(request.args.to_dict(flat=False))
                 elif request.args:
-                    unknown = {k: "未知参数" for k in request.args}
+                    unknown = {k: N_("未知参数") for k in request.args}
                     raise BadInput(N_("不支持的查询参数"), code="unknown_field", fields=unknown)
                 if body is not None:
                     kwargs["body"] = body.validate(read_json())
@@ -287,20 +288,20 @@ def _domain_error(exc: DomainError):
 @bp.errorhandler(StaleDataError)
 def _stale(exc: StaleDataError):
     db.session.rollback()
-    return error_response(409, "stale_write", "案件已被他人修改，请重新读取后再提交")
+    return error_response(409, "stale_write", N_("案件已被他人修改，请重新读取后再提交"))
 
 
 @bp.errorhandler(IntegrityError)
 def _integrity(exc: IntegrityError):
     db.session.rollback()
-    return error_response(409, "conflict", "数据冲突（可能是重复提交），请重新读取后再试")
+    return error_response(409, "conflict", N_("数据冲突（可能是重复提交），请重新读取后再试"))
 
 
 @bp.errorhandler(OperationalError)
 def _operational(exc: OperationalError):
     db.session.rollback()
     current_app.logger.exception("database unavailable in API request")
-    return error_response(503, "unavailable", "数据库暂时不可用，请稍后重试")
+    return error_response(503, "unavailable", N_("数据库暂时不可用，请稍后重试"))
 
 
 @bp.errorhandler(HTTPException)
@@ -313,15 +314,15 @@ def _http_error(exc: HTTPException):
 def _unexpected(exc: Exception):
     db.session.rollback()
     current_app.logger.exception("unexpected error in API request")
-    return error_response(500, "internal_error", "服务器内部错误，已记录，请联系管理员")
+    return error_response(500, "internal_error", N_("服务器内部错误，已记录，请联系管理员"))
 
 
 def http_error_response(exc: HTTPException):
     status = exc.code or 500
-    code, message = HTTP_MESSAGES.get(status, ("http_error", "请求无法处理"))
+    code, message = HTTP_MESSAGES.get(status, ("http_error", N_("请求无法处理")))
     if status == 413:
         limit = request.max_content_length or 0
-        message = f"请求内容过大（上限 {max(limit // 1024, 1)} KB）"
+        message = Msg(N_("请求内容过大（上限 %(kb)s KB）"), kb=max(limit // 1024, 1))
     resp = error_response(status, code, message)
     if status == 405 and getattr(exc, "valid_methods", None):
         resp.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -337,5 +338,5 @@ def routing_errors_as_json():
             return None  # redirects (e.g. a missing trailing slash) stay redirects
         if isinstance(exc, HTTPException):
             return http_error_response(exc)
-        return error_response(404, "not_found", "接口或资源不存在")
+        return error_response(404, "not_found", N_("接口或资源不存在"))
     return None

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from casetrack.core.errors import DomainError, ValidationError
+from casetrack.core.i18n import LIST_SEPARATOR, N_, Joined, Msg
 
 #: dates outside this range are refused (no case predates the system by a century)
 MIN_DATE = dt.date(2000, 1, 1)
@@ -49,21 +50,30 @@ class _Problems:
                 code = "invalid_date"
             else:
                 code = "invalid_type"
-            raise BadInput("请求格式不正确：" + "；".join(f"{k}：{v}" for k, v in self.bad.items()),
+            problems = Joined(Msg(N_("%(field)s：%(problem)s"), field=k, problem=v)
+                              for k, v in self.bad.items())
+            raise BadInput(Msg(N_("请求格式不正确：%(problems)s"), problems=problems),
                            code=code, fields=self.bad)
         if self.invalid:
-            raise ValidationError("；".join(dict.fromkeys(self.invalid.values())),
-                                  fields=self.invalid)
+            raise ValidationError.of(self.invalid)
 
 
-_UNKNOWN = "未知字段"
+_UNKNOWN = N_("未知字段")
 
 
-class _TypeProblem(Exception):
+class _Problem(Exception):
+    """One value's problem; ``message`` is the ``Msgid``/``Msg`` it was raised with."""
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
+
+
+class _TypeProblem(_Problem):
     pass
 
 
-class _ValueProblem(Exception):
+class _ValueProblem(_Problem):
     pass
 
 
@@ -85,7 +95,7 @@ class Field:
         if value is None:
             if self.nullable:
                 return None
-            raise _TypeProblem("不能为空值（null）")
+            raise _TypeProblem(N_("不能为空值（null）"))
         return self.check(value)
 
     def check(self, value: Any) -> Any:
@@ -138,22 +148,23 @@ class String(Field):
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise _TypeProblem("应为字符串")
+            raise _TypeProblem(N_("应为字符串"))
         if "\x00" in value:
-            raise _ValueProblem("不能包含空字符")
+            raise _ValueProblem(N_("不能包含空字符"))
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise _ValueProblem("包含无效的字符") from None
+            raise _ValueProblem(N_("包含无效的字符")) from None
         choices = self.choices
         if choices is not None:
             if value not in choices:
-                raise _ValueProblem("应为以下之一：" + "、".join(choices))
+                raise _ValueProblem(Msg(N_("应为以下之一：%(choices)s"),
+                                        choices=Joined(choices, LIST_SEPARATOR)))
             return value
         if len(value) > self.max_length:
-            raise _ValueProblem(f"不能超过{self.max_length}个字符")
+            raise _ValueProblem(Msg(N_("不能超过%(n)s个字符"), n=self.max_length))
         if len(value.strip()) < self.min_length:
-            raise _ValueProblem("不能为空")
+            raise _ValueProblem(N_("不能为空"))
         return value
 
     def base_schema(self) -> dict[str, Any]:
@@ -178,21 +189,21 @@ class Integer(Field):
 
     def check(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _TypeProblem("应为整数")
+            raise _TypeProblem(N_("应为整数"))
         if isinstance(value, float):
             if not value.is_integer():
-                raise _TypeProblem("应为整数")
+                raise _TypeProblem(N_("应为整数"))
             value = int(value)
         if self.minimum is not None and value < self.minimum:
-            raise _ValueProblem(f"不能小于{self.minimum}")
+            raise _ValueProblem(Msg(N_("不能小于%(n)s"), n=self.minimum))
         if self.maximum is not None and value > self.maximum:
-            raise _ValueProblem(f"不能大于{self.maximum}")
+            raise _ValueProblem(Msg(N_("不能大于%(n)s"), n=self.maximum))
         return value
 
     def parse_text(self, text: str) -> int:
         text = text.strip()
         if not text or not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 20:
-            raise _TypeProblem("应为整数")
+            raise _TypeProblem(N_("应为整数"))
         return self.check(int(text))
 
     def base_schema(self) -> dict[str, Any]:
@@ -220,7 +231,7 @@ class Boolean(Field):
 
     def check(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise _TypeProblem("应为 true 或 false")
+            raise _TypeProblem(N_("应为 true 或 false"))
         return value
 
     def parse_text(self, text: str) -> bool:
@@ -229,7 +240,7 @@ class Boolean(Field):
             return True
         if low in ("0", "false", "no", "off"):
             return False
-        raise _TypeProblem("应为 true 或 false")
+        raise _TypeProblem(N_("应为 true 或 false"))
 
 
 class Date(Field):
@@ -237,15 +248,16 @@ class Date(Field):
 
     def check(self, value: Any) -> dt.date:
         if not isinstance(value, str):
-            raise _TypeProblem("应为日期字符串（YYYY-MM-DD）")
+            raise _TypeProblem(N_("应为日期字符串（YYYY-MM-DD）"))
         if len(value) != 10:
-            raise _ValueProblem("日期格式应为 YYYY-MM-DD")
+            raise _ValueProblem(N_("日期格式应为 YYYY-MM-DD"))
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
-            raise _ValueProblem("日期格式应为 YYYY-MM-DD，且须为有效日期") from None
+            raise _ValueProblem(N_("日期格式应为 YYYY-MM-DD，且须为有效日期")) from None
         if not MIN_DATE <= day <= MAX_DATE:
-            raise _ValueProblem(f"日期超出范围（{MIN_DATE.isoformat()} 至 {MAX_DATE.isoformat()}）")
+            raise _ValueProblem(Msg(N_("日期超出范围（%(first)s 至 %(last)s）"),
+                                    first=MIN_DATE.isoformat(), last=MAX_DATE.isoformat()))
         return day
 
     def base_schema(self) -> dict[str, Any]:
@@ -280,11 +292,11 @@ class ListOf(Field):
 
     def check(self, value: Any) -> list:
         if not isinstance(value, list):
-            raise _TypeProblem("应为数组")
+            raise _TypeProblem(N_("应为数组"))
         if len(value) > self.max_items:
-            raise _ValueProblem(f"最多{self.max_items}项")
+            raise _ValueProblem(Msg(N_("最多%(n)s项"), n=self.max_items))
         if len(value) < self.min_items:
-            raise _ValueProblem(f"至少{self.min_items}项")
+            raise _ValueProblem(Msg(N_("至少%(n)s项"), n=self.min_items))
         return value  # items are checked by ``Schema._walk`` with their paths
 
     def base_schema(self) -> dict[str, Any]:
@@ -369,11 +381,11 @@ class Schema(Field):
             values = args.get(key) or []
             if not values:
                 if f.required:
-                    problems.invalid[key] = "必填"
+                    problems.invalid[key] = N_("必填")
                 out[key] = f.default
                 continue
             if len(values) > 1:
-                problems.bad[key] = "只能出现一次"
+                problems.bad[key] = N_("只能出现一次")
                 continue
             try:
                 out[key] = f.parse_text(values[0])
@@ -381,17 +393,17 @@ class Schema(Field):
                 if isinstance(exc, _TypeProblem) or isinstance(f, Date):
                     # a date filter that is no date is a malformed request (400
                     # invalid_date), never ignored: the client would get another list
-                    problems.bad[key] = str(exc)
+                    problems.bad[key] = exc.message
                     if isinstance(f, Date):
                         problems.dates.add(key)
                 else:
-                    problems.invalid[key] = str(exc)
+                    problems.invalid[key] = exc.message
         problems.raise_if_any()
         return out
 
     def _walk(self, data: Any, path: str, problems: _Problems) -> dict[str, Any]:
         if not isinstance(data, dict):
-            problems.bad[path or "body"] = "应为 JSON 对象"
+            problems.bad[path or "body"] = N_("应为 JSON 对象")
             return {}
         out: dict[str, Any] = {}
         for key in data:
@@ -401,16 +413,16 @@ class Schema(Field):
             where = _join(path, key)
             if key not in data:
                 if f.required:
-                    problems.invalid[where] = "必填"
+                    problems.invalid[where] = N_("必填")
                 out[key] = f.default() if callable(f.default) else f.default
                 continue
             try:
                 value = f.parse(data[key])
             except _TypeProblem as exc:
-                problems.bad[where] = str(exc)
+                problems.bad[where] = exc.message
                 continue
             except _ValueProblem as exc:
-                problems.invalid[where] = str(exc)
+                problems.invalid[where] = exc.message
                 continue
             if isinstance(f, Schema) and value is not None:
                 value = f._walk(value, where, problems)
@@ -426,9 +438,9 @@ def _walk_item(f: Field, value: Any, where: str, problems: _Problems) -> Any:
     try:
         return f.parse(value)
     except _TypeProblem as exc:
-        problems.bad[where] = str(exc)
+        problems.bad[where] = exc.message
     except _ValueProblem as exc:
-        problems.invalid[where] = str(exc)
+        problems.invalid[where] = exc.message
     return None
 
 

@@ -66,7 +66,7 @@ def has_right(user: User, right: str) -> bool:
     return right in ROLE_ACTIONS.get(Role(user.role), frozenset())
 
 
-def require_right(user: User, right: str, message: str = "您没有执行此操作的权限") -> None:
+def require_right(user: User, right: str, message: str = N_("您没有执行此操作的权限")) -> None:
     if not has_right(user, right):
         raise PermissionDenied(message)
 

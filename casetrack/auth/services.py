@@ -80,32 +80,32 @@ def _validate_user(
     errors: dict[str, str] = {}
     if user is None:
         if not _USERNAME_RE.match(data.username or ""):
-            errors["username"] = "用户名应为2至64位字母、数字、点、下划线或连字符"
+            errors["username"] = N_("用户名应为2至64位字母、数字、点、下划线或连字符")
         elif (
             session.scalar(
                 select(User.id).where(func.lower(User.username) == data.username.lower())
             )
             is not None
         ):
-            errors["username"] = "用户名已存在"
+            errors["username"] = N_("用户名已存在")
         if msg := validate_password(data.password, data.username, data.name):
             errors["password"] = msg
     if not data.name.strip():
-        errors["name"] = "请填写姓名"
+        errors["name"] = N_("请填写姓名")
     elif len(data.name.strip()) > 64:
-        errors["name"] = "姓名不能超过64个字"
+        errors["name"] = N_("姓名不能超过64个字")
     if data.role not in {str(r) for r in roles}:
-        errors["role"] = "请选择有效的角色"
+        errors["role"] = N_("请选择有效的角色")
     unit = None
     if data.unit_id is not None:
         unit = session.get(Unit, data.unit_id)
         if unit is None or unit.town_id != town.id:
-            errors["unit_id"] = "单位不属于本镇"
+            errors["unit_id"] = N_("单位不属于本镇")
             unit = None
         elif not unit.is_active and (user is None or user.unit_id != unit.id):
-            errors["unit_id"] = "该单位已停用"
+            errors["unit_id"] = N_("该单位已停用")
     if data.role == Role.HANDLER and unit is None and "unit_id" not in errors:
-        errors["unit_id"] = "承办人必须属于一个承办单位"
+        errors["unit_id"] = N_("承办人必须属于一个承办单位")
     villages: list[Village] = []
     if data.village_ids:
         villages = list(
@@ -116,19 +116,19 @@ def _validate_user(
             )
         )
         if len(villages) != len(set(data.village_ids)):
-            errors["village_ids"] = "所选村（社区）不属于本镇"
+            errors["village_ids"] = N_("所选村（社区）不属于本镇")
     if data.role == Role.GRID_WORKER and not villages and "village_ids" not in errors:
-        errors["village_ids"] = "网格员至少要负责本镇的一个村（社区）"
+        errors["village_ids"] = N_("网格员至少要负责本镇的一个村（社区）")
     if data.phone.strip() and (msg := validate_phone(data.phone)):
         errors["phone"] = msg
     if data.email.strip() and not _EMAIL_RE.match(data.email.strip()):
-        errors["email"] = "电子邮箱格式不正确"
+        errors["email"] = N_("电子邮箱格式不正确")
     return errors, unit, villages
 
 
 def _raise_if(errors: dict[str, str]) -> None:
     if errors:
-        raise ValidationError("；".join(dict.fromkeys(errors.values())), fields=errors)
+        raise ValidationError.of(errors)
 
 
 def create_user(
@@ -172,20 +172,20 @@ def create_county_user(
     """Create a county-level read-only user (command line only): sees every town of the county."""
     errors: dict[str, str] = {}
     if not _USERNAME_RE.match(data.username or ""):
-        errors["username"] = "用户名应为2至64位字母、数字、点、下划线或连字符"
+        errors["username"] = N_("用户名应为2至64位字母、数字、点、下划线或连字符")
     elif (
         session.scalar(select(User.id).where(func.lower(User.username) == data.username.lower()))
         is not None
     ):
-        errors["username"] = "用户名已存在"
+        errors["username"] = N_("用户名已存在")
     if msg := validate_password(data.password, data.username, data.name):
         errors["password"] = msg
     if not data.name.strip():
-        errors["name"] = "请填写姓名"
+        errors["name"] = N_("请填写姓名")
     if not re.fullmatch(r"\d{6}", county_code or ""):
-        errors["county_code"] = "县级区划代码应为6位数字"
+        errors["county_code"] = N_("县级区划代码应为6位数字")
     elif session.scalar(select(Town.id).where(Town.county_code == county_code)) is None:
-        errors["county_code"] = "没有乡镇属于该县级区划代码"
+        errors["county_code"] = N_("没有乡镇属于该县级区划代码")
     _raise_if(errors)
     user = User(
         town_id=None,
@@ -213,7 +213,7 @@ def update_user(
     town = town_of(session, actor, None)
     errors, unit, villages = _validate_user(session, town, data, user, TOWN_ROLES)
     if user.id == actor.id and data.role != user.role:
-        errors["role"] = "不能修改自己的角色"
+        errors["role"] = N_("不能修改自己的角色")
     _raise_if(errors)
     if data.role != user.role:
         user.end_sessions()  # the old role's pages and rights end with its sessions

@@ -340,7 +340,7 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
         raise PermissionDenied(N_("您不属于任何乡镇，不能导入"))
     problems = check_mapping(sheet.headers, mapping)
     if problems:
-        raise ValidationError("；".join(dict.fromkeys(problems.values())), fields=problems)
+        raise ValidationError.of(problems)
     today = local_date(now)
     town_villages, town_units = _places(session, town.id)
     villages = {_norm(v.name): v.id for v in town_villages if v.is_active}

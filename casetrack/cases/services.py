@@ -39,7 +39,7 @@ from casetrack.core.errors import (
     PermissionDenied,
     ValidationError,
 )
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import LIST_SEPARATOR, N_, Joined, Msg
 from casetrack.core.normalize import normalize_id_number, normalize_phone
 from casetrack.core.time import local_date
 from casetrack.deadlines.calendar import load_calendar
@@ -293,7 +293,8 @@ def _require_text(value: str | None, field_name: str, message: str) -> str:
 
 def _not_future(day: dt.date, now: dt.datetime, field_name: str, label: str) -> None:
     if day > _today(now):
-        msg = f"{label}不能晚于今天（{_today(now).isoformat()}）"
+        msg = Msg(N_("%(label)s不能晚于今天（%(today)s）"), label=label,
+                  today=_today(now).isoformat())
         raise ValidationError(msg, fields={field_name: msg})
 
 
@@ -310,7 +311,8 @@ def _step_date(case: Case, day: dt.date, now: dt.datetime, field_name: str, labe
     _not_future(day, now, field_name, label)
     for bound_label, bound in bounds:
         if bound is not None and day < bound:
-            msg = f"{label}不能早于{bound_label}（{bound.isoformat()}）"
+            msg = Msg(N_("%(label)s不能早于%(bound_label)s（%(bound)s）"), label=label,
+                      bound_label=bound_label, bound=bound.isoformat())
             raise ValidationError(msg, fields={field_name: msg})
 
 
@@ -333,40 +335,40 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
     errors: dict[str, str] = {}
     kind = kinds.get(data.kind)
     if kind is None:
-        errors["kind"] = "案件类型无效"
+        errors["kind"] = N_("案件类型无效")
         return errors
     if not data.title.strip():
-        errors["title"] = "请填写事项标题"
+        errors["title"] = N_("请填写事项标题")
     elif len(data.title) > 200:
-        errors["title"] = "标题不能超过200字"
+        errors["title"] = N_("标题不能超过200字")
     if data.source not in kind.sources:
-        errors["source"] = "来源无效"
+        errors["source"] = N_("来源无效")
     if not data.category:
-        errors["category"] = "请选择内容分类"
+        errors["category"] = N_("请选择内容分类")
     elif data.category not in kind.categories:
-        errors["category"] = "内容分类无效"
+        errors["category"] = N_("内容分类无效")
     errors.update(kind.validate(data))
     if kind.village_required and data.village_id is None:
         errors["village_id"] = kind.village_required
     if data.village_id is not None:
         village = session.get(Village, data.village_id)
         if village is None or village.town_id != town.id:
-            errors["village_id"] = "村（居）不属于本镇"
+            errors["village_id"] = N_("村（居）不属于本镇")
     if data.source in rules.EXTERNAL_SOURCES:
         if not (data.external_ref or "").strip():
-            errors["external_ref"] = "上级交办、转送的事项须填写上级交办文号"
+            errors["external_ref"] = N_("上级交办、转送的事项须填写上级交办文号")
         if data.source == "assigned" and data.external_due_on is None:
-            errors["external_due_on"] = "上级交办的事项须填写上级规定的办理期限"
+            errors["external_due_on"] = N_("上级交办的事项须填写上级规定的办理期限")
     if data.external_due_on and data.external_due_on < data.received_on:
-        errors["external_due_on"] = "上级期限不能早于收到日期"
+        errors["external_due_on"] = N_("上级期限不能早于收到日期")
     if data.group_size < 1 or data.group_size > 10000:
-        errors["group_size"] = "人数应在1至10000之间"
+        errors["group_size"] = N_("人数应在1至10000之间")
     if not data.parties:
-        errors["parties"] = "请至少填写一名当事人"
+        errors["parties"] = N_("请至少填写一名当事人")
     errors.update(kind.validate_parties(data))
     for i, p in enumerate(data.parties):
         if not p.name.strip():
-            errors[f"parties-{i}-name"] = "请填写当事人姓名"
+            errors[f"parties-{i}-name"] = N_("请填写当事人姓名")
         if p.id_number:
             msg = rules.validate_id_number(p.id_number)
             if msg:
@@ -376,7 +378,7 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
             if msg:
                 errors[f"parties-{i}-phone"] = msg
         if p.role not in rules.PARTY_ROLES:
-            errors[f"parties-{i}-role"] = "当事人身份无效"
+            errors[f"parties-{i}-role"] = N_("当事人身份无效")
     return errors
 
 
@@ -386,15 +388,15 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
 
     ``earlier_cases``: an import's lookup of the earlier cases of every petitioner in its
     file (else the database is asked for this one)."""
-    require_right(actor, "register", "您没有登记案件的权限")
+    require_right(actor, "register", N_("您没有登记案件的权限"))
     town = session.get(Town, actor.town_id) if actor.town_id else None
     if town is None:
         raise PermissionDenied(N_("您不属于任何乡镇，不能登记案件"))
     errors = validate_case_input(session, town, data)
     if data.received_on > _today(now):
-        errors["received_on"] = "收到日期不能晚于今天"
+        errors["received_on"] = N_("收到日期不能晚于今天")
     if errors:
-        raise ValidationError("；".join(dict.fromkeys(errors.values())), fields=errors)
+        raise ValidationError.of(errors)
     if not can_register_in_village(actor, data.village_id):
         raise PermissionDenied(N_("网格员只能登记本人负责村（居）的案件"))
 
@@ -521,7 +523,7 @@ def request_extension(session: Session, actor: User, now: dt.datetime, case: Cas
     reason = _require_text(reason, "reason", N_("申请延期须说明理由"))
     most = steps.max_extension_days(case)
     if not 1 <= days <= most:
-        msg = f"延期天数应在1至{most}天之间"
+        msg = Msg(N_("延期天数应在1至%(most)s天之间"), most=most)
         raise ValidationError(msg, fields={"days": msg})
 
     def change(c: Case) -> None:
@@ -574,10 +576,10 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
     """办结 a replied petition (with the petitioner's rating) or 结案 a dispute."""
     t = _check(session, actor, case, "close", now)
     day = closed_on or _today(now)
-    _step_date(case, day, now, "closed_on", "办结日期",
-               [("收到日期", case.received_on), ("受理日期", case.accepted_on),
-                ("答复送达日期", case.reply_delivered_on), ("回访日期", case.follow_up_on),
-                ("退回重办日期", _reopened_on(case))])
+    _step_date(case, day, now, "closed_on", N_("办结日期"),
+               [(N_("收到日期"), case.received_on), (N_("受理日期"), case.accepted_on),
+                (N_("答复送达日期"), case.reply_delivered_on), (N_("回访日期"), case.follow_up_on),
+                (N_("退回重办日期"), _reopened_on(case))])
     if "rating" in kinds.kind_of(case.kind).fields:
         if rating not in rules.RATINGS:
             raise ValidationError(N_("请选择信访人评价"), fields={"rating": N_("请选择信访人评价")})
@@ -598,7 +600,7 @@ def _within(session: Session, rule_code: str, start: dt.date, day: dt.date, fiel
     """Refuse ``day`` when it lies after the rule's window (the town's) opened on ``start``."""
     end = steps.clock_end(session, rule_code, start, town_id=town_id)
     if day > end:
-        msg = f"已超过{what}期限（{end.isoformat()}）"
+        msg = Msg(N_("已超过%(what)s期限（%(end)s）"), what=what, end=end.isoformat())
         raise ValidationError(msg, fields={field_name: msg})
 
 
@@ -621,31 +623,31 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
     title, summary = (title or "").strip(), (summary or "").strip()
     if title:
         if len(title) > 200:
-            errors["title"] = "标题不能超过200字"
+            errors["title"] = N_("标题不能超过200字")
         wanted["title"] = title
     if summary:
         wanted["summary"] = summary
     if category:
         if category not in kinds.kind_of(case.kind).categories:
-            errors["category"] = "内容分类无效"
+            errors["category"] = N_("内容分类无效")
         wanted["category"] = category
     if village_id:
         village = session.get(Village, village_id)
         if village is None or village.town_id != case.town_id:
-            errors["village_id"] = "村（居）不属于本镇"
+            errors["village_id"] = N_("村（居）不属于本镇")
         wanted["village_id"] = village_id
     party = None
     party_name, party_phone = (party_name or "").strip(), normalize_phone(party_phone)
     if party_id:
         party = next((p for p in case.parties if p.id == party_id), None)
         if party is None:
-            errors["party_id"] = "当事人不属于本案"
+            errors["party_id"] = N_("当事人不属于本案")
     if (party_name or party_phone) and party is None and "party_id" not in errors:
-        errors["party_id"] = "请选择要更正的当事人"
+        errors["party_id"] = N_("请选择要更正的当事人")
     if party_phone and (msg := rules.validate_phone(party_phone)):
         errors["party_phone"] = msg
     if errors:
-        raise ValidationError("；".join(dict.fromkeys(errors.values())), fields=errors)
+        raise ValidationError.of(errors)
     before = {k: getattr(case, k) for k in wanted}
     after = dict(wanted)
     if party is not None:
@@ -675,13 +677,14 @@ def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
     """Store an uploaded file after checking its type and size, in the upload folder or the
     database (``ATTACHMENT_STORAGE``, see ``cases/storage.py``), read in chunks."""
     require_visible(actor, case)
-    require_right(actor, "attach", "您没有上传附件的权限")
+    require_right(actor, "attach", N_("您没有上传附件的权限"))
     allowed = current_app.config["ATTACHMENT_EXTENSIONS"]
     max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if not name or ext not in allowed:
-        raise ValidationError("不支持的文件类型，允许：" + "、".join(sorted(allowed)),
+        raise ValidationError(Msg(N_("不支持的文件类型，允许：%(allowed)s"),
+                                  allowed=Joined(sorted(allowed), LIST_SEPARATOR)),
                               fields={"file": N_("不支持的文件类型")})
     att = Attachment(case=case, uploaded_by_id=actor.id, filename=name[:255],
                      content_type=_content_type(ext), size=0, sha256="",
@@ -690,7 +693,7 @@ def add_attachment(session: Session, actor: User, now: dt.datetime, case: Case,
     try:
         storage.save(session, att, stream, max_bytes)
     except storage.TooLarge:
-        msg = f"文件不能超过 {size_label(max_bytes)}"
+        msg = Msg(N_("文件不能超过 %(size)s"), size=size_label(max_bytes))
         raise ValidationError(msg, fields={"file": msg}) from None
     if not att.size:
         raise ValidationError(N_("文件为空"), fields={"file": N_("文件为空")})
@@ -720,7 +723,7 @@ def reveal_id_number(session: Session, actor: User, now: dt.datetime, party: Par
                      channel: str = "web") -> str:
     """The full ID number, for supervisors and above only; every view is logged."""
     require_visible(actor, party.case)
-    require_right(actor, "view_id", "您无权查看完整身份证号码")
+    require_right(actor, "view_id", N_("您无权查看完整身份证号码"))
     session.add(IdNumberView(user_id=actor.id, party_id=party.id, at=now, channel=channel))
     session.flush()
     return party.id_number or ""

@@ -210,14 +210,14 @@ def implements(name: str) -> Callable[[Callable], Callable]:
 
 def _extendable(session: Session, case: Case, today: dt.date) -> str | None:
     if case.due_rule not in DEFAULT_RULES:
-        return "该期限不能延长"
+        return N_("该期限不能延长")
     rule = town_rule(session, case.town_id, case.due_rule)
     if not rule.extendable:
-        return "该期限不能延长"
+        return N_("该期限不能延长")
     if case.extension_state == ExtensionState.APPROVED:
-        return "该案件已经延期一次，不能再次延期"
+        return N_("该案件已经延期一次，不能再次延期")
     if case.extension_state == ExtensionState.PENDING:
-        return "已有延期申请等待审批"
+        return N_("已有延期申请等待审批")
     return None
 
 
@@ -232,7 +232,7 @@ def max_extension_days(case: Case) -> int:
 
 
 def _extension_pending(session: Session, case: Case, today: dt.date) -> str | None:
-    return None if case.extension_state == ExtensionState.PENDING else "没有待审批的延期申请"
+    return None if case.extension_state == ExtensionState.PENDING else N_("没有待审批的延期申请")
 
 
 def period(session: Session, case: Case, code: str, translated: bool = False) -> str:

@@ -5,15 +5,18 @@ A refusal's message is a ``Msgid`` (``N_("网格员只能登记本人负责村�
 values it names passed apart as ``params`` (``N_("%(year)s 年的节假日安排尚未录入……")``,
 ``params={"year": 2027}``): ``message`` translates it when it is read, in the language of
 whoever it is shown to (a page, the API envelope; a CLI command reads it in Chinese), so
-data (a name, a number) never passes through gettext. A message given as a plain ``str``
-(composed from data) is shown as it is. Field messages (``fields``) follow the same rule.
+data (a name, a number) never passes through gettext. A field message with values of its
+own is a ``Msg`` (``Msg(N_("%(label)s不能晚于今天"), label=N_("收到日期"))``); the refusal
+naming several fields joins them with ``Joined`` (``ValidationError.of(errors)``). A message
+given as a plain ``str`` (composed from data) is shown as it is. Field messages (``fields``)
+follow the same rule.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from casetrack.core.i18n import N_, Msgid, tr
+from casetrack.core.i18n import N_, Joined, Msg, Msgid, tr
 
 
 def _shown(value: Any, params: dict[str, Any] | None = None) -> Any:
@@ -23,6 +26,8 @@ def _shown(value: Any, params: dict[str, Any] | None = None) -> Any:
         text = str(tr(value))
         # a label among the values (a status, a step: ``N_`` too) in the same language
         return text % {k: tr(v) for k, v in params.items()} if params else text
+    if isinstance(value, Msg | Joined):
+        return value.shown()
     if isinstance(value, list | tuple):
         return [_shown(v) for v in value]
     return value
@@ -66,6 +71,11 @@ class ValidationError(DomainError):
 
     code = "validation_error"
     http_status = 422
+
+    @classmethod
+    def of(cls, fields: dict, **kwargs: Any) -> ValidationError:
+        """The refusal of several field messages: its message names each once, in order."""
+        return cls(Joined(fields.values()), fields=fields, **kwargs)
 
 
 class PermissionDenied(DomainError):

@@ -15,6 +15,8 @@ templates' gettext functions (``core/templating.py``) read the same catalog.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from babel.support import NullTranslations
 from flask import g, has_app_context
 from flask_babel import get_locale, get_translations
@@ -55,8 +57,54 @@ def gettext(string: str, **variables) -> str:
     return text % variables if variables else text
 
 
+class Msg(str):
+    """A sentence with the values it names, translated when shown:
+    ``Msg(N_("%(label)s不能晚于今天（%(today)s）"), label=N_("收到日期"), today="2026-12-01")``.
+
+    As a ``str`` it is the Chinese sentence (logs, CLI, tests in Chinese); ``tr`` translates
+    the msgid, then fills in the values, a value that is itself a ``Msgid`` (a label) in the
+    same language and data (a date, a name, a number) as it is. Data never enters the
+    msgid."""
+
+    def __new__(cls, msgid: str, **params: object) -> Msg:
+        self = super().__new__(cls, str(msgid) % {k: str(v) for k, v in params.items()}
+                               if params else str(msgid))
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    def shown(self) -> str:
+        text = gettext(str(self.msgid))
+        return text % {k: tr(v) for k, v in self.params.items()} if self.params else text
+
+
+class Joined(str):
+    """Several messages as one sentence (a refusal naming every bad field), or items in a
+    sentence (``Joined(names, LIST_SEPARATOR)``): each part translated when shown (data stays
+    as it is), joined by the language's separator (``；`` / ``; ``, ``、`` / ``, ``)."""
+
+    def __new__(cls, parts: Iterable[str], sep: str | None = None) -> Joined:
+        parts = list(dict.fromkeys(parts))
+        sep = SEPARATOR if sep is None else sep
+        self = super().__new__(cls, str(sep).join(parts))
+        self.parts = parts
+        self.sep = sep
+        return self
+
+    def shown(self) -> str:
+        return str(tr(self.sep)).join(str(tr(p)) for p in self.parts)
+
+
+#: between the parts of a ``Joined`` message, and between the items of a list in a sentence
+SEPARATOR = N_("；")
+LIST_SEPARATOR = N_("、")
+
+
 def tr(value: object) -> object:
-    """The translation of a ``Msgid``; any other value (data) unchanged."""
+    """The translation of a ``Msgid`` (a ``Msg``, a ``Joined``: with their values); any other
+    value (data) unchanged."""
     if isinstance(value, Msgid):
         return gettext(str(value))
+    if isinstance(value, Msg | Joined):
+        return value.shown()
     return value

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from casetrack.core.i18n import N_
 from casetrack.core.normalize import normalize_id_number, normalize_phone
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -19,17 +20,17 @@ def id_check_digit(first17: str) -> str:
 
 
 def validate_id_number(value: str) -> str | None:
-    """An error message in Chinese, or None when ``value`` is a valid 18-character ID (after
-    ``normalize_id_number``: full-width digits are digits, x is X)."""
+    """An error message (a Chinese ``Msgid``), or None when ``value`` is a valid
+    18-character ID (after ``normalize_id_number``: full-width digits are digits, x is X)."""
     value = normalize_id_number(value)
     if not _ID_RE.match(value):
-        return "身份证号码应为18位，前17位为数字，最后一位为数字或X"
+        return N_("身份证号码应为18位，前17位为数字，最后一位为数字或X")
     try:
         dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        return "身份证号码中的出生日期无效"
+        return N_("身份证号码中的出生日期无效")
     if id_check_digit(value[:17]) != value[17]:
-        return "身份证号码校验位不正确"
+        return N_("身份证号码校验位不正确")
     return None
 
 
@@ -51,4 +52,4 @@ def validate_phone(value: str) -> str | None:
     v = normalize_phone(value)
     if _MOBILE_RE.match(v) or _LANDLINE_RE.match(v):
         return None
-    return "电话号码应为11位手机号码，或区号加电话号码（如0759-8888888）"
+    return N_("电话号码应为11位手机号码，或区号加电话号码（如0759-8888888）")

@@ -445,7 +445,7 @@ def retry_notification(session: Session, actor: User, now: dt.datetime,
     count of attempts. Administrators of the message's town only; flushes."""
     from casetrack.auth.permissions import require_right
 
-    require_right(actor, "admin", "只有系统管理员可以重发消息")
+    require_right(actor, "admin", N_("只有系统管理员可以重发消息"))
     row = session.get(Notification, notification_id)
     if (row is None or row.town_id is None or row.town_id != actor.town_id
             or row.channel == Channel.IN_APP):

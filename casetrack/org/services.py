@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg
 from casetrack.org.models import CaseNumberPrefix, Town, Unit, Village
 from casetrack.org.prefixes import prefix_owner, prefix_problem, town_prefixes
 
@@ -79,7 +79,7 @@ def create_town(
 ) -> Town:
     """Create a town (the tenant): command line only, at installation time. ``prefixes``
     are its number prefixes by case kind (the kinds are the caller's: ``cases``)."""
-    name = _clean_name(name, "乡镇名称")
+    name = _clean_name(name, N_("乡镇名称"))
     if session.scalar(select(Town.id).where(Town.name == name)) is not None:
         raise ValidationError(N_("已有同名的乡镇"), fields={"name": N_("已有同名的乡镇")})
     codes = {kind: unicodedata.normalize("NFC", (code or "").strip())
@@ -108,12 +108,12 @@ def _get_in_town(session: Session, actor: OrgActor, model, object_id: int, missi
 
 def get_village(session: Session, actor: OrgActor, village_id: int) -> Village:
     """A village of the admin's town, or NotFound."""
-    return _get_in_town(session, actor, Village, village_id, "村（社区）不存在")
+    return _get_in_town(session, actor, Village, village_id, N_("村（社区）不存在"))
 
 
 def get_unit(session: Session, actor: OrgActor, unit_id: int) -> Unit:
     """A unit of the admin's town, or NotFound."""
-    return _get_in_town(session, actor, Unit, unit_id, "单位不存在")
+    return _get_in_town(session, actor, Unit, unit_id, N_("单位不存在"))
 
 
 # --------------------------------------------------------------------------- queries
@@ -138,9 +138,11 @@ def list_units(session: Session, town_id: int) -> list[Unit]:
 def _clean_name(value: str | None, label: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationError(f"请填写{label}", fields={"name": f"请填写{label}"})
+        msg = Msg(N_("请填写%(label)s"), label=label)
+        raise ValidationError(msg, fields={"name": msg})
     if len(value) > 100:
-        raise ValidationError(f"{label}不能超过100个字", fields={"name": f"{label}不能超过100个字"})
+        msg = Msg(N_("%(label)s不能超过100个字"), label=label)
+        raise ValidationError(msg, fields={"name": msg})
     return value
 
 
@@ -171,7 +173,7 @@ def create_village(
     """Add a village (村) or residents' committee (社区) to the town; by default it sorts last."""
     require_admin(actor)
     town = town_of(session, actor, town)
-    name = _clean_name(name, "村（社区）名称")
+    name = _clean_name(name, N_("村（社区）名称"))
     kind = _clean_kind(kind)
     if _name_taken(session, Village, town.id, name, None):
         raise ValidationError(
@@ -208,7 +210,7 @@ def update_village(
     if village.town_id != actor.town_id:
         raise NotFound(N_("村（社区）不存在"))
     if name is not None:
-        name = _clean_name(name, "村（社区）名称")
+        name = _clean_name(name, N_("村（社区）名称"))
         if _name_taken(session, Village, village.town_id, name, village.id):
             raise ValidationError(
                 N_("本镇已有同名的村（社区）"), fields={"name": N_("本镇已有同名的村（社区）")}
@@ -233,7 +235,7 @@ def create_unit(
     """Add a handling unit (综治办, 司法所, ...) to the town."""
     require_admin(actor)
     town = town_of(session, actor, town)
-    name = _clean_name(name, "单位名称")
+    name = _clean_name(name, N_("单位名称"))
     if _name_taken(session, Unit, town.id, name, None):
         raise ValidationError(N_("本镇已有同名的单位"), fields={"name": N_("本镇已有同名的单位")})
     unit = Unit(town_id=town.id, name=name)
@@ -256,7 +258,7 @@ def update_unit(
     if unit.town_id != actor.town_id:
         raise NotFound(N_("单位不存在"))
     if name is not None:
-        name = _clean_name(name, "单位名称")
+        name = _clean_name(name, N_("单位名称"))
         if _name_taken(session, Unit, unit.town_id, name, unit.id):
             raise ValidationError(N_("本镇已有同名的单位"), fields={"name": N_("本镇已有同名的单位")})
         unit.name = name

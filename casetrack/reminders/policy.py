@@ -123,24 +123,24 @@ def validate_policy(policy: ReminderPolicy) -> None:
     """Refuse out-of-range values with Chinese field messages."""
     errors: dict[str, str] = {}
     if not 0 <= policy.yellow_days <= 30:
-        errors["yellow_days"] = "黄色预警天数应在0至30之间"
+        errors["yellow_days"] = N_("黄色预警天数应在0至30之间")
     if not 1 <= policy.leader_overdue_days <= 365:
-        errors["leader_overdue_days"] = "领导督办的超期天数应在1至365之间"
+        errors["leader_overdue_days"] = N_("领导督办的超期天数应在1至365之间")
     if not 1 <= policy.cadence_days <= 30:
-        errors["cadence_days"] = "重复提醒间隔应在1至30天之间"
+        errors["cadence_days"] = N_("重复提醒间隔应在1至30天之间")
     try:
         ZoneInfo(policy.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = "时区无效"
+        errors["timezone"] = N_("时区无效")
     for level, roles in policy.level_roles.items():
         if level not in LEVELS or any(r not in ROLES for r in roles):
-            errors["level_roles"] = "提醒对象设置无效"
+            errors["level_roles"] = N_("提醒对象设置无效")
     channels = {c.value for c in Channel}
     for role, chosen in policy.role_channels.items():
         if role not in ROLES or any(c not in channels for c in chosen):
-            errors["role_channels"] = "提醒渠道设置无效"
+            errors["role_channels"] = N_("提醒渠道设置无效")
     if errors:
-        raise ValidationError("；".join(dict.fromkeys(errors.values())), fields=errors)
+        raise ValidationError.of(errors)
 
 
 def save_policy(session: Session, town_id: int, policy: ReminderPolicy) -> None:

@@ -87,7 +87,7 @@ def save_template(session: Session, actor: User, town_id: int, key: str, text: s
     """Store a town's template (None or empty restores the default). Admins only; flushes."""
     from casetrack.auth.permissions import require_right
 
-    require_right(actor, "admin", "只有系统管理员可以修改报告语句模板")
+    require_right(actor, "admin", N_("只有系统管理员可以修改报告语句模板"))
     if actor.town_id != town_id or key not in SENTENCE_DEFS:
         raise ValidationError(N_("无效的模板"))
     set_setting(session, town_id, SETTING_PREFIX + key,

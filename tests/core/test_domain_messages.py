@@ -117,3 +117,115 @@ def test_a_step_refused_by_the_case_state_names_state_and_step_in_the_readers_la
                        headers={"Authorization": f"Bearer {grid_secret}"})
     assert resp.status_code == 403
     assert resp.get_json()["error"]["message"] == "You are not allowed to do this"
+
+
+def _api_user(world_user, now, locale: str) -> dict[str, str]:
+    from casetrack.auth.tokens import create_token
+
+    world_user.locale = locale
+    _row, secret = create_token(db.session, world_user, now, locale)
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+_CASE_BODY = {"kind": "dispute", "source": "screening", "received_on": "2026-11-20",
+              "category": "邻里", "parties": [{"name": "王五（虚构）", "role": "applicant"}]}
+
+
+def test_an_api_validation_error_is_english_for_an_english_token_user(client, world, now):
+    """A missing required field (422) and a value of the wrong type (400): the message and
+    the field messages in English; the field names and the values stay as they are."""
+    auth = _api_user(world.supervisor, now, "en")
+    body = {**_CASE_BODY, "village_id": world.v1.id}
+    resp = client.post("/api/v1/cases", json=body, headers=auth)
+    assert resp.status_code == 422, resp.get_json()
+    assert resp.get_json()["error"] == {"code": "validation_error", "message": "Required",
+                                        "fields": {"title": "Required"}}
+    resp = client.post("/api/v1/cases", json={**body, "title": "排水纠纷（虚构）",
+                                               "group_size": "三"}, headers=auth)
+    assert resp.status_code == 400
+    error = resp.get_json()["error"]
+    assert error["message"] == "Malformed request: group_size: must be an integer"
+    assert error["fields"] == {"group_size": "must be an integer"}
+    # a rule the service checks: the phone number, and the date received in the future
+    resp = client.post("/api/v1/cases", json={
+        **body, "title": "排水纠纷（虚构）", "received_on": "2026-11-24",
+        "parties": [{"name": "王五（虚构）", "role": "applicant", "phone": "12345"}]},
+        headers=auth)
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["fields"] == {
+        "parties-0-phone": "The phone number must be an 11-digit mobile number, or an area "
+                           "code and number (e.g. 0759-8888888)",
+        "received_on": "The date received cannot be later than today"}
+    assert resp.get_json()["error"]["message"] == (
+        "The phone number must be an 11-digit mobile number, or an area code and number "
+        "(e.g. 0759-8888888); The date received cannot be later than today")
+
+
+def test_the_same_api_errors_stay_chinese_for_a_chinese_token_user(client, world, now):
+    auth = _api_user(world.supervisor, now, "zh")
+    body = {**_CASE_BODY, "village_id": world.v1.id}
+    resp = client.post("/api/v1/cases", json=body, headers=auth)
+    assert resp.get_json()["error"]["fields"] == {"title": "必填"}
+    resp = client.post("/api/v1/cases", json={**body, "title": "排水纠纷（虚构）",
+                                               "group_size": "三"}, headers=auth)
+    assert resp.get_json()["error"]["message"] == "请求格式不正确：group_size：应为整数"
+
+
+def test_a_future_date_received_is_refused_on_the_page_in_the_readers_language(client, world):
+    form = {"kind": "dispute", "title": "邻里排水纠纷（虚构）", "source": "screening",
+            "category": "邻里", "village_id": str(world.v1.id), "received_on": "2026-11-24",
+            "parties-0-role": "applicant", "parties-0-name": "王五（虚构）", "submit": "1"}
+    _english(client, "super")
+    resp = client.post("/cases/new?kind=dispute", data=form)
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "The date received cannot be later than today" in page
+    assert "收到日期不能晚于今天" not in page
+    client.post("/lang/zh", data={"next": "/"})
+    page = client.post("/cases/new?kind=dispute", data=form).get_data(as_text=True)
+    assert "收到日期不能晚于今天" in page
+    assert "The date received" not in page
+
+
+def test_values_in_a_refusal_stay_data_and_labels_follow_the_reader(world, now):
+    """A step date bounded by another (the labels are Msgids, the dates data), the refusal
+    of a petition re-examined before (Art. 36: the category and case numbers are data) and
+    the authority-extension date: Chinese by default, English for an English reader."""
+    import datetime as dt
+
+    from flask_babel import force_locale
+
+    from casetrack.cases import services as svc
+    from casetrack.cases.kinds.petition.services import refuse_after_reexamination
+    from casetrack.core.errors import ValidationError as VE
+
+    earlier = svc.register_case(db.session, world.supervisor, now, svc.CaseInput(
+        kind="petition", title="反映村道破损（虚构）", source="assigned",
+        received_on=dt.date(2026, 11, 20), petition_class="申诉求决", category="城乡建设",
+        village_id=world.v1.id, external_ref="雷信交〔2026〕7号",
+        external_due_on=dt.date(2027, 1, 5), parties=[svc.PartyInput(name="李四（虚构）")]))
+    db.session.commit()
+
+    def refused(call) -> VE:
+        try:
+            call()
+        except VE as exc:
+            db.session.rollback()
+            return exc
+        raise AssertionError("not refused")
+
+    accept = refused(lambda: svc.accept_case(db.session, world.supervisor, now, earlier,
+                                             accepted_on=dt.date(2026, 11, 19)))
+    earlier.status = "reexamined"
+    again = refused(lambda: refuse_after_reexamination([earlier], "城乡建设"))
+    assert accept.message == "受理日期不能早于收到日期（2026-11-20）"
+    assert again.message.startswith("不予受理：同一信访人就同一事项（城乡建设）已经复核终结（"
+                                    f"{earlier.number}），")
+    with force_locale("en"):
+        assert accept.message == "“Accepted on” cannot be earlier than “Received on” (2026-11-20)"
+        assert accept.fields == {"accepted_on": accept.message}
+        assert again.message.startswith(
+            "Not accepted: the same petitioner’s matter (城乡建设) has already been concluded by "
+            f"re-examination ({earlier.number}); under Article 36")
+        assert again.fields == {"parties": f"Concluded by re-examination: {earlier.number}"}

@@ -27,7 +27,7 @@ from casetrack.cases.services import (
 )
 from casetrack.cases.steps import implements
 from casetrack.core.errors import ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg
 
 
 @implements("start_mediation")
@@ -52,7 +52,7 @@ def record_mediation_session(session: Session, actor: User, now: dt.datetime, ca
     """One mediation session (调解记录) at the current level."""
     _check(session, actor, case, "mediation_session", now)
     note = _require_text(note, "note", N_("请填写调解情况"))
-    _step_date(case, held_on, now, "held_on", "调解日期", [("收到日期", case.received_on)])
+    _step_date(case, held_on, now, "held_on", N_("调解日期"), [(N_("收到日期"), case.received_on)])
     level = drules.MEDIATION_LEVELS.get(case.mediation_level or "", "")
     record_event(case, actor, now, "mediation_session", from_status=case.status,
                  to_status=case.status,
@@ -133,7 +133,7 @@ def record_follow_up(session: Session, actor: User, now: dt.datetime, case: Case
                      visited_on: dt.date, honoured: bool, note: str = "") -> Case:
     """回访: is the agreement honoured?"""
     t = _check(session, actor, case, "follow_up", now)
-    _step_date(case, visited_on, now, "visited_on", "回访日期", [("收到日期", case.received_on)])
+    _step_date(case, visited_on, now, "visited_on", N_("回访日期"), [(N_("收到日期"), case.received_on)])
 
     def change(c: Case) -> None:
         c.follow_up_on = visited_on
@@ -169,14 +169,14 @@ def record_judicial_confirmation(session: Session, actor: User, now: dt.datetime
     court = _require_text(court, "court", N_("请填写受理法院"))
     if len(court) > 100:
         raise ValidationError(N_("法院名称不能超过100字"), fields={"court": N_("法院名称不能超过100字")})
-    _not_future(applied_on, now, "applied_on", "申请日期")
+    _not_future(applied_on, now, "applied_on", N_("申请日期"))
     agreed = agreement_day(case)
     if agreed is not None:
         if applied_on < agreed:
             raise ValidationError(N_("申请日期不能早于调解协议达成日期"),
                                   fields={"applied_on": N_("申请日期不能早于调解协议达成日期")})
         _within(session, "dispute.judicial_confirmation", agreed, applied_on, "applied_on",
-                "申请司法确认", town_id=case.town_id)
+                Msg(N_("申请%(what)s"), what=N_("司法确认")), town_id=case.town_id)
 
     def change(c: Case) -> None:
         c.judicial_applied_on, c.judicial_court = applied_on, court

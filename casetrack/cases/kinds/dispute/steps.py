@@ -34,21 +34,21 @@ S = CaseStatus
 
 def _not_at_town_yet(session: Session, case: Case, today: dt.date) -> str | None:
     if case.mediation_level == "town" and case.status == S.MEDIATING:
-        return "该纠纷已在镇级调解"
+        return N_("该纠纷已在镇级调解")
     return None
 
 
 def _followed_up(session: Session, case: Case, today: dt.date) -> str | None:
     if case.status == S.RESOLVED and case.follow_up_on is None:
-        return "调解成功的纠纷须先回访，确认协议履行情况后才能结案"
+        return N_("调解成功的纠纷须先回访，确认协议履行情况后才能结案")
     return None
 
 
 def _agreement_reached(session: Session, case: Case, today: dt.date) -> str | None:
     if case.agreement_type is None:
-        return "只有达成调解协议的纠纷才能申请司法确认"
+        return N_("只有达成调解协议的纠纷才能申请司法确认")
     if case.judicial_applied_on is not None:
-        return "已记录司法确认申请"
+        return N_("已记录司法确认申请")
     return None
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, and_
 from sqlalchemy.orm import Session
 
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg
 from casetrack.deadlines.rules import DayUnit, DeadlineRule
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def validate(data: Any) -> dict[str, str]:
     """A petition's own checks of a registration (``services.CaseInput``)."""
     errors: dict[str, str] = {}
     if data.petition_class not in CLASSES:
-        errors["petition_class"] = "请选择信访类别（建议意见、检举控告、申诉求决）"
+        errors["petition_class"] = N_("请选择信访类别（建议意见、检举控告、申诉求决）")
     return errors
 
 
@@ -106,6 +106,7 @@ def validate_parties(data: Any) -> dict[str, str]:
     """Group visits elect at most 5 representatives (Art. 20)."""
     petitioners = sum(1 for p in data.parties if p.role == "petitioner")
     if petitioners > MAX_REPRESENTATIVES:
-        return {"parties": (f"多人信访应推选代表，代表不超过{MAX_REPRESENTATIVES}人"
-                            "（信访工作条例第二十条）；其余人数请填在“人数”中")}
+        return {"parties": Msg(N_("多人信访应推选代表，代表不超过%(n)s人"
+                                  "（信访工作条例第二十条）；其余人数请填在“人数”中"),
+                               n=MAX_REPRESENTATIVES)}
     return {}

@@ -33,7 +33,7 @@ from casetrack.cases.services import (
 )
 from casetrack.cases.steps import implements
 from casetrack.core.errors import ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import LIST_SEPARATOR, N_, Joined, Msg
 
 S = CaseStatus
 
@@ -42,11 +42,13 @@ def refuse_after_reexamination(earlier: list[Case] | list[EarlierCase], category
     """不再受理 (Art. 36): the same petitioner's matter (same category) was re-examined."""
     final = [c for c in earlier if c.status == S.REEXAMINED and c.category == category]
     if final:
-        numbers = "、".join(c.number for c in final[:5])
+        numbers = Joined([c.number for c in final[:5]], LIST_SEPARATOR)
         raise ValidationError(
-            f"不予受理：同一信访人就同一事项（{category}）已经复核终结（{numbers}），"
-            "根据信访工作条例第三十六条，不再受理。请向信访人说明，或核对是否为新的事项。",
-            code="not_accepted_again", fields={"parties": f"已复核终结：{numbers}"})
+            Msg(N_("不予受理：同一信访人就同一事项（%(category)s）已经复核终结（%(numbers)s），"
+                   "根据信访工作条例第三十六条，不再受理。请向信访人说明，或核对是否为新的事项。"),
+                category=category, numbers=numbers),
+            code="not_accepted_again",
+            fields={"parties": Msg(N_("已复核终结：%(numbers)s"), numbers=numbers)})
 
 
 @implements("accept")
@@ -55,7 +57,7 @@ def accept_case(session: Session, actor: User, now: dt.datetime, case: Case,
     """受理: the 60-day handling clock starts (Art. 34)."""
     t = _check(session, actor, case, "accept", now)
     day = accepted_on or _today(now)
-    _step_date(case, day, now, "accepted_on", "受理日期", [("收到日期", case.received_on)])
+    _step_date(case, day, now, "accepted_on", N_("受理日期"), [(N_("收到日期"), case.received_on)])
 
     def change(c: Case) -> None:
         c.accepted_on = day
@@ -106,7 +108,8 @@ def extend_authority_deadline(session: Session, actor: User, now: dt.datetime, c
     if len(reference) > 100:
         raise ValidationError(N_("文号不能超过100字"), fields={"reference": N_("文号不能超过100字")})
     if due_on <= case.external_due_on:
-        msg = f"上级同意延期后的期限应晚于原上级期限（{case.external_due_on.isoformat()}）"
+        msg = Msg(N_("上级同意延期后的期限应晚于原上级期限（%(due)s）"),
+                  due=case.external_due_on.isoformat())
         raise ValidationError(msg, fields={"due_on": msg})
 
     def change(c: Case) -> None:
@@ -133,9 +136,9 @@ def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outc
     if outcome not in prules.OUTCOMES:
         raise ValidationError(N_("请选择处理意见（支持、解释说明、不予支持）"), fields={"outcome": N_("处理意见无效")})
     reply_text = _require_text(reply_text, "reply_text", N_("请填写答复意见"))
-    _step_date(case, delivered_on, now, "delivered_on", "送达日期",
-               [("收到日期", case.received_on), ("受理日期", case.accepted_on),
-                ("退回重办日期", _reopened_on(case))])
+    _step_date(case, delivered_on, now, "delivered_on", N_("送达日期"),
+               [(N_("收到日期"), case.received_on), (N_("受理日期"), case.accepted_on),
+                (N_("退回重办日期"), _reopened_on(case))])
 
     def change(c: Case) -> None:
         c.outcome, c.reply_text, c.reply_delivered_on = outcome, reply_text, delivered_on
@@ -203,7 +206,7 @@ def approve_reply(session: Session, actor: User, now: dt.datetime, case: Case,
                   delivered_on: dt.date, note: str = "") -> Case:
     """The leader approves the draft reply; it is then delivered (on ``delivered_on``)."""
     t = _check(session, actor, case, "approve_reply", now)
-    _not_future(delivered_on, now, "delivered_on", "送达日期")
+    _not_future(delivered_on, now, "delivered_on", N_("送达日期"))
     if case.accepted_on and delivered_on < case.accepted_on:
         raise ValidationError(N_("送达日期不能早于受理日期"), fields={"delivered_on": N_("送达日期不能早于受理日期")})
 
@@ -236,7 +239,7 @@ def set_reply_approval(session: Session, actor: User, now: dt.datetime, on: bool
     """Switch reply approval on or off for the actor's town (administrators only)."""
     from casetrack.org.settings import set_setting
 
-    require_right(actor, "admin", "只有管理员可以修改办理设置")
+    require_right(actor, "admin", N_("只有管理员可以修改办理设置"))
     set_setting(session, actor.town_id, REPLY_APPROVAL_KEY, bool(on))
 
 
@@ -247,12 +250,13 @@ def _request_stage(session: Session, actor: User, now: dt.datetime, case: Case, 
     """A request for review (复查) or re-examination (复核): within the window ``window_rule``
     opened on ``opened_on``; its answer's clock ``answer_rule`` starts on the request."""
     t = _check(session, actor, case, action, now)
-    reason = _require_text(reason, "reason", f"请填写{what}请求及理由")
-    _not_future(requested_on, now, "requested_on", "申请日期")
+    reason = _require_text(reason, "reason", Msg(N_("请填写%(what)s请求及理由"), what=what))
+    _not_future(requested_on, now, "requested_on", N_("申请日期"))
     if requested_on < opened_on:
-        raise ValidationError(f"申请日期不能早于{opened_label}",
-                              fields={"requested_on": f"申请日期不能早于{opened_label}"})
-    _within(session, window_rule, opened_on, requested_on, "requested_on", f"申请{what}",
+        msg = Msg(N_("申请日期不能早于%(opened)s"), opened=opened_label)
+        raise ValidationError(msg, fields={"requested_on": msg})
+    _within(session, window_rule, opened_on, requested_on, "requested_on",
+            Msg(N_("申请%(what)s"), what=what),
             town_id=case.town_id)
 
     def change(c: Case) -> None:
@@ -272,7 +276,8 @@ def request_review(session: Session, actor: User, now: dt.datetime, case: Case,
                    requested_on: dt.date, reason: str) -> Case:
     """复查 requested within 30 days of the written reply (Art. 35); its 30-day clock starts."""
     ev = _request_stage(session, actor, now, case, "request_review", requested_on, reason,
-                        what="复查", opened_on=case.reply_delivered_on, opened_label="答复送达日期",
+                        what=N_("复查"), opened_on=case.reply_delivered_on,
+                        opened_label=N_("答复送达日期"),
                         window_rule="petition.review_request",
                         answer_rule="petition.review_answer", field_prefix="review")
     reason = reason.strip()
@@ -288,10 +293,11 @@ def _decide_stage(session: Session, actor: User, now: dt.datetime, case: Case, a
     """The written decision of a review (复查意见) or re-examination (复核意见)."""
     t = _check(session, actor, case, action, now)
     if outcome not in prules.REVIEW_OUTCOMES:
-        raise ValidationError(f"请选择{what}结论（维持、撤销、变更）",
-                              fields={"outcome": f"{what}结论无效"})
-    decision_text = _require_text(decision_text, "decision_text", f"请填写{what}意见")
-    _not_future(decided_on, now, "decided_on", "出具日期")
+        raise ValidationError(Msg(N_("请选择%(what)s结论（维持、撤销、变更）"), what=what),
+                              fields={"outcome": Msg(N_("%(what)s结论无效"), what=what)})
+    decision_text = _require_text(decision_text, "decision_text",
+                                  Msg(N_("请填写%(what)s意见"), what=what))
+    _not_future(decided_on, now, "decided_on", N_("出具日期"))
     if decided_on < getattr(case, f"{field_prefix}_requested_on"):
         raise ValidationError(N_("出具日期不能早于申请日期"), fields={"decided_on": N_("出具日期不能早于申请日期")})
 
@@ -311,7 +317,7 @@ def decide_review(session: Session, actor: User, now: dt.datetime, case: Case, o
                   decision_text: str, decided_on: dt.date) -> Case:
     """The review's written decision (复查意见)."""
     return _decide_stage(session, actor, now, case, "decide_review", outcome, decision_text,
-                         decided_on, what="复查", field_prefix="review")
+                         decided_on, what=N_("复查"), field_prefix="review")
 
 
 @implements("request_reexamination")
@@ -319,8 +325,8 @@ def request_reexamination(session: Session, actor: User, now: dt.datetime, case:
                           requested_on: dt.date, reason: str) -> Case:
     """复核 requested within 30 days of the review decision (Art. 36); its clock starts."""
     ev = _request_stage(session, actor, now, case, "request_reexamination", requested_on,
-                        reason, what="复核", opened_on=case.review_decided_on,
-                        opened_label="复查意见出具日期", window_rule="petition.recheck_request",
+                        reason, what=N_("复核"), opened_on=case.review_decided_on,
+                        opened_label=N_("复查意见出具日期"), window_rule="petition.recheck_request",
                         answer_rule="petition.recheck_answer", field_prefix="reexam")
     reason = reason.strip()
     announce(session, case, actor, now, ev, f"【申请复核】{case.number} {case.title}",
@@ -334,7 +340,7 @@ def record_hearing(session: Session, actor: User, now: dt.datetime, case: Case,
                    held_on: dt.date, days: int, note: str = "") -> Case:
     """A hearing (听证) during re-examination: its days do not count towards the clock."""
     t = _check(session, actor, case, "hearing", now)
-    _not_future(held_on, now, "held_on", "听证日期")
+    _not_future(held_on, now, "held_on", N_("听证日期"))
     if days is None or not 1 <= days <= 60:
         raise ValidationError(N_("听证所用天数应在1至60天之间"), fields={"days": N_("听证所用天数应在1至60天之间")})
 
@@ -354,4 +360,4 @@ def decide_reexamination(session: Session, actor: User, now: dt.datetime, case: 
                          outcome: str, decision_text: str, decided_on: dt.date) -> Case:
     """The re-examination's final decision: the same matter is not accepted again."""
     return _decide_stage(session, actor, now, case, "decide_reexamination", outcome,
-                         decision_text, decided_on, what="复核", field_prefix="reexam")
+                         decision_text, decided_on, what=N_("复核"), field_prefix="reexam")

@@ -14,6 +14,7 @@ from casetrack.cases.kinds import move
 from casetrack.cases.kinds.petition import rules as prules
 from casetrack.cases.models import Case, CaseStatus
 from casetrack.cases.steps import (
+    PERIOD_WORDS,
     Hint,
     Input,
     Notice,
@@ -27,7 +28,9 @@ from casetrack.cases.steps import (
     same,
     town_users,
 )
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg
+from casetrack.deadlines.rules import DayUnit
+from casetrack.deadlines.town_rules import town_rule
 
 S = CaseStatus
 
@@ -37,9 +40,9 @@ S = CaseStatus
 def _extendable(session: Session, case: Case, today: dt.date) -> str | None:
     """Only the handling clock of an accepted petition (Art. 34) can be extended."""
     if case.status == S.ACCEPTED and case.due_rule != "petition.handle":
-        return "尚未受理的事项不能申请延期"
+        return N_("尚未受理的事项不能申请延期")
     if case.due_rule != "petition.handle":
-        return "该期限不能延长"
+        return N_("该期限不能延长")
     return None
 
 
@@ -53,17 +56,19 @@ def return_deadline(session: Session, case: Case) -> dt.date | None:
 
 def _returnable(session: Session, case: Case, today: dt.date) -> str | None:
     if case.source not in rules.EXTERNAL_SOURCES:
-        return "只有上级交办或转送的事项可以退回"
+        return N_("只有上级交办或转送的事项可以退回")
     limit = return_deadline(session, case)
     if limit is not None and today > limit:
-        return (f"已超过收到后{period(session, case, 'petition.object')}的退回期限"
-                f"（{limit.isoformat()}），不能退回")
+        rule = town_rule(session, case.town_id, "petition.object")
+        return Msg(N_("已超过收到后%(period)s的退回期限（%(limit)s），不能退回"),
+                   period=Msg(PERIOD_WORDS[DayUnit(rule.unit)], n=rule.amount),
+                   limit=limit.isoformat())
     return None
 
 
 def _authority_bound(session: Session, case: Case, today: dt.date) -> str | None:
     if case.source not in rules.EXTERNAL_SOURCES or case.external_due_on is None:
-        return "只有有上级规定期限的交办、转送事项才能登记上级同意延期"
+        return N_("只有有上级规定期限的交办、转送事项才能登记上级同意延期")
     return None
 
 
@@ -89,13 +94,13 @@ def _approval(required: bool, message: str):
     return guard
 
 
-_approval_off = _approval(False, "本镇的答复须经领导审批：请“提交答复审批”")
-_approval_on = _approval(True, "本镇的答复无须审批：请直接“答复”")
+_approval_off = _approval(False, N_("本镇的答复须经领导审批：请“提交答复审批”"))
+_approval_on = _approval(True, N_("本镇的答复无须审批：请直接“答复”"))
 
 
 def _written_reply(session: Session, case: Case, today: dt.date) -> str | None:
     if case.reply_delivered_on is None:
-        return "没有书面答复送达日期的事项不能申请复查"
+        return N_("没有书面答复送达日期的事项不能申请复查")
     return None
 
 
