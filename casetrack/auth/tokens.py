@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from casetrack.auth.models import User
 from casetrack.core.db import Base, UTCDateTime
 from casetrack.core.errors import NotFound, ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg
 
 TOKEN_PREFIX = "ct_"
 #: characters of the token kept in clear for display (``ct_`` + 8)
@@ -68,7 +68,7 @@ def create_token(session: Session, user: User, now: dt.datetime, name: str) -> t
         select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).all()
     if len(active) >= MAX_TOKENS_PER_USER:
-        msg = f"每人最多保留{MAX_TOKENS_PER_USER}个有效令牌，请先吊销不用的令牌"
+        msg = Msg(N_("每人最多保留%(n)s个有效令牌，请先吊销不用的令牌"), n=MAX_TOKENS_PER_USER)
         raise ValidationError(msg, fields={"name": msg})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, prefix=secret[:DISPLAY_CHARS],

@@ -53,7 +53,7 @@ from casetrack.cases.models import Case, CaseKind
 from casetrack.cases.numbering import reserve_numbers
 from casetrack.cases.repeats import EarlierCases
 from casetrack.core.errors import DomainError, PermissionDenied, ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import LIST_SEPARATOR, N_, Joined, Msg
 from casetrack.core.normalize import canonical_ref, search_key
 from casetrack.core.time import local_date
 from casetrack.notify.services import digest_notifications
@@ -267,18 +267,18 @@ def check_mapping(headers: list[str], mapping: dict[str, int]) -> dict[str, str]
     used: dict[int, str] = {}
     for key, index in mapping.items():
         if key not in COLUMN_BY_KEY:
-            errors[key] = "未知的字段"
+            errors[key] = N_("未知的字段")
             continue
         if not 0 <= index < len(headers):
-            errors[key] = "所选的列不存在"
+            errors[key] = N_("所选的列不存在")
             continue
         if index in used:
-            errors[key] = (f"“{headers[index]}”列已对应到“{COLUMN_BY_KEY[used[index]].header}”，"
-                           "一列只能对应一个字段")
+            errors[key] = Msg(N_("“%(column)s”列已对应到“%(field)s”，一列只能对应一个字段"),
+                              column=headers[index], field=COLUMN_BY_KEY[used[index]].header)
         used[index] = key
     for col in COLUMNS:
         if col.required and col.key not in mapping:
-            errors[col.key] = f"必须指定“{col.header}”对应的列"
+            errors[col.key] = Msg(N_("必须指定“%(field)s”对应的列"), field=col.header)
     return errors
 
 
@@ -367,7 +367,7 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
             continue
         if key and key in first_row_of:
             # still check the rest of the row, so that one upload shows every problem
-            fail("external_ref", f"与第{first_row_of[key]}行的交办文号重复")
+            fail("external_ref", Msg(N_("与第%(row)s行的交办文号重复"), row=first_row_of[key]))
         elif key:
             first_row_of[key] = number
         planned = _plan_row(session, town, today, sheet.filename, number, cell, villages, units,
@@ -382,12 +382,14 @@ def preview_import(session: Session, actor: User, now: dt.datetime, sheet: Sheet
 def sheet_warnings(sheet: Sheet, mapping: dict[str, int]) -> list[str]:
     """What the user should know before importing: the file's columns that fill no field
     (their data is not imported), the sheet read, the example rows left out."""
-    warnings = [f"“{h}”列未对应任何字段，该列内容不会导入"
-                for h in unmapped_headers(sheet.headers, mapping)]
+    warnings: list[str] = [Msg(N_("“%(column)s”列未对应任何字段，该列内容不会导入"), column=h)
+                           for h in unmapped_headers(sheet.headers, mapping)]
     if len(sheet.sheets) > 1:
-        warnings.append(f"读取的工作表：“{sheet.sheet_name}”（工作簿中可见的工作表："
-                        + "、".join(sheet.sheets) + "）")
-    warnings.extend(f"第{n}行是模板中的示例行（以“{EXAMPLE_MARK}”开头），不会导入"
+        warnings.append(Msg(N_("读取的工作表：“%(sheet)s”（工作簿中可见的工作表：%(sheets)s）"),
+                            sheet=sheet.sheet_name,
+                            sheets=Joined(sheet.sheets, LIST_SEPARATOR)))
+    warnings.extend(Msg(N_("第%(row)s行是模板中的示例行（以“%(mark)s”开头），不会导入"),
+                        row=n, mark=EXAMPLE_MARK)
                     for n in sheet.example_rows)
     return warnings
 
@@ -421,40 +423,42 @@ def _plan_row(session: Session, town: Town, today: dt.date, filename: str, numbe
     text = {key: _text(value) for key, value in cell.items()}
     for key in NUMBER_SENSITIVE_KEYS:
         if _is_stored_as_number(cell.get(key)):
-            fail(key, f"“{text[key]}”是数值单元格：Excel 会把长号码存成数值并改动末几位，"
-                      "请将该列设置为文本格式（或在号码前加英文单引号 '）后重新填写")
+            fail(key, Msg(N_("“%(value)s”是数值单元格：Excel 会把长号码存成数值并改动末几位，"
+                             "请将该列设置为文本格式（或在号码前加英文单引号 '）后重新填写"),
+                          value=text[key]))
             text[key] = ""
     for col in COLUMNS:
         if col.required and not text.get(col.key):
-            fail(col.key, "必填，不能为空")
+            fail(col.key, N_("必填，不能为空"))
     dates: dict[str, dt.date | None] = {}
     for key in DATE_KEYS:
         dates[key] = _date_cell(cell.get(key), key, today, fail)
     source = _choice(text.get("source", ""), prules.SOURCES, "assigned")
     if source is None:
-        fail("source", "来源无效，可填：" + "、".join(prules.SOURCES.values()))
+        fail("source", Msg(N_("来源无效，可填：%(choices)s"),
+                           choices=Joined(prules.SOURCES.values(), LIST_SEPARATOR)))
     village_id = None
     if text.get("village"):
         village_id = villages.get(_norm(text["village"]))
         if village_id is None:
-            fail("village", f"本镇没有名为“{text['village']}”的村（居）")
+            fail("village", Msg(N_("本镇没有名为“%(name)s”的村（居）"), name=text["village"]))
     unit_id = None
     if text.get("unit"):
         unit_id = units.get(_norm(text["unit"]))
         if unit_id is None:
-            fail("unit", f"本镇没有名为“{text['unit']}”的承办单位")
+            fail("unit", Msg(N_("本镇没有名为“%(name)s”的承办单位"), name=text["unit"]))
     group_size = 1
     if text.get("group_size"):
         raw = text["group_size"].removesuffix("人")
         if raw.isascii() and raw.isdigit() and len(raw) <= 6:
             group_size = int(raw)
         else:
-            fail("group_size", "人数应为整数")
+            fail("group_size", N_("人数应为整数"))
     length_limits = {"title": 200, "external_ref": 100, "external_authority": 100,
                      "party_name": 64, "phone": 20, "address": 200, "summary": 20000}
     for key, limit in length_limits.items():
         if len(text.get(key, "")) > limit:
-            fail(key, f"不能超过{limit}个字")
+            fail(key, Msg(N_("不能超过%(n)s个字"), n=limit))
     # without a usable 收到日期 the row cannot be planned, but the service's checks still run
     # (with the earliest date accepted standing in), so every problem of the row is listed
     received_on = dates["received_on"]
@@ -541,13 +545,14 @@ def _date_cell(value: Any, key: str, today: dt.date, fail) -> dt.date | None:
         return None
     day = parse_date(value)
     if day is None:
-        fail(key, f"无法识别的日期“{_text(value)}”，请写成 2026-11-20 的格式")
+        fail(key, Msg(N_("无法识别的日期“%(value)s”，请写成 2026-11-20 的格式"),
+                      value=_text(value)))
         return None
     if day < MIN_DATE or day.year > 2099:
-        fail(key, f"日期 {day.isoformat()} 超出合理范围")
+        fail(key, Msg(N_("日期 %(day)s 超出合理范围"), day=day.isoformat()))
         return None
     if key == "received_on" and day > today:
-        fail(key, "收到日期不能晚于今天")
+        fail(key, N_("收到日期不能晚于今天"))
         return None
     return day
 
@@ -605,7 +610,8 @@ def run_import(session: Session, actor: User, now: dt.datetime, preview: Preview
                     services.assign_case(session, actor, now, case, planned.unit_id, None,
                                          note=f"批量导入：{preview.filename}")
             except DomainError as exc:
-                raise ValidationError(f"第{planned.row}行：{exc.message}",
+                raise ValidationError(Msg(N_("第%(row)s行：%(problem)s"), row=planned.row,
+                                          problem=exc.message),
                                       fields={str(planned.row): exc.message}) from exc
             numbers.append(case.number)
     return ImportResult(filename=preview.filename, imported=numbers,

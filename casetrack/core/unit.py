@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from casetrack.core.errors import DomainError
+from casetrack.core.i18n import N_
 from casetrack.extensions import db
 
 T = TypeVar("T")
 
 #: the message of a write that lost the optimistic-lock race (``Case.version``)
-STALE_MESSAGE = "提交未保存：数据刚刚被他人修改，请核对后重新提交。"
+STALE_MESSAGE = N_("提交未保存：数据刚刚被他人修改，请核对后重新提交。")
 
 
 class StaleWrite(DomainError):

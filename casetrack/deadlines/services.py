@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Joined, Msg
 from casetrack.deadlines.calendar import package_knows
 from casetrack.deadlines.models import CalendarYear, HolidayOverride, TownCalendarYear
 from casetrack.deadlines.rules import DeadlineRule
@@ -37,7 +37,14 @@ WORKDAY_WORDS = frozenset({"workday", "work", "上班", "班", "工作日", "调
 #: header row of the CSV (English or Chinese)
 HEADERS = (("date", "type", "name"), ("日期", "类型", "名称"))
 _DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_WEEKDAYS = "一二三四五六日"
+#: weekday names in messages (Monday first, as ``date.weekday()``)
+WEEKDAY_NAMES = (N_("星期一"), N_("星期二"), N_("星期三"), N_("星期四"), N_("星期五"),
+                 N_("星期六"), N_("星期日"))
+
+
+def _line(lineno: int, problem: str) -> Msg:
+    """A problem of one line of a holiday file: ``第3行：…``."""
+    return Msg(N_("第%(row)s行：%(problem)s"), row=lineno, problem=problem)
 
 
 class YearStatus:
@@ -191,7 +198,7 @@ def decode_upload(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        msg = "无法识别文件编码，请将 CSV 保存为 UTF-8 或 GB18030（GBK）编码"
+        msg = N_("无法识别文件编码，请将 CSV 保存为 UTF-8 或 GB18030（GBK）编码")
         raise ValidationError(msg, fields={"entries": [msg]}) from None
 
 
@@ -229,54 +236,57 @@ def parse_entries(text: str, year: int, *, require_header: bool = False) -> list
             if tuple(c.lower() for c in cells[:3]) in HEADERS:
                 continue
             if require_header:
-                errors.append(f"第{lineno}行：第一行应为表头“date,type,name”（日期,类型,名称）")
+                errors.append(_line(lineno, N_("第一行应为表头“date,type,name”（日期,类型,名称）")))
                 continue
         if len(cells) < 2 or len(cells) > 3:
-            errors.append(f"第{lineno}行：应为“日期,类型,名称”三列，实际为{len(cells)}列")
+            errors.append(_line(lineno, Msg(N_("应为“日期,类型,名称”三列，实际为%(n)s列"),
+                                            n=len(cells))))
             continue
         day = _parse_date(cells[0])
         kind = cells[1].lower()
         name = cells[2] if len(cells) == 3 else ""
         line_errors = []
         if day is None:
-            line_errors.append(f"第{lineno}行：日期“{cells[0]}”无效，应为 YYYY-MM-DD")
+            line_errors.append(_line(lineno, Msg(N_("日期“%(value)s”无效，应为 YYYY-MM-DD"),
+                                                 value=cells[0])))
         elif day.year != year:
-            line_errors.append(f"第{lineno}行：日期 {day.isoformat()} 不在 {year} 年")
+            line_errors.append(_line(lineno, Msg(N_("日期 %(day)s 不在 %(year)s 年"),
+                                                 day=day.isoformat(), year=year)))
         if kind in HOLIDAY_WORDS:
             is_workday = False
         elif kind in WORKDAY_WORDS:
             is_workday = True
         else:
-            line_errors.append(
-                f"第{lineno}行：类型“{cells[1]}”无效，应为 holiday（放假）或 workday（调休上班）"
-            )
+            line_errors.append(_line(lineno, Msg(
+                N_("类型“%(value)s”无效，应为 holiday（放假）或 workday（调休上班）"),
+                value=cells[1])))
             is_workday = False
         if len(name) > 100:
-            line_errors.append(f"第{lineno}行：名称不能超过100个字")
+            line_errors.append(_line(lineno, N_("名称不能超过100个字")))
         if day is not None and not line_errors:
             if day in seen:
-                line_errors.append(f"第{lineno}行：日期 {day.isoformat()} 与第{seen[day]}行重复")
+                line_errors.append(_line(lineno, Msg(N_("日期 %(day)s 与第%(other)s行重复"),
+                                                     day=day.isoformat(), other=seen[day])))
             elif is_workday and day.weekday() < 5:
-                line_errors.append(
-                    f"第{lineno}行：{day.isoformat()} 是星期{_WEEKDAYS[day.weekday()]}，"
-                    "本来就是工作日，不必列为调休上班日"
-                )
+                line_errors.append(_line(lineno, Msg(
+                    N_("%(day)s 是%(weekday)s，本来就是工作日，不必列为调休上班日"),
+                    day=day.isoformat(), weekday=WEEKDAY_NAMES[day.weekday()])))
         if line_errors:
             errors.extend(line_errors)
             continue
         seen[day] = lineno
         entries.append(Entry(day, is_workday, name, lineno))
     if not errors and not entries:
-        errors.append("没有录入任何日期")
+        errors.append(N_("没有录入任何日期"))
     elif not errors and not any(not e.is_workday for e in entries):
-        errors.append(f"没有任何放假日期：{year} 年至少应有元旦、春节等法定节假日")
+        errors.append(Msg(N_("没有任何放假日期：%(year)s 年至少应有元旦、春节等法定节假日"),
+                          year=year))
     if errors:
-        raise ValidationError(
-            f"{year} 年节假日安排有 {len(errors)} 处错误，未保存任何内容："
-            + "；".join(errors[:5])
-            + ("……" if len(errors) > 5 else ""),
-            fields={"entries": errors},
-        )
+        summary = (N_("%(year)s 年节假日安排有 %(n)s 处错误，未保存任何内容：%(errors)s……")
+                   if len(errors) > 5 else
+                   N_("%(year)s 年节假日安排有 %(n)s 处错误，未保存任何内容：%(errors)s"))
+        raise ValidationError(Msg(summary, year=year, n=len(errors), errors=Joined(errors[:5])),
+                              fields={"entries": errors})
     return entries
 
 
@@ -303,10 +313,8 @@ def enter_year(
     layer = calendar_layer(actor, town_id)
     _check_year(year)
     if package_knows(year):
-        msg = (
-            f"{year} 年的节假日安排已由 chinesecalendar 提供，无需整年录入；"
-            "如需更正个别日期，请逐日添加调整"
-        )
+        msg = Msg(N_("%(year)s 年的节假日安排已由 chinesecalendar 提供，无需整年录入；"
+                     "如需更正个别日期，请逐日添加调整"), year=year)
         raise ValidationError(msg, fields={"year": msg})
     if any(e.day.year != year for e in entries):
         raise ValidationError(N_("录入内容中有不属于 %(year)s 年的日期"), params={"year": year})
@@ -364,10 +372,11 @@ def add_override(
     same_layer = (HolidayOverride.town_id.is_(None) if layer is None
                   else HolidayOverride.town_id == layer)
     if session.scalar(select(HolidayOverride.id).where(HolidayOverride.day == day, same_layer)):
-        msg = f"{day.isoformat()} 已有调整记录，请先删除再添加"
+        msg = Msg(N_("%(day)s 已有调整记录，请先删除再添加"), day=day.isoformat())
         raise ValidationError(msg, fields={"day": msg})
     if is_workday and day.weekday() < 5:
-        msg = f"{day.isoformat()} 是星期{_WEEKDAYS[day.weekday()]}，本来就是工作日"
+        msg = Msg(N_("%(day)s 是%(weekday)s，本来就是工作日"), day=day.isoformat(),
+                  weekday=WEEKDAY_NAMES[day.weekday()])
         raise ValidationError(msg, fields={"day": msg})
     override = HolidayOverride(town_id=layer, day=day, is_workday=is_workday, name=name,
                                created_at=now)

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from casetrack.core.errors import ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg
 from casetrack.deadlines.rules import (
     DEFAULT_RULES,
     OVERRIDABLE,
@@ -81,17 +81,17 @@ def store_town_rule(session: Session, town_id: int, code: str, *, amount: int,
         raise ValidationError(N_("期限规则不存在"), fields={"rule": N_("期限规则不存在")})
     errors: dict[str, str] = {}
     if not isinstance(amount, int) or not 1 <= amount <= MAX_AMOUNT:
-        errors["amount"] = f"期限应在1至{MAX_AMOUNT}之间"
+        errors["amount"] = Msg(N_("期限应在1至%(n)s之间"), n=MAX_AMOUNT)
     if unit is not None and unit not in {u.value for u in DayUnit}:
-        errors["unit"] = "单位无效（日、工作日或月）"
+        errors["unit"] = N_("单位无效（日、工作日或月）")
     base = DEFAULT_RULES[code]
     if max_extension_days is not None:
         if not base.extendable:
-            errors["max_extension_days"] = "该期限不能延长"
+            errors["max_extension_days"] = N_("该期限不能延长")
         elif not isinstance(max_extension_days, int) or not 1 <= max_extension_days <= MAX_AMOUNT:
-            errors["max_extension_days"] = f"最长延期天数应在1至{MAX_AMOUNT}之间"
+            errors["max_extension_days"] = Msg(N_("最长延期天数应在1至%(n)s之间"), n=MAX_AMOUNT)
     if errors:
-        raise ValidationError("；".join(errors.values()), fields=errors)
+        raise ValidationError.of(errors)
     stored = dict(get_setting(session, town_id, RULES_KEY, None) or {})
     values: dict[str, Any] = {"amount": amount}
     if unit is not None:

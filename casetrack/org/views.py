@@ -28,6 +28,7 @@ from casetrack.auth.views import require_town_admin
 from casetrack.cases.numbering import DEFAULT_PREFIXES
 from casetrack.cases.rules import KIND_LABELS
 from casetrack.core.errors import DomainError, ValidationError
+from casetrack.core.i18n import N_, Msg
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, to_local
 from casetrack.core.unit import page_unit
@@ -49,7 +50,7 @@ def _int_or_none(value: str | None, label: str, field_name: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        msg = f"{label}应为整数"
+        msg = Msg(N_("%(label)s应为整数"), label=label)
         raise ValidationError(msg, fields={field_name: msg}) from None
 
 
@@ -113,7 +114,7 @@ def village_create():
     """Add a village."""
 
     def work():
-        sort_order = _int_or_none(request.form.get("sort_order"), _("排序"), "sort_order")
+        sort_order = _int_or_none(request.form.get("sort_order"), N_("排序"), "sort_order")
         village = svc.create_village(db.session, current_user, app_now(),
                                      request.form.get("name", ""), request.form.get("kind", ""),
                                      sort_order)
@@ -129,7 +130,7 @@ def village_update(village_id: int):
 
     def work():
         village = svc.get_village(db.session, current_user, village_id)
-        sort_order = _int_or_none(request.form.get("sort_order"), _("排序"), "sort_order")
+        sort_order = _int_or_none(request.form.get("sort_order"), N_("排序"), "sort_order")
         svc.update_village(db.session, current_user, app_now(), village,
                            name=request.form.get("name", ""), kind=request.form.get("kind"),
                            sort_order=sort_order)
@@ -293,7 +294,7 @@ def _user_input(with_password: bool) -> user_svc.UserInput:
         username=form.get("username", "").strip(),
         name=form.get("name", ""),
         role=form.get("role", ""),
-        unit_id=_int_or_none(form.get("unit_id"), _("单位"), "unit_id"),
+        unit_id=_int_or_none(form.get("unit_id"), N_("单位"), "unit_id"),
         village_ids=village_ids,
         phone=form.get("phone", ""),
         email=form.get("email", ""),

@@ -24,6 +24,7 @@ from casetrack.cases.models import Case
 from casetrack.cases.rules import OPEN_STATUSES
 from casetrack.cases.scoping import scope_cases
 from casetrack.core.errors import DomainError
+from casetrack.core.i18n import N_, Msg
 from casetrack.core.params import page_arg
 from casetrack.core.templating import add_banner_provider, add_nav_provider
 from casetrack.core.time import app_now, local_date
@@ -98,13 +99,14 @@ def _policy_from_form(form) -> ReminderPolicy:
         try:
             return int((form.get(name) or "").strip())
         except ValueError:
-            raise ValidationError(f"{label}应为整数", fields={name: f"{label}应为整数"}) from None
+            msg = Msg(N_("%(label)s应为整数"), label=label)
+            raise ValidationError(msg, fields={name: msg}) from None
 
     return ReminderPolicy(
         is_enabled=form.get("is_enabled") == "on",
-        yellow_days=number("yellow_days", "黄色预警天数"),
-        leader_overdue_days=number("leader_overdue_days", "领导督办超期天数"),
-        cadence_days=number("cadence_days", "重复提醒间隔"),
+        yellow_days=number("yellow_days", N_("黄色预警天数")),
+        leader_overdue_days=number("leader_overdue_days", N_("领导督办超期天数")),
+        cadence_days=number("cadence_days", N_("重复提醒间隔")),
         send_time=parse_time(form.get("send_time", "")),
         timezone=(form.get("timezone") or "").strip() or current_app.config["TIMEZONE"],
         level_roles={lv: [r for r in ROLES if form.get(f"level:{lv}:{r}") == "on"]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from casetrack.auth.models import User
 from casetrack.cases import kinds
 from casetrack.core.errors import ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import LIST_SEPARATOR, N_, Joined, Msg
 from casetrack.org.models import Town
 from casetrack.org.settings import get_setting, set_setting
 from casetrack.stats.metrics import METRIC_LIST, RATE_LIST
@@ -66,13 +66,14 @@ def validate_template(text: str) -> str:
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
-        msg = "模板中的花括号不成对（占位符写作 {total}，花括号本身写作 {{ }}）"
+        msg = N_("模板中的花括号不成对（占位符写作 {total}，花括号本身写作 {{ }}）")
         raise ValidationError(msg, fields={"template": msg}) from exc
     for _, name, spec, conversion in parsed:
         if name is None:
             continue
         if name not in allowed or spec or conversion:
-            msg = f"未知的占位符 {{{name}}}，可用：" + "、".join("{" + k + "}" for k in allowed)
+            msg = Msg(N_("未知的占位符 {%(name)s}，可用：%(allowed)s"), name=name,
+                      allowed=Joined(["{" + k + "}" for k in allowed], LIST_SEPARATOR))
             raise ValidationError(msg, fields={"template": msg})
     return text
 
