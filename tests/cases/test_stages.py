@@ -163,6 +163,10 @@ def test_review_and_reexamination_over_the_api(client, world, now):
                     {"requested_on": "2026-11-23", "reason": "仍不服"})
     assert resp.status_code == 200 and resp.json["data"]["status"] == "reexamining"
     assert _case(case.id).due_on == dt.date(2026, 12, 23)
+    # a hearing before the re-examination was requested is not one of it
+    resp = api.post(f"/cases/{case.id}/hearing", {"held_on": "2026-11-22", "days": 5})
+    assert resp.status_code == 422 and "held_on" in resp.json["error"]["fields"]
+    assert _case(case.id).hearing_days == 0
     # a hearing's days do not count: the clock moves by them
     resp = api.post(f"/cases/{case.id}/hearing",
                     {"held_on": "2026-11-23", "days": 5, "note": "公开听证"})

@@ -340,7 +340,9 @@ def record_hearing(session: Session, actor: User, now: dt.datetime, case: Case,
                    held_on: dt.date, days: int, note: str = "") -> Case:
     """A hearing (听证) during re-examination: its days do not count towards the clock."""
     t = _check(session, actor, case, "hearing", now)
-    _not_future(held_on, now, "held_on", N_("听证日期"))
+    # a hearing of this re-examination: held after it was requested
+    _step_date(case, held_on, now, "held_on", N_("听证日期"),
+               [(N_("申请复核日期"), case.reexam_requested_on)])
     if days is None or not 1 <= days <= 60:
         raise ValidationError(N_("听证所用天数应在1至60天之间"), fields={"days": N_("听证所用天数应在1至60天之间")})
 
