@@ -82,8 +82,8 @@ class DefaultConfig:
     #: cut-offs are cached there; None keeps that cache in each process's memory
     REDIS_URL: str | None = None
     #: PostgreSQL memory for the sorts and hashes of one figures statement (SET LOCAL
-    #: work_mem): a county year groups ~150,000 as-of rows, which spill to disk at the
-    #: server's default 4MB (5.9 s -> 2.5 s at a million cases); None keeps the default
+    #: work_mem, with jit off): a county year groups ~150,000 as-of rows, which spill to
+    #: disk at the server's default 4MB (5.9 s -> 2.5 s at a million cases); None keeps it
     STATS_WORK_MEM: str | None = "64MB"
     #: folder of filesystem attachments; None means instance/uploads
     UPLOAD_FOLDER: str | None = None

@@ -131,7 +131,7 @@ def _fetch(session: Session, scope: User | None, q: sq.StatsQuery,
     dims_all = list(sq.DIMENSIONS)
     n = len(dims_all)
     params = sq._values(q) | ({"limit": overdue_limit} if overdue else {})
-    sq.reporting_memory(session)
+    sq.figures_settings(session)
     for row in session.execute(stmt, params):
         i = int(row[0])
         if i < 0:

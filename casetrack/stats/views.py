@@ -269,7 +269,7 @@ def cases():
         abort(404)
     q = scoped_query(user, request.args)
     stmt = sq.metric_rows(user, q, metric)
-    sq.reporting_memory(db.session)  # the as-of rows of a county year, counted and paged
+    sq.figures_settings(db.session)  # the as-of rows of a county year, counted and paged
     page = page_arg()
     # the page and the total in one statement (the as-of rows are built once, not once
     # more for a count); the villages of the page in one more query (not one per village)

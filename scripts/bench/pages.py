@@ -284,6 +284,8 @@ def explain_sql(engine, statements) -> None:
                 cur.fetchall()
             ms = (time.perf_counter() - t) * 1000
             print(f"\n[{ms:.1f} ms] {statement}\n  params: {params}")
+            if statement.lstrip().upper().startswith("SET "):  # e.g. the figures' work_mem
+                continue
             cur.execute(("EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN ")
                         + statement, params)
             for row in cur.fetchall():

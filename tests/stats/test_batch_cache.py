@@ -214,9 +214,9 @@ def test_county_dashboard_breaks_down_by_town_and_by_village_within_one(
     assert "北和社区" in one
 
 
-def test_figures_get_their_work_mem_on_postgresql(app, world, history, monkeypatch):
-    """The figures' statement runs with ``STATS_WORK_MEM`` for this transaction only; a
-    value that is not a plain size is never put into the SQL."""
+def test_figures_get_their_work_mem_and_no_jit_on_postgresql(app, world, history, monkeypatch):
+    """The figures' statement runs with ``STATS_WORK_MEM`` and without JIT for this
+    transaction only; a value that is not a plain size is never put into the SQL."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("work_mem is PostgreSQL's")
     from sqlalchemy import text
@@ -224,10 +224,13 @@ def test_figures_get_their_work_mem_on_postgresql(app, world, history, monkeypat
     q = sq.StatsQuery(D(2022, 1, 1), D(2022, 12, 31), D(2022, 12, 31))
     db.session.rollback()
     default = db.session.scalar(text("SHOW work_mem"))
+    jit = db.session.scalar(text("SHOW jit"))
     batch._compute(db.session, world.supervisor, q, ((),), ("total",))
     assert db.session.scalar(text("SHOW work_mem")) == "64MB"
+    assert db.session.scalar(text("SHOW jit")) == "off"
     db.session.rollback()
     assert db.session.scalar(text("SHOW work_mem")) == default
+    assert db.session.scalar(text("SHOW jit")) == jit
     monkeypatch.setitem(app.config, "STATS_WORK_MEM", "1GB'; DROP TABLE cases; --")
     batch._compute(db.session, world.supervisor, q, ((),), ("total",))
     assert db.session.scalar(text("SHOW work_mem")) == default
