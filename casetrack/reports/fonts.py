@@ -24,6 +24,7 @@ from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 from casetrack.core.errors import DomainError
+from casetrack.core.i18n import N_, Msg
 from casetrack.reports.text import FontChain
 
 log = logging.getLogger(__name__)
@@ -78,16 +79,17 @@ def find_font(configured: str | None = None, root: Path = FONT_SEARCH_ROOT) -> P
     if configured:
         path = Path(configured)
         if not path.is_file():
-            raise ReportFontMissing(f"报表字体文件不存在：{configured}（REPORT_FONT_PATH）")
+            raise ReportFontMissing(Msg(N_("报表字体文件不存在：%(path)s（REPORT_FONT_PATH）"),
+                                        path=configured))
         return path
     for name in CANDIDATES:
         found = sorted(root.rglob(name)) if root.is_dir() else []
         if found:
             return found[0]
-    raise ReportFontMissing(
+    raise ReportFontMissing(N_(
         "未找到可嵌入PDF的中文TrueType字体。请安装 Debian 软件包 fonts-wqy-microhei"
         "（apt-get install fonts-wqy-microhei），或在配置 REPORT_FONT_PATH 中指定字体文件。"
-    )
+    ))
 
 
 def cjk_font() -> str:

@@ -229,3 +229,16 @@ def test_values_in_a_refusal_stay_data_and_labels_follow_the_reader(world, now):
             "Not accepted: the same petitioner’s matter (城乡建设) has already been concluded by "
             f"re-examination ({earlier.number}); under Article 36")
         assert again.fields == {"parties": f"Concluded by re-examination: {earlier.number}"}
+
+
+def test_an_override_on_a_working_day_names_the_weekday_in_the_readers_language(client, world):
+    """A refusal composed with a date and a weekday: the weekday is a label (translated),
+    the date data."""
+    _english(client, "admin")
+    form = {"day": "2026-12-07", "name": "调休（虚构）", "is_workday": "1"}
+    resp = client.post("/admin/calendar/overrides", data=form)
+    assert resp.status_code == 422
+    assert "2026-12-07 is a Monday, a working day anyway" in resp.get_data(as_text=True)
+    client.post("/lang/zh", data={"next": "/"})
+    page = client.post("/admin/calendar/overrides", data=form).get_data(as_text=True)
+    assert "2026-12-07 是星期一，本来就是工作日" in page
