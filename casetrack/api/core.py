@@ -259,9 +259,10 @@ def _refuse_constant(name: str) -> Any:
 
 
 def expected_version() -> int | None:
-    """The version the client read, from the ``If-Match`` header (``"3"`` or ``3``)."""
+    """The version the client read, from the ``If-Match`` header (``"3"`` or ``3``);
+    ``*`` (HTTP: any current version) checks nothing, like no header."""
     header = request.headers.get("If-Match")
-    if header is None:
+    if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isascii() or not value.isdigit() or len(value) > 9:

@@ -196,6 +196,9 @@ def test_409_for_invalid_transition_and_stale_write(world, client, now):
     assert resp.status_code == 200
     resp = sup.post(f"/cases/{cid}/progress", json={"note": "x"}, headers={"If-Match": "abc"})
     assert resp.status_code == 400
+    # "*" (RFC 9110: any current representation) is no version check
+    resp = sup.post(f"/cases/{cid}/progress", json={"note": "y"}, headers={"If-Match": "*"})
+    assert resp.status_code == 200, resp.get_json()
 
 
 def test_403_and_422_with_field_errors(world, client, now):
