@@ -134,3 +134,19 @@ def test_only_supervisors_and_admins_see_the_pages(world, client, auth):
     auth.login("admin")
     assert client.get("/imports/").status_code == 200
     assert "导入交办清单" in client.get("/account/api-tokens/").get_data(as_text=True)
+
+
+def test_row_problems_are_shown_in_the_readers_language(world, client, auth):
+    """The preview's problems are Msgids: English for an English reader, with the names
+    typed into the file kept as they are."""
+    auth.login("super")
+    client.post("/lang/en", data={"next": "/"})
+    upload(client, csv_bytes([row(1, **{"村（居）": "不存在村（虚构）"}),
+                              row(2, 身份证号="440882198001010014")]), "清单.csv")
+    page = client.get("/imports/preview").get_data(as_text=True)
+    assert "This town has no village named “不存在村（虚构）”" in page
+    assert "The check digit of the ID number is wrong" in page
+    assert "本镇没有名为" not in page and "身份证号码校验位不正确" not in page
+    client.post("/lang/zh", data={"next": "/"})
+    page = client.get("/imports/preview").get_data(as_text=True)
+    assert "本镇没有名为“不存在村（虚构）”的村（居）" in page and "身份证号码校验位不正确" in page
