@@ -133,6 +133,8 @@ class Step:
     rights: dict[str, str] = field(default_factory=dict)
     #: kind → the kind's own guard (checked before ``guard``)
     kind_guards: dict[str, Guard] = field(default_factory=dict)
+    #: kind → the rule in words for that kind, when it is not ``rule``
+    kind_rules: dict[str, str] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -140,7 +142,8 @@ class Step:
         return self.name.replace("_", "-")
 
     def add_transition(self, kind: str, sources: frozenset[str], target: str | None, *,
-                       label: str = "", right: str = "", guard: Guard | None = None) -> None:
+                       label: str = "", right: str = "", guard: Guard | None = None,
+                       rule: str = "") -> None:
         """What the step does for ``kind`` (``kinds.register`` calls this for every move)."""
         kind = str(kind)
         self.transitions[kind] = Transition(self.name, frozenset(sources), target,
@@ -149,9 +152,11 @@ class Step:
             self.rights[kind] = right
         if guard is not None:
             self.kind_guards[kind] = guard
+        if rule:
+            self.kind_rules[kind] = rule
 
     def remove_transition(self, kind: str) -> None:
-        for table in (self.transitions, self.rights, self.kind_guards):
+        for table in (self.transitions, self.rights, self.kind_guards, self.kind_rules):
             table.pop(str(kind), None)
 
     def label_for(self, kind: str) -> str:
@@ -416,7 +421,7 @@ declare("extend_request", N_("申请延期"),
                 reason_input(N_("延期理由"))),
         guard=_extendable, hint=_extension_hint,
         notice=Notice("extension_requested", town_users("leader"), N_("本镇领导")),
-        rule=N_("只能延期一次，不超过本镇期限规则规定的最长延期天数，须说明理由（第34条）"))
+        rule=N_("只能延期一次，不超过本镇期限规则规定的最长延期天数，须说明理由"))
 declare("extend_decide", N_("审批延期"),
         inputs=(Input("approve", "bool", N_("审批意见"), required=True, web_name="decision",
                       choices=(("approve", N_("批准延期")), ("refuse", N_("不批准"))),
@@ -430,7 +435,7 @@ declare("close", N_("办结"),
                       kinds=("petition",)),
                 Input("closed_on", "date", N_("办结日期")), note_input()),
         summary=N_("办结 / 结案"),
-        rule=N_("信访：答复后记录评价；纠纷：调解成功的须先回访"))
+        rule=N_("按本类案件的条件办结"))
 declare("correct", N_("更正"),
         inputs=(Input("title", "text", N_("事项标题"), max_length=200, default=""),
                 Input("summary", "longtext", N_("主要内容"), max_length=20_000, default=""),
@@ -549,7 +554,7 @@ def table() -> list[TableRow]:
             sources = ("*",) if t.sources >= statuses_of(kind) else tuple(sorted(t.sources))
             rows.append(TableRow(name, kind, sources,
                                  t.target or "(unchanged)", step.right_for(kind),
-                                 step.rule))
+                                 step.kind_rules.get(kind, step.rule)))
     return rows
 
 

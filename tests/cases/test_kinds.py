@@ -96,6 +96,14 @@ def test_steps_command_lists_each_step_with_its_kind(runner):
         == {"petition", "dispute"}
     only_dispute = runner.invoke(args=["cases", "steps", "--kind", "dispute"]).output
     assert "start_mediation " in only_dispute and "\naccept " not in only_dispute
+    # a kind's own rule: the petition regulations are not cited for a dispute's extension,
+    # and each kind's closing condition is its own
+    rules = {tuple(line.split()[:2]): line.split()[-1]
+             for line in result.output.splitlines()[1:] if line.strip()}
+    assert rules["extend_request", "petition"].endswith("（信访工作条例第34条）")
+    assert "条例" not in rules["extend_request", "dispute"]
+    assert rules["close", "petition"] == "答复后记录信访人评价"
+    assert rules["close", "dispute"].startswith("调解成功的须先回访")
 
 
 # --------------------------------------------------------------------------- a third kind

@@ -94,6 +94,9 @@ class Move:
     label: str = ""
     right: str = ""
     guard: steps.Guard | None = None
+    #: the rule in words for this kind (``flask cases steps``), when the step's own rule is
+    #: not the kind's (a law that applies to one kind only)
+    rule: str = ""
 
 
 def move(sources: set[str], target: str | None = None, **kw: Any) -> Move:
@@ -209,7 +212,7 @@ def register(kind: Kind) -> Kind:
             raise ValueError(f"kind {kind.code}: no step {name}")
     for name, mv in kind.moves.items():
         steps.STEPS[name].add_transition(kind.code, mv.sources, mv.target, label=mv.label,
-                                         right=mv.right, guard=mv.guard)
+                                         right=mv.right, guard=mv.guard, rule=mv.rule)
     for rule in kind.deadline_rules:
         deadline_rules.register_rule(rule)
     permissions.grant(f"kind:{kind.code}", kind.rights)

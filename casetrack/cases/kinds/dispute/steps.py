@@ -138,7 +138,8 @@ MOVES = {
     "follow_up": move({S.RESOLVED}),
     "judicial_confirmation": move({S.RESOLVED, S.CLOSED}),
     "close": move({S.RESOLVED, S.TERMINATED}, S.CLOSED, label=N_("结案"),
-                  right="close_dispute", guard=_followed_up),
+                  right="close_dispute", guard=_followed_up,
+                  rule=N_("调解成功的须先回访（人民调解法第31条）；调解终止的可直接结案")),
     "flag_risk": move({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED}),
     "correct": move({S.REGISTERED, S.MEDIATING, S.RESOLVED, S.TERMINATED, S.CLOSED}),
 }
