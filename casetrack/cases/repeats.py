@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
-from casetrack.cases.models import Case, Party
+from casetrack.cases.models import Case, CaseStatus, Party
 from casetrack.cases.scoping import can_see_case, scope_cases
 from casetrack.core.normalize import canonical_ref, normalize_id_number
 
@@ -55,6 +55,21 @@ def find_earlier_cases(session: Session, actor: User, names: list[str],
         return []
     stmt = select(Case).join(Party).where(condition).order_by(Case.received_on.desc()).distinct()
     return list(session.scalars(scope_cases(stmt, actor).limit(EARLIER_LIMIT)))
+
+
+def find_reexamined_cases(session: Session, actor: User, id_numbers: list[str],
+                           category: str) -> list[Case]:
+    """Every case (in the user's scope) of a party with one of these ID numbers that was
+    re-examined (已复核) on the same matter (category): 不再受理 (Art. 36). No limit: an old
+    re-examined case behind many newer ones still refuses."""
+    ids, _names = petitioner_keys([], id_numbers)
+    if not ids:
+        return []
+    stmt = (select(Case).join(Party)
+            .where(Party.id_number.in_(ids), Case.status == CaseStatus.REEXAMINED,
+                   Case.category == category)
+            .order_by(Case.received_on.desc()).distinct())
+    return list(session.scalars(scope_cases(stmt, actor)))
 
 
 def cases_with_reference(session: Session, actor: User, reference: str | None) -> list[Case]:
@@ -118,15 +133,16 @@ class EarlierCases:
         if name:
             self._cases.setdefault(("name", name), {})[case.id] = case
 
-    def find(self, names: list[str], id_numbers: list[str]) -> list[EarlierCase]:
+    def find(self, names: list[str], id_numbers: list[str],
+             limit: int | None = EARLIER_LIMIT) -> list[EarlierCase]:
         """What ``find_earlier_cases`` answers for these parties (equal received dates:
-        latest registered first)."""
+        latest registered first); ``limit=None``: all of them (不再受理 looks at every one)."""
         ids, bare_names = petitioner_keys(names, id_numbers)
         found: dict[int, EarlierCase] = {}
         for key in [("id", i) for i in ids] + [("name", n) for n in bare_names]:
             found.update(self._cases.get(key, {}))
         ordered = sorted(found.values(), key=lambda c: (c.received_on, c.id), reverse=True)
-        return ordered[:EARLIER_LIMIT]
+        return ordered if limit is None else ordered[:limit]
 
     def add(self, case: Case) -> None:
         """A case just registered (and flushed) in this transaction, by its parties."""

@@ -31,7 +31,12 @@ from casetrack.cases.models import (
     Party,
 )
 from casetrack.cases.numbering import next_number, number_prefix
-from casetrack.cases.repeats import EarlierCase, EarlierCases, find_earlier_cases
+from casetrack.cases.repeats import (
+    EarlierCase,
+    EarlierCases,
+    find_earlier_cases,
+    find_reexamined_cases,
+)
 from casetrack.cases.scoping import can_register_in_village, require_visible
 from casetrack.cases.steps import implements
 from casetrack.core.errorpages import size_label
@@ -411,8 +416,9 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
         # a refusal nobody can override (不再受理) needs the same person: the same ID number.
         # A name alone (a town has many 张伟) only lists the earlier cases (重信重访), and the
         # supervisor may still refuse by hand (不予受理, with the reason)
-        same_person = (earlier_cases.find([], ids) if earlier_cases is not None
-                       else find_earlier_cases(session, actor, [], ids))
+        # every such case, not the latest few: an old re-examined case still refuses
+        same_person = (earlier_cases.find([], ids, limit=None) if earlier_cases is not None
+                       else find_reexamined_cases(session, actor, ids, data.category))
         kind.refuse_earlier(same_person, data.category)
     year = data.received_on.year
     seq = next_number(session, town.id, data.kind, year)

@@ -213,6 +213,40 @@ def test_review_and_reexamination_over_the_api(client, world, now):
     assert resp.status_code == 201, resp.json
 
 
+def _reexamined(client, world, now, **kw) -> Case:
+    """A petition replied, reviewed and re-examined over the API (final)."""
+    case = _replied(world, now, **kw)
+    api = Api(client, world.supervisor, now)
+    for step, body in (
+            ("request-review", {"requested_on": "2026-11-23", "reason": "对答复不服"}),
+            ("decide-review", {"outcome": "维持", "decision_text": "维持",
+                               "decided_on": "2026-11-23"}),
+            ("request-reexamination", {"requested_on": "2026-11-23", "reason": "仍不服"}),
+            ("decide-reexamination", {"outcome": "维持", "decision_text": "维持",
+                                      "decided_on": "2026-11-23"})):
+        assert api.post(f"/cases/{case.id}/{step}", body).status_code == 200, step
+    return _case(case.id)
+
+
+def test_an_old_reexamined_case_still_refuses_behind_many_newer_ones(client, world, now):
+    final = _reexamined(client, world, now, received_on=dt.date(2026, 1, 5),
+                        title="很早以前复核终结的事项（虚构）")
+    assert final.status == "reexamined"
+    # 25 newer cases of the same person on other matters: more than any "latest few"
+    for i in range(25):
+        make_petition(world, now, source="visit", category="劳动和社会保障",
+                      received_on=dt.date(2026, 2, 1) + dt.timedelta(days=i),
+                      title=f"其他事项{i}（虚构）")
+    body = {"kind": "petition", "title": "再次反映同一事项（虚构）", "source": "visit",
+            "received_on": "2026-11-23", "petition_class": "申诉求决", "category": "城乡建设",
+            "village_id": world.v1.id,
+            "parties": [{"name": "张三（虚构）", "id_number": ID_ZHANG}]}
+    resp = Api(client, world.supervisor, now).post("/cases", body)
+    assert resp.status_code == 422, resp.json
+    assert resp.json["error"]["code"] == "not_accepted_again"
+    assert final.number in resp.json["error"]["message"]
+
+
 def test_review_on_pages_and_its_window(client, world, now):
     late = _replied(world, now, delivered_on=dt.date(2026, 9, 1),
                     received_on=dt.date(2026, 8, 20), title="早已答复的事项（虚构）")
