@@ -19,7 +19,7 @@ from casetrack.api.schema import Boolean, Date, Field, Id, Integer, ListOf, Sche
 from casetrack.cases import display, services, steps
 from casetrack.cases.models import Case, Party
 from casetrack.cases.queries import ALL, CaseFilters, select_cases
-from casetrack.cases.scoping import require_visible
+from casetrack.cases.scoping import can_see_case, require_visible
 from casetrack.core.errors import NotFound
 from casetrack.core.i18n import N_
 from casetrack.core.time import app_now, local_date
@@ -159,12 +159,19 @@ def _register_step(step: steps.Step) -> None:
         step.perform(db.session, user, app_now(), case, body)
         return cs.case_detail(db.session, case, user, _today())
 
+    def step_of_kind(case_id: int) -> None:
+        # only a case the user sees (else the body is read first, as for every route)
+        case = db.session.get(Case, case_id)
+        if case is not None and can_see_case(current_api_user(), case):
+            steps.require_step_of_kind(case, step.name)
+
     view.__name__ = "step_" + step.name
     description = (f"规则：{step.rule}。" if step.rule else "") + STEP_DESCRIPTION
     view.__doc__ = description
     api_route(f"/cases/<int:case_id>/{step.slug}", "POST", summary=step.summary or step.label,
               tag=TAG, response=cs.CASE_DETAIL_OUT, body=step_schema(step),
-              errors=COMMON_ERRORS, headers=IF_MATCH, description=description)(view)
+              errors=COMMON_ERRORS, headers=IF_MATCH, description=description,
+              before_input=step_of_kind)(view)
 
 
 for _step in steps.STEPS.values():

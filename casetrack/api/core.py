@@ -175,12 +175,15 @@ def api_route(rule: str, method: str, *, summary: str, tag: str, response: Field
               status: int = 200, body: Schema | None = None, query: Schema | None = None,
               auth: bool = True, paginated: bool = False, meta: Schema | None = None,
               errors: tuple[int, ...] = (), description: str = "",
-              headers: dict[str, Field] | None = None) -> Callable:
+              headers: dict[str, Field] | None = None,
+              before_input: Callable[..., None] | None = None) -> Callable:
     """Register an API operation: route, authentication, input validation and its document.
 
     The view receives ``body=`` / ``query=`` (already validated dicts) when declared, plus the
     path parameters, and returns what goes under ``data`` (or a ``(data, meta)`` pair).
     With ``response=None`` the view's return value is sent as it is, without the envelope.
+    ``before_input`` (called with the path parameters once the user is known) may refuse
+    before the query and the body are validated.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -203,6 +206,8 @@ def api_route(rule: str, method: str, *, summary: str, tag: str, response: Field
                 if auth:
                     g.api_user = authenticate()
                     refresh()  # answer in the token user's language (core.templating)
+                if before_input is not None:
+                    before_input(**kwargs)
                 if query is not None:
                     kwargs["query"] = query.validate_query(request.args.to_dict(flat=False))
                 elif request.args:

@@ -33,7 +33,7 @@ from casetrack.auth.permissions import has_right
 from casetrack.cases import rules
 from casetrack.cases.models import Case, CaseStatus, ExtensionState
 from casetrack.cases.scoping import require_visible
-from casetrack.core.errors import InvalidTransition, PermissionDenied
+from casetrack.core.errors import InvalidTransition, NotFound, PermissionDenied
 from casetrack.core.i18n import N_
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.due import due_for
@@ -482,6 +482,8 @@ def refusal(session: Session, user: User, case: Case, action: str,
     step = STEPS.get(action)
     if step is None:
         return 404, N_("没有这个办理步骤"), {}
+    if step.transition(case.kind) is None:
+        return 409, NO_STEP_FOR_KIND, {}
     if not has_right(user, step.right_for(case.kind)):
         return 403, N_("您没有执行此操作的权限"), {}
     t = step.transition(case.kind)
@@ -495,6 +497,20 @@ def refusal(session: Session, user: User, case: Case, action: str,
     return None
 
 
+#: a step the case's kind does not have (a dispute is not reviewed): 409 before any input
+#: (404 stays the answer for a case the user may not see)
+NO_STEP_FOR_KIND = N_("该类案件没有此步骤")
+
+
+def require_step_of_kind(case: Case, action: str) -> None:
+    """Refuse (409, ``no_such_step``) a step the case's kind does not have: asked before the
+    step's inputs are read, so the answer is not a form error about inputs that could never
+    be right."""
+    step = STEPS.get(action)
+    if step is None or step.transition(case.kind) is None:
+        raise InvalidTransition(NO_STEP_FOR_KIND, code="no_such_step")
+
+
 def check(session: Session, actor: User, case: Case, action: str,
           today: dt.date) -> Transition:
     """What a service calls first: visibility, right, transition, guard; raises on refusal."""
@@ -504,6 +520,10 @@ def check(session: Session, actor: User, case: Case, action: str,
         code, message, params = found
         if code == 403:
             raise PermissionDenied(message, params=params)
+        if code == 404:
+            raise NotFound(message, code="no_such_step", params=params)
+        if message == NO_STEP_FOR_KIND:
+            raise InvalidTransition(message, code="no_such_step", params=params)
         raise InvalidTransition(message, params=params)
     transition = STEPS[action].transition(case.kind)
     assert transition is not None

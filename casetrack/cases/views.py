@@ -418,6 +418,11 @@ def _step_view(step: steps.Step):
     def view(case_id: int):
         user = _user()
         case = _load_case(case_id)
+        try:
+            steps.require_step_of_kind(case, step.name)
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return _render_detail(case, status=exc.http_status)
         if not has_right(user, step.right_for(case.kind)):
             flash(_("您没有执行此操作的权限"), "error")
             return _render_detail(case, status=403)

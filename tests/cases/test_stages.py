@@ -486,3 +486,27 @@ def test_a_correction_leaves_figures_as_of_earlier_dates_unchanged(world, now):
     # the drill-down filters read the same values
     assert counts(before, "category", category="城乡建设") == {"城乡建设": 1}
     assert counts(before, "category", village_id=world.v2.id) == {}
+
+
+def test_a_step_the_kind_does_not_have_is_refused_before_its_inputs(client, world, now):
+    dispute = make_dispute(world, now)
+    # page: not "请检查填写的内容" about inputs that can never be right
+    login_as(client, "super")
+    for data in ({}, {"requested_on": "2026-11-23", "reason": "不服"}):
+        resp = client.post(f"/cases/{dispute.id}/request-review", data=data)
+        assert resp.status_code == 409, resp.status_code
+        page = text(resp)
+        assert "该类案件没有此步骤" in page and "请检查填写的内容" not in page
+    # API: the same answer before the body is validated (an empty body too)
+    api = Api(client, world.supervisor, now)
+    for body in ({}, {"requested_on": "2026-11-23", "reason": "不服"}):
+        resp = api.post(f"/cases/{dispute.id}/request-review", body)
+        assert resp.status_code == 409, resp.json
+        assert resp.json["error"]["code"] == "no_such_step"
+        assert "该类案件没有此步骤" in resp.json["error"]["message"]
+    assert _case(dispute.id).status == "registered"
+    # the petition's own step is still there
+    petition = _replied(world, now)
+    resp = api.post(f"/cases/{petition.id}/request-review",
+                    {"requested_on": "2026-11-23", "reason": "不服"})
+    assert resp.status_code == 200, resp.json
