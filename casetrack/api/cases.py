@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
+
 from casetrack.api import case_schemas as cs
 from casetrack.api.core import (
     CAPPED_PAGINATION,
@@ -15,13 +17,13 @@ from casetrack.api.core import (
     expected_version,
     paginate_capped,
 )
-from casetrack.api.schema import Boolean, Date, Field, Id, Integer, ListOf, Schema, String
+from casetrack.api.schema import BadInput, Boolean, Date, Field, Id, Integer, ListOf, Schema, String
 from casetrack.cases import display, services, steps
 from casetrack.cases.models import Case, Party
-from casetrack.cases.queries import ALL, CaseFilters, select_cases
+from casetrack.cases.queries import ALL, STATUS_VALUES, CaseFilters, select_cases
 from casetrack.cases.scoping import can_see_case, require_visible
 from casetrack.core.errors import NotFound
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 
@@ -40,9 +42,19 @@ def _load(case_id: int) -> Case:
     return require_visible(current_api_user(), db.session.get(Case, case_id))
 
 
+def _known_status() -> None:
+    """A ``status`` that is no status is a malformed request (400 ``invalid_status``), never
+    read as another list."""
+    value = request.args.get("status")
+    if value is not None and value not in STATUS_VALUES:
+        raise BadInput(Msg(N_("状态“%(value)s”无效"), value=value), code="invalid_status",
+                       fields={"status": N_("可选值：open、all 或案件状态")})
+
+
 @api_route("/cases", "GET", summary="案件列表（与页面相同的筛选条件、排序与分页）", tag=TAG,
            response=ListOf(cs.CASE_OUT, max_items=100), query=cs.CASE_LIST_QUERY,
-           paginated=True, meta=CAPPED_PAGINATION, errors=(400, 401, 422))
+           paginated=True, meta=CAPPED_PAGINATION, errors=(400, 401, 422),
+           before_input=_known_status)
 def list_cases(query: dict[str, Any]):
     """Cases the user may see, filtered and ordered like the case list page (``sort``; by
     default open cases first, most urgent first). Unlike the page, every status is listed

@@ -72,8 +72,10 @@ class CaseFilters:
         if kind is not None and kinds.get(kind) is None:
             kind = None
         status = args.get("status") or OPEN
-        if status not in (OPEN, *rules.STATUS_LABELS):
-            status = None  # "all" or anything unknown: every status
+        if status == ALL:
+            status = None  # every status
+        elif status not in (OPEN, *rules.STATUS_LABELS):
+            status = OPEN  # unknown (``invalid_status_filter`` says so): the default
         category = rules.known_category(args.get("category"))
         source = args.get("source") or None
         if source not in (None, *rules.SOURCE_LABELS):
@@ -124,6 +126,18 @@ def invalid_date_filters(args: Mapping[str, str]) -> dict[str, str]:
     so and the export refuses them, so nobody takes an undated list for a dated one."""
     return {name: args[name] for name in DATE_FILTERS
             if (args.get(name) or "").strip() and _date(args[name].strip()) is None}
+
+
+#: every value the list's ``status`` takes: open (the default), all, or one status
+STATUS_VALUES = (OPEN, ALL, *rules.STATUS_LABELS)
+
+
+def invalid_status_filter(args: Mapping[str, str]) -> str | None:
+    """The ``status`` given a value that is no status (overdue, xyz), as typed, or None.
+    ``CaseFilters.from_args`` falls back to the default (open cases); the list page says so
+    and the export refuses it, so nobody takes the open cases for the ones asked for."""
+    value = (args.get("status") or "").strip()
+    return value if value and value not in STATUS_VALUES else None
 
 
 def filters_in_scope(user: User, filters: CaseFilters) -> None:

@@ -58,6 +58,7 @@ from casetrack.cases.queries import (
     CaseFilters,
     filters_in_scope,
     invalid_date_filters,
+    invalid_status_filter,
     page_of,
     select_cases,
 )
@@ -131,6 +132,10 @@ def list_cases():
     date_errors = {name: _("%(field)s“%(value)s”不是有效日期（应为 YYYY-MM-DD），本次未按该日期筛选",
                            field=tr(DATE_FILTERS[name]), value=value)
                    for name, value in bad_dates.items()}
+    # so is a status that is no status: the default (open cases) is listed instead
+    bad_status = invalid_status_filter(request.args)
+    if bad_status is not None:
+        date_errors["status"] = _("状态“%(value)s”无效，本次只列出在办案件", value=bad_status)
     per_page = request.args.get("per_page", type=int)
     if per_page not in PAGE_SIZES:
         per_page = current_app.config["PAGE_SIZE"]
@@ -163,7 +168,7 @@ def list_cases():
         repeat_label=_("重信重访"), risk_label=_("风险"),
         open_status=OPEN, open_label=rules.OPEN_LABEL, all_status=ALL, label=label,
         today=today, provisional_label=_("暂定"), bad_dates=bad_dates, date_errors=date_errors,
-    ), 400 if bad_dates else 200
+    ), 400 if date_errors else 200
 
 
 # --------------------------------------------------------------------------- register

@@ -31,6 +31,7 @@ from casetrack.cases.queries import (
     CaseFilters,
     filters_in_scope,
     invalid_date_filters,
+    invalid_status_filter,
     order_by,
     select_cases,
 )
@@ -151,9 +152,9 @@ def ledger(fmt: str):
             period=f"{q.date_from.isoformat()}至{q.date_to.isoformat()}收到的案件",
             as_of=q.as_of, yellow_days=ydays, end_of_day=True)
     else:
-        if invalid_date_filters(request.args):
-            # never a ledger quietly without the date asked for: back to the list, which
-            # says which date is wrong and keeps the other filters
+        if invalid_date_filters(request.args) or invalid_status_filter(request.args):
+            # never a ledger quietly without the date or status asked for: back to the
+            # list, which says which one is wrong and keeps the other filters
             return redirect(url_for("cases.list_cases", **request.args), 303)
         filters = CaseFilters.from_args(request.args)
         filters_in_scope(user, filters)

@@ -135,7 +135,13 @@ def test_query_strings_are_checked(world, client, headers):
     assert_error(client.get("/api/v1/cases?page=0", headers=headers), 422)
     assert_error(client.get("/api/v1/cases?per_page=1000", headers=headers), 422)
     assert_error(client.get("/api/v1/cases?page=99999999999999999999999", headers=headers), 400)
-    assert_error(client.get("/api/v1/cases?status=lost", headers=headers), 422)
+    # a status that is no status: 400 invalid_status, never another list
+    for bad in ("lost", "overdue", "xyz", ""):
+        err = assert_error(client.get(f"/api/v1/cases?status={bad}&kind=dispute",
+                                      headers=headers), 400, "invalid_status")
+        assert set(err["fields"]) == {"status"} and f"“{bad}”" in err["message"]
+    for good in ("open", "all", "handling", "reexamined"):
+        assert client.get(f"/api/v1/cases?status={good}", headers=headers).status_code == 200
     err = assert_error(client.get("/api/v1/cases?received_from=2026-02-30", headers=headers),
                        400, "invalid_date")
     assert set(err["fields"]) == {"received_from"}

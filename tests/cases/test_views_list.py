@@ -232,6 +232,38 @@ def test_invalid_date_filter_is_said_on_the_page(client, world, now):
         late.number, petition.number}
 
 
+def test_unknown_status_filter_is_said_on_the_page(client, world, now):
+    registered = make_dispute(world, now, title="宅基地纠纷", received_on=dt.date(2026, 11, 2))
+    petition = make_petition(world, now, received_on=dt.date(2026, 11, 21))
+    closed = make_dispute(world, now, title="已结的纠纷", received_on=dt.date(2026, 11, 3))
+    db.session.get(Case, closed.id).status = "closed"
+    db.session.get(Case, closed.id).is_open = False
+    db.session.commit()
+    login_as(client, "super")
+    for bad in ("overdue", "xyz"):
+        resp = client.get(f"/cases?status={bad}&kind=dispute")
+        assert resp.status_code == 400, bad
+        page = text(resp)
+        assert f"状态“{bad}”无效，本次只列出在办案件" in page
+        # the other filters still hold (kind), and the open cases only, not everything
+        assert case_numbers(page) == {registered.number}
+        assert '<option value="dispute" selected>' in page
+        assert "/reports/ledger.xlsx" not in page
+        resp = client.get(f"/reports/ledger.xlsx?status={bad}&kind=dispute")
+        assert resp.status_code == 303 and f"status={bad}" in resp.location
+    # every value the page offers still answers 200
+    html = text(client.get("/cases"))
+    offered = set(re.findall(r'<option value="([a-z_]*)"', html.split('name="status"', 1)[1]
+                             .split("</select>", 1)[0]))
+    assert {"", "open", "handling", "closed"} <= offered
+    for value in offered | {"all"}:
+        assert client.get(f"/cases?status={value}").status_code == 200, value
+    assert case_numbers(text(client.get("/cases?status=all&kind=dispute"))) == {
+        registered.number, closed.number}
+    assert case_numbers(text(client.get("/cases?status=closed"))) == {closed.number}
+    assert petition.number in text(client.get("/cases?status="))
+
+
 def test_invalid_date_filter_in_english(client, world, now):
     login_as(client, "super")
     client.post("/lang/en", data={"next": "/cases"})
