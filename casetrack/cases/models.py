@@ -371,6 +371,8 @@ class CaseEvent(Base):
         Index("ix_case_events_case_at", "case_id", "at"),
         #: the statistics' probe for a case's events after a cut-off (``stats.queries``)
         Index("ix_case_events_case_at_status", "case_id", "at", "to_status", "from_status"),
+        #: whether any event lies after a cut-off: one probe (``stats.queries.later_events``)
+        Index("ix_case_events_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -71,14 +71,14 @@ def _branches(groupings: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], 
 
 
 def _batch_stmt(scope: User | None, q: sq.StatsQuery, branches: tuple[tuple[str, ...], ...],
-                metrics: tuple[str, ...], overdue: bool = False):
+                metrics: tuple[str, ...], overdue: bool = False, later: bool = True):
     """One statement: the as-of rows once (materialised) with each metric's 0/1 flag
     evaluated once per case, then one GROUP BY per branch summing the flags, tagged with
     the branch's index in column ``g``. With ``overdue`` the same rows also give the overdue
     list (``g`` = -1, one row per case in ``case_id``/``due_on``, most overdue first, at most
     the ``limit`` parameter): the dashboard reads the timeline once."""
     bind = sq._named_binds()
-    rows = sq._asof(scope, q, False, bind)
+    rows = sq._asof(scope, q, False, bind, later)
     cols = {name: rows.c[name] for name in rows.c.keys()}
     cutoff = bind("cutoff")
     asof = select(rows, *(case((sq.METRICS[k].predicate(cols, cutoff), 1), else_=0)
@@ -123,9 +123,10 @@ def _fetch(session: Session, scope: User | None, q: sq.StatsQuery,
     the overdue list's ``(case id, due date)`` pairs, from one statement."""
     branches = _branches(groupings)
     overdue = bool(overdue_limit)
+    later = sq.later_events(session, q)
     stmt = sq._plan(("batch", sq._dialect(), sq._shape(q), sq._scope_key(scope), branches,
-                     metrics, overdue),
-                    lambda: _batch_stmt(scope, q, branches, metrics, overdue))
+                     metrics, overdue, later),
+                    lambda: _batch_stmt(scope, q, branches, metrics, overdue, later))
     fetched: list[list[tuple[dict, list[int]]]] = [[] for _ in branches]
     late: list[tuple[int, str]] = []
     dims_all = list(sq.DIMENSIONS)

@@ -235,3 +235,32 @@ def test_figures_get_their_work_mem_and_no_jit_on_postgresql(app, world, history
     batch._compute(db.session, world.supervisor, q, ((),), ("total",))
     assert db.session.scalar(text("SHOW work_mem")) == default
     db.session.rollback()
+
+
+def test_a_cutoff_after_every_event_reads_no_event_and_gives_the_same_figures(app, world,
+                                                                             history):
+    """With no event after the cut-off (a cut-off of today, the dashboard's default) the
+    statement skips the pass over later events, and every figure and the overdue list are
+    those of the full statement; a cut-off with later events still reads them."""
+    last = db.session.scalar(func.max(CaseEvent.at)).date()
+    after = last + dt.timedelta(days=2)
+    q = sq.StatsQuery(D(2022, 1, 1), D(2022, 12, 31), after)
+    assert not sq.later_events(db.session, q)
+    assert sq.later_events(db.session, sq.StatsQuery(D(2022, 1, 1), D(2022, 12, 31),
+                                                     D(2022, 12, 31)))
+    metrics = tuple(sq.METRICS)
+    branches = batch._branches(batch.DASHBOARD_GROUPINGS)
+    params = sq._values(q) | {"limit": 200}
+
+    def rows(later: bool) -> list:
+        stmt = batch._batch_stmt(world.supervisor, q, branches, metrics, True, later)
+        sql = str(stmt.compile(dialect=db.engine.dialect))
+        assert len(re.findall(r"\bcase_events\b", sql)) == (1 if later else 0)
+        return sorted(tuple(str(v) for v in r) for r in db.session.execute(stmt, params))
+
+    skipped = rows(False)
+    assert skipped == rows(True)
+    assert any(r[0] == "-1" for r in skipped)  # the overdue list is there too
+    got = batch._compute(db.session, world.supervisor, q, ((),), metrics)[0][0][1]
+    assert got == sq._figures_rows(db.session, world.supervisor, q, (), metrics)[0][1]
+    assert got["total"] == 6
