@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import select
 
 from casetrack.api.core import api_route, current_api_user
-from casetrack.api.schema import Date, Integer, ListOf, MapOf, Number, Schema, String
+from casetrack.api.schema import BadInput, Date, Integer, ListOf, MapOf, Number, Schema, String
 from casetrack.auth.models import Role
 from casetrack.cases import kinds
-from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
-from casetrack.core.i18n import N_
+from casetrack.core.errors import NotFound, PermissionDenied
+from casetrack.core.i18n import N_, Msg
+from casetrack.core.params import REPORT_MIN_DAY, report_day_in_range, report_max_day
+from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.org.models import Town
 from casetrack.stats.queries import StatsQuery, summary
@@ -68,8 +70,18 @@ def stats_summary(query: dict[str, Any]):
     user = current_api_user()
     if Role(user.role) not in DASHBOARD_ROLES:
         raise PermissionDenied(N_("您的角色不能查看统计"))
+    # a day out of any sensible range (1900-01-01) or a period that ends before it starts is
+    # a malformed request, never a summary of nothing
+    today = local_date(app_now())
+    out = {name: Msg(N_("超出可统计的范围（%(first)s 至 %(last)s）"),
+                     first=REPORT_MIN_DAY.isoformat(), last=report_max_day(today).isoformat())
+           for name in ("from", "to", "as_of")
+           if query[name] is not None and not report_day_in_range(query[name], today)}
+    if out:
+        raise BadInput(N_("统计日期超出可统计的范围"), code="invalid_date", fields=out)
     if query["from"] > query["to"]:
-        raise ValidationError(N_("统计期间起始日期晚于结束日期"), fields={"from": N_("不能晚于 to")})
+        raise BadInput(N_("统计期间起始日期晚于结束日期"), code="invalid_period",
+                       fields={"from": N_("不能晚于 to")})
     town_id = None
     if query["town"]:
         town = db.session.scalar(select(Town).where(Town.name == query["town"]))

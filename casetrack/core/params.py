@@ -55,6 +55,25 @@ def parse_day(value: str | None) -> dt.date | None:
     return day if MIN_DAY <= day <= MAX_DAY else None
 
 
+#: the days a figure, a dashboard period or a report may name: from the year the town's
+#: records could begin to a year ahead of today (a typo such as 0001-01 or 1900-01-01 is
+#: refused instead of printing a report of nothing)
+REPORT_MIN_DAY = dt.date(2000, 1, 1)
+
+
+def report_max_day(today: dt.date) -> dt.date:
+    """The last day a figure or report may name: a year after ``today``."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 1, day=28)
+
+
+def report_day_in_range(day: dt.date, today: dt.date) -> bool:
+    """``day`` between ``REPORT_MIN_DAY`` and ``report_max_day(today)``."""
+    return REPORT_MIN_DAY <= day <= report_max_day(today)
+
+
 class CliDay(click.ParamType):
     """A ``YYYY-MM-DD`` command-line option between MIN_DAY and MAX_DAY, converted like
     ``click.DateTime`` (a ``datetime`` at midnight); anything else is a usage error in

@@ -37,7 +37,15 @@ from casetrack.cases.queries import (
 )
 from casetrack.cases.scoping import require_visible, scope_cases
 from casetrack.core.errors import DomainError
-from casetrack.core.params import MAX_DAY, MIN_DAY, int_arg, parse_day
+from casetrack.core.params import (
+    MAX_DAY,
+    MIN_DAY,
+    REPORT_MIN_DAY,
+    int_arg,
+    parse_day,
+    report_day_in_range,
+    report_max_day,
+)
 from casetrack.core.time import app_now, local_date
 from casetrack.core.unit import page_unit
 from casetrack.extensions import db
@@ -55,7 +63,7 @@ from casetrack.reports.sentences import (
 from casetrack.reports.spreadsheet import WARNING_TEXT, LedgerHeading, ledger_csv, ledger_xlsx
 from casetrack.stats import queries as sq
 from casetrack.stats.metrics import METRICS
-from casetrack.stats.views import DASHBOARD_ROLES, scoped_query
+from casetrack.stats.views import DASHBOARD_ROLES, period_days, scoped_query
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -107,7 +115,21 @@ def monthly():
     except ValueError:
         flash(_("月份格式应为 YYYY-MM"), "error")
         return redirect(url_for("stats.dashboard"))
-    as_of = _date(request.args.get("as_of")) or min(last, today)
+    # a month or a cut-off out of any sensible range (0001-01, 1900-01-01) prints nothing
+    # true: refused like a malformed one
+    last_day = report_max_day(today)
+    if not REPORT_MIN_DAY <= first <= last_day:
+        flash(_("月份“%(month)s”超出可统计的范围（%(first)s 至 %(last)s）", month=month,
+                first=REPORT_MIN_DAY.strftime("%Y-%m"), last=last_day.strftime("%Y-%m")),
+              "error")
+        return redirect(url_for("stats.dashboard"))
+    raw_as_of = (request.args.get("as_of") or "").strip()
+    as_of = _date(raw_as_of) or min(last, today)
+    if raw_as_of and (_date(raw_as_of) is None or not report_day_in_range(as_of, today)):
+        flash(_("截至日期“%(value)s”无效或超出可统计的范围（%(first)s 至 %(last)s）",
+                value=raw_as_of[:20], first=REPORT_MIN_DAY.isoformat(),
+                last=last_day.isoformat()), "error")
+        return redirect(url_for("stats.dashboard"))
     try:
         data = monthly_summary_pdf(db.session, user, month, as_of)
     except DomainError as exc:
@@ -143,6 +165,10 @@ def ledger(fmt: str):
         metric = request.args["metric"]
         if metric not in METRICS or Role(user.role) not in DASHBOARD_ROLES:
             abort(404)
+        if period_days(request.args, today)[1]:
+            # never a figure's ledger for another period than asked: back to the figure's
+            # cases, which say which date is refused
+            return redirect(url_for("stats.cases", **request.args), 303)
         q = scoped_query(user, request.args)
         stmt = sq.metric_cases(user, q, metric)
         # a figure "as of D": every case as the figure counted it, on D

@@ -9,7 +9,7 @@ from functools import lru_cache
 from urllib.parse import quote_plus
 
 from babel.dates import format_skeleton
-from flask import Blueprint, Flask, abort, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -22,9 +22,15 @@ from casetrack.cases import display, kinds, queues, rules
 from casetrack.cases.models import Case
 from casetrack.cases.queries import count_capped
 from casetrack.core.errors import NotFound
-from casetrack.core.i18n import N_, tr
+from casetrack.core.i18n import N_, Msg, tr
 from casetrack.core.i18n import gettext as _
-from casetrack.core.params import page_arg, parse_day
+from casetrack.core.params import (
+    REPORT_MIN_DAY,
+    page_arg,
+    parse_day,
+    report_day_in_range,
+    report_max_day,
+)
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
@@ -63,10 +69,6 @@ def _user() -> User:
     return user
 
 
-def _date(value: str | None, default: dt.date) -> dt.date:
-    return parse_day(value) or default
-
-
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -74,16 +76,59 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+#: the period's arguments, with the label the dashboard's form gives each
+PERIOD_ARGS = {"from": N_("统计期间起"), "to": N_("统计期间止"), "as_of": N_("截至日期")}
+
+
+def period_days(args: Mapping[str, str],
+                today: dt.date) -> tuple[dict[str, dt.date | None], list[Msg]]:
+    """The period's days as given (None: not given, or refused), and why each refused one
+    is: no date, a day outside ``REPORT_MIN_DAY`` .. a year from today, or a start after
+    the end (then neither is taken). The pages say so (400) and count the default period."""
+    days: dict[str, dt.date | None] = {}
+    problems: list[Msg] = []
+    for name, label in PERIOD_ARGS.items():
+        raw = (args.get(name) or "").strip()
+        day = parse_day(raw) if raw else None
+        if raw and day is None and not _iso_day(raw):
+            problems.append(Msg(N_("%(field)s“%(value)s”不是有效日期（应为 YYYY-MM-DD），"
+                                   "本次未采用"), field=label, value=raw[:20]))
+        elif raw and (day is None or not report_day_in_range(day, today)):
+            problems.append(Msg(N_("%(field)s“%(value)s”超出可统计的范围（%(first)s 至 "
+                                   "%(last)s），本次未采用"), field=label, value=raw,
+                                first=REPORT_MIN_DAY.isoformat(),
+                                last=report_max_day(today).isoformat()))
+            day = None
+        days[name] = day
+    start, end = days["from"], days["to"]
+    if start is not None and end is not None and start > end:
+        problems.append(Msg(N_("统计期间起（%(start)s）晚于统计期间止（%(end)s），"
+                               "本次按默认期间统计"), start=start.isoformat(),
+                            end=end.isoformat()))
+        days["from"] = days["to"] = None
+    return days, problems
+
+
+def _iso_day(value: str) -> bool:
+    """``value`` is a calendar day in ISO form (even one outside every range)."""
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
 def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
     """The period, cut-off and narrowing filters from query-string arguments.
 
     Defaults: this year so far; the cut-off is the period's end, or today while it runs.
-    Malformed values fall back to the defaults;
+    Malformed or out-of-range values fall back to the defaults (``period_days`` says why);
     values outside the user's scope simply count nothing (scoping is in the query).
     """
-    date_from = _date(args.get("from"), dt.date(today.year, 1, 1))
-    date_to = _date(args.get("to"), today)
-    if date_to < date_from:
+    days, _problems = period_days(args, today)
+    date_from = days["from"] or dt.date(today.year, 1, 1)
+    date_to = days["to"] or today
+    if date_to < date_from:  # one of them defaulted (from next year, to this January)
         date_from, date_to = date_to, date_from
     kind = args.get("kind") if args.get("kind") in kinds.codes() else None
     source = args.get("source") if args.get("source") in rules.SOURCE_LABELS else None
@@ -95,7 +140,7 @@ def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
         except ValueError:
             month = None
     # the cut-off defaults to the period's end, or today while the period runs
-    return sq.StatsQuery(date_from, date_to, _date(args.get("as_of"), min(date_to, today)),
+    return sq.StatsQuery(date_from, date_to, days["as_of"] or min(date_to, today),
                          town_id=_int(args.get("town_id")), kind=kind, source=source,
                          village_id=_int(args.get("village_id")), category=category,
                          unit_id=_int(args.get("unit_id")), month=month)
@@ -173,6 +218,8 @@ def dashboard():
     source, by village (all, zeros included), by category, by unit, and the overdue list."""
     user = _user()
     q = scoped_query(user, request.args)
+    # a period refused is said on the page (400); the default period is counted instead
+    problems = period_problems(request.args)
     session = db.session
     # the whole county is broken down by town; by village and unit once narrowed to a town
     # (a hundred towns' villages and units in one page would be thousands of rows)
@@ -220,7 +267,15 @@ def dashboard():
         actions=actions,
         # the overdue list links each case to /cases/<id>: the prefix built once
         case_url=url_for("cases.list_cases"),
-    )
+    ), 400 if problems else 200
+
+
+def period_problems(args: Mapping[str, str]) -> list[Msg]:
+    """``period_days``' refusals of the request, each flashed (shown on the page)."""
+    _days, problems = period_days(args, _today())
+    for problem in problems:
+        flash(tr(problem), "error")
+    return problems
 
 
 @dataclass
@@ -268,6 +323,7 @@ def cases():
     if metric not in METRICS:
         abort(404)
     q = scoped_query(user, request.args)
+    problems = period_problems(request.args)
     stmt = sq.metric_rows(user, q, metric)
     sq.figures_settings(db.session)  # the as-of rows of a county year, counted and paged
     page = page_arg()
@@ -294,7 +350,7 @@ def cases():
         source_labels=rules.SOURCE_LABELS, yellow_days=display.yellow_days(),
         # each row links to /cases/<id>: the prefix built once, not a url_for per row
         case_url=url_for("cases.list_cases"),
-    )
+    ), 400 if problems else 200
 
 
 def _narrowing_labels(q: sq.StatsQuery) -> dict[str, str]:

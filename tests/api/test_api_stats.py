@@ -34,7 +34,16 @@ def test_summary_refusals(world, client, now):
     assert handler.get("/stats/summary?from=2026-01-01&to=2026-12-31").status_code == 403
     sup = Api(client, token_for(world.supervisor, now))
     resp = sup.get("/stats/summary?from=2026-12-31&to=2026-01-01")
-    assert resp.status_code == 422 and "from" in resp.get_json()["error"]["fields"]
+    assert resp.status_code == 400 and "from" in resp.get_json()["error"]["fields"]
+    assert resp.get_json()["error"]["code"] == "invalid_period"
+    # a day out of any sensible range: 400 invalid_date naming the argument
+    for args, field in (("from=1900-01-01&to=2026-12-31", "from"),
+                        ("from=2026-01-01&to=2026-12-31&as_of=1900-01-01", "as_of"),
+                        ("from=2026-01-01&to=2099-12-31", "to")):
+        resp = sup.get(f"/stats/summary?{args}")
+        assert resp.status_code == 400, args
+        err = resp.get_json()["error"]
+        assert err["code"] == "invalid_date" and set(err["fields"]) == {field}
     resp = sup.get("/stats/summary?from=2026-01-01&to=2026-12-31&town=南兴镇")
     assert resp.status_code == 404
     resp = sup.get("/stats/summary?to=2026-12-31")

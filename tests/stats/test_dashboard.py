@@ -124,6 +124,44 @@ def test_handler_has_no_dashboard_and_nav_link_shown(client, auth, world):
     assert 'href="/dashboard"' in client.get("/dashboard").get_data(as_text=True)
 
 
+def test_a_period_refused_is_said_on_the_dashboard(client, auth, world, build):
+    _history(world, build)
+    auth.login("leader")
+    # a period that ends before it starts: said, and the default period counted instead
+    resp = client.get("/dashboard?from=2022-12-31&to=2022-01-01&kind=petition")
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert "统计期间起（2022-12-31）晚于统计期间止（2022-01-01），本次按默认期间统计" in page
+    # absurd days (a typo of the year) are refused, not counted as a period of nothing
+    for args, field in (("as_of=1900-01-01", "截至日期“1900-01-01”"),
+                        ("from=0001-01-01", "统计期间起“0001-01-01”"),
+                        ("to=2099-01-01", "统计期间止“2099-01-01”"),
+                        ("from=1999-12-31&to=2022-12-31", "统计期间起“1999-12-31”")):
+        resp = client.get(f"/dashboard?{args}")
+        assert resp.status_code == 400, args
+        assert f"{field}超出可统计的范围（2000-01-01 至 " in resp.get_data(as_text=True)
+    # the figure's drill-down list says so too, and its ledger goes back to it
+    resp = client.get("/dashboard/cases?metric=total&from=2022-12-31&to=2022-01-01")
+    assert resp.status_code == 400 and "晚于统计期间止" in resp.get_data(as_text=True)
+    resp = client.get("/reports/ledger.xlsx?metric=total&as_of=1900-01-01")
+    assert resp.status_code == 303 and "/dashboard/cases?" in resp.location
+    # a sane period still answers 200 without a message
+    resp = client.get(f"/dashboard?{YEAR}")
+    assert resp.status_code == 200 and "超出可统计的范围" not in resp.get_data(as_text=True)
+    assert client.get("/dashboard?from=2000-01-01&to=2022-12-31").status_code == 200
+
+
+def test_the_monthly_pdf_refuses_absurd_months_and_days(client, auth, world):
+    auth.login("leader")
+    for args in ("month=0001-01", "month=1999-12", "month=2099-01",
+                 "month=2022-12&as_of=1900-01-01", "month=2022-12&as_of=2099-01-01"):
+        resp = client.get(f"/reports/monthly.pdf?{args}")
+        assert resp.status_code == 302, args
+        assert resp.headers.get("Content-Type", "").startswith("text/html"), args
+        page = client.get(resp.location).get_data(as_text=True)
+        assert "超出可统计的范围" in page, args
+
+
 def test_bad_metric_is_404(client, auth, world):
     auth.login("leader")
     assert client.get("/dashboard/cases?metric=nope").status_code == 404
