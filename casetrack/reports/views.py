@@ -170,7 +170,7 @@ def ledger(fmt: str):
             # cases, which say which date is refused
             return redirect(url_for("stats.cases", **request.args), 303)
         q = scoped_query(user, request.args)
-        stmt = sq.metric_cases(user, q, metric)
+        stmt = sq.metric_cases(user, q, metric, sq.later_events(db.session, q))
         # a figure "as of D": every case as the figure counted it, on D
         as_of: dt.date | None = q.as_of
         heading = LedgerHeading(

@@ -260,15 +260,17 @@ def _plan(key: Hashable, build: Callable[[], Any]) -> Any:
 # --------------------------------------------------------------------------- the as-of rows
 
 
-def asof_rows(scope: User | None, q: StatsQuery, open_only: bool = False) -> Subquery:
+def asof_rows(scope: User | None, q: StatsQuery, open_only: bool = False,
+              later: bool = True) -> Subquery:
     """One row per case of the cohort with its status and dates as of the cut-off.
 
     Columns: id, town_id, kind, source, category, village_id, unit_id, handler_id,
     received_on, accepted_on, resolution_level, month, status, closed_on, rating, due_on
     (and the notify, mediation, follow-up and review dates). With ``open_only`` only the
     cases open at the cut-off are returned. The query's values are bound in the statement.
+    ``later`` false (``later_events`` found no event after the cut-off) reads no event.
     """
-    return _asof(scope, q, open_only, _valued_binds(q))
+    return _asof(scope, q, open_only, _valued_binds(q), later)
 
 
 #: the review stages' dates and the day of a request for judicial confirmation: facts with
@@ -639,18 +641,21 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
     return out
 
 
-def metric_cases(scope: User | None, q: StatsQuery, metric: str) -> Select:
-    """``select(Case)`` of exactly the cases a figure counts (the drill-down list)."""
-    r = asof_rows(scope, q)
+def metric_cases(scope: User | None, q: StatsQuery, metric: str,
+                 later: bool = True) -> Select:
+    """``select(Case)`` of exactly the cases a figure counts (the drill-down list);
+    ``later`` as for ``asof_rows``."""
+    r = asof_rows(scope, q, later=later)
     cols = {name: r.c[name] for name in r.c.keys()}
     ids = select(r.c.id).where(METRICS[metric].predicate(cols, q.as_of))
     return select(Case).where(Case.id.in_(ids)).order_by(Case.received_on, Case.id)
 
 
-def metric_rows(scope: User | None, q: StatsQuery, metric: str) -> Select:
+def metric_rows(scope: User | None, q: StatsQuery, metric: str,
+                later: bool = True) -> Select:
     """Like ``metric_cases`` but each row is ``(Case, status_asof, due_asof)``: the list
     page shows the status and due date the figure was counted with."""
-    r = asof_rows(scope, q)
+    r = asof_rows(scope, q, later=later)
     cols = {name: r.c[name] for name in r.c.keys()}
     return (select(Case, r.c.status.label("status_asof"), r.c.due_on.label("due_asof"))
             .join(r, r.c.id == Case.id)

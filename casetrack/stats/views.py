@@ -324,7 +324,7 @@ def cases():
         abort(404)
     q = scoped_query(user, request.args)
     problems = period_problems(request.args)
-    stmt = sq.metric_rows(user, q, metric)
+    stmt = sq.metric_rows(user, q, metric, sq.later_events(db.session, q))
     sq.figures_settings(db.session)  # the as-of rows of a county year, counted and paged
     page = page_arg()
     # the page and the total in one statement (the as-of rows are built once, not once

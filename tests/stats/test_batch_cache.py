@@ -264,3 +264,7 @@ def test_a_cutoff_after_every_event_reads_no_event_and_gives_the_same_figures(ap
     got = batch._compute(db.session, world.supervisor, q, ((),), metrics)[0][0][1]
     assert got == sq._figures_rows(db.session, world.supervisor, q, (), metrics)[0][1]
     assert got["total"] == 6
+    for metric in sq.METRICS:  # the drill-down's cases too
+        lists = [[(c.id, s, str(d)) for c, s, d in db.session.execute(
+            sq.metric_rows(world.supervisor, q, metric, later))] for later in (False, True)]
+        assert lists[0] == lists[1], metric
