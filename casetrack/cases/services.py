@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from flask import current_app
@@ -45,7 +45,12 @@ from casetrack.core.errors import (
     ValidationError,
 )
 from casetrack.core.i18n import LIST_SEPARATOR, N_, Joined, Msg
-from casetrack.core.normalize import normalize_id_number, normalize_phone
+from casetrack.core.normalize import (
+    multi_line,
+    normalize_id_number,
+    normalize_phone,
+    single_line,
+)
 from casetrack.core.time import local_date
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.due import due_for
@@ -289,8 +294,19 @@ SETTLES = {"extension_decided": "extension_requested", "reply_approved": "reply_
            "reply_returned": "reply_submitted"}
 
 
+def _cleaned(data: CaseInput) -> CaseInput:
+    """The registration as stored: one-line fields on one line, texts without controls
+    (``single_line``/``multi_line``: a page, the API and an import alike)."""
+    return replace(
+        data, title=single_line(data.title), summary=multi_line(data.summary),
+        external_ref=single_line(data.external_ref) or None,
+        external_authority=single_line(data.external_authority),
+        parties=[replace(p, name=single_line(p.name), address=single_line(p.address))
+                 for p in data.parties])
+
+
 def _require_text(value: str | None, field_name: str, message: str) -> str:
-    value = (value or "").strip()
+    value = multi_line(value)
     if not value:
         raise ValidationError(message, fields={field_name: message})
     return value
@@ -394,6 +410,7 @@ def register_case(session: Session, actor: User, now: dt.datetime, data: CaseInp
     ``earlier_cases``: an import's lookup of the earlier cases of every petitioner in its
     file (else the database is asked for this one)."""
     require_right(actor, "register", N_("您没有登记案件的权限"))
+    data = _cleaned(data)
     town = session.get(Town, actor.town_id) if actor.town_id else None
     if town is None:
         raise PermissionDenied(N_("您不属于任何乡镇，不能登记案件"))
@@ -626,7 +643,7 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
     reason = _require_text(reason, "reason", N_("更正须说明理由"))
     errors: dict[str, str] = {}
     wanted: dict[str, Any] = {}
-    title, summary = (title or "").strip(), (summary or "").strip()
+    title, summary = single_line(title), multi_line(summary)
     if title:
         if len(title) > 200:
             errors["title"] = N_("标题不能超过200字")
@@ -643,7 +660,7 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
             errors["village_id"] = N_("村（居）不属于本镇")
         wanted["village_id"] = village_id
     party = None
-    party_name, party_phone = (party_name or "").strip(), normalize_phone(party_phone)
+    party_name, party_phone = single_line(party_name), normalize_phone(party_phone)
     if party_id:
         party = next((p for p in case.parties if p.id == party_id), None)
         if party is None:

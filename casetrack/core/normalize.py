@@ -38,6 +38,42 @@ _SPACE_BEFORE_HAO = re.compile(r"(?<=[0-9])\s+(?=号)")
 _INVISIBLE = re.compile("[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2060\ufeff]")
 
 
+#: line and tab characters a one-line field turns into a space
+_LINE_BREAKS = re.compile("[ \t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
+#: the one format character text keeps: the zero-width joiner (it joins emoji and some
+#: scripts' letters; it reorders nothing)
+_ZWJ = "\u200d"
+
+
+def _visible(ch: str, keep: str) -> bool:
+    """``ch`` is kept: not a control (Cc) or a format character (Cf: the bidirectional
+    overrides and isolates U+202A–U+202E, U+2066–U+2069, the marks U+200E/U+200F/U+061C,
+    zero-width spaces), other than ``keep`` and the zero-width joiner."""
+    return ch in keep or ch == _ZWJ or unicodedata.category(ch) not in ("Cc", "Cf")
+
+
+def single_line(value: str | None) -> str:
+    """A one-line field as stored (title, party name and address, issuing authority,
+    reference, unit and village names): tabs and line breaks become one space; controls and
+    format characters (a right-to-left override U+202E shows 文件.exe as 文件exe.txt) are
+    dropped; ends stripped. The same for a page, the API, an import and a correction."""
+    if not value:
+        return ""
+    text = _LINE_BREAKS.sub(" ", value)
+    return "".join(ch for ch in text if _visible(ch, "")).strip()
+
+
+def multi_line(value: str | None) -> str:
+    """A text of several lines as stored (summary, reply, reasons): its line breaks (as
+    ``\n``) and tabs kept, every other control and format character dropped (as in
+    ``single_line``); ends stripped."""
+    if not value:
+        return ""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\x85", "\n")
+    return "".join(ch for ch in text if _visible(ch, "\n\t")).strip()
+
+
 def nfkc(value: str | None) -> str:
     """NFKC form of ``value`` with invisible characters dropped and ends stripped."""
     if not value:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from casetrack.core.errors import NotFound, PermissionDenied, ValidationError
 from casetrack.core.i18n import N_, Msg
+from casetrack.core.normalize import single_line
 from casetrack.org.models import CaseNumberPrefix, Town, Unit, Village
 from casetrack.org.prefixes import prefix_owner, prefix_problem, town_prefixes
 
@@ -136,7 +137,7 @@ def list_units(session: Session, town_id: int) -> list[Unit]:
 
 
 def _clean_name(value: str | None, label: str) -> str:
-    value = (value or "").strip()
+    value = single_line(value)  # one line, no bidi override or other control
     if not value:
         msg = Msg(N_("请填写%(label)s"), label=label)
         raise ValidationError(msg, fields={"name": msg})
