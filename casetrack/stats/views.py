@@ -324,21 +324,16 @@ def cases():
         abort(404)
     q = scoped_query(user, request.args)
     problems = period_problems(request.args)
-    stmt = sq.metric_rows(user, q, metric, sq.later_events(db.session, q))
-    sq.figures_settings(db.session)  # the as-of rows of a county year, counted and paged
     page = page_arg()
-    # the page and the total in one statement (the as-of rows are built once, not once
-    # more for a count); the villages of the page in one more query (not one per village)
-    found = db.session.execute(stmt.add_columns(func.count().over().label("total"))
-                               .options(selectinload(Case.village)).limit(DRILL_PAGE_SIZE)
-                               .offset((page - 1) * DRILL_PAGE_SIZE)).all()
-    rows = [(case, status_asof, due_asof) for case, status_asof, due_asof, _ in found]
-    if found:
-        total = found[0].total
-    elif page == 1:
-        total = 0
-    else:  # a page past the end: the count on its own
-        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    found = batch.cached_past(db.session, user, q, ("drill-down", metric, page, DRILL_PAGE_SIZE),
+                              lambda: _drill_down_page(user, q, metric, page))
+    # the cases of the page by id, their villages in one more query (not one per village)
+    by_id = {c.id: c for c in db.session.scalars(
+        select(Case).where(Case.id.in_([r[0] for r in found["rows"]]))
+        .options(selectinload(Case.village)))}
+    rows = [(by_id[cid], status_asof, due_asof and dt.date.fromisoformat(due_asof))
+            for cid, status_asof, due_asof in found["rows"] if cid in by_id]
+    total = found["total"]
     pages = max(1, -(-total // DRILL_PAGE_SIZE))
     narrowing = [(sq.DIMENSION_LABELS[label_key], value) for label_key, value in
                  _narrowing_labels(q).items()]
@@ -351,6 +346,27 @@ def cases():
         # each row links to /cases/<id>: the prefix built once, not a url_for per row
         case_url=url_for("cases.list_cases"),
     ), 400 if problems else 200
+
+
+def _drill_down_page(user: User, q: sq.StatsQuery, metric: str, page: int) -> dict:
+    """One page of a figure's cases as ``{"rows": [[case id, status on the cut-off, due date
+    on the cut-off (ISO) or None]], "total": cases counted}``: JSON, so that a past cut-off's
+    page is cached like its figures (``batch.cached_past``)."""
+    stmt = sq.metric_rows(user, q, metric, sq.later_events(db.session, q))
+    sq.figures_settings(db.session)  # the as-of rows of a county year, counted and paged
+    # the page and the total in one statement (the as-of rows are built once, not once
+    # more for a count)
+    found = db.session.execute(stmt.add_columns(func.count().over().label("total"))
+                               .limit(DRILL_PAGE_SIZE)
+                               .offset((page - 1) * DRILL_PAGE_SIZE)).all()
+    if found:
+        total = found[0].total
+    elif page == 1:
+        total = 0
+    else:  # a page past the end: the count on its own
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return {"rows": [[case.id, str(status), None if due is None else str(due)[:10]]
+                     for case, status, due, _ in found], "total": total}
 
 
 def _narrowing_labels(q: sq.StatsQuery) -> dict[str, str]:

@@ -268,3 +268,41 @@ def test_a_cutoff_after_every_event_reads_no_event_and_gives_the_same_figures(ap
         lists = [[(c.id, s, str(d)) for c, s, d in db.session.execute(
             sq.metric_rows(world.supervisor, q, metric, later))] for later in (False, True)]
         assert lists[0] == lists[1], metric
+
+
+def test_a_past_cutoffs_drill_down_page_is_cached_until_its_cases_change(client, auth,
+                                                                          world, history):
+    """A figure's cases as of a past cut-off are served from the cache like the figure; a
+    correction of a counted case rebuilds them; today's never come from the cache."""
+    auth.login("leader")
+
+    def drill(**args) -> str:
+        html = client.get("/dashboard/cases", query_string=args).get_data(as_text=True)
+        return re.sub(r'name="csrf_token"[^>]*>', "", html)
+
+    seen = Statements()
+    try:
+        first = drill(metric="total", **YEAR)
+        assert seen.asof == 1
+        seen.asof = 0
+        assert drill(metric="total", **YEAR) == first
+        assert seen.asof == 0
+        # another page and another figure are pages of their own
+        drill(metric="closed", **YEAR)
+        assert seen.asof == 1
+
+        moved = db.session.scalars(db.select(Case).where(Case.category == "教育")).one()
+        before = drill(metric="total", category="教育", **YEAR)
+        assert moved.number in before
+        moved.category = "城乡建设"
+        db.session.commit()
+        seen.asof = 0
+        after = drill(metric="total", category="教育", **YEAR)
+        assert seen.asof == 1 and moved.number not in after
+
+        seen.asof = 0
+        drill(metric="total")
+        drill(metric="total")
+        assert seen.asof == 2
+    finally:
+        seen.close()
