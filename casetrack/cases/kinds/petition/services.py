@@ -68,34 +68,32 @@ def accept_case(session: Session, actor: User, now: dt.datetime, case: Case,
     return case
 
 
-@implements("reject")
-def reject_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
-    """不予受理, with the reason required."""
-    t = _check(session, actor, case, "reject", now)
-    reason = _require_text(reason, "reason", N_("不予受理须填写理由"))
+def _end_unhandled(session: Session, actor: User, now: dt.datetime, case: Case, step: str,
+                   reason: str, missing: str) -> Case:
+    """End ``case`` by ``step`` (不予受理 or 退回) without handling it: the reason is required
+    (``missing`` is the refusal when it is empty) and the case is closed today."""
+    t = _check(session, actor, case, step, now)
+    reason = _require_text(reason, "reason", missing)
 
     def change(c: Case) -> None:
         c.exit_reason = reason
         c.closed_on = _today(now)
 
-    _move(case, actor, now, "reject", t, ["exit_reason", "closed_on"], change, note=reason)
+    _move(case, actor, now, step, t, ["exit_reason", "closed_on"], change, note=reason)
     session.flush()
     return case
+
+
+@implements("reject")
+def reject_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
+    """不予受理, with the reason required."""
+    return _end_unhandled(session, actor, now, case, "reject", reason, N_("不予受理须填写理由"))
 
 
 @implements("return")
 def return_case(session: Session, actor: User, now: dt.datetime, case: Case, reason: str) -> Case:
     """退回: an assigned case outside our remit, only within 5 working days of receipt."""
-    t = _check(session, actor, case, "return", now)
-    reason = _require_text(reason, "reason", N_("退回须填写理由"))
-
-    def change(c: Case) -> None:
-        c.exit_reason = reason
-        c.closed_on = _today(now)
-
-    _move(case, actor, now, "return", t, ["exit_reason", "closed_on"], change, note=reason)
-    session.flush()
-    return case
+    return _end_unhandled(session, actor, now, case, "return", reason, N_("退回须填写理由"))
 
 
 @implements("authority_extend")
