@@ -32,13 +32,18 @@ _USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{2,64}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def get_user(session: Session, actor: User, user_id: int) -> User:
-    """A user of the admin's town, or NotFound (another town's looks like none)."""
+def _require_admin_of(actor: User | None, user: User | None) -> User:
+    """``user``, when ``actor`` is an admin of its town (``None``, the command line, is of
+    every town); NotFound otherwise (another town's user looks like none)."""
     require_admin(actor)
-    user = session.get(User, user_id)
-    if user is None or user.town_id != actor.town_id:
+    if user is None or (actor is not None and user.town_id != actor.town_id):
         raise NotFound(N_("用户不存在"))
     return user
+
+
+def get_user(session: Session, actor: User, user_id: int) -> User:
+    """A user of the admin's town, or NotFound (another town's looks like none)."""
+    return _require_admin_of(actor, session.get(User, user_id))
 
 
 def users_query(town_id: int, role: str | None = None, q: str = "") -> Select:
@@ -207,9 +212,7 @@ def update_user(
     session: Session, actor: User, now: dt.datetime, user: User, data: UserInput
 ) -> User:
     """Change a user's name, role, unit, villages and contact details (not the username)."""
-    require_admin(actor)
-    if user.town_id != actor.town_id:
-        raise NotFound(N_("用户不存在"))
+    _require_admin_of(actor, user)
     town = town_of(session, actor, None)
     errors, unit, villages = _validate_user(session, town, data, user, TOWN_ROLES)
     if user.id == actor.id and data.role != user.role:
@@ -231,9 +234,7 @@ def set_password(
     session: Session, actor: User | None, now: dt.datetime, user: User, password: str
 ) -> User:
     """Reset a user's password (the admin tells the user); every session of the user ends."""
-    require_admin(actor)
-    if actor is not None and user.town_id != actor.town_id:
-        raise NotFound(N_("用户不存在"))
+    _require_admin_of(actor, user)
     if msg := validate_password(password, user.username, user.name):
         raise ValidationError(msg, fields={"password": msg})
     user.set_password(password)
@@ -248,9 +249,7 @@ def set_user_enabled(
     session: Session, actor: User, now: dt.datetime, user: User, enabled: bool
 ) -> User:
     """Enable or disable a login. A disabled user cannot log in; their cases stay as they are."""
-    require_admin(actor)
-    if user.town_id != actor.town_id:
-        raise NotFound(N_("用户不存在"))
+    _require_admin_of(actor, user)
     if user.id == actor.id and not enabled:
         raise ValidationError(N_("不能停用自己的账号"))
     user.is_enabled = enabled
