@@ -83,8 +83,10 @@ PERIOD_ARGS = {"from": N_("统计期间起"), "to": N_("统计期间止"), "as_o
 def period_days(args: Mapping[str, str],
                 today: dt.date) -> tuple[dict[str, dt.date | None], list[Msg]]:
     """The period's days as given (None: not given, or refused), and why each refused one
-    is: no date, a day outside ``REPORT_MIN_DAY`` .. a year from today, or a start after
-    the end (then neither is taken). The pages say so (400) and count the default period."""
+    is: no date, a day outside ``REPORT_MIN_DAY`` .. a year from today, a start after the
+    end (then neither is taken), a start after today with no end (the end would default to
+    today), or a ``month`` narrowing that is no month (``month_of``). The pages say so (400)
+    and count the default period, or the figures without that month."""
     days: dict[str, dt.date | None] = {}
     problems: list[Msg] = []
     for name, label in PERIOD_ARGS.items():
@@ -106,7 +108,30 @@ def period_days(args: Mapping[str, str],
                                "本次按默认期间统计"), start=start.isoformat(),
                             end=end.isoformat()))
         days["from"] = days["to"] = None
+    elif start is not None and end is None and start > today:
+        # the end defaults to today: a start still to come is a period that ends before it
+        # starts, not one to turn round silently
+        problems.append(Msg(N_("统计期间起（%(start)s）晚于今天（%(today)s），"
+                               "本次按默认期间统计"), start=start.isoformat(),
+                            today=today.isoformat()))
+        days["from"] = None
+    month = (args.get("month") or "").strip()
+    if month and month_of(month) is None:
+        problems.append(Msg(N_("月份“%(value)s”不是有效月份（应为 YYYY-MM），本次未采用"),
+                            value=month[:20]))
     return days, problems
+
+
+def month_of(value: str) -> str | None:
+    """``value`` as a month ``YYYY-MM`` between ``REPORT_MIN_DAY``'s year and 2999, or None
+    (not a month, or not one any figure can count)."""
+    if len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
+        return None
+    try:
+        first = dt.date.fromisoformat(value + "-01")
+    except ValueError:
+        return None
+    return value if first.year >= REPORT_MIN_DAY.year else None
 
 
 def _iso_day(value: str) -> bool:
@@ -126,19 +151,14 @@ def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
     values outside the user's scope simply count nothing (scoping is in the query).
     """
     days, _problems = period_days(args, today)
-    date_from = days["from"] or dt.date(today.year, 1, 1)
     date_to = days["to"] or today
-    if date_to < date_from:  # one of them defaulted (from next year, to this January)
-        date_from, date_to = date_to, date_from
+    # only the end given: the year of that end so far (to=2025-06-30 is 2025's first half,
+    # not the span from then to this January)
+    date_from = days["from"] or dt.date(date_to.year, 1, 1)
     kind = args.get("kind") if args.get("kind") in kinds.codes() else None
     source = args.get("source") if args.get("source") in rules.SOURCE_LABELS else None
     category = rules.known_category(args.get("category"))
-    month = args.get("month") or None
-    if month is not None:
-        try:
-            dt.date.fromisoformat(month + "-01")
-        except ValueError:
-            month = None
+    month = month_of((args.get("month") or "").strip())
     # the cut-off defaults to the period's end, or today while the period runs
     return sq.StatsQuery(date_from, date_to, days["as_of"] or min(date_to, today),
                          town_id=_int(args.get("town_id")), kind=kind, source=source,

@@ -230,3 +230,33 @@ def test_drill_down_total_on_every_page_and_past_the_end(client, auth, world, bu
         assert re.search(r'data-total="(\d+)"', html).group(1) == str(len(ids))
         shown = re.findall(r'data-case-id="(\d+)"', html)
         assert len(shown) == (0 if page == 40 else min(2, len(ids) - 2 * (page - 1)))
+
+
+def test_a_month_or_lone_start_refused_is_said_not_turned_round(client, auth, world, build):
+    _history(world, build)
+    auth.login("leader")
+    # a month that is no month: said, and the figures count the period without it
+    for bad in ("2022-13", "2022-3", "abcd-ef", "1999-12"):
+        resp = client.get(f"/dashboard/cases?metric=total&{YEAR}&month={bad}")
+        assert resp.status_code == 400, bad
+        assert f"月份“{bad}”不是有效月份（应为 YYYY-MM），本次未采用" in resp.get_data(as_text=True)
+    ok = client.get(f"/dashboard/cases?metric=total&{YEAR}&month=2022-03")
+    assert ok.status_code == 200 and "不是有效月份" not in ok.get_data(as_text=True)
+    # its ledger goes back to the figure's cases, which say why
+    resp = client.get(f"/reports/ledger.xlsx?metric=total&{YEAR}&month=2022-13")
+    assert resp.status_code == 303 and "/dashboard/cases?" in resp.location
+    # a start still to come, with the end left to default to today (2026-11-23): said, and
+    # the default period (this year so far) counted, not the span turned round
+    resp = client.get("/dashboard?from=2026-12-15")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "统计期间起（2026-12-15）晚于今天（2026-11-23），本次按默认期间统计" in page
+    assert 'value="2026-01-01"' in page and 'value="2026-11-23"' in page
+    # only an end given: that end's year so far (2022's first half), not from it to January
+    resp = client.get("/dashboard?to=2022-06-30")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'value="2022-01-01"' in page
+    # 2022's first half holds the cases of March, April, May and June (two came later)
+    tiles = {m: c for m, c, h in figure_links(page)
+             if "=" not in h.split("as_of=2022-06-30", 1)[-1]}
+    assert tiles["total"] == 4
