@@ -222,6 +222,11 @@ def page_list(session) -> list[tuple[str, str, str]]:
              u("/dashboard/cases", metric="overdue", **year)),
             (f"{scope}: drill-down closed 2025 p5", who,
              u("/dashboard/cases", metric="closed", page=5, **year)),
+            # today's cut-off: never a past one, so never from the past cut-offs' cache
+            (f"{scope}: drill-down overdue this year", who,
+             u("/dashboard/cases", metric="overdue")),
+            (f"{scope}: drill-down received this year p5", who,
+             u("/dashboard/cases", metric="total", page=5)),
         ]
     pages[4:4] = [("town: list village", sup, u("/cases", village_id=village)),
                   ("town: list unit", sup, u("/cases", unit_id=unit)),
