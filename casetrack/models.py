@@ -3,6 +3,7 @@
 from casetrack.auth.models import User, user_villages  # noqa: F401
 from casetrack.auth.tokens import ApiToken  # noqa: F401
 from casetrack.cases import kinds  # noqa: F401  (each kind registers its steps and deadline rules)
+from casetrack.cases.generations import TownDataGeneration  # noqa: F401  (and its triggers)
 from casetrack.cases.models import (  # noqa: F401
     Attachment,
     AttachmentChunk,

@@ -1,34 +1,28 @@
-"""Figures of past cut-offs, cached: in Redis when ``REDIS_URL`` is set (shared by every app
-process on every host), else in this process's memory.
+"""Cached figures: in Redis when ``REDIS_URL`` is set (shared by every app process on every
+host), else in this process's memory.
 
-A figure "as of" a day before today describes cases as they stood then, rebuilt from the
-timeline, so most later work (a case accepted, closed or assigned today) cannot change it.
-What can change it, and so is part of every cache key:
+Figures depend on the case data of the scope's towns and on a few small tables; every
+cache key holds what they depend on (``stats/batch.py`` builds the keys):
 
-* the case data of the scope's towns: any write to a case (a correction of its registered
-  facts, a re-assignment, a new case received in the period) moves the latest
-  ``cases.updated_at`` of its town, found through ``ix_cases_updated_at`` in one index probe;
-* the cases of the period themselves: their number and the highest id among the towns' cases.
-  A case deleted, or one imported with its own past instants (its ``updated_at`` is not the
-  latest), moves neither ``updated_at`` nor anything above; it moves the count of the
-  period's cases (read from ``ix_cases_town_received``) or the highest id (read backwards
-  from the primary key), and a deletion with an import in between moves the highest id;
-* the work calendar (holidays and adjusted workdays entered by an administrator move due dates,
-  and the on-time figures with them): the latest change of ``holiday_overrides`` and
-  ``calendar_years``;
-* the towns' settings (deadline rules and thresholds are town settings): the latest
-  ``town_settings.updated_at``;
+* the case data of each town: its write generation (``cases/generations.py``), raised by
+  database triggers on every insert, update or delete of its cases and their timelines,
+  whoever writes (pages, API, bulk updates, imports, CLI, raw SQL). Generations are read
+  before the figures are computed; see that module for why that is safe and why neither
+  ``max(updated_at)`` nor a sequence would be. A town without a generation row is never
+  cached. Because the key follows every write, today's cut-off is cached like past ones;
+* the work calendar (holidays and adjusted workdays entered by an administrator move due
+  dates, and the on-time figures with them): the content of ``holiday_overrides``,
+  ``calendar_years`` and ``town_calendar_years``, hashed (``static_version``);
+* the towns' settings (deadline rules and thresholds are town settings), hashed per town;
 * the code of the figures itself (``FIGURES_VERSION``, raised when a rule of counting changes)
   and the deadline-rule configuration of the app.
 
-The cut-off of today (or later) is never cached: events recorded today still count.
 Values are stored as JSON; a broken or unreachable Redis makes the figures be computed, not
 fail.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -38,10 +32,8 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from casetrack.cases.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +42,7 @@ FIGURES_VERSION = 1
 #: how long a cached figure lives (seconds): a safety net, keys already change with the data
 TTL_SECONDS = 7 * 24 * 3600
 #: entries kept in process memory when there is no Redis
-MEMORY_ENTRIES = 2048
+MEMORY_ENTRIES = 8192
 PREFIX = "casetrack:stats:"
 
 _memory: OrderedDict[str, str] = OrderedDict()
@@ -102,62 +94,87 @@ def _set(key: str, value: str) -> None:
             _memory.popitem(last=False)
 
 
+def get_many(keys: list[str]) -> list[str | None]:
+    """The values of ``keys`` (None where absent), in one round trip to Redis (MGET)."""
+    if not keys:
+        return []
+    client = _redis()
+    if client is not None:
+        try:
+            values = client.mget(keys)
+        except Exception:
+            log.warning("stats cache: Redis unavailable for mget", exc_info=True)
+            return [None] * len(keys)
+        return [v.decode() if v is not None else None for v in values]
+    with _memory_lock:
+        out = []
+        for key in keys:
+            value = _memory.get(key)
+            if value is not None:
+                _memory.move_to_end(key)
+            out.append(value)
+        return out
+
+
+def set_many(items: dict[str, str]) -> None:
+    """Store every ``key: value`` (one pipelined round trip to Redis)."""
+    if not items:
+        return
+    client = _redis()
+    if client is not None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            for key, value in items.items():
+                pipe.set(key, value, ex=TTL_SECONDS)
+            pipe.execute()
+        except Exception:
+            log.warning("stats cache: Redis unavailable for set", exc_info=True)
+        return
+    with _memory_lock:
+        for key, value in items.items():
+            _memory[key] = value
+            _memory.move_to_end(key)
+        while len(_memory) > MEMORY_ENTRIES:
+            _memory.popitem(last=False)
+
+
 def clear_memory() -> None:
     """Forget the in-process entries (tests)."""
     with _memory_lock:
         _memory.clear()
 
 
-def is_cacheable(as_of: dt.date, today: dt.date) -> bool:
-    """Only cut-offs before today: today's figures still change with every step taken."""
-    return as_of < today
-
-
-def data_version(session: Session, town_ids: Iterable[int] | None,
-                 period: tuple[dt.date, dt.date] | None = None) -> tuple:
-    """What, in the database, a past cut-off's figures of these towns (None: every town) for
-    cases received in ``period`` (None: any day) depend on besides the timeline: see the
-    module's docstring. The calendar and settings tables are small: their content is hashed,
-    so an edit in place counts too."""
-    from casetrack.deadlines.models import CalendarYear, HolidayOverride
+def static_version(session: Session, town_ids: Iterable[int] | None) -> tuple:
+    """What figures of these towns (None: every town) depend on besides their case data:
+    ``(FIGURES_VERSION, rules, calendar digest, {town id: settings digest})``. The calendar
+    and settings tables are small: their content is hashed, so an edit in place counts
+    too."""
+    from casetrack.deadlines.models import CalendarYear, HolidayOverride, TownCalendarYear
     from casetrack.org.models import TownSetting
 
-    cases = select(func.max(Case.updated_at))
-    newest = select(func.max(Case.id))
-    counted = select(func.count()).select_from(Case)
     settings = select(TownSetting.town_id, TownSetting.key, TownSetting.value)
     if town_ids is not None:
-        ids = sorted(set(town_ids))
-        cases = cases.where(Case.town_id.in_(ids))
-        if len(ids) == 1:
-            # per town: "max(id) WHERE town_id = ..." made PostgreSQL walk the primary key
-            # backwards past every other town's cases (town 1 of a million-case county:
-            # 990,000 rows, 0.45 s on each dashboard, cached or not)
-            newest = newest.where(Case.town_id.in_(ids)).group_by(Case.town_id)
-        else:
-            # a county's towns: the newest case of any of them is among the newest of all,
-            # found walking the primary key backwards (grouped per town, PostgreSQL read
-            # every town's index entries: 0.23 s for a county of a million cases)
-            newest = (select(Case.id).where(Case.town_id.in_(ids))
-                      .order_by(Case.id.desc()).limit(1))
-        counted = counted.where(Case.town_id.in_(ids))
-        settings = settings.where(TownSetting.town_id.in_(ids))
-    if period is not None:
-        counted = counted.where(Case.received_on >= period[0], Case.received_on <= period[1])
-    content = hashlib.sha256()
-    for stmt in (settings.order_by(TownSetting.town_id, TownSetting.key),
-                 select(HolidayOverride.day, HolidayOverride.is_workday)
-                 .order_by(HolidayOverride.day),
+        settings = settings.where(TownSetting.town_id.in_(sorted(set(town_ids))))
+    per_town: dict[int, Any] = {}
+    for town_id, key, value in session.execute(
+            settings.order_by(TownSetting.town_id, TownSetting.key)):
+        per_town.setdefault(town_id, hashlib.sha256()).update(
+            json.dumps([key, value], default=str, sort_keys=True).encode())
+    calendar = hashlib.sha256()
+    for stmt in (select(HolidayOverride.town_id, HolidayOverride.day,
+                        HolidayOverride.is_workday)
+                 .order_by(HolidayOverride.town_id, HolidayOverride.day),
                  select(CalendarYear.year, CalendarYear.source, CalendarYear.entered_at)
-                 .order_by(CalendarYear.year)):
+                 .order_by(CalendarYear.year),
+                 select(TownCalendarYear.town_id, TownCalendarYear.year,
+                        TownCalendarYear.source, TownCalendarYear.entered_at)
+                 .order_by(TownCalendarYear.town_id, TownCalendarYear.year)):
         for row in session.execute(stmt):
-            content.update(json.dumps(list(row), default=str, sort_keys=True).encode())
-        content.update(b"|")
+            calendar.update(json.dumps(list(row), default=str, sort_keys=True).encode())
+        calendar.update(b"|")
     rules = current_app.config.get("DEADLINE_RULES") if has_app_context() else None
-    newest_ids = [i for i in session.scalars(newest) if i is not None]
-    return (FIGURES_VERSION, str(session.scalar(cases)), session.scalar(counted),
-            max(newest_ids, default=None), content.hexdigest(),
-            json.dumps(rules, sort_keys=True, default=str))
+    return (FIGURES_VERSION, json.dumps(rules, sort_keys=True, default=str),
+            calendar.hexdigest(), {t: h.hexdigest()[:16] for t, h in per_town.items()})
 
 
 def key_for(*parts: Hashable) -> str:

@@ -376,7 +376,7 @@ def later_events(session: Session, q: StatsQuery) -> bool:
 
 
 def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind,
-          later: bool = True) -> Subquery:
+          later: bool = True, towns: Any = None) -> Subquery:
     """``asof_rows`` with the query's values taken from ``bind(name)``.
 
     The cohort (period, town, kind, source, month and scope: facts a later step never
@@ -388,6 +388,8 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind,
     narrowing filters on values that a step changes (category, village, unit) apply to the
     values on the cut-off. With ``later`` false (``later_events`` found none after the
     cut-off) the current values are the values on the cut-off and no event is read.
+    ``towns`` (an expanding bound parameter of town ids) restricts the cohort to those
+    towns (``stats.batch`` computes a county town by town).
     """
     inner = select(Case.id, Case.town_id, Case.kind, Case.source, Case.status,
                    Case.received_on, Case.accepted_on, Case.resolution_level, *REVIEW_COLUMNS,
@@ -399,6 +401,8 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind,
                            # the period is then two index ranges, not a scan of every case
                            Case.is_open.in_((True, False)))
     inner = _filtered(inner, q, bind)
+    if towns is not None:
+        inner = inner.where(Case.town_id.in_(towns))
     if scope is not None:
         inner = scope_cases(inner, scope)
     cohort = inner.cte("cohort")
@@ -608,7 +612,7 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
     are reconstructed), then the cases' names are loaded by primary key.
     """
     params = _values(q) | ({"limit": limit} if limit else {})
-    from casetrack.stats import batch  # cached for a past cut-off
+    from casetrack.stats import batch  # cached by the towns' write generations
 
     rows = batch.prefetched_overdue(scope, q, limit)
     if rows is None:
@@ -619,7 +623,7 @@ def overdue_cases(session: Session, scope: User | None, q: StatsQuery,
                          lambda: _overdue_stmt(scope, q, bool(limit), later))
             figures_settings(session)
             return [(cid, str(due)) for cid, due in session.execute(stmt, params)]
-        rows = batch.cached_past(session, scope, q, ("overdue", limit), compute)
+        rows = batch.cached(session, scope, q, ("overdue", limit), compute)
     found = [(cid, dt.date.fromisoformat(str(due)[:10])) for cid, due in rows]
     handler = aliased(User)
     facts: dict[int, tuple] = {}

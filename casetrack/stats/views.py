@@ -345,7 +345,7 @@ def cases():
     q = scoped_query(user, request.args)
     problems = period_problems(request.args)
     page = page_arg()
-    found = batch.cached_past(db.session, user, q, ("drill-down", metric, page, DRILL_PAGE_SIZE),
+    found = batch.cached(db.session, user, q, ("drill-down", metric, page, DRILL_PAGE_SIZE),
                               lambda: _drill_down_page(user, q, metric, page))
     # the cases of the page by id, their villages in one more query (not one per village)
     by_id = {c.id: c for c in db.session.scalars(
@@ -371,7 +371,7 @@ def cases():
 def _drill_down_page(user: User, q: sq.StatsQuery, metric: str, page: int) -> dict:
     """One page of a figure's cases as ``{"rows": [[case id, status on the cut-off, due date
     on the cut-off (ISO) or None]], "total": cases counted}``: JSON, so that a past cut-off's
-    page is cached like its figures (``batch.cached_past``)."""
+    page is cached like its figures (``batch.cached``)."""
     stmt = sq.metric_rows(user, q, metric, sq.later_events(db.session, q))
     sq.figures_settings(db.session)  # the as-of rows of a county year, counted and paged
     # the page and the total in one statement (the as-of rows are built once, not once

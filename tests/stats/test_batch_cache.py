@@ -1,6 +1,6 @@
 """The dashboard's groupings in one statement, and the cache of past cut-offs: same figures
 as one grouping at a time; the as-of rows built once per page; a past cut-off served from
-the cache until something it depends on changes; today's never cached."""
+the cache until something it depends on changes; today's too, by the towns' generations."""
 
 from __future__ import annotations
 
@@ -132,11 +132,17 @@ def test_dashboard_builds_the_asof_rows_once_and_caches_a_past_cutoff(client, au
         client.get("/dashboard", query_string=YEAR)
         assert seen.asof == 1
 
-        # today's cut-off is never cached: events of today still count
+        # today's cut-off is cached too, until a step of today is taken
         seen.asof = 0
-        client.get("/dashboard")
-        client.get("/dashboard")
-        assert seen.asof == 2
+        today = _page(client)
+        assert _page(client) == today
+        assert seen.asof == 1
+        case = db.session.scalars(db.select(Case).where(Case.status == "registered")).first()
+        case.title = "今日更正"
+        db.session.commit()
+        seen.asof = 0
+        _page(client)
+        assert seen.asof == 1
     finally:
         seen.close()
 
@@ -270,7 +276,7 @@ def test_a_cutoff_after_every_event_reads_no_event_and_gives_the_same_figures(ap
         assert lists[0] == lists[1], metric
 
 
-def test_a_past_cutoffs_drill_down_page_is_cached_until_its_cases_change(client, auth,
+def test_a_drill_down_page_is_cached_until_its_cases_change(client, auth,
                                                                           world, history):
     """A figure's cases as of a past cut-off are served from the cache like the figure; a
     correction of a counted case rebuilds them; today's never come from the cache."""
@@ -300,9 +306,16 @@ def test_a_past_cutoffs_drill_down_page_is_cached_until_its_cases_change(client,
         after = drill(metric="total", category="教育", **YEAR)
         assert seen.asof == 1 and moved.number not in after
 
+        # today's cut-off: cached as well, rebuilt after a write
+        recent = history.petition(D(2026, 11, 2), category="城乡建设")
+        db.session.commit()
         seen.asof = 0
-        drill(metric="total")
-        drill(metric="total")
+        assert recent.number not in drill(metric="total", category="教育")
+        assert recent.number not in drill(metric="total", category="教育")
+        assert seen.asof == 1
+        recent.category = "教育"
+        db.session.commit()
+        assert recent.number in drill(metric="total", category="教育")
         assert seen.asof == 2
     finally:
         seen.close()
