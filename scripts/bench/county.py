@@ -12,7 +12,9 @@ own seeded generator, so town 1 is the same case for case in a 10k and a 1M coun
 town 1 can be compared as the rest of the table grows.
 
 Rows are generated in Python and written with ``executemany`` on SQLite and ``COPY`` on
-PostgreSQL, with the secondary indexes dropped during the load and rebuilt afterwards.
+PostgreSQL, with the secondary indexes dropped during the load and rebuilt afterwards, and
+the triggers of the search index and of the towns' write generations dropped and restored
+(every town's generation bumped once after the load).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 from werkzeug.security import generate_password_hash
 
-from casetrack.cases import search_index
+from casetrack.cases import generations, search_index
 from casetrack.core.normalize import canonical_ref, search_document
 
 START = dt.date(2020, 1, 1)
@@ -495,6 +497,8 @@ def build_county(conn: Connection, n_cases: int, n_towns: int, town1_cases: int,
     towns = build_org(w, n_towns)
     indexes = drop_secondary_indexes(conn, ("cases", "case_events", "parties"))
     triggers = drop_search_triggers(conn)
+    # the write generations' triggers: one bump per row is wasted on a load (bumped after)
+    bumps = generations.drop_triggers(conn)
     rest = n_cases - town1_cases
     per_town = [town1_cases] + [rest // (n_towns - 1) + (1 if i < rest % (n_towns - 1) else 0)
                                 for i in range(n_towns - 1)] if n_towns > 1 else [n_cases]
@@ -519,6 +523,7 @@ def build_county(conn: Connection, n_cases: int, n_towns: int, town1_cases: int,
     for sql in indexes:
         conn.execute(text(sql))
     restore_search_triggers(conn, triggers)
+    generations.restore_triggers(conn, bumps)
     counters = conn.execute(text(
         "SELECT town_id, kind, number_year, max(number_seq) FROM cases "
         "GROUP BY town_id, kind, number_year")).all()
@@ -548,6 +553,7 @@ def copy_from_sqlite(conn: Connection, sqlite_path: str, log=print) -> None:
     conn.execute(text("SET TIME ZONE 'UTC'"))
     src = sqlite3.connect(sqlite_path)
     indexes = drop_secondary_indexes(conn, ("cases", "case_events", "parties"))
+    bumps = generations.drop_triggers(conn)
     raw = conn.connection.driver_connection
     for table in COPIED_TABLES:
         cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
@@ -570,6 +576,7 @@ def copy_from_sqlite(conn: Connection, sqlite_path: str, log=print) -> None:
     src.close()
     for sql in indexes:
         conn.execute(text(sql))
+    generations.restore_triggers(conn, bumps)
     for table in ("towns", "case_number_prefixes", "villages", "units", "users", "cases",
                   "case_events", "parties"):
         conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
