@@ -274,19 +274,23 @@ cached_past = cached
 # towns' first N. Each town's part is cached under its own generation: a write in one town
 # costs that town's part, not the county's.
 
-#: "grouping": each requested grouping plus the town is its own GROUP BY (few rows: a
-#: county year's parts are ~70 rows a town); "family": the families of ``FAMILIES`` plus the
-#: town (fewer passes, but ~1,000 rows a town for kind × source × month × category)
-TOWN_BRANCHES = "grouping"
+#: the GROUP BYs of a scope computed town by town (each with the town added), the groupings
+#: within each rolled up from it in Python: few rows a town (kind × source × month is ~110
+#: in a town's year, categories ~30), so a county's hundred towns return ~15,000 rows; the
+#: county-wide ``FAMILIES`` (kind × source × month × category) would be ~1,000 a town, and
+#: one GROUP BY per grouping reads the as-of rows six times
+TOWN_FAMILIES: tuple[tuple[str, ...], ...] = (
+    ("kind", "source", "month"), ("category",), ("village",), ("unit",))
 _DIM_ORDER = {d: i for i, d in enumerate(sq.DIMENSIONS)}
 
 
 def _town_branches(groupings: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """The GROUP BYs (each with ``town``) that serve ``groupings`` town by town."""
     out: list[tuple[str, ...]] = []
     for grouping in groupings:
-        if TOWN_BRANCHES == "family":
-            grouping = next((fam for fam in FAMILIES if set(grouping) <= set(fam)), grouping)
-        branch = tuple(sorted(set(grouping) | {"town"}, key=_DIM_ORDER.__getitem__))
+        dims = set(grouping) - {"town"}
+        family = next((fam for fam in TOWN_FAMILIES if dims <= set(fam)), tuple(dims))
+        branch = tuple(sorted({*family, "town"}, key=_DIM_ORDER.__getitem__))
         if branch not in out:
             out.append(branch)
     return tuple(out)
@@ -334,19 +338,29 @@ def _fetch_towns(session: Session, q: sq.StatsQuery, towns: list[int],
             continue
         fetched[town][i].append((tuple(_plain(row[at[d]]) for d in branches[i]),
                                  [int(v or 0) for v in row[3 + n:]]))
+    # each grouping rolled up from the smallest set of rows that holds it: the branch rows
+    # first, then ``()``, kind and source from (kind, source) rather than from the ~110
+    # (kind, source, month) rows of a town (a county's cold dashboard: 0.5 s → 0.1 s)
+    order = sorted(set(groupings), key=len, reverse=True)
     out: dict[int, Part] = {}
     for town in towns:
-        rows = []
-        for grouping in groupings:
-            bi = next(j for j, b in enumerate(branches) if set(grouping) <= set(b))
-            pick = [branches[bi].index(d) for d in grouping]
+        made: dict[tuple[str, ...], dict[tuple, list[int]]] = {
+            b: {k: c for k, c in fetched[town][i]} for i, b in enumerate(branches)}
+        for grouping in order:
+            if grouping in made:
+                continue
+            source = min((dims for dims in made if set(grouping) <= set(dims)),
+                         key=lambda dims: len(made[dims]))
+            pick = [source.index(d) for d in grouping]
             sums: dict[tuple, list[int]] = {}
-            for key, counts in fetched[town][bi]:
-                acc = sums.setdefault(tuple(key[j] for j in pick), [0] * len(metrics))
-                for j, v in enumerate(counts):
-                    acc[j] += v
-            rows.append([[*k, *c] for k, c in sums.items()])
-        out[town] = {"rows": rows, "late": sorted(late[town], key=lambda r: (r[1], r[0]))
+            for key, counts in made[source].items():
+                k = tuple(key[j] for j in pick)
+                acc = sums.get(k)
+                sums[k] = counts if acc is None else [a + b for a, b in zip(acc, counts)]
+            made[grouping] = sums
+        out[town] = {"rows": [[[*k, *c] for k, c in made[grouping].items()]
+                              for grouping in groupings],
+                     "late": sorted(late[town], key=lambda r: (r[1], r[0]))
                      if overdue else None}
     return out
 
