@@ -356,7 +356,8 @@ def _fetch_towns(session: Session, q: sq.StatsQuery, towns: list[int],
             for key, counts in made[source].items():
                 k = tuple(key[j] for j in pick)
                 acc = sums.get(k)
-                sums[k] = counts if acc is None else [a + b for a, b in zip(acc, counts)]
+                sums[k] = (counts if acc is None
+                           else [a + b for a, b in zip(acc, counts, strict=True)])
             made[grouping] = sums
         out[town] = {"rows": [[[*k, *c] for k, c in made[grouping].items()]
                               for grouping in groupings],
