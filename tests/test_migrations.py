@@ -159,6 +159,47 @@ def test_migrated_sqlite_search_index_follows_every_case_write(migrated_app):
         db.session.rollback()
 
 
+def test_migrated_town_generations_follow_every_case_write(migrated_app):
+    """On a migrated database (either dialect) a new town gets its generation row and every
+    insert, update and delete of its cases raises it with a new token (the triggers must
+    survive every later revision that rebuilds ``cases``)."""
+    _flask(migrated_app, "db", "upgrade")
+    with migrated_app.app_context():
+        db.session.execute(text(
+            "INSERT INTO towns (id, name, county_code, county_name, created_at) "
+            "VALUES (1, 't', '', '', '2026-01-01 00:00:00')"))
+        seen = []
+
+        def generation() -> tuple:
+            row = db.session.execute(text(
+                "SELECT generation, token FROM town_data_generations WHERE town_id = 1")).one()
+            assert row not in seen
+            seen.append(row)
+            return row
+
+        generation()
+        db.session.execute(text(
+            "INSERT INTO cases (id, town_id, kind, number, number_year, number_seq, title, "
+            "summary, source, category, received_on, external_authority, group_size, "
+            "is_repeat, status, due_is_exact, extension_days, extension_state, "
+            "extension_reason, reply_text, exit_reason, agreement_text, is_risk, created_at, "
+            "updated_at, version, search_text, is_open) VALUES (7, 1, 'petition', 'n', 2026, 1, "
+            "'t', '', 'visit', '其他', '2026-01-01', '', 1, false, 'registered', true, 0, "
+            "'none', '', '', '', '', false, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, "
+            "'', true)"))
+        generation()
+        db.session.execute(text("UPDATE cases SET title = 'u' WHERE id = 7"))
+        generation()
+        db.session.execute(text(
+            "INSERT INTO case_events (case_id, at, action, changes, note) "
+            "VALUES (7, '2026-01-01 00:00:00', 'register', '{}', '')"))
+        generation()
+        db.session.execute(text("DELETE FROM case_events WHERE case_id = 7"))
+        db.session.execute(text("DELETE FROM cases WHERE id = 7"))
+        generation()
+        db.session.rollback()
+
+
 #: the revision before number prefixes moved from two columns of towns into their own table
 BEFORE_PREFIXES = "fb127390e450"
 PREFIXES = "f36cf0f0f48e"

@@ -499,7 +499,7 @@ def figures(session: Session, scope: User | None, q: StatsQuery,
     village id, "YYYY-MM", ...); without ``group_by`` there is exactly one row, the totals.
     The statement is built once per shape of query and scope and reused with new values.
     """
-    from casetrack.stats import batch  # prefetched in this request, or cached (past cut-off)
+    from casetrack.stats import batch  # prefetched in this request, or cached
 
     metric_keys = tuple(metrics or METRICS)
     dims = tuple(group_by)

@@ -370,7 +370,7 @@ def cases():
 
 def _drill_down_page(user: User, q: sq.StatsQuery, metric: str, page: int) -> dict:
     """One page of a figure's cases as ``{"rows": [[case id, status on the cut-off, due date
-    on the cut-off (ISO) or None]], "total": cases counted}``: JSON, so that a past cut-off's
+    on the cut-off (ISO) or None]], "total": cases counted}``: JSON, so that a cut-off's
     page is cached like its figures (``batch.cached``)."""
     stmt = sq.metric_rows(user, q, metric, sq.later_events(db.session, q))
     sq.figures_settings(db.session)  # the as-of rows of a county year, counted and paged
