@@ -122,9 +122,29 @@ def _script_heads(app) -> set[str]:
         return set(ScriptDirectory.from_config(config).get_heads())
 
 
+_TOWN_SQL = ("INSERT INTO towns (id, name, county_code, county_name, created_at) "
+             "VALUES (:id, :name, '440882', '雷州市', '2026-01-01 00:00:00')")
+_CASE_SQL = (
+    "INSERT INTO cases (id, town_id, kind, number, number_year, number_seq, title, "
+    "summary, source, category, received_on, external_authority, group_size, "
+    "is_repeat, status, due_is_exact, extension_days, extension_state, "
+    "extension_reason, reply_text, exit_reason, agreement_text, is_risk, created_at, "
+    "updated_at, version, search_text) VALUES (:id, :town, 'petition', :n, 2026, :id, 't', "
+    "'', 'visit', '其他', '2026-01-01', '', 1, false, 'registered', true, 0, 'none', '', '', "
+    "'', '', false, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, :text)")
+
+
+def _fts_found(table: str, phrase: str) -> list[tuple[int, int]]:
+    """(town, case id) of the rows of one SQLite FTS table matching ``phrase``."""
+    rows = db.session.execute(text(
+        f"SELECT rowid FROM {table} WHERE {table} MATCH :q ORDER BY rowid"), {"q": phrase})
+    return [(r >> 32, r & 0xFFFFFFFF) for r, in rows]
+
+
 def test_migrated_sqlite_search_index_follows_every_case_write(migrated_app):
-    """The FTS5 index of a migrated SQLite database follows inserts, corrections and
-    deletes (its triggers must survive every later revision that rebuilds ``cases``)."""
+    """The FTS5 indexes of a migrated SQLite database follow inserts, corrections, moves
+    and deletes (their triggers must survive every later revision that rebuilds
+    ``cases``)."""
     _flask(migrated_app, "db", "upgrade")
     with migrated_app.app_context():
         if db.engine.dialect.name != "sqlite":
@@ -134,28 +154,26 @@ def test_migrated_sqlite_search_index_follows_every_case_write(migrated_app):
         triggers = set(db.session.scalars(text(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'")))
         assert {f"{search_index.FTS_TABLE}_{s}" for s in ("ai", "ad", "au")} <= triggers
-        db.session.execute(text(
-            "INSERT INTO towns (id, name, county_code, county_name, created_at) "
-            "VALUES (1, 't', '', '', '2026-01-01 00:00:00')"))
-        db.session.execute(text(
-            "INSERT INTO cases (id, town_id, kind, number, number_year, number_seq, title, "
-            "summary, source, category, received_on, external_authority, group_size, "
-            "is_repeat, status, due_is_exact, extension_days, extension_state, "
-            "extension_reason, reply_text, exit_reason, agreement_text, is_risk, created_at, "
-            "updated_at, version, search_text) VALUES (7, 1, 'petition', 'n', 2026, 1, 't', "
-            "'', 'visit', '其他', '2026-01-01', '', 1, 0, 'registered', 1, 0, 'none', '', '', "
-            "'', '', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, '村道破损')"))
+        for town in (1, 2):
+            db.session.execute(text(_TOWN_SQL), {"id": town, "name": f"t{town}"})
+        db.session.execute(text(_CASE_SQL), {"id": 7, "town": 1, "n": "n7",
+                                              "text": "村道破损 王伟"})
+        tri, chars = search_index.FTS_TABLE, search_index.CHARS_TABLE
 
-        def found(term: str) -> list[int]:
-            return list(db.session.scalars(text(
-                "SELECT rowid FROM cases_search WHERE search_text MATCH :q"),
-                {"q": f'"{term}"'}))
-
-        assert found("道破损") == [7]
-        db.session.execute(text("UPDATE cases SET search_text = '鱼塘承包' WHERE id = 7"))
-        assert found("道破损") == [] and found("塘承包") == [7]
+        assert _fts_found(tri, '"道破损"') == [(1, 7)]
+        assert _fts_found(chars, '"王 伟"') == [(1, 7)]
+        # the field boundary is no pair
+        assert _fts_found(chars, '"损 王"') == []
+        db.session.execute(text("UPDATE cases SET search_text = '鱼塘承包 李四' WHERE id = 7"))
+        assert _fts_found(tri, '"道破损"') == [] and _fts_found(tri, '"塘承包"') == [(1, 7)]
+        assert _fts_found(chars, '"王 伟"') == [] and _fts_found(chars, '"李 四"') == [(1, 7)]
+        db.session.execute(text("UPDATE cases SET town_id = 2 WHERE id = 7"))
+        assert _fts_found(tri, '"塘承包"') == [(2, 7)]
+        assert _fts_found(chars, '"李"') == [(2, 7)]
         db.session.execute(text("DELETE FROM cases WHERE id = 7"))
-        assert found("塘承包") == []
+        assert _fts_found(tri, '"塘承包"') == [] and _fts_found(chars, '"李"') == []
+        for table in (tri, chars):
+            db.session.execute(text(f"INSERT INTO {table}({table}) VALUES ('integrity-check')"))
         db.session.rollback()
 
 
@@ -198,6 +216,71 @@ def test_migrated_town_generations_follow_every_case_write(migrated_app):
         db.session.execute(text("DELETE FROM cases WHERE id = 7"))
         generation()
         db.session.rollback()
+
+
+#: the revision before every search term was looked up by an index
+BEFORE_SEARCH_GRAMS = "d4e8b2a7c913"
+
+
+def test_search_indexes_are_built_from_the_cases_already_there_and_undone(migrated_app):
+    """Upgraded on a database holding cases of two towns, the search finds one- and
+    two-character terms and reference numbers by the new indexes, a town's lookup only in
+    that town; downgraded, the old trigram index is back and still finds long terms."""
+    from sqlalchemy import select
+
+    from casetrack.cases import search_index
+    from casetrack.cases.models import Case
+    from casetrack.cases.queries import search_conditions
+
+    _flask(migrated_app, "db", "upgrade", BEFORE_SEARCH_GRAMS)
+    texts = {1: "镇1信(2026)1号 雷信交(2026)18号 村道破损 王伟 13800138000",
+             2: "镇2信(2026)1号 雷信交(2026)18号 养殖场污染 王伟国",
+             3: "镇1信(2026)2号 王 伟 路灯"}
+    with migrated_app.app_context():
+        for town in (1, 2):
+            db.session.execute(text(_TOWN_SQL), {"id": town, "name": f"t{town}"})
+        for case_id, body in texts.items():
+            db.session.execute(text(_CASE_SQL), {"id": case_id, "town": 2 if case_id == 2 else 1,
+                                                 "n": f"n{case_id}", "text": body})
+        db.session.commit()
+
+    def found(q: str, town_id: int | None = None) -> set[int]:
+        stmt = select(Case.id).where(*search_conditions(q, town_id))
+        if town_id is not None:
+            stmt = stmt.where(Case.town_id == town_id)
+        return set(db.session.scalars(stmt))
+
+    _flask(migrated_app, "db", "upgrade")
+    with migrated_app.app_context():
+        assert found("王伟") == {1, 2}
+        assert found("王伟", town_id=1) == {1}
+        assert found("伟") == {1, 2, 3}
+        assert found("养殖") == {2}
+        assert found("雷信交〔2026〕18号") == {1, 2}
+        assert found("雷信交〔2026〕18号", town_id=2) == {2}
+        assert found("损王") == set()  # two fields, not one word
+        if db.engine.dialect.name == "postgresql":
+            indexes = set(db.session.scalars(text(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'cases'")))
+            assert {search_index.PG_INDEX, search_index.PG_GRAMS_INDEX} <= indexes
+            assert "ix_cases_search_text_trgm" not in indexes
+        db.session.remove()
+
+    _flask(migrated_app, "db", "downgrade", BEFORE_SEARCH_GRAMS)
+    with migrated_app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            rows = db.session.scalars(text(
+                "SELECT rowid FROM cases_search WHERE search_text MATCH '\"雷信交(2026)18号\"'"))
+            assert set(rows) == {1, 2}
+            assert not inspect(db.session.connection()).has_table(search_index.CHARS_TABLE)
+        else:
+            indexes = set(db.session.scalars(text(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'cases'")))
+            assert "ix_cases_search_text_trgm" in indexes
+            assert not {search_index.PG_INDEX, search_index.PG_GRAMS_INDEX} & indexes
+        db.session.remove()
+    _flask(migrated_app, "db", "upgrade")
+    assert _schema_diff(migrated_app) == []
 
 
 #: the revision before number prefixes moved from two columns of towns into their own table

@@ -28,7 +28,7 @@ from casetrack.auth.models import User
 from casetrack.auth.permissions import require_filters_in_scope
 from casetrack.cases import kinds, rules
 from casetrack.cases.models import FINAL_STATUSES, Case
-from casetrack.cases.scoping import scope_cases
+from casetrack.cases.scoping import scope_cases, scope_town
 from casetrack.cases.search_index import literal_condition, term_condition
 from casetrack.core.errors import NotFound
 from casetrack.core.i18n import N_
@@ -165,16 +165,17 @@ def _date(value: str | None) -> dt.date | None:
     return parse_day(value)
 
 
-def search_conditions(query: str) -> list:
+def search_conditions(query: str, town_id: int | None = None) -> list:
     """One condition per term of ``query`` (all must hold): the term, folded like the stored
     text (``core.normalize.search_terms``: brackets, widths, spaces, case), is a substring of
     ``Case.search_text`` — number, reference, title, summary, party names and phones.
     北和信[2026]18号, 北和信（２０２６）18号 and 北和信〔2026〕18号 find the same case;
     "调逻村 养殖" finds cases that mention both.
 
-    Terms of three characters or more are looked up in the trigram index
-    (``cases/search_index.py``: pg_trgm on PostgreSQL, FTS5 on SQLite); shorter ones are
-    matched with LIKE within what the other conditions leave. A number typed with spaces or
+    Every term is looked up by index (``cases/search_index.py``: trigrams from three
+    characters, single characters and pairs below; pg_trgm and a GIN index of pairs on
+    PostgreSQL, FTS5 on SQLite), then checked with LIKE. ``town_id``: the user sees one town's
+    cases only, and the lookup reads that town's part of the index. A number typed with spaces or
     without brackets (北和信2026 18号) is the bracketed number, or that spelling as stored; a
     word of punctuation only (``[``, ``%``) is that very character in the case's fields."""
     conditions = []
@@ -182,9 +183,9 @@ def search_conditions(query: str) -> list:
         if is_literal(alternatives[0]):
             conditions.append(literal_condition(alternatives[0]))
         elif len(alternatives) == 1:
-            conditions.append(term_condition(alternatives[0]))
+            conditions.append(term_condition(alternatives[0], town_id))
         else:
-            conditions.append(or_(*(term_condition(term) for term in alternatives)))
+            conditions.append(or_(*(term_condition(term, town_id) for term in alternatives)))
     return conditions
 
 
@@ -203,12 +204,14 @@ def warning_condition(colour: str, today: dt.date, yellow_days: int):
     raise ValueError(f"unknown warning colour {colour!r}")
 
 
-def filter_cases(stmt: Select, filters: CaseFilters, today: dt.date, yellow_days: int) -> Select:
+def filter_cases(stmt: Select, filters: CaseFilters, today: dt.date, yellow_days: int,
+                 town_id: int | None = None) -> Select:
     """Add the WHERE clauses of ``filters`` to a select over ``Case``.
 
     ``today`` is the town's local date ("now"), ``yellow_days`` the WARNING_YELLOW_DAYS
     setting. Scoping is not done here: pass a statement that went through ``scope_cases``
-    (or use ``select_cases``).
+    (or use ``select_cases``); ``town_id``, when the scope is within one town, lets the
+    search read that town's part of the index (``search_conditions``).
     """
     f = filters
     if f.kind:
@@ -234,7 +237,7 @@ def filter_cases(stmt: Select, filters: CaseFilters, today: dt.date, yellow_days
     if f.received_to:
         stmt = stmt.where(Case.received_on <= f.received_to)
     if f.q:
-        stmt = stmt.where(*search_conditions(f.q))
+        stmt = stmt.where(*search_conditions(f.q, town_id))
     return stmt
 
 
@@ -282,7 +285,7 @@ def select_cases(user: User, filters: CaseFilters, today: dt.date, yellow_days: 
     """The cases ``user`` may see that match ``filters``, in the chosen order (by default
     open cases only, overdue first, then due soon, then the rest by due date)."""
     stmt = scope_cases(select(Case), user, county_by_town=False)
-    stmt = filter_cases(stmt, filters, today, yellow_days)
+    stmt = filter_cases(stmt, filters, today, yellow_days, town_id=scope_town(user))
     return order_by(stmt, filters)
 
 

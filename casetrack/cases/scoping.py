@@ -45,6 +45,14 @@ def scope_cases(stmt: Select, user: User, *, county_by_town: bool = True) -> Sel
     return stmt.where(false())
 
 
+def scope_town(user: User) -> int | None:
+    """The one town whose cases ``scope_cases`` lets ``user`` see (a town user's, whatever
+    the role), or ``None`` for a county user (or a user of no town)."""
+    if Role(user.role) is Role.COUNTY:
+        return None
+    return user.town_id
+
+
 class _NotIndexed(ColumnElement):
     """A column that the SQLite planner may not use as an index constraint (``+column``,
     SQLite's documented way to say so); the plain column on other databases."""

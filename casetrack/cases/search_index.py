@@ -1,84 +1,187 @@
-"""The text-search index over ``Case.search_text``: pg_trgm on PostgreSQL, FTS5 on SQLite.
+"""The text-search indexes over ``Case.search_text``, on PostgreSQL and on SQLite.
 
 Search (``cases.queries.search_conditions``) asks, for each term, whether it is a substring
-of the case's folded search text. Without an index that reads every case of the scope; with
-it, a term of three characters or more is looked up by its trigrams:
+of the case's folded search text (``core.normalize.search_document``: number, reference,
+title, summary, party names and phones, one space between fields; a term never holds a
+space, so no term matches across two fields). Every term is looked up by an index, and the
+condition always keeps the substring test itself (``search_text LIKE '%term%'``) as the
+final word, so the rows found are exactly the LIKE's:
 
-* PostgreSQL: a GIN index ``gin_trgm_ops`` on ``cases.search_text``; the plain
-  ``search_text LIKE '%term%'`` uses it.
-* SQLite: an FTS5 table with the ``trigram`` tokenizer over the same column (external content:
-  it stores only the index, the text stays in ``cases``), kept in step by triggers; the term
-  becomes ``cases.id IN (SELECT rowid FROM cases_search WHERE search_text MATCH '"term"')``,
-  which is the same substring test.
+* terms of three characters or more, by their trigrams;
+* terms of one or two characters (most Chinese personal names have two or three: 王伟,
+  养殖, a surname), by the term itself: every character and every pair of adjacent
+  characters of the text is indexed.
 
-Trigrams need three characters: a shorter term (a two-character name such as 王伟, or 养殖)
-stays ``search_text LIKE '%term%'`` on both databases. Within a town that reads the town's
-cases through the town index, so it does not grow with the county; combined with a longer
-term the index narrows first.
+PostgreSQL:
 
-The DDL lives here once: ``create_all`` runs it (tests), and the Alembic revision that adds
-the index runs the same statements. The FTS5 table and its shadow tables, and the GIN index,
-are not in the models' metadata: ``is_schema_extra`` tells Alembic's comparison to skip them.
+* ``ix_cases_search_trgm``: GIN ``(town_id, search_text gin_trgm_ops)`` (pg_trgm, with
+  btree_gin for the town); the plain LIKE uses it.
+* ``ix_cases_search_grams``: GIN ``(town_id, casetrack_search_grams(search_text))``, where the
+  IMMUTABLE SQL function returns the characters and character pairs of the text (none
+  holding a space) as ``text[]``; a short term adds
+  ``casetrack_search_grams(search_text) @> ARRAY[term]``.
+
+  The town leads both indexes: a town's search (``town_id = ?``, from the user's scope) reads
+  the postings of that town only, so it does not grow with the county; a county search uses
+  the text column alone (a multicolumn GIN index serves any subset of its columns).
+
+SQLite (FTS5, contentless tables kept in step by the triggers ``cases_search_ai/ad/au``):
+
+* ``cases_search``: the ``trigram`` tokenizer over the text;
+* ``cases_search_chars``: the ``unicode61`` tokenizer, every character a token category, over
+  the text with a space between characters (``search_spaced``; the field separator becomes
+  U+0001, a token that no term holds). A term of one or two characters is the FTS5 phrase of
+  its characters ("王 伟"), which matches where they stand side by side.
+
+  The FTS rowid is ``town_id * 2**32 + case id`` (``TOWN_KEY``): rows sort by town, so a town
+  user's search adds ``rowid BETWEEN`` the town's range and FTS5 reads only that town's part
+  of each posting list. The term becomes ``cases.id IN (SELECT rowid & 0xFFFFFFFF FROM …
+  WHERE … MATCH '"term"')``.
+
+The DDL lives here once: ``create_all`` runs it (tests), and the Alembic revisions that add
+the indexes run the same statements. The FTS5 tables and their shadow tables, and the GIN
+indexes, are not in the models' metadata: ``is_schema_extra`` tells Alembic's comparison to
+skip them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Boolean, bindparam, column, event, or_, select, table
+import unicodedata
+
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    Text,
+    and_,
+    bindparam,
+    column,
+    event,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from casetrack.cases.models import SEARCHED_CASE_FIELDS, Case, Party
 
-#: the shortest term the trigram indexes can look up
+#: the shortest term the trigram indexes can look up; shorter ones use the character index
 MIN_INDEXED = 3
 FTS_TABLE = "cases_search"
-PG_INDEX = "ix_cases_search_text_trgm"
+CHARS_TABLE = "cases_search_chars"
+PG_INDEX = "ix_cases_search_trgm"
+PG_GRAMS_INDEX = "ix_cases_search_grams"
+PG_GRAMS = "casetrack_search_grams"
+#: SQLite FTS rowid = town_id * TOWN_KEY + case id (case ids stay below 2**32)
+TOWN_KEY = 2 ** 32
+#: the unicode61 tokenizer with every character a token character, one per token (spaces,
+#: category Zs, separate them); diacritics kept
+_CHARS_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* M* N* P* S* C* Zl Zp'"
+
+
+def search_spaced(expr: str) -> str:
+    """SQLite expression: the text ``expr`` with a space between its characters and its own
+    spaces (the field separator) as U+0001, for ``cases_search_chars``. Triggers may not use
+    WITH, so the characters are numbered by ``json_each`` over an array of ``length`` zeros;
+    an empty text gives NULL (no token)."""
+    return (
+        f"(SELECT group_concat(substr(s.t, j.key + 1, 1), ' ') "
+        f"FROM (SELECT replace({expr}, ' ', char(1)) AS t) AS s, "
+        f"json_each('[' || substr(replace(hex(zeroblob(length({expr}))), '00', '0,'), 1, "
+        f"2 * length({expr}) - 1) || ']') AS j)")
+
+
+def _fts_rows(row: str, verb: str = "") -> tuple[str, str]:
+    """The INSERT into each FTS table of the case ``row`` (``new`` or ``old``); ``verb``
+    'delete' removes it (a contentless table is told the values it indexed)."""
+    key = f"{row}.town_id * {TOWN_KEY} + {row}.id"
+    out = []
+    for name, text in ((FTS_TABLE, f"{row}.search_text"),
+                       (CHARS_TABLE, search_spaced(f"{row}.search_text"))):
+        if verb:
+            out.append(f"INSERT INTO {name}({name}, rowid, search_text) "
+                       f"VALUES ('{verb}', {key}, {text});")
+        else:
+            out.append(f"INSERT INTO {name}(rowid, search_text) VALUES ({key}, {text});")
+    return tuple(out)
+
 
 SQLITE_DDL = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(search_text, content='cases', "
-    "content_rowid='id', tokenize='trigram')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(search_text, content='', "
+    "tokenize='trigram')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {CHARS_TABLE} USING fts5(search_text, content='', "
+    f"tokenize=\"{_CHARS_TOKENIZER}\")",
     f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON cases BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    + " ".join(_fts_rows("new")) + " END",
     f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON cases BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF search_text ON cases BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); "
-    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    + " ".join(_fts_rows("old", "delete")) + " END",
+    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF search_text, town_id ON cases "
+    "BEGIN " + " ".join(_fts_rows("old", "delete") + _fts_rows("new")) + " END",
 )
-#: fills the FTS5 index from the rows already in ``cases`` (after creating it on a full table)
-SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
+#: (re)fills both FTS tables from the rows of ``cases`` (after creating them on a full table,
+#: or after a bulk load without the triggers)
+SQLITE_REBUILD = (
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')",
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) "
+    f"SELECT town_id * {TOWN_KEY} + id, search_text FROM cases",
+    f"INSERT INTO {CHARS_TABLE}({CHARS_TABLE}) VALUES ('delete-all')",
+    f"INSERT INTO {CHARS_TABLE}(rowid, search_text) "
+    f"SELECT town_id * {TOWN_KEY} + id, {search_spaced('search_text')} FROM cases",
+)
 SQLITE_DROP = (
     *(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{s}" for s in ("ai", "ad", "au")),
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
+    f"DROP TABLE IF EXISTS {CHARS_TABLE}",
 )
 PG_DDL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON cases USING gin (search_text gin_trgm_ops)",
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
+    # the characters and the pairs of adjacent characters of a text, none holding a space
+    # (a term never does): what a term of one or two characters is looked up by. Linear in
+    # the text: the pairs starting at even then at odd places of each space-free run (the
+    # second pass drops each run's first character); GIN drops the duplicates.
+    f"CREATE OR REPLACE FUNCTION {PG_GRAMS}(t text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+    "SELECT string_to_array(replace(t, ' ', ''), NULL) "
+    "|| ARRAY(SELECT m[1] FROM regexp_matches(t, '([^ ][^ ])', 'g') AS m) "
+    "|| ARRAY(SELECT m[1] FROM regexp_matches(regexp_replace(t, '(^| )[^ ]', '\\1', 'g'), "
+    "'([^ ][^ ])', 'g') AS m) $$",
+    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON cases "
+    "USING gin (town_id, search_text gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS {PG_GRAMS_INDEX} ON cases "
+    f"USING gin (town_id, {PG_GRAMS}(search_text))",
 )
-PG_DROP = (f"DROP INDEX IF EXISTS {PG_INDEX}",)
+PG_DROP = (
+    f"DROP INDEX IF EXISTS {PG_GRAMS_INDEX}",
+    f"DROP INDEX IF EXISTS {PG_INDEX}",
+    f"DROP FUNCTION IF EXISTS {PG_GRAMS}(text)",
+)
 
 
 def is_schema_extra(name: str | None, type_: str) -> bool:
-    """True for the objects of this index that the models do not describe (Alembic's
+    """True for the objects of these indexes that the models do not describe (Alembic's
     ``include_name`` hook returns the opposite)."""
     if not name:
         return False
     if type_ == "table":
         return name == FTS_TABLE or name.startswith(FTS_TABLE + "_")
-    return type_ == "index" and name == PG_INDEX
+    return type_ == "index" and name in (PG_INDEX, PG_GRAMS_INDEX)
 
 
 for _sql in SQLITE_DDL:
     event.listen(Case.__table__, "after_create", DDL(_sql).execute_if(dialect="sqlite"))
 for _sql in PG_DDL:
     event.listen(Case.__table__, "after_create", DDL(_sql).execute_if(dialect="postgresql"))
-event.listen(Case.__table__, "before_drop",
-             DDL(f"DROP TABLE IF EXISTS {FTS_TABLE}").execute_if(dialect="sqlite"))
+for _name in (FTS_TABLE, CHARS_TABLE):
+    event.listen(Case.__table__, "before_drop",
+                 DDL(f"DROP TABLE IF EXISTS {_name}").execute_if(dialect="sqlite"))
 
 _fts = table(FTS_TABLE, column("rowid"), column("search_text"))
+_chars = table(CHARS_TABLE, column("rowid"), column("search_text"))
 
 
 def _like_pattern(term: str) -> str:
@@ -86,26 +189,49 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _fts_phrase(term: str) -> str:
-    """An FTS5 phrase of one term (double quotes doubled): with the trigram tokenizer it
-    matches the rows whose text contains the term."""
-    return '"' + term.replace('"', '""') + '"'
+def _fts_phrase(term: str, by_char: bool) -> str:
+    """An FTS5 phrase of one term (double quotes doubled): the term itself for the trigram
+    table, its characters one by one for the character table."""
+    text = " ".join(term) if by_char else term
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _chars_indexable(term: str) -> bool:
+    """Every character of ``term`` is a token of ``cases_search_chars`` (none is a space
+    separator, which a folded term never holds)."""
+    return bool(term) and all(unicodedata.category(ch) != "Zs" for ch in term)
 
 
 class TermMatch(ColumnElement[bool]):
-    """``term`` is a substring of ``Case.search_text``: a LIKE everywhere, compiled on
-    SQLite as a lookup in the FTS5 trigram table. Both forms carry the term as a bound
-    parameter, so statements stay cacheable."""
+    """``term`` is a substring of ``Case.search_text``: the escaped LIKE, preceded by an index
+    lookup (see the module docstring). On SQLite ``town_id``, when given, limits the lookup
+    to that town's rows. Every form carries the term as bound parameters, so statements stay
+    cacheable."""
 
     type = Boolean()
     inherit_cache = True
+    #: a condition in itself: SQLite needs no "= 1" after it
+    _is_implicitly_boolean = True
     _traverse_internals = [("like", InternalTraversal.dp_clauseelement),
+                           ("pg", InternalTraversal.dp_clauseelement),
                            ("fts", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, term: str) -> None:
+    def __init__(self, term: str, town_id: int | None = None) -> None:
         self.like = Case.search_text.like(bindparam(None, _like_pattern(term)), escape="\\")
-        self.fts = Case.id.in_(select(_fts.c.rowid).where(
-            _fts.c.search_text.op("MATCH")(bindparam(None, _fts_phrase(term)))))
+        short = len(term) < MIN_INDEXED
+        if short:
+            grams = bindparam(None, [term], type_=postgresql.ARRAY(Text))
+            self.pg = and_(getattr(func, PG_GRAMS)(Case.search_text).op("@>")(grams),
+                           self.like).self_group()
+        else:
+            self.pg = self.like
+        fts = _chars if short else _fts
+        lookup = select(literal_column(f"{fts.name}.rowid & {TOWN_KEY - 1}")).where(
+            fts.c.search_text.op("MATCH")(bindparam(None, _fts_phrase(term, short))))
+        if town_id is not None:
+            lookup = lookup.where(fts.c.rowid.between(
+                bindparam(None, town_id * TOWN_KEY), bindparam(None, (town_id + 1) * TOWN_KEY - 1)))
+        self.fts = and_(Case.id.in_(lookup), self.like).self_group()
 
 
 @compiles(TermMatch)
@@ -113,17 +239,23 @@ def _compile_like(element: TermMatch, compiler, **kw) -> str:
     return compiler.process(element.like, **kw)
 
 
+@compiles(TermMatch, "postgresql")
+def _compile_pg(element: TermMatch, compiler, **kw) -> str:
+    return compiler.process(element.pg, **kw)
+
+
 @compiles(TermMatch, "sqlite")
 def _compile_fts(element: TermMatch, compiler, **kw) -> str:
     return compiler.process(element.fts, **kw)
 
 
-def term_condition(term: str) -> ColumnElement[bool]:
-    """The condition that one folded search term is in the case's search text, by index
-    when the term is long enough for trigrams."""
-    if len(term) >= MIN_INDEXED:
-        return TermMatch(term)
-    return Case.search_text.like(_like_pattern(term), escape="\\")
+def term_condition(term: str, town_id: int | None = None) -> ColumnElement[bool]:
+    """The condition that one folded search term is in the case's search text, looked up by
+    index; ``town_id``: the user sees that town's cases only (SQLite reads that town's part of
+    the index; PostgreSQL takes the town from the scope's own ``town_id = ?``)."""
+    if len(term) < MIN_INDEXED and not _chars_indexable(term):
+        return Case.search_text.like(_like_pattern(term), escape="\\")
+    return TermMatch(term, town_id)
 
 
 def literal_condition(term: str) -> ColumnElement[bool]:

@@ -465,9 +465,9 @@ def drop_secondary_indexes(conn: Connection, tables: tuple[str, ...]) -> list[st
 
 
 def drop_search_triggers(conn: Connection) -> list[str]:
-    """SQLite: drop the triggers that keep the FTS5 search index in step with ``cases`` (one
+    """SQLite: drop the triggers that keep the FTS5 search indexes in step with ``cases`` (one
     index insert per row is slow at a million rows); returns their CREATE statements.
-    ``restore_search_triggers`` puts them back and rebuilds the index in one pass."""
+    ``restore_search_triggers`` puts them back and refills the indexes in one pass each."""
     if conn.dialect.name != "sqlite":
         return []
     rows = conn.execute(text(
@@ -483,7 +483,8 @@ def restore_search_triggers(conn: Connection, triggers: list[str]) -> None:
         return
     for sql in triggers:
         conn.execute(text(sql))
-    conn.execute(text(search_index.SQLITE_REBUILD))
+    for sql in search_index.SQLITE_REBUILD:
+        conn.execute(text(sql))
 
 
 def build_county(conn: Connection, n_cases: int, n_towns: int, town1_cases: int,

@@ -211,6 +211,7 @@ def page_list(session) -> list[tuple[str, str, str]]:
             (f"{scope}: list dispute 邻里", who, u("/cases", kind="dispute", category="邻里")),
             (f"{scope}: list received 2025", who,
              u("/cases", received_from="2025-01-01", received_to="2025-12-31")),
+            (f"{scope}: search 1-char surname", who, u("/cases", q=name2[0])),
             (f"{scope}: search 2-char name", who, u("/cases", q=name2)),
             (f"{scope}: search 3-char name", who, u("/cases", q=name3)),
             (f"{scope}: search title words", who, u("/cases", q="拖欠工资")),
