@@ -8,7 +8,7 @@ town_id * 2**32 + id, and a second FTS5 table (cases_search_chars) indexes every
 a token; both are filled from the rows already there. See casetrack/cases/search_index.py.
 
 Revision ID: 5e7a1c2d9b30
-Revises: d4e8b2a7c913
+Revises: e1a7c3d9b260
 Create Date: 2026-12-01 01:50:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 from casetrack.cases import search_index
 
 revision = '5e7a1c2d9b30'
-down_revision = 'd4e8b2a7c913'
+down_revision = 'e1a7c3d9b260'
 branch_labels = None
 depends_on = None
 
