@@ -379,11 +379,8 @@ def _sum_parts(parts: list[Part], groupings: tuple[tuple[str, ...], ...],
             for row in part["rows"][gi]:
                 key = tuple(row[:g])
                 acc = sums.get(key)
-                if acc is None:
-                    sums[key] = list(row[g:])
-                else:
-                    for j in range(m):
-                        acc[j] += row[g + j]
+                sums[key] = (row[g:] if acc is None
+                             else [a + b for a, b in zip(acc, row[g:], strict=True)])
         if not grouping and not sums:
             sums[()] = [0] * m
         out.append([(dict(zip(grouping, key, strict=True)), dict(zip(metrics, counts,
@@ -421,15 +418,14 @@ def _by_towns(session: Session, q: sq.StatsQuery, towns: list[int],
             return [_decode(r) for r in rows], None if late is None else \
                 [(int(c), str(d)) for c, d in late]
     parts: dict[int, Part] = {}
-    for town, raw in zip(keys, cache.get_many(list(keys.values())), strict=True):
-        if raw is not None:
-            parts[town] = json.loads(raw)
+    for town, value in zip(keys, cache.get_values(list(keys.values())), strict=True):
+        if value is not None:
+            parts[town] = value
     missing = [t for t in towns if t not in parts]
     if missing:
         computed = _fetch_towns(session, q, missing, groupings, metrics, overdue_limit)
         parts.update(computed)
-        cache.set_many({keys[t]: json.dumps(computed[t], separators=(",", ":"))
-                        for t in missing if t in keys})
+        cache.set_values({keys[t]: computed[t] for t in missing if t in keys})
     results, late = _sum_parts([parts[t] for t in towns], groupings, metrics, overdue_limit)
     if whole is not None:
         cache.set_many({whole: json.dumps([[[[k, c] for k, c in rows] for rows in results],
