@@ -34,9 +34,13 @@ SQLite (FTS5, contentless tables kept in step by the triggers ``cases_search_ai/
   its characters ("王 伟"), which matches where they stand side by side.
 
   The FTS rowid is ``town_id * 2**32 + case id`` (``TOWN_KEY``): rows sort by town, so a town
-  user's search adds ``rowid BETWEEN`` the town's range and FTS5 reads only that town's part
-  of each posting list. The term becomes ``cases.id IN (SELECT rowid & 0xFFFFFFFF FROM …
-  WHERE … MATCH '"term"')``.
+  user's search adds ``rowid BETWEEN`` the town's range and FTS5 seeks to that town's part of
+  each posting list and stops after it (a phrase with no further match in the town may read
+  on to its next match, so a term rare in the whole county costs at most the county's
+  lookup). The term becomes ``cases.id IN (SELECT rowid & 0xFFFFFFFF FROM … WHERE … MATCH
+  '"term"')``. The tables are contentless: a row leaves them only when told the values it
+  was indexed with, which the triggers recompute from ``old``; never write them by hand
+  (``SQLITE_REBUILD`` refills both).
 
 The DDL lives here once: ``create_all`` runs it (tests), and the Alembic revisions that add
 the indexes run the same statements. The FTS5 tables and their shadow tables, and the GIN
