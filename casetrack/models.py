@@ -13,6 +13,7 @@ from casetrack.cases.models import (  # noqa: F401
     IdNumberView,
     Party,
 )
+from casetrack.cases.last_event import PG_TRIGGER  # noqa: F401  (DDL of cases.last_event_at)
 from casetrack.cases.search_index import TermMatch  # noqa: F401  (DDL of the search index)
 from casetrack.deadlines.models import (  # noqa: F401
     CalendarYear,

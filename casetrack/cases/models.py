@@ -246,6 +246,11 @@ class Case(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: the instant of the case's latest event (NULL: none yet), kept by the database's
+    #: triggers on ``case_events`` (``cases/last_event.py``), never written by the app; the
+    #: figures of a past cut-off look for later events only where it is at or after the
+    #: cut-off. Deferred: not loaded with the case, so no stale copy is ever written back.
+    last_event_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, deferred=True)
     #: optimistic lock: a stale write is refused (API answers 409)
     version: Mapped[int] = mapped_column(default=1)
 
