@@ -478,3 +478,47 @@ def test_resolved_disputes_move_to_the_follow_up_clock_with_a_timeline_entry(mig
     changes = json.loads(changes) if isinstance(changes, str) else changes
     assert changes == {"due_on": ["2022-04-01", "2022-04-29"],
                        "due_rule": ["dispute.mediate", "dispute.follow_up"]}
+
+
+def test_last_event_at_is_backfilled_and_kept_by_triggers(migrated_app):
+    """Revision e5a9c3f1b7d2 fills ``cases.last_event_at`` from the events already there
+    (NULL for a case without any) and installs the triggers that keep it on every later
+    write, raw SQL included; its downgrade removes both."""
+    app = migrated_app
+    _flask(app, "db", "upgrade", "d4e8b2a7c913")
+    t = lambda day, hour=2: dt.datetime(2025, 1, day, hour, tzinfo=dt.UTC)  # noqa: E731
+    with app.app_context(), db.engine.begin() as conn:
+        town = _insert(conn, "towns")
+        with_events = _insert(conn, "cases", town_id=town, kind="petition", number_seq=1,
+                              status="handling")
+        without = _insert(conn, "cases", town_id=town, kind="petition", number_seq=2,
+                          status="registered")
+        for day in (3, 9, 5):
+            _insert(conn, "case_events", case_id=with_events, at=t(day), action="progress",
+                    changes={})
+    _flask(app, "db", "upgrade")
+
+    def stored() -> dict:
+        with app.app_context(), db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, last_event_at FROM cases")).all()
+        parse = db.metadata.tables["cases"].c.last_event_at.type
+        return {cid: parse.process_result_value(
+            dt.datetime.fromisoformat(v) if isinstance(v, str) else v, db.engine.dialect)
+            for cid, v in rows}
+
+    with app.app_context():
+        assert stored() == {with_events: t(9), without: None}
+        with db.engine.begin() as conn:
+            bind = db.metadata.tables["case_events"].c.at.type.process_bind_param
+            conn.execute(text("INSERT INTO case_events (case_id, at, action, changes, note) "
+                              "VALUES (:c, :at, 'progress', '{}', '')"),
+                         {"c": without, "at": bind(t(20), db.engine.dialect)})
+            conn.execute(text("DELETE FROM case_events WHERE id = (SELECT id FROM "
+                              "case_events WHERE case_id = :c ORDER BY at DESC LIMIT 1)"),
+                         {"c": with_events})
+        assert stored() == {with_events: t(5), without: t(20)}
+    _flask(app, "db", "downgrade", "d4e8b2a7c913")
+    with app.app_context():
+        assert "last_event_at" not in {c["name"] for c in inspect(db.engine).get_columns("cases")}
+        with db.engine.begin() as conn:  # no trigger left behind writing to the column
+            conn.execute(text("DELETE FROM case_events"))

@@ -232,6 +232,11 @@ def page_list(session) -> list[tuple[str, str, str]]:
              u("/dashboard/cases", metric="overdue")),
             (f"{scope}: drill-down received this year p5", who,
              u("/dashboard/cases", metric="total", page=5)),
+            # the first view of a figure's cases (a past cut-off's pages are cached after it)
+            *((f"{scope}: drill-down {metric} 2025{' p5' if page > 1 else ''} cold", who,
+               u("/dashboard/cases", metric=metric, **({"page": page} if page > 1 else {}),
+                 **year))
+              for metric in ("closed", "overdue") for page in (1, 5)),
         ]
     pages[4:4] = [("town: list village", sup, u("/cases", village_id=village)),
                   ("town: list unit", sup, u("/cases", unit_id=unit)),
