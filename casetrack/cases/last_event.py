@@ -91,17 +91,24 @@ PG_DROP = (f"DROP TRIGGER IF EXISTS {PG_TRIGGER} ON case_events",
 PG_DISABLE = f"ALTER TABLE case_events DISABLE TRIGGER {PG_TRIGGER}"
 PG_ENABLE = f"ALTER TABLE case_events ENABLE TRIGGER {PG_TRIGGER}"
 
-#: the column of every case from the events already there, set-based (SQLite: one probe of
-#: ``ix_case_events_case_at`` per case; PostgreSQL: one aggregate joined to the cases, only
-#: the rows whose value changes written)
+#: the column of every case from the events already there, set-based.
+#: SQLite: one UPDATE, a probe of ``ix_case_events_case_at`` per case (rows updated in place).
+#: PostgreSQL: the column's values written by a rewrite of ``cases`` (``ALTER COLUMN ... TYPE
+#: ... USING``, the instant read per case through a temporary function): an UPDATE of every
+#: row would leave a dead copy of each (the table and its indexes twice their size until a
+#: VACUUM FULL) and insert every row into every index again, the trigram index included;
+#: the rewrite builds the indexes afresh. It holds an exclusive lock on ``cases`` meanwhile.
 BACKFILL = {
     "sqlite": (
         "UPDATE cases SET last_event_at = (SELECT max(e.at) FROM case_events e "
-        "WHERE e.case_id = cases.id)"),
+        "WHERE e.case_id = cases.id)",),
     "postgresql": (
-        "UPDATE cases SET last_event_at = m.at FROM (SELECT case_id, max(at) AS at "
-        "FROM case_events GROUP BY case_id) AS m WHERE m.case_id = cases.id "
-        "AND cases.last_event_at IS DISTINCT FROM m.at"),
+        "CREATE FUNCTION pg_temp.cases_last_event_of(integer) RETURNS timestamptz "
+        "LANGUAGE sql STABLE AS 'SELECT max(at) FROM case_events WHERE case_id = $1'",
+        "ALTER TABLE cases ALTER COLUMN last_event_at TYPE timestamptz "
+        "USING pg_temp.cases_last_event_of(id)",
+        "DROP FUNCTION pg_temp.cases_last_event_of(integer)",
+    ),
 }
 
 

@@ -372,7 +372,7 @@ def _drill_down_page(user: User, q: sq.StatsQuery, metric: str, page: int) -> di
     """One page of a figure's cases as ``{"rows": [[case id, status on the cut-off, due date
     on the cut-off (ISO) or None]], "total": cases counted}``: JSON, so that a cut-off's
     page is cached like its figures (``batch.cached``)."""
-    stmt = sq.metric_rows(user, q, metric, sq.later_events(db.session, q))
+    stmt = sq.metric_ids(user, q, metric, sq.later_events(db.session, q))
     sq.figures_settings(db.session)  # the as-of rows of a county year, counted and paged
     # the page and the total in one statement (the as-of rows are built once, not once
     # more for a count)
@@ -385,8 +385,8 @@ def _drill_down_page(user: User, q: sq.StatsQuery, metric: str, page: int) -> di
         total = 0
     else:  # a page past the end: the count on its own
         total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    return {"rows": [[case.id, str(status), None if due is None else str(due)[:10]]
-                     for case, status, due, _ in found], "total": total}
+    return {"rows": [[cid, str(status), None if due is None else str(due)[:10]]
+                     for cid, status, due, _ in found], "total": total}
 
 
 def _narrowing_labels(q: sq.StatsQuery) -> dict[str, str]:
