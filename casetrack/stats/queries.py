@@ -314,6 +314,12 @@ def _dialect() -> str:
     return db.engine.dialect.name if has_app_context() else ""
 
 
+def _may_have_later(cohort: Any, end: Any) -> Any:
+    """The cohort's cases that can have an event after ``end``: their latest event
+    (``cases.last_event_at``) is at or after it, or unknown (NULL). The others have none."""
+    return or_(cohort.c.last_event_at.is_(None), cohort.c.last_event_at >= end)
+
+
 def _later_changes(cohort: Any, end: Any) -> Subquery:
     """Per case of ``cohort`` that has an event after ``end``: for each field of
     ``ASOF_FIELDS`` and for the status, whether an event after ``end`` changed it
@@ -333,7 +339,7 @@ def _later_changes(cohort: Any, end: Any) -> Subquery:
     # only the cases whose latest event lies at or after the cut-off's end can have one
     # after it (``cases.last_event_at``, kept by the database: ``cases/last_event.py``;
     # NULL is probed too): a county year of a million cases probes ~18,000 cases, not 145,000
-    may_have_later = or_(cohort.c.last_event_at.is_(None), cohort.c.last_event_at >= end)
+    may_have_later = _may_have_later(cohort, end)
     if _dialect() == "postgresql":
         # one probe of ix_case_events_case_at per such case: PostgreSQL would otherwise
         # hash-join a scan of every event after the cut-off (600,000 of 4.5 million rows for
@@ -426,11 +432,8 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind,
                  else cast(was, cohort.c[name].type))
         return case((firsts.c[f"has_{name}"] == 1, value), else_=cohort.c[name])
 
-    values = {name: on_cutoff(name, kind) for name, kind in ASOF_FIELDS.items()}
-    status = (cohort.c.status if firsts is None else
-              case((firsts.c.has_status == 1, firsts.c.was_status), else_=cohort.c.status))
-    stmt = (
-        select(
+    def rows(values: dict[str, Any], status: Any) -> Select:
+        stmt = select(
             cohort.c.id, cohort.c.town_id, cohort.c.kind, cohort.c.source,
             values["category"].label("category"), values["village_id"].label("village_id"),
             values["unit_id"].label("unit_id"), values["handler_id"].label("handler_id"),
@@ -444,24 +447,35 @@ def _asof(scope: User | None, q: StatsQuery, open_only: bool, bind: Bind,
             status.label("status"),
             values["closed_on"].label("closed_on"), values["rating"].label("rating"),
             values["due_on"].label("due_on"),
-        )
-    )
-    if firsts is not None:
-        stmt = (stmt.select_from(cohort.outerjoin(firsts, firsts.c.case_id == cohort.c.id))
-                # registered after the cut-off: its first status change since is the
-                # registration
-                .where(or_(firsts.c.has_status.is_(None), firsts.c.has_status == 0,
-                           firsts.c.was_status.is_not(None))))
-    if open_only:
-        stmt = stmt.where(status.in_(sorted(OPEN_STATUSES)))
-    if q.category:
-        stmt = stmt.where(values["category"] == bind("category"))
-    for name in ("village_id", "unit_id"):
-        wanted = getattr(q, name)
-        if wanted is not None:
-            stmt = stmt.where(values[name].is_(None) if wanted == NONE_ID
-                              else values[name] == bind(name))
-    return stmt.subquery("asof")
+        ).select_from(cohort)
+        if open_only:
+            stmt = stmt.where(status.in_(sorted(OPEN_STATUSES)))
+        if q.category:
+            stmt = stmt.where(values["category"] == bind("category"))
+        for name in ("village_id", "unit_id"):
+            wanted = getattr(q, name)
+            if wanted is not None:
+                stmt = stmt.where(values[name].is_(None) if wanted == NONE_ID
+                                  else values[name] == bind(name))
+        return stmt
+
+    current = {name: cohort.c[name] for name in ASOF_FIELDS}
+    if firsts is None:
+        return rows(current, cohort.c.status).subquery("asof")
+    # two runs: the cases whose latest event lies before the cut-off's end take their
+    # current values as they are (no join, no CASE per field: most of a past year's cohort);
+    # the others are joined to their first changes after the cut-off
+    end = bind("end")
+    quiet = rows(current, cohort.c.status).where(cohort.c.last_event_at < end)
+    status = case((firsts.c.has_status == 1, firsts.c.was_status), else_=cohort.c.status)
+    changed = (rows({name: on_cutoff(name, kind) for name, kind in ASOF_FIELDS.items()}, status)
+               .select_from(cohort.outerjoin(firsts, firsts.c.case_id == cohort.c.id))
+               .where(_may_have_later(cohort, end),
+                      # registered after the cut-off: its first status change since is the
+                      # registration
+                      or_(firsts.c.has_status.is_(None), firsts.c.has_status == 0,
+                          firsts.c.was_status.is_not(None))))
+    return union_all(quiet, changed).subquery("asof")
 
 
 def _filtered(stmt: Select, q: StatsQuery, bind: Bind) -> Select:

@@ -4,7 +4,7 @@ after the cut-off
 
 Backfilled set-based from the events already there (``cases/last_event.py`` ``BACKFILL``).
 Measured on the bench county (1,000,000 cases, 4.5 million events, 2 cores shared with other
-work, load 4-7): SQLite 10 s; PostgreSQL 3.5 min, a rewrite of ``cases`` with its indexes
+work, load 4-7): SQLite 10 s; PostgreSQL 1.5 to 3.5 min, a rewrite of ``cases`` with its indexes
 under an exclusive lock (an UPDATE of every row took 5.8 min plus a VACUUM, and left the
 table and its indexes twice their size).
 
