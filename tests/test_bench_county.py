@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -14,10 +16,21 @@ from sqlalchemy.engine import make_url
 from casetrack import create_app
 from casetrack.extensions import db
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "bench"))
-import county  # noqa: E402
+PG_URL = os.environ.get("CASETRACK_TEST_DATABASE_URL")
 
-PG_URL = __import__("os").environ.get("CASETRACK_TEST_DATABASE_URL")
+
+def _load_county():
+    """``scripts/bench/county.py`` under a name of its own (its folder on ``sys.path`` would
+    hide the tests' ``stats`` package behind ``scripts/bench/stats.py``)."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / "bench" / "county.py"
+    spec = importlib.util.spec_from_file_location("bench_county", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+county = _load_county()
 
 
 @pytest.fixture

@@ -480,12 +480,16 @@ def test_resolved_disputes_move_to_the_follow_up_clock_with_a_timeline_entry(mig
                        "due_rule": ["dispute.mediate", "dispute.follow_up"]}
 
 
+#: the revision before cases.last_event_at
+BEFORE_LAST_EVENT = "5e7a1c2d9b30"
+
+
 def test_last_event_at_is_backfilled_and_kept_by_triggers(migrated_app):
     """Revision e5a9c3f1b7d2 fills ``cases.last_event_at`` from the events already there
     (NULL for a case without any) and installs the triggers that keep it on every later
     write, raw SQL included; its downgrade removes both."""
     app = migrated_app
-    _flask(app, "db", "upgrade", "d4e8b2a7c913")
+    _flask(app, "db", "upgrade", BEFORE_LAST_EVENT)
     t = lambda day, hour=2: dt.datetime(2025, 1, day, hour, tzinfo=dt.UTC)  # noqa: E731
     with app.app_context(), db.engine.begin() as conn:
         town = _insert(conn, "towns")
@@ -517,7 +521,7 @@ def test_last_event_at_is_backfilled_and_kept_by_triggers(migrated_app):
                               "case_events WHERE case_id = :c ORDER BY at DESC LIMIT 1)"),
                          {"c": with_events})
         assert stored() == {with_events: t(5), without: t(20)}
-    _flask(app, "db", "downgrade", "d4e8b2a7c913")
+    _flask(app, "db", "downgrade", BEFORE_LAST_EVENT)
     with app.app_context():
         assert "last_event_at" not in {c["name"] for c in inspect(db.engine).get_columns("cases")}
         with db.engine.begin() as conn:  # no trigger left behind writing to the column

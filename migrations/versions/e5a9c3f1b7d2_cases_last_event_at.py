@@ -9,7 +9,7 @@ under an exclusive lock (an UPDATE of every row took 5.8 min plus a VACUUM, and 
 table and its indexes twice their size).
 
 Revision ID: e5a9c3f1b7d2
-Revises: d4e8b2a7c913
+Revises: 5e7a1c2d9b30
 Create Date: 2026-12-01 01:40:00
 
 """
@@ -20,7 +20,7 @@ from casetrack.cases import last_event
 
 # revision identifiers, used by Alembic.
 revision = 'e5a9c3f1b7d2'
-down_revision = 'd4e8b2a7c913'
+down_revision = '5e7a1c2d9b30'
 branch_labels = None
 depends_on = None
 
