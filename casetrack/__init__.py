@@ -36,6 +36,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from casetrack.org import views as org_views
 
     db.init_app(app)
+    from casetrack.core.db import ping_when_idle
+
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_when_idle(engine, float(app.config["DATABASE_PING_IDLE_SECONDS"]))
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

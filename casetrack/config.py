@@ -12,7 +12,11 @@ class DefaultConfig:
     SECRET_KEY = "dev-only-change-me"
     #: database URL; None means instance/casetrack.sqlite3
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: a pooled database connection unused this long (seconds) is checked (SELECT 1) before
+    #: a request gets it, and replaced when dead (core/db.py ``ping_when_idle``); 0 checks it
+    #: before every request (one more round trip each)
+    DATABASE_PING_IDLE_SECONDS = 10
     #: zone in which dates are shown and due dates counted
     TIMEZONE = "Asia/Shanghai"
     #: UI languages; the first is the default

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -127,3 +128,37 @@ def _sqlite_begin(conn) -> None:
     for writers nor hold them up."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+#: where a pooled connection's record notes when it went back to the pool (monotonic seconds)
+_CHECKED_IN = "casetrack_checked_in"
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Before handing out a pooled connection that sat unused for ``idle_seconds`` or more,
+    check that the database still answers (one ``SELECT 1``); a dead one is discarded and
+    another connection made, so a database restart, a firewall or a connection pooler closing
+    idle connections costs no failed page.
+
+    ``pool_pre_ping`` does the same before *every* checkout: one more round trip on every
+    request, though a connection used a moment ago is as alive as a ping could show. Here a
+    connection taken again within ``idle_seconds`` is handed out as it is; should the
+    database go away in that moment, the request fails like any request in flight when it
+    went away, and SQLAlchemy then drops the whole pool (disconnect detection), so the next
+    requests connect afresh. ``idle_seconds`` ≤ 0 pings at every checkout (as
+    ``pool_pre_ping``). Setting: ``DATABASE_PING_IDLE_SECONDS``."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection, record) -> None:
+        if record is not None:
+            record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, proxy) -> None:
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # a new connection, or one in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:  # noqa: BLE001 (any failure: drop it, the pool reconnects)
+            raise exc.DisconnectionError(f"idle connection did not answer: {err}") from err
