@@ -303,12 +303,33 @@ LIST_DEFERRED = tuple(defer(c, raiseload=True) for c in (
 COUNT_CAP = 1000
 
 
+def _capped_count_select(stmt: Select, cap: int) -> Select:
+    """``SELECT count(*)`` of at most ``cap + 1`` rows of ``stmt``."""
+    inner = stmt.order_by(None).with_only_columns(Case.id).limit(cap + 1).subquery()
+    return select(func.count()).select_from(inner)
+
+
 def count_capped(session: Session, stmt: Select, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many rows ``stmt`` has, reading at most ``cap + 1``: ``(count, more)`` where
     ``more`` means "more than ``cap``"."""
-    inner = stmt.order_by(None).with_only_columns(Case.id).limit(cap + 1).subquery()
-    n = session.scalar(select(func.count()).select_from(inner)) or 0
+    n = session.scalar(_capped_count_select(stmt, cap)) or 0
     return min(n, cap), n > cap
+
+
+def _only_scoped(filters: CaseFilters) -> bool:
+    """Whether the list is narrowed by nothing but the open/all switch (any order)."""
+    return filters.status in (OPEN, None) and not {
+        k for k in filters.to_args() if k not in ("sort", "status")}
+
+
+def _scalars_counted(session: Session, stmt: Select, count: Select | None) -> tuple[list, int | None]:
+    """The entities of ``stmt``, and with ``count`` (a one-value select) its value read in the
+    same statement, as a column of every row (None when there is no row): one round trip
+    where a page and its total took two."""
+    if count is None:
+        return list(session.scalars(stmt)), None
+    rows = session.execute(stmt.add_columns(count.scalar_subquery())).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else None)
 
 
 def encode_cursor(case: Case, sort: Sort, open_first: bool = False) -> str:
@@ -445,26 +466,34 @@ def page_of(session: Session, stmt: Select, filters: CaseFilters, *, per_page: i
     has_prev = number > 1
     a = decode_cursor(after, sort, open_first)
     b = None if a is not None else decode_cursor(before, sort, open_first)
+    # an unnarrowed list's capped total comes with the page's first statement (a column of
+    # its rows): one round trip, and an index-only range of the scope. A narrowed list (a
+    # search, a filter) is counted apart, and only when it does not fit on its first page:
+    # its count repeats the filter's work, which a short list never needs
+    count = _capped_count_select(stmt, COUNT_CAP) if _only_scoped(filters) else None
     if a is not None:
-        rows = _read(session, stmt, sort, a, True, per_page + 1, open_first)
+        rows, n = _read(session, stmt, sort, a, True, per_page + 1, open_first, count=count)
         has_next, items = len(rows) > per_page, rows[:per_page]
     elif b is not None:
-        rows = _read(session, _reversed(stmt, filters), sort, b, False, per_page + 1,
-                     open_first)
+        rows, n = _read(session, _reversed(stmt, filters), sort, b, False, per_page + 1,
+                        open_first, count=count)
         items = list(reversed(rows[:per_page]))
         has_next = True
         if len(rows) <= per_page:
             number, has_prev = 1, False
     elif open_first:
-        rows = _read(session, stmt, sort, None, True, per_page + 1, open_first,
-                     offset=(number - 1) * per_page)
+        rows, n = _read(session, stmt, sort, None, True, per_page + 1, open_first,
+                        offset=(number - 1) * per_page, count=count)
         has_next, items = len(rows) > per_page, rows[:per_page]
     else:  # a page number typed without a cursor: counted from the start
-        rows = list(session.scalars(stmt.offset((number - 1) * per_page).limit(per_page + 1)))
+        rows, n = _scalars_counted(
+            session, stmt.offset((number - 1) * per_page).limit(per_page + 1), count)
         has_next, items = len(rows) > per_page, rows[:per_page]
     if number == 1 and a is None and b is None and not has_next:
         total, more = len(items), False  # the whole list is on this page: nothing to count
-    else:
+    elif n is not None:
+        total, more = min(n, COUNT_CAP), n > COUNT_CAP
+    else:  # no row came back to carry it (a page past the end)
         total, more = count_capped(session, stmt)
     return Page(items=items, number=number, per_page=per_page, total=total, more=more,
                 has_next=has_next, has_prev=has_prev,
@@ -475,10 +504,12 @@ def page_of(session: Session, stmt: Select, filters: CaseFilters, *, per_page: i
 
 
 def _read(session: Session, stmt: Select, sort: Sort, cursor: list | None, forward: bool,
-          limit: int, open_first: bool, offset: int = 0) -> list[Case]:
+          limit: int, open_first: bool, offset: int = 0,
+          count: Select | None = None) -> tuple[list[Case], int | None]:
     """Up to ``limit`` rows of ``stmt`` after (``forward``) or before ``cursor`` (None: from
     the start of ``stmt``'s order, skipping ``offset`` rows: a page number typed without a
-    cursor).
+    cursor), and the value of ``count`` read along with the first statement that returned
+    rows (None if none did).
 
     With ``open_first`` the order is "open cases, then closed ones": each run is read alone
     (``is_open`` fixed, so its index delivers the order of the rest of the key) and the
@@ -486,7 +517,7 @@ def _read(session: Session, stmt: Select, sort: Sort, cursor: list | None, forwa
     if not open_first:
         if cursor is not None:
             stmt = stmt.where(after_condition(session, sort, cursor, forward))
-        return list(session.scalars(stmt.limit(limit)))
+        return _scalars_counted(session, stmt.limit(limit), count)
     # forward: open (True) then closed (False); backward: the other way round
     runs = [True, False] if forward else [False, True]
     if cursor is not None:
@@ -497,6 +528,7 @@ def _read(session: Session, stmt: Select, sort: Sort, cursor: list | None, forwa
     ascending = sort.descending != forward
     keys = [c.asc() if ascending else c.desc() for c in sort.columns]
     rows: list[Case] = []
+    total: int | None = None
     for i, run in enumerate(runs):
         part = stmt.where(Case.is_open == (true() if run else false())).order_by(None) \
             .order_by(*keys)
@@ -511,10 +543,13 @@ def _read(session: Session, stmt: Select, sort: Sort, cursor: list | None, forwa
                 continue
         if offset:
             part, offset = part.offset(offset), 0
-        rows += session.scalars(part.limit(limit - len(rows)))
+        got, n = _scalars_counted(session, part.limit(limit - len(rows)),
+                                  count if total is None else None)
+        rows += got
+        total = n if total is None else total
         if len(rows) >= limit:
             break
-    return rows
+    return rows, total
 
 
 def _reversed(stmt: Select, filters: CaseFilters) -> Select:

@@ -221,8 +221,10 @@ def test_count_is_capped(client, world, spread, monkeypatch, app):
 
 def test_a_list_that_fits_on_its_first_page_is_not_counted_again(app, client, world, spread,
                                                                  monkeypatch):
-    """Five cases on a page of twenty: the total is the page's length, exact, and no count
-    statement runs; a longer list is still counted (capped)."""
+    """A search or filter whose cases fit on a page of twenty: the total is the page's
+    length, exact, and no count statement runs; a longer one is still counted (capped), in
+    a statement of its own. The unnarrowed list reads its capped count in the page's own
+    statement (one round trip, no statement of its own)."""
     from sqlalchemy import event
 
     statements = []
@@ -230,19 +232,32 @@ def test_a_list_that_fits_on_its_first_page_is_not_counted_again(app, client, wo
     def record(conn, cursor, statement, *args):
         statements.append(statement)
 
+    def counts():
+        return [s for s in statements if "count(" in s and "FROM cases" in s]
+
     login_as(client, "super")
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        page = text(client.get("/cases"))
-        short = [s for s in statements if "count(" in s and "FROM cases" in s]
+        page = text(client.get("/cases?source=assigned"))
+        short = counts()
+        statements.clear()
+        unnarrowed = text(client.get("/cases"))
+        along = counts()
         statements.clear()
         monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
-        longer = text(client.get("/cases"))
-        counted = [s for s in statements if "count(" in s and "FROM cases" in s]
+        longer = text(client.get("/cases?source=assigned"))
+        counted = counts()
+        statements.clear()
+        longer_all = text(client.get("/cases?status=all"))
+        counted_all = counts()
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert "共 5 件" in page and not short
-    assert "共 5 件" in longer and len(counted) == 1
+    assert "共 5 件" in unnarrowed and len(along) == 1 and along[0].lstrip().startswith(
+        "SELECT cases.id")
+    assert "共 5 件" in longer and len(counted) == 1 and counted[0].startswith("SELECT count(")
+    assert "共 6 件" in longer_all and "第 1 / 3 页" in longer_all and len(counted_all) == 1 \
+        and counted_all[0].lstrip().startswith("SELECT cases.id")
 
 
 def test_the_default_order_is_read_from_an_index(app, world, spread):
