@@ -130,8 +130,10 @@ def _sqlite_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
 
 
-#: where a pooled connection's record notes when it went back to the pool (monotonic seconds)
+#: where a pooled connection's record notes when it went back to the pool (``_clock``)
 _CHECKED_IN = "casetrack_checked_in"
+#: seconds for the idle check (the tests move it forward instead of sleeping)
+_clock = time.monotonic
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
@@ -151,12 +153,12 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
     @event.listens_for(engine, "checkin")
     def _checkin(dbapi_connection, record) -> None:
         if record is not None:
-            record.info[_CHECKED_IN] = time.monotonic()
+            record.info[_CHECKED_IN] = _clock()
 
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_connection, record, proxy) -> None:
         since = record.info.get(_CHECKED_IN)
-        if since is None or time.monotonic() - since < idle_seconds:
+        if since is None or _clock() - since < idle_seconds:
             return  # a new connection, or one in use a moment ago
         try:
             engine.dialect.do_ping(dbapi_connection)

@@ -4,16 +4,23 @@ idle costs no failed page."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import create_engine, text
 
 from casetrack import create_app
+from casetrack.core import db as core_db
 from casetrack.extensions import db
 from tests.conftest import FIXED_NOW, PG_URL
 
-IDLE = 0.3
+IDLE = 10
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The idle check's clock, moved forward by hand (no sleeping)."""
+    now = [1000.0]
+    monkeypatch.setattr(core_db, "_clock", lambda: now[0])
+    return now
 
 
 @pytest.fixture
@@ -37,7 +44,7 @@ def _logged_in(app):
     return client
 
 
-def test_only_an_idle_connection_is_pinged(second_app, monkeypatch):
+def test_only_an_idle_connection_is_pinged(second_app, clock, monkeypatch):
     with second_app.app_context():
         dialect = db.engine.dialect
     pings = []
@@ -46,8 +53,9 @@ def test_only_an_idle_connection_is_pinged(second_app, monkeypatch):
     client = _logged_in(second_app)
     for _ in range(3):  # one after the other: the connection was in use a moment ago
         assert client.get("/cases").status_code == 200
+        clock[0] += IDLE - 1
     assert pings == []
-    time.sleep(IDLE + 0.1)
+    clock[0] += IDLE
     assert client.get("/cases").status_code == 200
     assert pings == [1]
     assert client.get("/cases").status_code == 200
@@ -55,7 +63,7 @@ def test_only_an_idle_connection_is_pinged(second_app, monkeypatch):
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL: a server that closes a connection")
-def test_a_connection_closed_while_idle_costs_no_failed_page(second_app, database_url):
+def test_a_connection_closed_while_idle_costs_no_failed_page(second_app, clock, database_url):
     client = _logged_in(second_app)
     assert client.get("/cases").status_code == 200
     with second_app.app_context():
@@ -65,7 +73,7 @@ def test_a_connection_closed_while_idle_costs_no_failed_page(second_app, databas
     with admin.begin() as conn:
         assert conn.scalar(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
     admin.dispose()
-    time.sleep(IDLE + 0.1)
+    clock[0] += IDLE
     resp = client.get("/cases")
     assert resp.status_code == 200
     assert "案件列表" in resp.get_data(as_text=True)
