@@ -44,10 +44,10 @@ from casetrack.cases.display import (
     rule_label,
     timeline,
     warning_for,
-    warnings_for,
     yellow_days,
 )
 from casetrack.cases.kinds.petition import steps as petition_steps
+from casetrack.cases.listing import list_choices, list_rows
 from casetrack.cases.models import Attachment, Case, Party
 from casetrack.cases.queries import (
     ALL,
@@ -146,25 +146,24 @@ def list_cases():
     page = page_of(db.session, stmt, filters, per_page=per_page,
                    after=request.args.get("after"), before=request.args.get("before"),
                    number=page_arg())
-    rows = warnings_for(page.items, today)
-    units = [u for u in user.town.units if u.is_active] if user.town else []
+    kind_labels = {k: _(v) for k, v in kinds.labels().items()}
+    status_labels = {k: _(v) for k, v in rules.STATUS_LABELS.items()}
+    rows = list_rows(page.items, today, kind_labels, status_labels)
     cur = filters.to_args()
     if per_page != current_app.config["PAGE_SIZE"]:
         cur["per_page"] = str(per_page)
     bulk = has_right(user, "assign") and user.town_id is not None
-    handlers = town_handlers(db.session, user.town_id) if bulk else []
+    villages, units, handlers = list_choices(db.session, user, handlers=bulk)
     if filters.kind:
         categories = list(kinds.kind_of(filters.kind).categories)
     else:
         categories = list(kinds.all_categories())
     return render_template(
         "cases/list.html", rows=rows, page=page, filters=filters,
-        args=filters.to_args(), villages=_villages_for(user), units=units, rules=rules,
+        args=filters.to_args(), villages=villages, units=units, rules=rules,
         categories=categories, sorts=SORTS, page_sizes=PAGE_SIZES,
         cur=cur, cur_no_status={k: v for k, v in cur.items() if k != "status"},
         bulk=bulk, handlers=handlers,
-        kind_labels={k: _(v) for k, v in kinds.labels().items()},
-        status_labels={k: _(v) for k, v in rules.STATUS_LABELS.items()},
         repeat_label=_("重信重访"), risk_label=_("风险"),
         open_status=OPEN, open_label=rules.OPEN_LABEL, all_status=ALL, label=label,
         today=today, provisional_label=_("暂定"), bad_dates=bad_dates, date_errors=date_errors,

@@ -269,3 +269,54 @@ def test_invalid_date_filter_in_english(client, world, now):
     client.post("/lang/en", data={"next": "/cases"})
     page = text(client.get("/cases?received_to=11-30"))
     assert "Received to “11-30” is not a valid date" in page
+
+
+def _menu(html: str, name: str) -> list[tuple[str, str]]:
+    """``(value, text)`` of a select's options (the empty "all" option left out)."""
+    body = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return [(v, re.sub(r"<[^>]+>", "", t)) for v, t in
+            re.findall(r'<option value="([^"]+)"[^>]*>(.*?)</option>', body, re.S)]
+
+
+def test_list_menus_come_in_one_statement(app, client, world, now, create_user):
+    """The village, unit and handler menus: the town's active villages in its order, its
+    active units, its enabled handlers by unit with their unit's name; read in one
+    statement. A grid worker's menu holds their own villages; a county user has none."""
+    from sqlalchemy import event
+
+    from casetrack.auth.models import Role
+
+    world.v2.sort_order, world.v1.sort_order = 0, 1
+    world.unit_sf.is_active = False
+    create_user("handler3", Role.HANDLER, world.town, unit=None, name="无单位承办人")
+    create_user("county", Role.SUPERVISOR, None, name="县督办员")
+    make_petition(world, now)  # the bulk form (with the handler menu) comes with rows
+    db.session.commit()
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    login_as(client, "super")
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        html = client.get("/cases").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert _menu(html, "village_id") == [(str(world.v2.id), "鹅感村"), (str(world.v1.id), "北和社区")]
+    assert _menu(html, "unit_id") == [(str(world.unit_zz.id), "综治办"), (str(world.unit_xf.id), "信访办")]
+    handlers = _menu(html, "handler_id")
+    assert (str(world.handler1.id), "承办人甲（信访办）") in handlers
+    assert (str(world.handler2.id), "承办人乙（司法所）") in handlers  # an inactive unit's handler
+    assert any(text == "无单位承办人" for _, text in handlers)
+    assert [h for h in handlers if h[1] != "无单位承办人"] == [
+        (str(world.handler1.id), "承办人甲（信访办）"), (str(world.handler2.id), "承办人乙（司法所）")]
+    menus = [s for s in statements if "FROM villages" in s or "FROM units" in s]
+    assert len(menus) == 1 and "UNION ALL" in menus[0]
+
+    login_as(client, "grid1")
+    assert _menu(client.get("/cases").get_data(as_text=True), "village_id") == [
+        (str(world.v1.id), "北和社区")]
+    login_as(client, "county")
+    html = client.get("/cases").get_data(as_text=True)
+    assert _menu(html, "village_id") == [] and 'name="unit_id"' not in html
