@@ -276,8 +276,14 @@ def timeline(session: Session, case: Case) -> list[TimelineEntry]:
                       "village_id": village_ids}.get(key)
             if target is not None:
                 target.update(v for v in pair if v is not None)
-    units = {u.id: u.name for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
-    users = {u.id: u.name for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    # the actors come with the users the changes name: ``ev.actor`` is then found in the
+    # session, not loaded one by one; a case whose changes name no unit or user asks nothing
+    user_ids.update(ev.actor_id for ev in events if ev.actor_id is not None)
+    units = ({u.id: u.name for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+             if unit_ids else {})
+    # held until the loop below has read ``ev.actor`` (the session keeps them weakly)
+    people = list(session.scalars(select(User).where(User.id.in_(user_ids)))) if user_ids else []
+    users = {u.id: u.name for u in people}
     if village_ids:
         units.update({("village", v.id): v.name for v in session.scalars(
             select(Village).where(Village.id.in_(village_ids)))})

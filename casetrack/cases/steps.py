@@ -349,9 +349,11 @@ def _unit_options(session: Session, case: Case) -> list[tuple[Any, str]]:
 
 def _handler_options(session: Session, case: Case) -> list[tuple[Any, str]]:
     from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
 
     handlers = session.scalars(
-        select(User).where(User.town_id == case.town_id, User.is_enabled,
+        select(User).options(joinedload(User.unit))  # each one's unit named below
+        .where(User.town_id == case.town_id, User.is_enabled,
                            User.role == "handler").order_by(User.unit_id, User.id))
     return [("", N_("（暂不指定）"))] + [
         (h.id, f"{h.name}（{h.unit.name}）" if h.unit else h.name) for h in handlers]

@@ -85,12 +85,17 @@ def _today() -> dt.date:
     return local_date(app_now())
 
 
-def _load_case(case_id: int) -> Case:
-    """The case, or 404 when it does not exist or the user may not see it."""
+def _load_case(case_id: int, options=()) -> Case:
+    """The case, or 404 when it does not exist or the user may not see it; ``options``
+    (loader options) load what the page shows with it."""
     try:
-        return require_visible(_user(), db.session.get(Case, case_id))
+        return require_visible(_user(), db.session.get(Case, case_id, options=list(options)))
     except NotFound:
         abort(404)
+
+
+#: the case page's village, unit and handler, joined into the case's own statement
+_DETAIL_JOINED = (joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler))
 
 
 @bp.errorhandler(404)
@@ -249,7 +254,7 @@ def _registration_defaults(form: F.CaseForm, kind: str, villages: list[tuple[int
 @login_required
 def detail(case_id: int):
     """Facts, parties, due date and warning, the steps the user may take, the timeline."""
-    return _render_detail(_load_case(case_id))
+    return _render_detail(_load_case(case_id, _DETAIL_JOINED))
 
 
 def _render_detail(case: Case, *, failed: tuple[str, F.StepForm] | None = None,
@@ -325,9 +330,10 @@ def _mark_handler_units(form: F.StepForm, case: Case) -> None:
 
 
 def town_handlers(session: Session, town_id: int | None) -> list[User]:
-    """The town's enabled handlers, by unit."""
+    """The town's enabled handlers, by unit (their units loaded with them)."""
     return list(session.scalars(
-        select(User).where(User.town_id == town_id, User.is_enabled,
+        select(User).options(joinedload(User.unit))
+        .where(User.town_id == town_id, User.is_enabled,
                            User.role == Role.HANDLER).order_by(User.unit_id, User.id)))
 
 
