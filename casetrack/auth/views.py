@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -41,6 +41,12 @@ bp = Blueprint("auth", __name__)
 SESSION_VERSION_KEY = "_sv"
 
 
+#: the session's user, their town in the same statement (every page's heading shows its
+#: name); built once, as every request asks it
+_USER_WITH_TOWN = select(User).options(joinedload(User.town)).where(
+    User.id == bindparam("user_id"))
+
+
 def init_app(app: Flask, login_manager: LoginManager) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -55,10 +61,10 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
         """The session's user, unless the session predates the user's last logout, password
         change or reset, disabling or role change (its version is then behind)."""
         try:
-            # the town comes in the same query: every page's heading shows its name
-            user = db.session.get(User, int(user_id), options=[joinedload(User.town)])
+            key = int(user_id)
         except (TypeError, ValueError):
             return None
+        user = db.session.execute(_USER_WITH_TOWN, {"user_id": key}).scalar_one_or_none()
         if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
             return None
         return user

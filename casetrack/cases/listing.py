@@ -11,10 +11,11 @@ request), and ``list_choices`` reads the three menus in one statement.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import NamedTuple
 
 from flask import url_for
-from sqlalchemy import Integer, String, cast, literal, null, select, union_all
+from sqlalchemy import Integer, Select, String, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User, user_villages
@@ -104,33 +105,43 @@ def list_choices(session: Session, user: User,
     ones), the town's active units by id, and with ``handlers`` the town's enabled handlers
     by unit then id, each with their unit's name. A user of no town (the county) gets no
     menus but a grid worker's villages."""
-    none_int, none_text = cast(null(), Integer), cast(null(), String)
+    grid = Role(user.role) is Role.GRID_WORKER
+    stmt = _choices_select(grid, user.town_id is not None, handlers)
+    menus: dict[str, list[Choice]] = {"v": [], "u": [], "h": []}
+    if stmt is not None:
+        for menu, id_, name, _k, unit_id, unit_name in session.execute(
+                stmt, {"user_id": user.id, "town_id": user.town_id}):
+            menus[menu].append(Choice(id_, name, unit_id, unit_name))
+    return menus["v"], menus["u"], menus["h"]
 
-    def village_part():
+
+@functools.cache
+def _choices_select(grid: bool, in_town: bool, handlers: bool) -> Select | None:
+    """The statement of ``list_choices`` for a grid worker or not, a user of a town or not,
+    with the handlers or not (built once each: the list asks it on every page), with the
+    parameters ``user_id`` and ``town_id``; None when there is nothing to ask."""
+    town_id = bindparam("town_id", type_=Integer)
+    none_int, none_text = cast(null(), Integer), cast(null(), String)
+    parts = []
+    if grid or in_town:
         part = select(literal("v").label("menu"), Village.id, Village.name,
                       Village.sort_order.label("k"), none_int.label("unit_id"),
                       none_text.label("unit_name"))
-        if Role(user.role) is Role.GRID_WORKER:
-            return part.join(user_villages, user_villages.c.village_id == Village.id) \
-                .where(user_villages.c.user_id == user.id)
-        return part.where(Village.town_id == user.town_id, Village.is_active)
-
-    parts = []
-    if Role(user.role) is Role.GRID_WORKER or user.town_id is not None:
-        parts.append(village_part())
-    if user.town_id is not None:
+        if grid:
+            part = part.join(user_villages, user_villages.c.village_id == Village.id) \
+                .where(user_villages.c.user_id == bindparam("user_id", type_=Integer))
+        else:
+            part = part.where(Village.town_id == town_id, Village.is_active)
+        parts.append(part)
+    if in_town:
         parts.append(select(literal("u"), Unit.id, Unit.name, Unit.id, none_int, none_text)
-                     .where(Unit.town_id == user.town_id, Unit.is_active))
+                     .where(Unit.town_id == town_id, Unit.is_active))
         if handlers:
             parts.append(
                 select(literal("h"), User.id, User.name, User.unit_id, User.unit_id, Unit.name)
                 .outerjoin(Unit, Unit.id == User.unit_id)
-                .where(User.town_id == user.town_id, User.is_enabled,
-                       User.role == Role.HANDLER))
-    menus: dict[str, list[Choice]] = {"v": [], "u": [], "h": []}
-    if parts:
-        both = union_all(*parts).subquery()
-        for menu, id_, name, _k, unit_id, unit_name in session.execute(
-                select(both).order_by(both.c.menu, both.c.k, both.c.id)):
-            menus[menu].append(Choice(id_, name, unit_id, unit_name))
-    return menus["v"], menus["u"], menus["h"]
+                .where(User.town_id == town_id, User.is_enabled, User.role == Role.HANDLER))
+    if not parts:
+        return None
+    both = union_all(*parts).subquery()
+    return select(both).order_by(both.c.menu, both.c.k, both.c.id)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import User
@@ -236,12 +236,16 @@ def settle(session: Session, *, kind: str, link: str, note: str, now: dt.datetim
     return result.rowcount or 0
 
 
+#: the bell's count, asked on every page: the statement is built once (SQLAlchemy then
+#: reuses its compiled form and cache key; only the user's id changes)
+_UNREAD = select(func.count()).select_from(Notification).where(
+    Notification.recipient_id == bindparam("user_id"), Notification.channel == Channel.IN_APP,
+    Notification.read_at.is_(None))
+
+
 def unread_count(session: Session, user: User) -> int:
     """How many in-app notifications the user has not read (the bell's badge)."""
-    return session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.recipient_id == user.id, Notification.channel == Channel.IN_APP,
-            Notification.read_at.is_(None))) or 0
+    return session.scalar(_UNREAD, {"user_id": user.id}) or 0
 
 
 def get_own_notification(session: Session, user: User, notification_id: int) -> Notification:
