@@ -40,13 +40,16 @@ def catalog():
     switch it."""
     if not has_app_context():
         return _NULL
+    # ``g`` itself, once: each ``g.x`` goes through the context-local proxy again, and a
+    # list page asks for its catalog a few hundred times
+    globs = g._get_current_object()
     # Flask-Babel keeps the request's locale in g._flask_babel.babel_locale (get_locale sets
     # it; force_locale and refresh replace it): reading it is cheaper than get_locale()
-    locale = getattr(g.get("_flask_babel"), "babel_locale", None) or get_locale()
-    cached = g.get("_casetrack_catalog")
+    locale = getattr(getattr(globs, "_flask_babel", None), "babel_locale", None) or get_locale()
+    cached = getattr(globs, "_casetrack_catalog", None)
     if cached is None or cached[0] is not locale:
         cached = (locale, get_translations())
-        g._casetrack_catalog = cached
+        globs._casetrack_catalog = cached
     return cached[1]
 
 

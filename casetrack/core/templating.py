@@ -44,6 +44,8 @@ def _as_text(rv: str, context, variables: dict) -> str:
     """A translation is text, never markup: in an autoescaping template the translated
     string is escaped before the (escaped) variables are put in. Jinja's own new-style
     gettext marks the translation safe, so ``_(village.name)`` would emit the name as HTML."""
+    if not variables and "%" not in rv:
+        return escape(rv) if context.eval_ctx.autoescape else rv  # nothing to fill in
     if context.eval_ctx.autoescape:
         return escape(rv) % {k: escape(v) for k, v in variables.items()}
     return rv % variables

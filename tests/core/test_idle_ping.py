@@ -30,7 +30,7 @@ def second_app(world, database_url, tmp_path):
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False, "UPLOAD_FOLDER": str(tmp_path), "FIXED_NOW": FIXED_NOW,
-        "DATABASE_PING_IDLE_SECONDS": IDLE, "RATELIMIT_ENABLED": False,
+        "DATABASE_PING_IDLE_SECONDS": IDLE,
     })
     yield app
     with app.app_context():
