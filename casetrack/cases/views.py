@@ -64,6 +64,7 @@ from casetrack.cases.queries import (
 )
 from casetrack.cases.repeats import cases_with_reference
 from casetrack.cases.scoping import can_see_case, require_visible
+from casetrack.core.db import read_only_page
 from casetrack.core.errors import DomainError, NotFound
 from casetrack.core.i18n import gettext as _
 from casetrack.core.i18n import tr
@@ -125,6 +126,7 @@ PAGE_SIZES = (20, 50, 100)
 
 
 @bp.route("/cases")
+@read_only_page
 @login_required
 def list_cases():
     """Cases in the user's scope, filtered and paginated."""
@@ -251,6 +253,7 @@ def _registration_defaults(form: F.CaseForm, kind: str, villages: list[tuple[int
 
 
 @bp.route("/cases/<int:case_id>")
+@read_only_page
 @login_required
 def detail(case_id: int):
     """Facts, parties, due date and warning, the steps the user may take, the timeline."""

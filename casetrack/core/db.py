@@ -9,6 +9,7 @@ import time
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -164,3 +165,70 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as err:  # noqa: BLE001 (any failure: drop it, the pool reconnects)
             raise exc.DisconnectionError(f"idle connection did not answer: {err}") from err
+
+
+#: where a pooled connection's record notes that it serves a read-only page: "autocommit"
+#: (PostgreSQL: the driver's autocommit, turned off again at checkin) or "guard" (SQLite)
+_AUTOCOMMIT = "casetrack_read_only_page"
+
+
+def read_only_page(view):
+    """Mark a page view that only reads (the case list, a case page, the home page): on
+    PostgreSQL its statements run without a transaction of their own (the driver's
+    autocommit), saving the BEGIN and ROLLBACK round trips of every request. Reads see the
+    same data as before: at READ COMMITTED, PostgreSQL's default, every statement takes
+    its own snapshot inside a transaction too. Such a page must not write: a statement other
+    than a SELECT raises (``_refuse_writes``), so a change that makes it write fails in the
+    tests instead of losing its atomicity. Apply above ``login_required``."""
+    view.casetrack_read_only = True
+    return view
+
+
+def _read_only_page_request() -> bool:
+    from flask import current_app, has_request_context, request
+
+    if not has_request_context() or request.method not in _READ_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "casetrack_read_only", False)
+
+
+@event.listens_for(Engine, "begin")
+def _read_only_autocommit(conn) -> None:
+    """A read-only page's transaction on PostgreSQL: the driver in autocommit (no BEGIN is
+    sent, nor a ROLLBACK at the end); the pool turns it back on return (``_end_autocommit``).
+    """
+    if not _read_only_page_request():
+        return
+    if conn.dialect.name == "postgresql":
+        conn.connection.driver_connection.autocommit = True
+        conn.info[_AUTOCOMMIT] = "autocommit"
+    else:  # SQLite: its own BEGIN (_sqlite_begin), but writes refused all the same
+        conn.info[_AUTOCOMMIT] = "guard"
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _refuse_writes(conn, cursor, statement, parameters, context, executemany) -> None:
+    """A read-only page (``read_only_page``) that writes is a mistake: refused, loudly.
+
+    A connection held past the page into another request (the tests' shared session does
+    that; a server returns it at the end of each request) goes back to transactions as
+    that request's first statement runs."""
+    mode = conn.info.get(_AUTOCOMMIT)
+    if mode is None:
+        return
+    if not _read_only_page_request():
+        del conn.info[_AUTOCOMMIT]
+        if mode == "autocommit":
+            conn.connection.driver_connection.autocommit = False
+        return
+    if not statement.lstrip()[:6].upper().startswith(("SELECT", "WITH", "BEGIN")):
+        raise RuntimeError(f"a read-only page wrote: {statement[:80]}")
+
+
+@event.listens_for(Pool, "checkin")
+def _end_autocommit(dbapi_connection, record) -> None:
+    """The connection back in the pool runs in transactions again."""
+    if record is not None and record.info.pop(_AUTOCOMMIT, None) == "autocommit" \
+            and dbapi_connection is not None:
+        dbapi_connection.autocommit = False

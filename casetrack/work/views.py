@@ -16,6 +16,7 @@ from casetrack.cases import queues as Q
 from casetrack.cases.display import warnings_for, yellow_days
 from casetrack.cases.models import Case
 from casetrack.cases.queries import LIST_DEFERRED, CaseFilters, count_capped, page_of
+from casetrack.core.db import read_only_page
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
@@ -84,6 +85,7 @@ def page_title(user: User) -> str:
 
 
 @bp.route("/")
+@read_only_page
 @login_required
 def home():
     """The home page: the user's work queues."""

@@ -25,6 +25,16 @@ Each URL is loaded for ``--seconds`` with ``--connections`` concurrent connectio
 root) or else a small Python load generator (threads, one request at a time each), after a
 1-second warm-up of every URL. The machine's load average (``/proc/loadavg``) is printed
 before and after: on a shared machine the ratios are the trustworthy part.
+
+The ratios are printed on lines of their own (``ratio list ÷ bare = …``, with the goal), and
+then, unless ``--no-breakdown``, where a request's time goes, measured in this process on the
+same database through the Flask test client (no HTTP, no gunicorn): the median wall time
+and CPU time per request, the time spent in the database driver (sending statements and
+waiting for their answers: the SQL and its round trips), in template rendering, and the
+rest (Flask, routing, session cookie, user loading, ORM, forms), with the statements and
+round trips (statements, BEGIN, COMMIT/ROLLBACK) per request. Next to it, "served" is
+what one request costs a gunicorn worker under the load (workers × 1000 / req/s, in ms);
+served less in-process wall is the HTTP server, the client and the machine's contention.
 """
 
 from __future__ import annotations
@@ -58,7 +68,11 @@ USER = "t1-supervisor"
 def bench_wsgi():
     """The WSGI app gunicorn serves: the real app on ``$CASETRACK_BENCH_URL`` plus
     ``/bench/bare``. (gunicorn calls this: ``web:bench_wsgi()``.)"""
-    app = pages.bench_app(os.environ["CASETRACK_BENCH_URL"])
+    return with_bare(pages.bench_app(os.environ["CASETRACK_BENCH_URL"]))
+
+
+def with_bare(app):
+    """``app`` with the route ``/bench/bare``: a short text, no database, no template."""
 
     @app.route("/bench/bare")
     def bare():
@@ -138,6 +152,78 @@ def load_python(port: int, path: str, cookie: str, seconds: int,
     return sum(counts) / (time.monotonic() - start), (f"{sum(bad)} non-200" if sum(bad) else "")
 
 
+def breakdown(url: str, targets: list[tuple[str, str, bool]], repeat: int) -> dict[str, dict]:
+    """Per target label: median ``wall``, ``cpu``, ``sql`` (driver), ``template`` (ms) and
+    the ``statements`` and ``round_trips`` per request, measured in this process."""
+    import statistics
+
+    import flask.templating
+    from sqlalchemy import event
+
+    from casetrack.extensions import db
+
+    app = with_bare(pages.bench_app(url))
+    with app.app_context():
+        engine = db.engine
+    acc = {"sql": 0.0, "template": 0.0, "statements": 0, "trips": 0}
+
+    def before(conn, *args):
+        conn.info["bench_t"] = time.perf_counter()
+
+    def after(conn, *args):
+        acc["sql"] += time.perf_counter() - conn.info.pop("bench_t", time.perf_counter())
+        acc["statements"] += 1
+        acc["trips"] += 1
+
+    def transaction(conn, *args):
+        acc["trips"] += 1  # BEGIN, COMMIT or ROLLBACK: one round trip each on PostgreSQL
+
+    listeners = [("before_cursor_execute", before), ("after_cursor_execute", after),
+                 ("begin", transaction), ("commit", transaction), ("rollback", transaction)]
+    for name, fn in listeners:
+        event.listen(engine, name, fn)
+    render = flask.templating._render
+
+    def timed_render(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return render(*args, **kwargs)
+        finally:
+            acc["template"] += time.perf_counter() - t
+
+    flask.templating._render = timed_render
+    out: dict[str, dict] = {}
+    try:
+        anonymous, user = app.test_client(), app.test_client()
+        if user.post("/login", data={"username": USER, "password": county.PASSWORD}) \
+                .status_code != 302:
+            raise SystemExit("login failed (breakdown)")
+        for label, path, logged_in in targets:
+            client = user if logged_in else anonymous
+            for _ in range(5):
+                resp = client.get(path)
+                resp.get_data()
+            if resp.status_code != 200:
+                raise SystemExit(f"{path}: {resp.status_code} (breakdown)")
+            rows = []
+            for _ in range(repeat):
+                acc.update(sql=0.0, template=0.0, statements=0, trips=0)
+                c0, t0 = time.process_time(), time.perf_counter()
+                client.get(path).get_data()
+                rows.append((time.perf_counter() - t0, time.process_time() - c0, acc["sql"],
+                             acc["template"], acc["statements"], acc["trips"]))
+            med = [statistics.median(col) for col in zip(*rows, strict=True)]
+            out[label] = {"wall": med[0] * 1000, "cpu": med[1] * 1000, "sql": med[2] * 1000,
+                          "template": med[3] * 1000, "statements": med[4],
+                          "round_trips": med[5]}
+    finally:
+        flask.templating._render = render
+        for name, fn in listeners:
+            event.remove(engine, name, fn)
+        engine.dispose()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=10_000, help="cases in the county")
@@ -146,6 +232,10 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=4)
     ap.add_argument("--pg-prefix", default="bench")
     ap.add_argument("--python-load", action="store_true", help="do not use wrk")
+    ap.add_argument("--no-breakdown", action="store_true",
+                    help="skip the in-process breakdown per request")
+    ap.add_argument("--repeat", type=int, default=100,
+                    help="requests per page of the in-process breakdown")
     args = ap.parse_args()
 
     if not args.python_load and shutil.which("wrk") is None and os.geteuid() == 0 \
@@ -197,18 +287,41 @@ def main() -> None:
             rate, note = load(port, path, cookie if logged_in else "", args.seconds,
                               args.connections)
             results.append((label, path, rate, note))
-        bare, bare_in = results[0][2], results[1][2]
-        print(f"{'page':24s} {'req/s':>8s} {'of bare':>8s} {'of bare logged in':>17s}  notes")
-        for label, path, rate, note in results:
-            print(f"{label:24s} {rate:8.1f} {rate / bare:8.3f} {rate / bare_in:17.3f}  "
-                  f"{path} {note}")
-        lst = results[2][2]
-        print(f"goal: list ≥ 1/10 of bare → {lst / bare:.3f} "
-              f"({'met' if lst / bare >= 0.1 else 'NOT met'}); "
-              f"load average after {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+        load_after = Path("/proc/loadavg").read_text().split()[:3]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    bare, bare_in = results[0][2], results[1][2]
+    rate = {label: r for label, _path, r, _note in results}
+    print(f"{'page':24s} {'req/s':>8s} {'of bare':>8s} {'of bare logged in':>17s}  notes")
+    for label, path, r, note in results:
+        print(f"{label:24s} {r:8.1f} {r / bare:8.3f} {r / bare_in:17.3f}  {path} {note}")
+    print(f"load average after {' '.join(load_after)}")
+    lst, case = rate["case list, page 1"], rate["case page"]
+    print()
+    print(f"ratio list ÷ bare            = {lst / bare:.3f}   goal ≥ 0.100: "
+          f"{'met' if lst / bare >= 0.1 else 'NOT met'}")
+    print(f"ratio case page ÷ bare       = {case / bare:.3f}")
+    print(f"ratio list ÷ bare logged in  = {lst / bare_in:.3f}")
+    print(f"ratio bare logged in ÷ bare  = {bare_in / bare:.3f}   "
+          "(the ceiling of any logged-in page's ratio)")
+    if args.no_breakdown:
+        return
+    print()
+    print(f"where a request's time goes (in process, test client, median of {args.repeat}; "
+          f"ms; load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])})")
+    parts = breakdown(url, targets, args.repeat)
+    print(f"{'page':24s} {'served':>7s} {'wall':>6s} {'cpu':>6s} {'driver':>7s} "
+          f"{'template':>8s} {'rest':>6s} {'stmts':>5s} {'trips':>5s}")
+    for label, _path, r, _note in results:
+        p = parts[label]
+        served = args.workers * 1000 / r
+        print(f"{label:24s} {served:7.2f} {p['wall']:6.2f} {p['cpu']:6.2f} {p['sql']:7.2f} "
+              f"{p['template']:8.2f} {p['wall'] - p['sql'] - p['template']:6.2f} "
+              f"{p['statements']:5.0f} {p['round_trips']:5.0f}")
+    print("served: a worker's ms per request under gunicorn (workers × 1000 / req/s); "
+          "driver: statements sent and answered (SQL + round trips); rest: Flask, session, "
+          "user, ORM, forms")
 
 
 if __name__ == "__main__":
