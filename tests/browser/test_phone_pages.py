@@ -61,6 +61,7 @@ def _seed_case(app) -> int:
 
 def _check(page, name: str, artifacts_dir) -> None:
     """No sideways scrolling, nothing drawn past the right edge, no emoji; a screenshot."""
+    page.wait_for_load_state()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{name}: page is {width}px wide"
     assert page.evaluate(OVERFLOW_JS) == [], name
@@ -140,6 +141,7 @@ def test_every_grid_worker_page_fits_a_phone(live_server, chromium_path, chromiu
             _check(page, "notification-preferences", artifacts_dir)
             page.goto(base + "/dashboard")
             page.locator("main a[href*='/dashboard/cases']").first.click()
+            page.wait_for_url("**/dashboard/cases?**")
             _check(page, "dashboard-drilldown", artifacts_dir)
             page.goto(base + "/no-such-page")
             expect(page.locator("main")).to_contain_text("页面不存在或您无权查看")
