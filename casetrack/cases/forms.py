@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -28,6 +29,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
+from wtforms.validators import ValidationError as WTFormsValidationError
 
 from casetrack.cases import kinds, rules, steps
 from casetrack.cases.kinds.petition import rules as prules
@@ -285,8 +287,19 @@ def _field_for(inp: steps.Input):
     if inp.type == "id":
         return SelectField(label, choices=[], coerce=_int_or_none, validate_choice=False)
     if inp.type == "longtext":
-        return TextAreaField(label)
-    return StringField(label)
+        return TextAreaField(label, validators=[_max_length(inp.max_length)])
+    return StringField(label, validators=[_max_length(inp.max_length)])
+
+
+def _max_length(limit: int):
+    """A text no longer than the input declares: the API's schema is generated from the same
+    ``max_length``, so a page refuses what the API refuses."""
+
+    def check(form, field) -> None:
+        if field.data and len(field.data) > limit:
+            raise WTFormsValidationError(gettext("不能超过%(n)s个字", n=limit))
+
+    return check
 
 
 _STEP_FORMS: dict[str, type[StepForm]] = {}

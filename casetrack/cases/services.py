@@ -51,6 +51,7 @@ from casetrack.core.normalize import (
     normalize_phone,
     single_line,
 )
+from casetrack.core.params import REPORT_MIN_DAY
 from casetrack.core.time import local_date
 from casetrack.deadlines.calendar import load_calendar
 from casetrack.deadlines.due import due_for
@@ -349,6 +350,19 @@ def normalize_case_input(data: CaseInput) -> None:
         p.phone = normalize_phone(p.phone)
 
 
+#: the longest text each registered field may hold, whether typed on the page, sent to the API
+#: or imported (the API schema and the import check the same sizes): the columns' sizes, and
+#: for the summary the size the search index stays quick for (SQLite's trigger spaces out the
+#: text a character at a time, in time that grows with the square of its length: a summary
+#: of 2 million characters held the database's write lock for half an hour)
+CASE_TEXT_LIMITS = {"summary": 20_000, "external_ref": 100, "external_authority": 100}
+PARTY_TEXT_LIMITS = {"name": 64, "phone": 20, "address": 200}
+
+
+def _too_long(limit: int) -> Msg:
+    return Msg(N_("不能超过%(n)s个字"), n=limit)
+
+
 def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[str, str]:
     """Field errors (Chinese) for a registration; empty when valid. Normalises the parties'
     IDs and phones in place first (``normalize_case_input``)."""
@@ -362,6 +376,12 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
         errors["title"] = N_("请填写事项标题")
     elif len(data.title) > 200:
         errors["title"] = N_("标题不能超过200字")
+    for name, limit in CASE_TEXT_LIMITS.items():
+        if len(getattr(data, name) or "") > limit:
+            errors[name] = _too_long(limit)
+    if data.received_on < REPORT_MIN_DAY:
+        errors["received_on"] = Msg(N_("日期 %(day)s 超出合理范围"),
+                                    day=data.received_on.isoformat())
     if data.source not in kind.sources:
         errors["source"] = N_("来源无效")
     if not data.category:
@@ -388,6 +408,9 @@ def validate_case_input(session: Session, town: Town, data: CaseInput) -> dict[s
         errors["parties"] = N_("请至少填写一名当事人")
     errors.update(kind.validate_parties(data))
     for i, p in enumerate(data.parties):
+        for name, limit in PARTY_TEXT_LIMITS.items():
+            if len(getattr(p, name) or "") > limit:
+                errors[f"parties-{i}-{name}"] = _too_long(limit)
         if not p.name.strip():
             errors[f"parties-{i}-name"] = N_("请填写当事人姓名")
         if p.id_number:
@@ -649,6 +672,8 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
             errors["title"] = N_("标题不能超过200字")
         wanted["title"] = title
     if summary:
+        if len(summary) > CASE_TEXT_LIMITS["summary"]:
+            errors["summary"] = _too_long(CASE_TEXT_LIMITS["summary"])
         wanted["summary"] = summary
     if category:
         if category not in kinds.kind_of(case.kind).categories:
@@ -661,6 +686,8 @@ def correct_case(session: Session, actor: User, now: dt.datetime, case: Case, re
         wanted["village_id"] = village_id
     party = None
     party_name, party_phone = single_line(party_name), normalize_phone(party_phone)
+    if len(party_name) > PARTY_TEXT_LIMITS["name"]:
+        errors["party_name"] = _too_long(PARTY_TEXT_LIMITS["name"])
     if party_id:
         party = next((p for p in case.parties if p.id == party_id), None)
         if party is None:
