@@ -68,7 +68,7 @@ from casetrack.core.db import read_only_page
 from casetrack.core.errors import DomainError, NotFound
 from casetrack.core.i18n import gettext as _
 from casetrack.core.i18n import tr
-from casetrack.core.params import page_arg
+from casetrack.core.params import MAX_INT, form_ids, page_arg
 from casetrack.core.time import app_now, local_date
 from casetrack.core.unit import page_unit
 from casetrack.extensions import db
@@ -398,19 +398,17 @@ def bulk_assign():
 
 def _selected_ids() -> list[int]:
     """The ``case_id`` values of the ticked boxes (at most 500, duplicates removed)."""
-    out: list[int] = []
-    for raw in request.form.getlist("case_id")[:500]:
-        value = _int_or_none(raw)
-        if value is not None and value not in out:
-            out.append(value)
-    return out
+    return form_ids("case_id", 500)
 
 
 def _int_or_none(raw: str | None) -> int | None:
+    """A posted id; one outside the ids' range becomes 0, which names nothing (the service
+    refuses it) instead of overflowing the database driver."""
     try:
-        return int(raw) if raw else None
+        value = int(raw) if raw else None
     except ValueError:
         return None
+    return value if value is None or 0 <= value <= MAX_INT else 0
 
 
 def _local_next(raw: str | None) -> str:
