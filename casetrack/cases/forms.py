@@ -34,6 +34,7 @@ from wtforms.validators import ValidationError as WTFormsValidationError
 from casetrack.cases import kinds, rules, steps
 from casetrack.cases.kinds.petition import rules as prules
 from casetrack.cases.services import CaseInput, PartyInput
+from casetrack.core.params import MAX_INT
 
 #: parties that can be entered on the registration form
 MAX_PARTIES = 5
@@ -70,9 +71,12 @@ class LocalIntegerField(IntegerField):
 
 
 def _int_or_none(value) -> int | None:
+    """A chosen id; one no 32-bit id column can hold becomes -1, which names nothing (the
+    service refuses it) instead of overflowing the database driver."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    number = int(value)
+    return number if 0 <= number <= MAX_INT else -1
 
 
 def _required(message) -> InputRequired:

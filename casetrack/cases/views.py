@@ -402,13 +402,13 @@ def _selected_ids() -> list[int]:
 
 
 def _int_or_none(raw: str | None) -> int | None:
-    """A posted id; one outside the ids' range becomes 0, which names nothing (the service
+    """A posted id; one outside the ids' range becomes -1, which names nothing (the service
     refuses it) instead of overflowing the database driver."""
     try:
         value = int(raw) if raw else None
     except ValueError:
         return None
-    return value if value is None or 0 <= value <= MAX_INT else 0
+    return value if value is None or 0 <= value <= MAX_INT else -1
 
 
 def _local_next(raw: str | None) -> str:

@@ -29,7 +29,7 @@ from casetrack.cases.numbering import DEFAULT_PREFIXES
 from casetrack.cases.rules import KIND_LABELS
 from casetrack.core.errors import DomainError, ValidationError
 from casetrack.core.i18n import N_, Msg
-from casetrack.core.params import page_arg
+from casetrack.core.params import MAX_INT, page_arg
 from casetrack.core.time import app_now, to_local
 from casetrack.core.unit import page_unit
 from casetrack.extensions import db
@@ -48,10 +48,16 @@ def _int_or_none(value: str | None, label: str, field_name: str) -> int | None:
     if not value:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         msg = Msg(N_("%(label)s应为整数"), label=label)
         raise ValidationError(msg, fields={field_name: msg}) from None
+    # the columns are 32-bit: a larger number overflowed the database driver (a 500)
+    if not -MAX_INT - 1 <= number <= MAX_INT:
+        msg = (Msg(N_("不能大于%(n)s"), n=MAX_INT) if number > 0
+               else Msg(N_("不能小于%(n)s"), n=-MAX_INT - 1))
+        raise ValidationError(msg, fields={field_name: msg})
+    return number
 
 
 def _is_on(value: str | None) -> bool:
@@ -285,7 +291,9 @@ def _user_input(with_password: bool) -> user_svc.UserInput:
     village_ids = []
     for raw in form.getlist("village_ids"):
         try:
-            village_ids.append(int(raw))
+            number = int(raw)
+            # outside the 32-bit ids: no village (refused as not of this town, never a 500)
+            village_ids.append(number if 0 <= number <= MAX_INT else -1)
         except ValueError:
             raise ValidationError(
                 _("所选村（社区）无效"), fields={"village_ids": _("所选村（社区）无效")}

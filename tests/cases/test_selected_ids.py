@@ -49,3 +49,38 @@ def test_bulk_assign_with_an_id_out_of_range_is_refused_not_a_500(client, world,
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, case.id).unit_id == world.unit_xf.id
+
+
+def test_step_forms_with_an_id_out_of_range_are_refused_not_a_500(client, world, now):
+    case = make_petition(world, now)
+    svc.accept_case(db.session, world.supervisor, now, case)
+    db.session.commit()
+    login_as(client, "super")
+    resp = client.post(f"/cases/{case.id}/assign", data={"unit_id": HUGE})
+    assert resp.status_code == 422
+    resp = client.post(f"/cases/{case.id}/assign", data={
+        "unit_id": str(world.unit_xf.id), "handler_id": HUGE})
+    assert resp.status_code == 422
+    resp = client.post(f"/cases/{case.id}/correct", data={"village_id": HUGE, "reason": "更正"})
+    assert resp.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).unit_id is None
+
+
+def test_admin_forms_with_numbers_out_of_range_are_refused_not_a_500(client, world):
+    login_as(client, "admin")
+    password = "Zq7#mervyn-blue-ox"
+    resp = client.post("/admin/users/new", data={
+        "username": "h9", "name": "承办人丙", "role": "handler", "unit_id": HUGE,
+        "password": password})
+    assert resp.status_code == 422 and "不能大于2147483647" in resp.get_data(as_text=True)
+    resp = client.post("/admin/users/new", data={
+        "username": "g9", "name": "网格员丙", "role": "grid_worker", "village_ids": HUGE,
+        "password": password})
+    assert resp.status_code == 422
+    resp = client.post("/admin/villages", data={"name": "新村（虚构）", "kind": "行政村",
+                                                "sort_order": HUGE})
+    assert resp.status_code == 422
+    resp = client.post(f"/admin/villages/{world.v1.id}", data={
+        "name": world.v1.name, "kind": world.v1.kind, "sort_order": "-" + HUGE})
+    assert resp.status_code == 422 and "不能小于-2147483648" in resp.get_data(as_text=True)
