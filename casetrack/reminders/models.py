@@ -8,7 +8,11 @@ from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casetrack.core.db import Base, UTCDateTime
+from casetrack.core.i18n import N_
 from casetrack.core.time import utcnow
+
+#: how a run was started, as the admin page names it (the stored value is the key)
+TRIGGER_LABELS = {"scheduler": N_("定时任务"), "cli": N_("命令行")}
 
 
 class ReminderRun(Base):
@@ -28,7 +32,7 @@ class ReminderRun(Base):
     reminders: Mapped[int] = mapped_column(default=0)
     #: digests (outbox rows) this run wrote
     notifications: Mapped[int] = mapped_column(default=0)
-    #: "scheduler", "cli" or "catch-up"
+    #: "scheduler" or "cli" (``TRIGGER_LABELS``)
     trigger: Mapped[str] = mapped_column(String(20), default="cli")
 
 

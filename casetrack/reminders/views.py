@@ -34,7 +34,7 @@ from casetrack.extensions import db
 from casetrack.notify import services as notify
 from casetrack.notify.models import CHANNEL_LABELS, Channel
 from casetrack.reminders.digest import calendar_path
-from casetrack.reminders.models import ReminderRun
+from casetrack.reminders.models import TRIGGER_LABELS, ReminderRun
 from casetrack.reminders.policy import (
     LEVEL_LABELS,
     LEVELS,
@@ -124,6 +124,7 @@ def _render(policy: ReminderPolicy, status: int = 200, errors: dict | None = Non
     return render_template(
         "reminders/policy.html", policy=policy, errors=errors or {},
         webhook=webhook or notify.town_webhook(db.session, town_id), runs=runs,
+        trigger_labels=TRIGGER_LABELS,
         levels=LEVELS, level_labels=LEVEL_LABELS, roles=ROLES, role_labels=ROLE_LABELS,
         channels=[c for c in Channel if c is not Channel.IN_APP], channel_labels=CHANNEL_LABELS,
         webhook_styles=notify.WEBHOOK_STYLES, mail_enabled=notify.mail_enabled(),
