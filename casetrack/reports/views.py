@@ -288,7 +288,19 @@ def _render_sentences(user: User, town: Town, is_admin: bool, status: int = 200,
                       draft: dict | None = None):
     today = _today()
     year = int_arg("year", today.year, minimum=MIN_DAY.year, maximum=MAX_DAY.year)
-    as_of = _date(request.args.get("as_of")) or min(dt.date(year, 12, 31), today)
+    as_of = min(dt.date(year, 12, 31), today)
+    raw_as_of = (request.args.get("as_of") or "").strip()
+    if raw_as_of:
+        # a cut-off that is no day or out of range (2026-02-30, 2099-12-31) is said, as on
+        # the dashboard and the monthly summary, never replaced or printed without a word
+        day = _date(raw_as_of)
+        if day is None or not report_day_in_range(day, today):
+            flash(_("截至日期“%(value)s”无效或超出可统计的范围（%(first)s 至 %(last)s）",
+                    value=raw_as_of[:20], first=REPORT_MIN_DAY.isoformat(),
+                    last=report_max_day(today).isoformat()), "error")
+            status = max(status, 400)
+        else:
+            as_of = day
     result = year_sentences(db.session, user, town, year, as_of)
     templates = {d.key: (draft or {}).get(d.key) or template_for(db.session, town.id, d.key)
                  for d in SENTENCES}
