@@ -345,8 +345,8 @@ def cases():
     q = scoped_query(user, request.args)
     problems = period_problems(request.args)
     page = page_arg()
-    found = batch.cached(db.session, user, q, ("drill-down", metric, page, DRILL_PAGE_SIZE),
-                              lambda: _drill_down_page(user, q, metric, page))
+    found = batch.drill_down(db.session, user, q, metric, page, DRILL_PAGE_SIZE,
+                             lambda: _drill_down_page(user, q, metric, page))
     # the cases of the page by id, their villages in one more query (not one per village)
     by_id = {c.id: c for c in db.session.scalars(
         select(Case).where(Case.id.in_([r[0] for r in found["rows"]]))

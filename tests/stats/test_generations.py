@@ -374,3 +374,52 @@ def test_county_parts_are_shared_through_redis(client, auth, world, county, app,
         assert _page(client) == after
     finally:
         r.flushdb()
+
+
+# --------------------------------------------------------------------------- drill-downs
+
+
+def test_a_county_drill_down_page_is_merged_from_its_towns(app, world, county):
+    """Every metric, cut-off and page: the county's page merged from the towns' parts is the
+    page of one statement over the county (same cases, order, status and due date on the
+    cut-off, and total)."""
+    user = db.session.scalars(select(User).where(User.username == "county1")).one()
+    for as_of in (D(2026, 11, 23), D(2026, 9, 30), D(2026, 4, 15)):
+        for narrow in ({}, {"kind": "petition"}):
+            q = sq.StatsQuery(D(2026, 1, 1), D(2026, 12, 31), as_of).narrowed(**narrow)
+            for metric in sq.METRICS:
+                whole = db.session.execute(sq.metric_ids(user, q, metric)).all()
+                for page in (1, 2, 3, 6):
+                    with app.test_request_context("/dashboard/cases"):
+                        found = batch.drill_down(db.session, user, q, metric, page, 2,
+                                                 lambda: pytest.fail("not merged"))
+                    expect = [[cid, str(st), None if due is None else str(due)[:10]]
+                              for cid, st, due in whole[(page - 1) * 2:page * 2]]
+                    assert found == {"rows": expect, "total": len(whole)}, \
+                        (as_of, narrow, metric, page)
+
+
+def test_a_write_in_one_town_recomputes_its_drill_down_part_only(client, auth, world, county,
+                                                                monkeypatch):
+    computed: list[list[int]] = []
+    real = batch._drill_towns
+
+    def drill_towns(session, q, metric, towns, need):
+        computed.append(list(towns))
+        return real(session, q, metric, towns, need)
+    monkeypatch.setattr(batch, "_drill_towns", drill_towns)
+    _login(auth, "county1")
+    args = {**PAST, "metric": "total"}
+    first = _page(client, "/dashboard/cases", **args)
+    assert computed == [[world.town.id, world.other_town.id]]
+    assert _page(client, "/dashboard/cases", **args) == first and len(computed) == 1
+
+    case = db.session.scalars(select(Case).where(Case.town_id == world.other_town.id)).first()
+    case.title = "南兴反映问题（已改，虚构）"
+    db.session.commit()
+    computed.clear()
+    after = _page(client, "/dashboard/cases", **args)
+    assert computed == [[world.other_town.id]]
+    cache.clear_memory()
+    assert _page(client, "/dashboard/cases", **args) == after
+    assert "已改" in after
