@@ -170,7 +170,9 @@ class CaseForm(FlaskForm):
             external_ref=(self.external_ref.data or "").strip() or None,
             external_due_on=self.external_due_on.data,
             external_authority=(self.external_authority.data or "").strip(),
-            group_size=self.group_size.data or 1,
+            # left empty it is 1; a number typed (0, -3) is the service's to refuse, never
+            # quietly turned into 1
+            group_size=1 if self.group_size.data is None else self.group_size.data,
             parties=[
                 PartyInput(name=p.name.data or "", role=p.role.data or "",
                            id_number=p.id_number.data or "", phone=p.phone.data or "",

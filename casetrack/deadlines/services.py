@@ -293,8 +293,12 @@ def parse_entries(text: str, year: int, *, require_header: bool = False) -> list
 # --------------------------------------------------------------------------- changes
 
 
+#: the years a town's holidays and adjusted workdays may be entered for
+YEARS = range(2000, 2101)
+
+
 def _check_year(year: int) -> None:
-    if not 2000 <= year <= 2100:
+    if year not in YEARS:
         raise ValidationError(N_("年份应在2000至2100之间"), fields={"year": N_("年份应在2000至2100之间")})
 
 

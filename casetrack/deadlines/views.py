@@ -9,6 +9,7 @@ import datetime as dt
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     redirect,
     render_template,
@@ -83,8 +84,14 @@ def override_add():
             raise ValidationError(
                 _("日期无效，应为 YYYY-MM-DD"), fields={"day": _("日期无效，应为 YYYY-MM-DD")}
             ) from None
+        # 1 is an adjusted workday, 0 a holiday: anything else (maybe, yes) is no answer,
+        # never saved as a holiday
+        is_workday = form.get("is_workday", "").strip()
+        if is_workday not in ("0", "1"):
+            msg = _("请选择放假或调休上班")
+            raise ValidationError(msg, fields={"is_workday": msg})
         override, changes = due_updates.add_override(
-            db.session, current_user, app_now(), day, form.get("is_workday") == "1",
+            db.session, current_user, app_now(), day, is_workday == "1",
             form.get("name", ""))
         flash(_("已添加 %(day)s。", day=override.day.isoformat()) + _changes_message(changes),
               "success")
@@ -109,7 +116,11 @@ def override_delete(override_id: int):
 
 @bp.route("/year/<int:year>", methods=["GET", "POST"])
 def year_form(year: int):
-    """Enter a whole year's holidays and adjusted workdays, typed or as an uploaded CSV."""
+    """Enter a whole year's holidays and adjusted workdays, typed or as an uploaded CSV.
+    A year no override may name (outside 2000..2100) has no such page (404), never a form
+    that refuses whatever is entered."""
+    if not svc.YEARS.start <= year < svc.YEARS.stop:
+        abort(404)
     status = svc.year_status(db.session, year, current_user.town_id)
     text = (svc.overrides_as_text(db.session, year, current_user.town_id)
             if status == svc.YearStatus.ENTERED else "")

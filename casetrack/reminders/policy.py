@@ -90,10 +90,13 @@ def default_policy() -> ReminderPolicy:
 
 
 def parse_time(text: str) -> dt.time:
-    """"HH:MM" -> time; ValidationError otherwise."""
+    """"HH:MM" (two digits each, 00:00 to 23:59) -> time; ValidationError otherwise
+    (8:5 is not read as 08:05 without a word: it may as well have meant 08:50)."""
+    value = str(text).strip()
     try:
-        hour, minute = (int(x) for x in str(text).strip().split(":"))
-        return dt.time(hour, minute)
+        if len(value) != 5 or value[2] != ":" or not (value[:2] + value[3:]).isdigit():
+            raise ValueError(value)
+        return dt.time(int(value[:2]), int(value[3:]))
     except (ValueError, TypeError):
         raise ValidationError(N_("发送时间格式应为 时:分，例如 08:30"),
                               fields={"send_time": N_("发送时间格式应为 时:分")}) from None

@@ -153,3 +153,16 @@ def test_roles_without_register_right_get_403(client, world):
         login_as(client, user)
         assert client.get("/cases/new").status_code == 403
         assert client.post("/cases/new", data=_dispute_form(world)).status_code == 403
+
+
+def test_a_group_of_no_people_is_refused_not_counted_as_one(client, world):
+    login_as(client, "super")
+    for size in ("0", "-3"):
+        resp = client.post("/cases/new?kind=petition", data=_petition_form(world, group_size=size))
+        assert resp.status_code == 422, size
+        assert "人数应在1至10000之间" in text(resp)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+    # left empty it is one person
+    resp = client.post("/cases/new?kind=petition", data=_petition_form(world, group_size=""))
+    assert resp.status_code == 302
+    assert db.session.scalar(select(Case.group_size)) == 1
