@@ -33,7 +33,7 @@ from casetrack.cases.search_index import literal_condition, term_condition
 from casetrack.core.errors import NotFound
 from casetrack.core.i18n import N_
 from casetrack.core.normalize import is_literal, search_alternatives
-from casetrack.core.params import parse_day
+from casetrack.core.params import MAX_INT, parse_day
 
 #: the pseudo-status "open" selects every status that is not final (the default)
 OPEN = "open"
@@ -66,33 +66,24 @@ class CaseFilters:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> CaseFilters:
-        """Parse query-string arguments; unknown or malformed values are left out (a
-        malformed date is reported by ``invalid_date_filters``)."""
-        kind = args.get("kind") or None
-        if kind is not None and kinds.get(kind) is None:
-            kind = None
+        """Parse query-string arguments; unknown or malformed values are left out, and so
+        are both dates when the first is after the second (``invalid_filters`` and
+        ``invalid_date_filters`` say which, so that nothing is left out without a word)."""
         status = args.get("status") or OPEN
         if status == ALL:
             status = None  # every status
         elif status not in (OPEN, *rules.STATUS_LABELS):
             status = OPEN  # unknown (``invalid_status_filter`` says so): the default
-        category = rules.known_category(args.get("category"))
-        source = args.get("source") or None
-        if source not in (None, *rules.SOURCE_LABELS):
-            source = None
-        warning = args.get("warning") or None
-        if warning not in (None, *WARNING_COLOURS):
-            warning = None
+        choice = {name: _choice(name, (args.get(name) or "").strip()) for name in CHOICE_FILTERS}
+        received_from = _date((args.get("received_from") or "").strip())
+        received_to = _date((args.get("received_to") or "").strip())
+        if received_from and received_to and received_from > received_to:
+            received_from = received_to = None  # ``reversed_dates`` says so
         return cls(
-            kind=kind,
             status=status,
-            village_id=_int(args.get("village_id")),
-            unit_id=_int(args.get("unit_id")),
-            category=category,
-            source=source,
-            warning=warning,
-            received_from=_date((args.get("received_from") or "").strip()),
-            received_to=_date((args.get("received_to") or "").strip()),
+            **choice,
+            received_from=received_from,
+            received_to=received_to,
             q=(args.get("q") or "").strip()[:100],
             sort=args.get("sort") if args.get("sort") in SORTS else "",
         )
@@ -128,6 +119,48 @@ def invalid_date_filters(args: Mapping[str, str]) -> dict[str, str]:
             if (args.get(name) or "").strip() and _date(args[name].strip()) is None}
 
 
+#: the list's menus, with the label its form gives each
+CHOICE_FILTERS = {"kind": N_("类型"), "warning": N_("预警"), "village_id": N_("村（居）"),
+                  "unit_id": N_("承办单位"), "category": N_("内容分类"), "source": N_("来源")}
+
+
+def _choice(name: str, raw: str) -> str | int | None:
+    """The value of the menu ``name`` typed as ``raw``, or None (empty, or no such value:
+    an unknown kind, a village id that is no number)."""
+    if not raw:
+        return None
+    if name in ("village_id", "unit_id"):
+        return int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_INT else None
+    if name == "kind":
+        return raw if kinds.get(raw) is not None else None
+    if name == "category":
+        return rules.known_category(raw)
+    if name == "source":
+        return raw if raw in rules.SOURCE_LABELS else None
+    return raw if raw in WARNING_COLOURS else None
+
+
+def invalid_filters(args: Mapping[str, str]) -> dict[str, str]:
+    """The menu filters given a value that is none of the menu's (kind=bogus,
+    village_id=abc): name → the value as typed (cut short). ``CaseFilters.from_args``
+    leaves them out; the list page says so (400) and the export refuses them."""
+    out = {}
+    for name in CHOICE_FILTERS:
+        raw = (args.get(name) or "").strip()
+        if raw and _choice(name, raw) is None:
+            out[name] = raw[:20]
+    return out
+
+
+def reversed_dates(args: Mapping[str, str]) -> tuple[dt.date, dt.date] | None:
+    """``(received_from, received_to)`` when both are days and the first comes after the
+    second (a list that could hold nothing): ``CaseFilters.from_args`` drops both, the
+    list page says so."""
+    start = _date((args.get("received_from") or "").strip())
+    end = _date((args.get("received_to") or "").strip())
+    return (start, end) if start and end and start > end else None
+
+
 #: every value the list's ``status`` takes: open (the default), all, or one status
 STATUS_VALUES = (OPEN, ALL, *rules.STATUS_LABELS)
 
@@ -152,13 +185,6 @@ def filters_in_scope(user: User, filters: CaseFilters) -> None:
                                  unit_id=filters.unit_id)
     except NotFound:
         abort(404)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -51,6 +51,7 @@ from casetrack.cases.listing import list_choices, list_rows
 from casetrack.cases.models import Attachment, Case, Party
 from casetrack.cases.queries import (
     ALL,
+    CHOICE_FILTERS,
     DATE_FILTERS,
     LIST_DEFERRED,
     OPEN,
@@ -58,8 +59,10 @@ from casetrack.cases.queries import (
     CaseFilters,
     filters_in_scope,
     invalid_date_filters,
+    invalid_filters,
     invalid_status_filter,
     page_of,
+    reversed_dates,
     select_cases,
 )
 from casetrack.cases.repeats import cases_with_reference
@@ -143,16 +146,45 @@ def list_cases():
     bad_status = invalid_status_filter(request.args)
     if bad_status is not None:
         date_errors["status"] = _("状态“%(value)s”无效，本次只列出在办案件", value=bad_status)
+    # and a menu value that is none of the menu's (kind=bogus, village_id=abc): left out
+    for name, value in invalid_filters(request.args).items():
+        date_errors[name] = _("%(field)s“%(value)s”无效，本次未按该条件筛选",
+                              field=tr(CHOICE_FILTERS[name]), value=value)
+    reversed_days = reversed_dates(request.args)
+    if reversed_days is not None:
+        date_errors["received"] = _("收到日期自（%(start)s）晚于收到日期至（%(end)s），"
+                                    "本次未按收到日期筛选", start=reversed_days[0].isoformat(),
+                                    end=reversed_days[1].isoformat())
+    # what only changes how the list is shown (page size, order, page number) is said too,
+    # without hiding the export (which it does not change)
+    notices = []
     per_page = request.args.get("per_page", type=int)
     if per_page not in PAGE_SIZES:
         per_page = current_app.config["PAGE_SIZE"]
+        if (request.args.get("per_page") or "").strip():
+            notices.append(_("每页“%(value)s”件无效（可选 %(sizes)s），本次每页 %(n)s 件",
+                             value=request.args["per_page"].strip()[:20],
+                             sizes="、".join(map(str, PAGE_SIZES)), n=per_page))
+    sort = (request.args.get("sort") or "").strip()
+    if sort and sort not in SORTS:
+        notices.append(_("排序方式“%(value)s”无效，本次按默认顺序排列", value=sort[:20]))
     # village, unit and handler joined into the page's one query (not three more)
     stmt = select_cases(user, filters, today, yellow_days()).options(
         joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler),
         *LIST_DEFERRED)
-    page = page_of(db.session, stmt, filters, per_page=per_page,
-                   after=request.args.get("after"), before=request.args.get("before"),
-                   number=page_arg())
+    number = page_arg()
+    after, before = request.args.get("after"), request.args.get("before")
+    page = page_of(db.session, stmt, filters, per_page=per_page, after=after, before=before,
+                   number=number)
+    if not page.items and page.number > 1 and not (after or before):
+        # a page number past the end (an old link, a typo): the last page, said, not an
+        # empty page under "共 31 件"; a list too long to count exactly starts over
+        if page.pages is None:
+            notices.append(_("第 %(page)s 页超出列表范围，本次显示第 1 页", page=number))
+        else:
+            notices.append(_("第 %(page)s 页超出列表范围（共 %(pages)s 页），本次显示最后一页",
+                             page=number, pages=page.pages))
+        page = page_of(db.session, stmt, filters, per_page=per_page, number=page.pages or 1)
     kind_labels = {k: _(v) for k, v in kinds.labels().items()}
     status_labels = {k: _(v) for k, v in rules.STATUS_LABELS.items()}
     rows = list_rows(page.items, today, kind_labels, status_labels)
@@ -174,7 +206,8 @@ def list_cases():
         repeat_label=_("重信重访"), risk_label=_("风险"),
         open_status=OPEN, open_label=rules.OPEN_LABEL, all_status=ALL, label=label,
         today=today, provisional_label=_("暂定"), bad_dates=bad_dates, date_errors=date_errors,
-    ), 400 if date_errors else 200
+        notices=notices,
+    ), 400 if date_errors or notices else 200
 
 
 # --------------------------------------------------------------------------- register

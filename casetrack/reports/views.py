@@ -31,8 +31,10 @@ from casetrack.cases.queries import (
     CaseFilters,
     filters_in_scope,
     invalid_date_filters,
+    invalid_filters,
     invalid_status_filter,
     order_by,
+    reversed_dates,
     select_cases,
 )
 from casetrack.cases.scoping import require_visible, scope_cases
@@ -179,7 +181,8 @@ def ledger(fmt: str):
             period=f"{q.date_from.isoformat()}至{q.date_to.isoformat()}收到的案件",
             as_of=q.as_of, yellow_days=ydays, end_of_day=True)
     else:
-        if invalid_date_filters(request.args) or invalid_status_filter(request.args):
+        if (invalid_date_filters(request.args) or invalid_status_filter(request.args)
+                or invalid_filters(request.args) or reversed_dates(request.args)):
             # never a ledger quietly without the date or status asked for: back to the
             # list, which says which one is wrong and keeps the other filters
             return redirect(url_for("cases.list_cases", **request.args), 303)
