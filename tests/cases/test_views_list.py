@@ -163,9 +163,11 @@ def test_pagination_keeps_filters(client, world, now, monkeypatch, app):
     assert "kind=dispute" in link and "after=" in link
     page2 = text(client.get(link))
     assert case_numbers(page2) == set(most_urgent_first[5:])
-    # numbered pages still work (offset), and past the end is an empty page, not an error
+    # numbered pages still work (offset); past the end is the last page, said (400)
     assert case_numbers(text(client.get("/cases?kind=dispute&page=2"))) == set(most_urgent_first[5:])
-    assert case_numbers(text(client.get("/cases?kind=dispute&page=9"))) == set()
+    past = client.get("/cases?kind=dispute&page=9")
+    assert past.status_code == 400 and "第 9 页超出列表范围（共 2 页）" in text(past)
+    assert case_numbers(text(past)) == set(most_urgent_first[5:])
 
 
 def test_grid_worker_sees_only_own_village(client, world, now):
