@@ -66,7 +66,7 @@ from casetrack.reports.sentences import (
 from casetrack.reports.spreadsheet import WARNING_TEXT, LedgerHeading, ledger_csv, ledger_xlsx
 from casetrack.stats import queries as sq
 from casetrack.stats.metrics import METRICS
-from casetrack.stats.views import DASHBOARD_ROLES, period_days, scoped_query
+from casetrack.stats.views import DASHBOARD_ROLES, query_problems, scoped_query
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -168,7 +168,7 @@ def ledger(fmt: str):
         metric = request.args["metric"]
         if metric not in METRICS or Role(user.role) not in DASHBOARD_ROLES:
             abort(404)
-        if period_days(request.args, today)[1]:
+        if query_problems(request.args, today):
             # never a figure's ledger for another period than asked: back to the figure's
             # cases, which say which date is refused
             return redirect(url_for("stats.cases", **request.args), 303)

@@ -9,7 +9,16 @@ from functools import lru_cache
 from urllib.parse import quote_plus
 
 from babel.dates import format_skeleton
-from flask import Blueprint, Flask, abort, flash, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -21,10 +30,12 @@ from casetrack.auth.permissions import require_filters_in_scope
 from casetrack.cases import display, kinds, queues, rules
 from casetrack.cases.models import Case
 from casetrack.cases.queries import count_capped
+from casetrack.core.errorpages import render_error
 from casetrack.core.errors import NotFound
 from casetrack.core.i18n import N_, Msg, tr
 from casetrack.core.i18n import gettext as _
 from casetrack.core.params import (
+    MAX_INT,
     REPORT_MIN_DAY,
     page_arg,
     parse_day,
@@ -69,24 +80,18 @@ def _user() -> User:
     return user
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 #: the period's arguments, with the label the dashboard's form gives each
 PERIOD_ARGS = {"from": N_("统计期间起"), "to": N_("统计期间止"), "as_of": N_("截至日期")}
 
 
 def period_days(args: Mapping[str, str],
                 today: dt.date) -> tuple[dict[str, dt.date | None], list[Msg]]:
-    """The period's days as given (None: not given, or refused), and why each refused one
-    is: no date, a day outside ``REPORT_MIN_DAY`` .. a year from today, a start after the
-    end (then neither is taken), a start after today with no end (the end would default to
-    today), or a ``month`` narrowing that is no month (``month_of``). The pages say so (400)
-    and count the default period, or the figures without that month."""
+    """The period's days as given (None: not given, or refused), and why each refused or
+    changed one is: no date, a day outside ``REPORT_MIN_DAY`` .. a year from today, a start
+    after today or after the end (then the default period), an end after today (counted to
+    today), a cut-off after today (today's status: figures of a day still to come would be
+    a projection shown as fact) or before the period's start (the default cut-off). The
+    pages say so (400) and count what they say."""
     days: dict[str, dt.date | None] = {}
     problems: list[Msg] = []
     for name, label in PERIOD_ARGS.items():
@@ -102,23 +107,33 @@ def period_days(args: Mapping[str, str],
                                 last=report_max_day(today).isoformat()))
             day = None
         days[name] = day
-    start, end = days["from"], days["to"]
+    start, end, as_of = days["from"], days["to"], days["as_of"]
+    if start is not None and start > today:
+        # a period still to come counts nothing (and with no end, the end would default to
+        # today, before the start): not a period to turn round silently
+        problems.append(Msg(N_("统计期间起（%(start)s）晚于今天（%(today)s），"
+                               "本次按默认期间统计"), start=start.isoformat(),
+                            today=today.isoformat()))
+        days["from"] = start = None
+    if end is not None and end > today:
+        problems.append(Msg(N_("统计期间止（%(end)s）晚于今天（%(today)s），本次统计至今天"),
+                            end=end.isoformat(), today=today.isoformat()))
+        days["to"] = end = today
     if start is not None and end is not None and start > end:
         problems.append(Msg(N_("统计期间起（%(start)s）晚于统计期间止（%(end)s），"
                                "本次按默认期间统计"), start=start.isoformat(),
                             end=end.isoformat()))
-        days["from"] = days["to"] = None
-    elif start is not None and end is None and start > today:
-        # the end defaults to today: a start still to come is a period that ends before it
-        # starts, not one to turn round silently
-        problems.append(Msg(N_("统计期间起（%(start)s）晚于今天（%(today)s），"
-                               "本次按默认期间统计"), start=start.isoformat(),
-                            today=today.isoformat()))
-        days["from"] = None
-    month = (args.get("month") or "").strip()
-    if month and month_of(month) is None:
-        problems.append(Msg(N_("月份“%(value)s”不是有效月份（应为 YYYY-MM），本次未采用"),
-                            value=month[:20]))
+        days["from"] = days["to"] = start = end = None
+    if as_of is not None and as_of > today:
+        problems.append(Msg(N_("截至日期（%(as_of)s）晚于今天（%(today)s），本次按今天的状态"
+                               "统计"), as_of=as_of.isoformat(), today=today.isoformat()))
+        days["as_of"] = as_of = today
+    first = start or dt.date((end or today).year, 1, 1)
+    if as_of is not None and as_of < first:
+        problems.append(Msg(N_("截至日期（%(as_of)s）早于统计期间起（%(start)s），"
+                               "本次按默认截至日期统计"), as_of=as_of.isoformat(),
+                            start=first.isoformat()))
+        days["as_of"] = None
     return days, problems
 
 
@@ -143,38 +158,80 @@ def _iso_day(value: str) -> bool:
     return len(value) == 10
 
 
-def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
-    """The period, cut-off and narrowing filters from query-string arguments.
+#: the narrowing arguments (besides ``month``) and the dimension each names
+NARROWING_ARGS = {"kind": "kind", "source": "source", "category": "category",
+                  "village_id": "village", "unit_id": "unit", "town_id": "town"}
+
+
+def _narrowing_value(name: str, raw: str) -> str | int | None:
+    """The narrowing ``name`` typed as ``raw``, or None (none of its values: an unknown
+    kind, a village id that is no number)."""
+    if name.endswith("_id"):
+        return int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= MAX_INT else None
+    if name == "kind":
+        return raw if raw in kinds.codes() else None
+    if name == "source":
+        return raw if raw in rules.SOURCE_LABELS else None
+    return rules.known_category(raw)
+
+
+def read_query(args: Mapping[str, str], today: dt.date) -> tuple[sq.StatsQuery, list[Msg]]:
+    """The period, cut-off and narrowing filters from query-string arguments, and why any
+    argument was not taken as given (``period_days``; a narrowing that is none of its
+    values, a month that is no month or lies outside the period).
 
     Defaults: this year so far; the cut-off is the period's end, or today while it runs.
-    Malformed or out-of-range values fall back to the defaults (``period_days`` says why);
-    values outside the user's scope simply count nothing (scoping is in the query).
+    Values outside the user's scope are refused by ``scoped_query``.
     """
-    days, _problems = period_days(args, today)
+    days, problems = period_days(args, today)
     date_to = days["to"] or today
     # only the end given: the year of that end so far (to=2025-06-30 is 2025's first half,
     # not the span from then to this January)
     date_from = days["from"] or dt.date(date_to.year, 1, 1)
-    kind = args.get("kind") if args.get("kind") in kinds.codes() else None
-    source = args.get("source") if args.get("source") in rules.SOURCE_LABELS else None
-    category = rules.known_category(args.get("category"))
-    month = month_of((args.get("month") or "").strip())
+    narrowing: dict[str, str | int | None] = {}
+    for name, dim in NARROWING_ARGS.items():
+        raw = (args.get(name) or "").strip()
+        narrowing[name] = _narrowing_value(name, raw) if raw else None
+        if raw and narrowing[name] is None:
+            problems.append(Msg(N_("%(field)s“%(value)s”无效，本次未按该条件统计"),
+                                field=sq.DIMENSION_LABELS[dim], value=raw[:20]))
+    raw_month = (args.get("month") or "").strip()
+    month = month_of(raw_month) if raw_month else None
+    if raw_month and month is None:
+        problems.append(Msg(N_("月份“%(value)s”不是有效月份（应为 YYYY-MM），本次未采用"),
+                            value=raw_month[:20]))
+    elif month and not date_from.strftime("%Y-%m") <= month <= date_to.strftime("%Y-%m"):
+        problems.append(Msg(N_("月份“%(value)s”不在统计期间（%(start)s至%(end)s）内，"
+                               "本次未采用"), value=month, start=date_from.isoformat(),
+                            end=date_to.isoformat()))
+        month = None
     # the cut-off defaults to the period's end, or today while the period runs
-    return sq.StatsQuery(date_from, date_to, days["as_of"] or min(date_to, today),
-                         town_id=_int(args.get("town_id")), kind=kind, source=source,
-                         village_id=_int(args.get("village_id")), category=category,
-                         unit_id=_int(args.get("unit_id")), month=month)
+    q = sq.StatsQuery(date_from, date_to, days["as_of"] or min(date_to, today), month=month,
+                      **narrowing)
+    return q, problems
+
+
+def parse_query(args: Mapping[str, str], today: dt.date) -> sq.StatsQuery:
+    """``read_query``'s query alone."""
+    return read_query(args, today)[0]
+
+
+def query_problems(args: Mapping[str, str], today: dt.date) -> list[Msg]:
+    """``read_query``'s reasons alone (a figure's ledger refuses to print past any)."""
+    return read_query(args, today)[1]
 
 
 def scoped_query(user: User, args: Mapping[str, str]) -> sq.StatsQuery:
     """``parse_query`` of the request, refused with 404 when a filter names a town, village
-    or unit outside the user's scope (no other town's names on any page)."""
+    or unit outside the user's scope (no other town's names on any page); the page says
+    which kind of filter it was."""
     q = parse_query(args, _today())
     try:
         require_filters_in_scope(db.session, user, town_id=q.town_id, village_id=q.village_id,
                                  unit_id=q.unit_id)
     except NotFound:
-        abort(404)
+        abort(make_response(render_error(404, _(
+            "筛选的乡镇、村（居）或承办单位不存在或不在您的查看范围内"))))
     return q
 
 
@@ -284,15 +341,30 @@ def dashboard():
         chart=chart, overdue=overdue,
         headline=HEADLINE, metrics=METRICS, metric_list=METRIC_LIST, rate_list=RATE_LIST,
         month_param=q.as_of.strftime("%Y-%m"), is_admin=Role(user.role) is Role.ADMIN,
-        actions=actions,
+        actions=actions, span=received_span(q),
+        # every narrowing in force, named in the caption (the month by the span's dates) and
+        # kept by the form as hidden fields
+        narrowing=[(sq.DIMENSION_LABELS[key], value) for key, value in
+                   _narrowing_labels(q).items() if key != "month"],
+        kept={k: v for k, v in q.params().items() if k not in ("from", "to", "as_of")},
         # the overdue list links each case to /cases/<id>: the prefix built once
         case_url=url_for("cases.list_cases"),
     ), 400 if problems else 200
 
 
+def received_span(q: sq.StatsQuery) -> tuple[dt.date, dt.date]:
+    """The first and last day of receipt the figures count: the period, or the part of it
+    in the month narrowed to."""
+    if not q.month:
+        return q.date_from, q.date_to
+    first = dt.date.fromisoformat(q.month + "-01")
+    last = (first + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+    return max(first, q.date_from), min(last, q.date_to)
+
+
 def period_problems(args: Mapping[str, str]) -> list[Msg]:
-    """``period_days``' refusals of the request, each flashed (shown on the page)."""
-    _days, problems = period_days(args, _today())
+    """``read_query``'s reasons of the request, each flashed (shown on the page)."""
+    problems = query_problems(args, _today())
     for problem in problems:
         flash(tr(problem), "error")
     return problems
@@ -346,7 +418,18 @@ def cases():
     problems = period_problems(request.args)
     page = page_arg()
     found = batch.drill_down(db.session, user, q, metric, page, DRILL_PAGE_SIZE,
-                             lambda: _drill_down_page(user, q, metric, page))
+                                 lambda: _drill_down_page(user, q, metric, page))
+    last = max(1, -(-found["total"] // DRILL_PAGE_SIZE))
+    if page > last:
+        # a page past the end (an old link, a typo): the last page, said, not an empty page
+        # under "共 N 件"
+        past_end = Msg(N_("第 %(page)s 页超出列表范围（共 %(pages)s 页），本次显示最后一页"),
+                       page=page, pages=last)
+        flash(tr(past_end), "error")
+        problems = [*problems, past_end]
+        page = last
+        found = batch.drill_down(db.session, user, q, metric, page, DRILL_PAGE_SIZE,
+                                 lambda: _drill_down_page(user, q, metric, page))
     # the cases of the page by id, their villages in one more query (not one per village)
     by_id = {c.id: c for c in db.session.scalars(
         select(Case).where(Case.id.in_([r[0] for r in found["rows"]]))

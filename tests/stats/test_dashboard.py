@@ -189,8 +189,10 @@ def test_an_unknown_category_in_the_url_is_not_echoed(client, auth, world, build
     junk = "某" * 5000
     for url in (f"/dashboard?category={junk}", f"/cases?category={junk}"):
         resp = client.get(url)
-        assert resp.status_code == 200
-        assert junk[:100] not in resp.get_data(as_text=True), url
+        # said (400), in a few characters, never echoed at length
+        assert resp.status_code == 400
+        assert junk[:21] not in resp.get_data(as_text=True), url
+        assert junk[:20] in resp.get_data(as_text=True), url
 
 
 def test_figure_links_are_what_url_for_builds(app):
@@ -225,11 +227,17 @@ def test_drill_down_total_on_every_page_and_past_the_end(client, auth, world, bu
     base = f"/dashboard/cases?metric=total&{YEAR}"
     ids = listed_ids(client, base)
     assert len(ids) > 2 and len(set(ids)) == len(ids)
+    last = -(-len(ids) // 2)
     for page in (1, 2, 40):
-        html = client.get(f"{base}&page={page}").get_data(as_text=True)
+        resp = client.get(f"{base}&page={page}")
+        html = resp.get_data(as_text=True)
         assert re.search(r'data-total="(\d+)"', html).group(1) == str(len(ids))
         shown = re.findall(r'data-case-id="(\d+)"', html)
-        assert len(shown) == (0 if page == 40 else min(2, len(ids) - 2 * (page - 1)))
+        # past the end: the last page, said (400)
+        shown_page = min(page, last)
+        assert len(shown) == min(2, len(ids) - 2 * (shown_page - 1))
+        assert resp.status_code == (400 if page > last else 200)
+        assert (f"第 {page} 页超出列表范围（共 {last} 页），本次显示最后一页" in html) == (page > last)
 
 
 def test_a_month_or_lone_start_refused_is_said_not_turned_round(client, auth, world, build):
