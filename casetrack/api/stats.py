@@ -25,7 +25,8 @@ TAG = "stats"
 SUMMARY_QUERY = Schema("StatsSummaryQuery", {
     "from": Date(required=True, description="统计期间起（按收到日期）"),
     "to": Date(required=True, description="统计期间止（按收到日期）"),
-    "as_of": Date(description="截至日期（取该日结束时的状态），默认与 to 相同"),
+    "as_of": Date(description="截至日期（取该日结束时的状态），不晚于今天、不早于 from；"
+                              "默认与 to 相同（to 晚于今天时为今天）"),
     "town": String(max_length=100, description="乡镇名称；默认为本人所属乡镇（县级用户为全县）"),
     "source": String(choices=lambda: tuple(kinds.sources()), description="只统计此来源"),
     "kind": String(choices=kinds.codes, description="只统计此类型"),
@@ -82,6 +83,15 @@ def stats_summary(query: dict[str, Any]):
     if query["from"] > query["to"]:
         raise BadInput(N_("统计期间起始日期晚于结束日期"), code="invalid_period",
                        fields={"from": N_("不能晚于 to")})
+    # a cut-off still to come would be a projection returned as fact; one before the
+    # period's start counts every case as not yet received
+    if query["as_of"] is not None and query["as_of"] > today:
+        raise BadInput(N_("截至日期晚于今天"), code="invalid_date",
+                       fields={"as_of": Msg(N_("不能晚于今天（%(today)s）"),
+                                            today=today.isoformat())})
+    if query["as_of"] is not None and query["as_of"] < query["from"]:
+        raise BadInput(N_("截至日期早于统计期间起始日期"), code="invalid_period",
+                       fields={"as_of": N_("不能早于 from")})
     town_id = None
     if query["town"]:
         town = db.session.scalar(select(Town).where(Town.name == query["town"]))
@@ -91,6 +101,8 @@ def stats_summary(query: dict[str, Any]):
         if not visible:
             raise NotFound(N_("没有您可查看的名为“%(town)s”的乡镇"), params={"town": query["town"]})
         town_id = town.id
-    q = StatsQuery(query["from"], query["to"], query["as_of"] or query["to"], town_id=town_id,
+    # the cut-off defaults to the period's end, or today while the period runs
+    as_of = query["as_of"] or min(query["to"], today)
+    q = StatsQuery(query["from"], query["to"], as_of, town_id=town_id,
                    source=query["source"], kind=query["kind"])
     return summary(db.session, user, q).to_dict()

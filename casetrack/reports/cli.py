@@ -46,6 +46,17 @@ def default_as_of(last: dt.date) -> dt.date:
     return min(last, local_date(app_now()))
 
 
+def check_cutoff(cutoff: dt.date, first: dt.date) -> None:
+    """A usage error when ``cutoff`` is after today (a projection printed as fact) or before
+    ``first``, the period's first day (every figure zero)."""
+    today = local_date(app_now())
+    if cutoff > today:
+        raise click.BadParameter(f"截至日期 {cutoff} 晚于今天（{today}）", param_hint="--as-of")
+    if cutoff < first:
+        raise click.BadParameter(f"截至日期 {cutoff} 早于统计期间的第一天（{first}）",
+                                 param_hint="--as-of")
+
+
 @reports_cli.command("monthly")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--as-of", "as_of", type=DATE, help="cut-off day; default the month's last day")
@@ -61,6 +72,7 @@ def monthly(month: str, as_of: dt.datetime | None, town: str | None, out: Path) 
         raise click.BadParameter("应为 YYYY-MM，例如 2022-12", param_hint="--month") from exc
     found = _town(town)
     cutoff = as_of.date() if as_of else default_as_of(last)
+    check_cutoff(cutoff, first)
     try:
         data = monthly_summary_pdf(db.session, None, month, cutoff, town_id=found.id)
     except DomainError as exc:
@@ -82,6 +94,7 @@ def sentences(year: int, as_of: dt.datetime | None, town: str | None) -> None:
     """Print the report sentences (petitions, disputes) of YEAR as of the cut-off."""
     found = _town(town)
     cutoff = as_of.date() if as_of else default_as_of(dt.date(year, 12, 31))
+    check_cutoff(cutoff, dt.date(year, 1, 1))
     for s in year_sentences(db.session, None, found, year, cutoff):
         click.echo(s.text)
     # every figure says its period and its cut-off (the sentences stay first, as printed)

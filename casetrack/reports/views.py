@@ -126,12 +126,28 @@ def monthly():
                 first=REPORT_MIN_DAY.strftime("%Y-%m"), last=last_day.strftime("%Y-%m")),
               "error")
         return redirect(url_for("stats.dashboard"))
+    if first > today:
+        # a month still to come: a summary of nothing, or of projections
+        flash(_("月份“%(month)s”尚未开始（今天是 %(today)s），不能打印其月度汇总", month=month,
+                today=today.isoformat()), "error")
+        return redirect(url_for("stats.dashboard"))
     raw_as_of = (request.args.get("as_of") or "").strip()
     as_of = _date(raw_as_of) or min(last, today)
     if raw_as_of and (_date(raw_as_of) is None or not report_day_in_range(as_of, today)):
         flash(_("截至日期“%(value)s”无效或超出可统计的范围（%(first)s 至 %(last)s）",
                 value=raw_as_of[:20], first=REPORT_MIN_DAY.isoformat(),
                 last=last_day.isoformat()), "error")
+        return redirect(url_for("stats.dashboard"))
+    # a signed summary states facts: never the status of a day still to come, nor as of a
+    # day before the month began (every figure zero)
+    if as_of > today:
+        flash(_("截至日期（%(as_of)s）晚于今天（%(today)s），月度汇总只能截至今天或更早",
+                as_of=as_of.isoformat(), today=today.isoformat()), "error")
+        return redirect(url_for("stats.dashboard"))
+    if as_of < first:
+        flash(_("截至日期（%(as_of)s）早于%(month)s月的第一天（%(first)s），月度汇总将全为零，"
+                "未打印", as_of=as_of.isoformat(), month=month, first=first.isoformat()),
+              "error")
         return redirect(url_for("stats.dashboard"))
     try:
         data = monthly_summary_pdf(db.session, user, month, as_of)
@@ -291,6 +307,11 @@ def _render_sentences(user: User, town: Town, is_admin: bool, status: int = 200,
                       draft: dict | None = None):
     today = _today()
     year = int_arg("year", today.year, minimum=MIN_DAY.year, maximum=MAX_DAY.year)
+    if year > today.year:
+        # a year still to come has no figures to state
+        flash(_("%(year)s年尚未开始，本次按今年（%(this)s年）统计", year=year, this=today.year),
+              "error")
+        status, year = max(status, 400), today.year
     as_of = min(dt.date(year, 12, 31), today)
     raw_as_of = (request.args.get("as_of") or "").strip()
     if raw_as_of:
@@ -301,6 +322,15 @@ def _render_sentences(user: User, town: Town, is_admin: bool, status: int = 200,
             flash(_("截至日期“%(value)s”无效或超出可统计的范围（%(first)s 至 %(last)s）",
                     value=raw_as_of[:20], first=REPORT_MIN_DAY.isoformat(),
                     last=report_max_day(today).isoformat()), "error")
+            status = max(status, 400)
+        elif day > today:
+            # the status of a day still to come would be a projection printed as fact
+            flash(_("截至日期（%(as_of)s）晚于今天（%(today)s），本次按今天的状态统计",
+                    as_of=day.isoformat(), today=today.isoformat()), "error")
+            status, as_of = max(status, 400), today
+        elif day < dt.date(year, 1, 1):
+            flash(_("截至日期（%(as_of)s）早于%(year)s年的第一天，本次按默认截至日期统计",
+                    as_of=day.isoformat(), year=year), "error")
             status = max(status, 400)
         else:
             as_of = day

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from casetrack.cases import kinds
 from casetrack.core.params import CLI_DAY
+from casetrack.core.time import app_now, local_date
 from casetrack.extensions import db
 from casetrack.org.models import Town
 from casetrack.stats.metrics import HEADLINE, METRICS, RATE_LIST
@@ -50,10 +51,19 @@ def summary_command(date_from: dt.datetime, date_to: dt.datetime, as_of: dt.date
                     as_json: bool) -> None:
     """Counts (total, closed, open, overdue) per kind and per source, and the rates."""
     found = find_town(town)
-    q = StatsQuery(date_from.date(), date_to.date(), (as_of or date_to).date(),
+    today = local_date(app_now())
+    # the cut-off defaults to the period's end, or today while the period runs; one still to
+    # come would print projections as fact, one before the period counts nothing
+    q = StatsQuery(date_from.date(), date_to.date(),
+                   as_of.date() if as_of else min(date_to.date(), today),
                    town_id=found.id if found else None, source=source, kind=kind)
     if q.date_from > q.date_to:
         raise click.BadParameter("--from 晚于 --to")
+    if q.as_of > today:
+        raise click.BadParameter(f"截至日期 {q.as_of} 晚于今天（{today}）", param_hint="--as-of")
+    if q.as_of < q.date_from:
+        raise click.BadParameter(f"截至日期 {q.as_of} 早于 --from（{q.date_from}）",
+                                 param_hint="--as-of")
     result = summary(db.session, None, q)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

@@ -52,3 +52,34 @@ def test_summary_refusals(world, client, now):
     sup.post("/cases", json=petition_body(world))
     resp = other.get("/stats/summary?from=2026-01-01&to=2026-12-31")
     assert resp.get_json()["data"]["totals"]["counts"]["total"] == 0
+
+
+def test_a_cut_off_after_today_or_before_the_period_is_refused(world, client, now, runner,
+                                                               tmp_path):
+    """Today is 2026-11-23: a cut-off still to come would return projections as fact."""
+    sup = Api(client, token_for(world.supervisor, now))
+    resp = sup.get("/stats/summary?from=2026-01-01&to=2026-11-23&as_of=2026-12-01")
+    err = resp.get_json()["error"]
+    assert resp.status_code == 400 and err["code"] == "invalid_date"
+    assert err["fields"] == {"as_of": "不能晚于今天（2026-11-23）"}
+    resp = sup.get("/stats/summary?from=2026-01-01&to=2026-11-23&as_of=2025-12-31")
+    err = resp.get_json()["error"]
+    assert resp.status_code == 400 and err["code"] == "invalid_period"
+    assert set(err["fields"]) == {"as_of"}
+    # an end still to come: the cut-off defaults to today, not to that end
+    resp = sup.get("/stats/summary?from=2026-01-01&to=2026-12-31")
+    assert resp.status_code == 200 and resp.get_json()["data"]["as_of"] == "2026-11-23"
+    # the CLI the API mirrors refuses the same
+    for as_of in ("2026-12-01", "2025-12-31"):
+        out = runner.invoke(args=["stats", "summary", "--from", "2026-01-01", "--to",
+                                  "2026-11-23", "--as-of", as_of])
+        assert out.exit_code == 2 and "--as-of" in out.output, as_of
+    out = runner.invoke(args=["stats", "summary", "--from", "2026-01-01", "--to", "2026-12-31",
+                              "--json"])
+    assert out.exit_code == 0 and '"as_of": "2026-11-23"' in out.output
+    for args in (["monthly", "--month", "2026-11", "--as-of", "2026-12-01",
+                  "--out", str(tmp_path / "x.pdf")],
+                 ["sentences", "--year", "2026", "--as-of", "2025-12-31"],
+                 ["sentences", "--year", "2027"]):
+        out = runner.invoke(args=["reports", *args, "--town", "北和镇"])
+        assert out.exit_code == 2 and "--as-of" in out.output, args

@@ -185,7 +185,7 @@ def test_judicial_confirmation_clock_is_the_towns_and_counted(client, world, now
     assert '"judicial_confirmations": 1' in result.output
     assert '"resolved": 2' in result.output
     login_as(client, "leader")
-    html = client.get("/dashboard?from=2026-01-01&to=2026-12-31&as_of=2026-11-23")
+    html = client.get("/dashboard?from=2026-01-01&to=2026-11-23&as_of=2026-11-23")
     page = _plain(html)
     assert html.status_code == 200 and "司法确认申请率" in page and "50.0%" in page
 
