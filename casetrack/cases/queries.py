@@ -31,7 +31,7 @@ from casetrack.cases.models import FINAL_STATUSES, Case
 from casetrack.cases.scoping import scope_cases, scope_town
 from casetrack.cases.search_index import literal_condition, term_condition
 from casetrack.core.errors import NotFound
-from casetrack.core.i18n import N_
+from casetrack.core.i18n import N_, Msg
 from casetrack.core.normalize import is_literal, search_alternatives
 from casetrack.core.params import MAX_INT, parse_day
 
@@ -527,6 +527,24 @@ def page_of(session: Session, stmt: Select, filters: CaseFilters, *, per_page: i
                 else None,
                 prev_cursor=encode_cursor(items[0], sort, open_first) if has_prev and items
                 else None)
+
+
+def page_or_last(session: Session, stmt: Select, filters: CaseFilters, *, per_page: int,
+                 after: str | None = None, before: str | None = None,
+                 number: int = 1) -> tuple[Page, Msg | None]:
+    """``page_of``, except that a page number past the end (an old link, a typo) gives the
+    last page and says so, instead of an empty page under "共 31 件"; a list too long to
+    count exactly gives its first page."""
+    page = page_of(session, stmt, filters, per_page=per_page, after=after, before=before,
+                   number=number)
+    if page.items or page.number == 1 or after or before:
+        return page, None
+    if page.pages is None:
+        said = Msg(N_("第 %(page)s 页超出列表范围，本次显示第 1 页"), page=number)
+    else:
+        said = Msg(N_("第 %(page)s 页超出列表范围（共 %(pages)s 页），本次显示最后一页"),
+                   page=number, pages=page.pages)
+    return page_of(session, stmt, filters, per_page=per_page, number=page.pages or 1), said
 
 
 def _read(session: Session, stmt: Select, sort: Sort, cursor: list | None, forward: bool,

@@ -61,7 +61,7 @@ from casetrack.cases.queries import (
     invalid_date_filters,
     invalid_filters,
     invalid_status_filter,
-    page_of,
+    page_or_last,
     reversed_dates,
     select_cases,
 )
@@ -172,19 +172,11 @@ def list_cases():
     stmt = select_cases(user, filters, today, yellow_days()).options(
         joinedload(Case.village), joinedload(Case.unit), joinedload(Case.handler),
         *LIST_DEFERRED)
-    number = page_arg()
-    after, before = request.args.get("after"), request.args.get("before")
-    page = page_of(db.session, stmt, filters, per_page=per_page, after=after, before=before,
-                   number=number)
-    if not page.items and page.number > 1 and not (after or before):
-        # a page number past the end (an old link, a typo): the last page, said, not an
-        # empty page under "共 31 件"; a list too long to count exactly starts over
-        if page.pages is None:
-            notices.append(_("第 %(page)s 页超出列表范围，本次显示第 1 页", page=number))
-        else:
-            notices.append(_("第 %(page)s 页超出列表范围（共 %(pages)s 页），本次显示最后一页",
-                             page=number, pages=page.pages))
-        page = page_of(db.session, stmt, filters, per_page=per_page, number=page.pages or 1)
+    page, past_end = page_or_last(db.session, stmt, filters, per_page=per_page,
+                                  after=request.args.get("after"),
+                                  before=request.args.get("before"), number=page_arg())
+    if past_end is not None:
+        notices.append(tr(past_end))
     kind_labels = {k: _(v) for k, v in kinds.labels().items()}
     status_labels = {k: _(v) for k, v in rules.STATUS_LABELS.items()}
     rows = list_rows(page.items, today, kind_labels, status_labels)
@@ -221,15 +213,24 @@ def new():
     if not has_right(user, "register"):
         abort(403)
     default_kind = kinds.default_for(user.role)
-    kind = request.values.get("kind") or default_kind
+    kind = (request.values.get("kind") or "").strip() or default_kind
+    bad_kind = None
     if kinds.get(kind) is None:
-        kind = default_kind
+        # a kind that is none of the installed ones: said; the default kind's form shown,
+        # and nothing registered as a kind nobody chose
+        bad_kind, kind = kind[:20], default_kind
     form = F.CaseForm()
     villages = [(v.id, v.name) for v in _villages_for(user)]
     form.configure(kind, villages, Role(user.role) in TOWN_WIDE_ROLES)
     status, earlier, other_errors, checked = 200, None, {}, False
     same_ref: list = []
-    if request.method == "GET":
+    if bad_kind is not None:
+        flash(_("类型“%(value)s”无效，本次显示%(kind)s登记表，未登记任何案件", value=bad_kind,
+                kind=_(kinds.kind_of(kind).label)), "error")
+        status = 400
+        if request.method == "GET":
+            _registration_defaults(form, kind, villages)
+    elif request.method == "GET":
         _registration_defaults(form, kind, villages)
     elif form.check.data:
         form.validate()

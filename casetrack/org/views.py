@@ -267,23 +267,30 @@ def prefix_update(kind: str):
 @bp.route("/users")
 def users():
     """The town's users, filtered by role and searched by username or name."""
-    role = request.args.get("role", "")
+    notices = []
+    role = request.args.get("role", "").strip()
     if role not in {str(r) for r in user_svc.TOWN_ROLES}:
+        if role:  # a role that is none of the town's: said, every role listed
+            notices.append(_("角色“%(value)s”无效，本次列出全部角色", value=role[:20]))
         role = ""
     q = request.args.get("q", "")
-    page = db.paginate(
-        user_svc.users_query(current_user.town_id, role or None, q),
-        page=page_arg(),
-        per_page=current_app.config["PAGE_SIZE"] * 2,
-        error_out=False,
-    )
+    stmt = user_svc.users_query(current_user.town_id, role or None, q)
+    per_page, number = current_app.config["PAGE_SIZE"] * 2, page_arg()
+    page = db.paginate(stmt, page=number, per_page=per_page, error_out=False)
+    if not page.items and number > 1:
+        # a page past the end: the last page, said, not an empty page under "共 N 人"
+        last = max(1, page.pages)
+        notices.append(_("第 %(page)s 页超出列表范围（共 %(pages)s 页），本次显示最后一页",
+                         page=number, pages=last))
+        page = db.paginate(stmt, page=last, per_page=per_page, error_out=False)
     return render_template(
         "admin/users.html",
         page=page,
         role=role,
         q=q,
         roles=user_svc.role_choices(),
-    )
+        notices=notices,
+    ), 400 if notices else 200
 
 
 def _user_input(with_password: bool) -> user_svc.UserInput:

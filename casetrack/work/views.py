@@ -15,7 +15,7 @@ from casetrack.auth.models import Role, User
 from casetrack.cases import queues as Q
 from casetrack.cases.display import warnings_for, yellow_days
 from casetrack.cases.models import Case
-from casetrack.cases.queries import LIST_DEFERRED, CaseFilters, count_capped, page_of
+from casetrack.cases.queries import LIST_DEFERRED, CaseFilters, count_capped, page_or_last
 from casetrack.core.db import read_only_page
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
@@ -108,10 +108,12 @@ def queue(key: str):
     ctx = context_for(user, today)
     q = Q.QUEUES[key]
     stmt = Q.queue_select(q, ctx).options(*_options())
-    page = page_of(db.session, stmt, CaseFilters(), per_page=current_app.config["PAGE_SIZE"],
-                   after=request.args.get("after"), before=request.args.get("before"),
-                   number=page_arg())
+    page, past_end = page_or_last(db.session, stmt, CaseFilters(),
+                                  per_page=current_app.config["PAGE_SIZE"],
+                                  after=request.args.get("after"),
+                                  before=request.args.get("before"), number=page_arg())
     return render_template(
-        "work/queue.html", queue=q, page=page,
+        "work/queue.html", queue=q, page=page, past_end=past_end,
         rows=warnings_for(page.items, today),
-        list_args=q.list_args(ctx) if q.list_args else None), 200, {"Cache-Control": "no-store"}
+        list_args=q.list_args(ctx) if q.list_args else None), \
+        400 if past_end is not None else 200, {"Cache-Control": "no-store"}

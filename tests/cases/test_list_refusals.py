@@ -74,3 +74,31 @@ def test_a_page_size_or_order_the_list_does_not_offer_is_said(client, world, now
     # neither changes the export, which stays offered
     assert "/reports/ledger.xlsx" in text(resp)
     assert client.get("/cases?per_page=50").status_code == 200
+
+
+def test_a_work_queue_page_past_the_end_shows_the_last_page(client, world, now):
+    for n in range(3):
+        make_dispute(world, now, title=f"纠纷{n}（虚构）")
+    login_as(client, "super")
+    from casetrack.cases import queues
+
+    key = next(iter(queues.QUEUES))
+    first = client.get(f"/work/{key}")
+    assert first.status_code == 200
+    resp = client.get(f"/work/{key}?page=50")
+    assert resp.status_code == 400
+    assert "第 50 页超出列表范围" in text(resp)
+    assert case_numbers(text(resp)) == case_numbers(text(first))
+
+
+def test_the_user_list_says_an_unknown_role_or_a_page_past_the_end(client, world):
+    login_as(client, "admin")
+    resp = client.get("/admin/users?role=boss")
+    page = text(resp)
+    assert resp.status_code == 400 and "角色“boss”无效，本次列出全部角色" in page
+    assert "网格员甲" in page and "督办员" in page
+    resp = client.get("/admin/users?page=9")
+    assert resp.status_code == 400
+    assert "第 9 页超出列表范围（共 1 页），本次显示最后一页" in text(resp)
+    assert "网格员甲" in text(resp)
+    assert client.get("/admin/users?role=grid_worker").status_code == 200

@@ -166,3 +166,13 @@ def test_a_group_of_no_people_is_refused_not_counted_as_one(client, world):
     resp = client.post("/cases/new?kind=petition", data=_petition_form(world, group_size=""))
     assert resp.status_code == 302
     assert db.session.scalar(select(Case.group_size)) == 1
+
+
+def test_an_unknown_kind_is_said_and_nothing_registered(client, world):
+    login_as(client, "super")
+    resp = client.get("/cases/new?kind=bogus")
+    assert resp.status_code == 400
+    assert "类型“bogus”无效，本次显示信访事项登记表，未登记任何案件" in text(resp)
+    resp = client.post("/cases/new?kind=bogus", data=_petition_form(world, kind="bogus"))
+    assert resp.status_code == 400 and "未登记任何案件" in text(resp)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
