@@ -66,6 +66,11 @@ def list_cases(query: dict[str, Any]):
     user = current_api_user()
     today = _today()
     page, per_page = query.pop("page"), query.pop("per_page")
+    if (query.get("received_from") and query.get("received_to")
+            and query["received_from"] > query["received_to"]):
+        # dates the wrong way round: a malformed request, never an empty list
+        raise BadInput(N_("收到日期起晚于收到日期止"), code="invalid_period",
+                       fields={"received_from": N_("不能晚于 received_to")})
     if query.get("status") in (ALL, None):
         query["status"] = None
     filters = CaseFilters(**query)

@@ -175,3 +175,13 @@ def test_routing_errors_use_the_envelope(world, client, headers):
 def test_form_encoded_body_is_not_json(world, client, headers):
     resp = client.post("/api/v1/cases", data={"kind": "petition"}, headers=headers)
     assert_error(resp, 400, "malformed_json")
+
+
+def test_received_dates_the_wrong_way_round_are_refused(world, client, headers):
+    """Not an empty list that looks like "no cases": 400 invalid_period naming the field."""
+    err = assert_error(client.get("/api/v1/cases?received_from=2026-11-20&received_to=2026-11-01",
+                                  headers=headers), 400, "invalid_period")
+    assert set(err["fields"]) == {"received_from"}
+    resp = client.get("/api/v1/cases?received_from=2026-11-01&received_to=2026-11-01",
+                      headers=headers)
+    assert resp.status_code == 200
