@@ -264,16 +264,18 @@ def test_a_calendar_change_on_the_admin_page_is_seen_by_the_cached_dashboard(
         client, auth, world, county):
     """A holiday entered by the administrator moves due dates (the recomputation writes
     the cases): the cached dashboard follows."""
-    CaseBuilder(world).dispute(D(2026, 11, 23))  # due 2026-12-23
+    # due Friday 2026-11-20, overdue today until that day is a holiday (a cut-off still to
+    # come is refused: the change is seen as of today)
+    CaseBuilder(world).dispute(D(2026, 10, 20))
     db.session.commit()
     _login(auth, "county1")
-    before = _exact(client, as_of="2026-12-24", to="2026-12-31")
+    before = _exact(client, as_of="2026-11-23", to="2026-11-23")
     _login(auth, "admin")
     resp = client.post("/admin/calendar/overrides",
-                       data={"day": "2026-12-23", "is_workday": "0", "name": "测试停工日"})
+                       data={"day": "2026-11-20", "is_workday": "0", "name": "测试停工日"})
     assert resp.status_code == 302
     _login(auth, "county1")
-    after = _exact(client, as_of="2026-12-24", to="2026-12-31")
+    after = _exact(client, as_of="2026-11-23", to="2026-11-23")
     assert after != before
 
 
