@@ -84,7 +84,7 @@ class CaseFilters:
             **choice,
             received_from=received_from,
             received_to=received_to,
-            q=(args.get("q") or "").strip()[:100],
+            q=(args.get("q") or "").strip()[:SEARCH_MAX],
             sort=args.get("sort") if args.get("sort") in SORTS else "",
         )
 
@@ -117,6 +117,16 @@ def invalid_date_filters(args: Mapping[str, str]) -> dict[str, str]:
     so and the export refuses them, so nobody takes an undated list for a dated one."""
     return {name: args[name] for name in DATE_FILTERS
             if (args.get(name) or "").strip() and _date(args[name].strip()) is None}
+
+
+#: the longest search the list takes (``search_too_long`` says when one was cut)
+SEARCH_MAX = 100
+
+
+def search_too_long(args: Mapping[str, str]) -> bool:
+    """The search typed is longer than ``SEARCH_MAX``: the list searches its beginning and
+    says so; the export refuses it."""
+    return len((args.get("q") or "").strip()) > SEARCH_MAX
 
 
 #: the list's menus, with the label its form gives each

@@ -55,6 +55,7 @@ from casetrack.cases.queries import (
     DATE_FILTERS,
     LIST_DEFERRED,
     OPEN,
+    SEARCH_MAX,
     SORTS,
     CaseFilters,
     filters_in_scope,
@@ -63,6 +64,7 @@ from casetrack.cases.queries import (
     invalid_status_filter,
     page_or_last,
     reversed_dates,
+    search_too_long,
     select_cases,
 )
 from casetrack.cases.repeats import cases_with_reference
@@ -126,6 +128,8 @@ def _villages_for(user: User) -> list[Village]:
 
 #: page sizes a user may choose on the list
 PAGE_SIZES = (20, 50, 100)
+#: the longest note a bulk assignment takes
+BULK_NOTE_MAX = 500
 
 
 @bp.route("/cases")
@@ -150,6 +154,8 @@ def list_cases():
     for name, value in invalid_filters(request.args).items():
         date_errors[name] = _("%(field)s“%(value)s”无效，本次未按该条件筛选",
                               field=tr(CHOICE_FILTERS[name]), value=value)
+    if search_too_long(request.args):
+        date_errors["q"] = _("搜索词超过%(n)s个字符，本次只按前%(n)s个字符搜索", n=SEARCH_MAX)
     reversed_days = reversed_dates(request.args)
     if reversed_days is not None:
         date_errors["received"] = _("收到日期自（%(start)s）晚于收到日期至（%(end)s），"
@@ -404,7 +410,11 @@ def bulk_assign():
         return redirect(back)
     unit_id = _int_or_none(request.form.get("unit_id"))
     handler_id = _int_or_none(request.form.get("handler_id"))
-    note = (request.form.get("note") or "").strip()[:500]
+    note = (request.form.get("note") or "").strip()
+    if len(note) > BULK_NOTE_MAX:
+        # refused, not cut short without a word
+        flash(_("交办说明不能超过%(n)s个字符，未交办", n=BULK_NOTE_MAX), "error")
+        return redirect(back)
     now = app_now()
 
     def work() -> int:

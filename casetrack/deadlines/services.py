@@ -293,6 +293,8 @@ def parse_entries(text: str, year: int, *, require_header: bool = False) -> list
 # --------------------------------------------------------------------------- changes
 
 
+#: the longest basis (通知文号) a year's entry records
+SOURCE_MAX = 200
 #: the years a town's holidays and adjusted workdays may be entered for
 YEARS = range(2000, 2101)
 
@@ -322,6 +324,10 @@ def enter_year(
         raise ValidationError(msg, fields={"year": msg})
     if any(e.day.year != year for e in entries):
         raise ValidationError(N_("录入内容中有不属于 %(year)s 年的日期"), params={"year": year})
+    if len(source.strip()) > SOURCE_MAX:
+        # refused, not cut: a reference number cut short names another notice
+        msg = Msg(N_("依据不能超过%(n)s个字符"), n=SOURCE_MAX)
+        raise ValidationError(msg, fields={"source": msg})
     replaced = (
         session.execute(
             delete(HolidayOverride).where(
@@ -344,7 +350,7 @@ def enter_year(
         cy = CalendarYear(year=year) if layer is None else TownCalendarYear(town_id=layer,
                                                                             year=year)
         session.add(cy)
-    cy.source = source.strip()[:200]
+    cy.source = source.strip()
     cy.entered_by_id = actor.id if actor else None
     cy.entered_at = now
     session.flush()

@@ -35,6 +35,7 @@ from casetrack.cases.queries import (
     invalid_status_filter,
     order_by,
     reversed_dates,
+    search_too_long,
     select_cases,
 )
 from casetrack.cases.scoping import require_visible, scope_cases
@@ -198,7 +199,8 @@ def ledger(fmt: str):
             as_of=q.as_of, yellow_days=ydays, end_of_day=True)
     else:
         if (invalid_date_filters(request.args) or invalid_status_filter(request.args)
-                or invalid_filters(request.args) or reversed_dates(request.args)):
+                or invalid_filters(request.args) or reversed_dates(request.args)
+                or search_too_long(request.args)):
             # never a ledger quietly without the date or status asked for: back to the
             # list, which says which one is wrong and keeps the other filters
             return redirect(url_for("cases.list_cases", **request.args), 303)

@@ -102,3 +102,31 @@ def test_the_user_list_says_an_unknown_role_or_a_page_past_the_end(client, world
     assert "第 9 页超出列表范围（共 1 页），本次显示最后一页" in text(resp)
     assert "网格员甲" in text(resp)
     assert client.get("/admin/users?role=grid_worker").status_code == 200
+
+
+def test_an_over_long_bulk_note_is_refused_not_cut(client, world, now):
+    from casetrack.cases import services as svc
+    from casetrack.cases.models import Case
+    from casetrack.extensions import db
+
+    case = make_petition(world, now)
+    svc.accept_case(db.session, world.supervisor, now, case)
+    db.session.commit()
+    login_as(client, "super")
+    resp = client.post("/cases/bulk-assign", data={
+        "case_id": [str(case.id)], "unit_id": str(world.unit_xf.id), "note": "说" * 501,
+        "next": "/cases"})
+    assert resp.status_code == 302
+    assert "交办说明不能超过500个字符，未交办" in text(client.get(resp.location))
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).unit_id is None
+
+
+def test_an_over_long_search_is_said(client, world, now):
+    make_dispute(world, now)
+    login_as(client, "super")
+    resp = client.get("/cases?q=" + "纠" * 101)
+    assert resp.status_code == 400
+    assert "搜索词超过100个字符，本次只按前100个字符搜索" in text(resp)
+    assert client.get("/reports/ledger.csv?q=" + "纠" * 101).status_code == 303
+    assert client.get("/cases?q=" + "纠" * 100).status_code == 200

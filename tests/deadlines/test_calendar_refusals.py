@@ -33,3 +33,15 @@ def test_a_year_no_override_may_name_has_no_entry_form(admin_client):
         assert resp.status_code == 404, year
     for year in (2000, 2100):
         assert admin_client.get(f"/admin/calendar/year/{year}").status_code == 200, year
+
+
+def test_an_over_long_basis_is_refused_not_cut(admin_client):
+    from .calendar_support import schedule_text
+
+    resp = admin_client.post("/admin/calendar/year/2027",
+                             data={"entries": schedule_text(), "source": "国" * 201})
+    assert resp.status_code == 422
+    assert "依据不能超过200个字符" in resp.get_data(as_text=True)
+    resp = admin_client.post("/admin/calendar/year/2027",
+                             data={"entries": schedule_text(), "source": "国" * 200})
+    assert resp.status_code == 302
