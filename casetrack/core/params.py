@@ -51,6 +51,23 @@ def page_arg(name: str = "page") -> int:
     return int_arg(name, 1, minimum=1, maximum=MAX_PAGE)
 
 
+def paginate_or_last(stmt, per_page: int):
+    """``db.paginate`` of ``stmt`` at ``page_arg()``, and None; or, for a page number past
+    the end (an old link, a typo), the last page and the ``Msg`` saying so, instead of an
+    empty page under "共 N 人"."""
+    from casetrack.core.i18n import N_, Msg
+    from casetrack.extensions import db
+
+    number = page_arg()
+    page = db.paginate(stmt, page=number, per_page=per_page, error_out=False)
+    if page.items or number == 1:
+        return page, None
+    last = max(1, page.pages)
+    said = Msg(N_("第 %(page)s 页超出列表范围（共 %(pages)s 页），本次显示最后一页"),
+               page=number, pages=last)
+    return db.paginate(stmt, page=last, per_page=per_page, error_out=False), said
+
+
 #: dates a filter or report may name; anything outside is treated as malformed (a date near
 #: the ends of Python's range would overflow the day arithmetic of the cut-off)
 MIN_DAY = dt.date(1900, 1, 1)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casetrack.auth.permissions import has_right
-from casetrack.core.params import page_arg
+from casetrack.core.params import paginate_or_last
 from casetrack.core.templating import add_nav_provider
 from casetrack.core.time import app_now
 from casetrack.core.unit import page_unit, unit_of_work
@@ -54,11 +54,12 @@ def _local_path(link: str) -> str | None:
 def index():
     """The user's notifications, newest first; ``?unread=1`` shows unread ones only."""
     unread_only = request.args.get("unread") == "1"
-    page = db.paginate(svc.inbox_query(current_user, unread_only=unread_only), page=page_arg(),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page, past_end = paginate_or_last(svc.inbox_query(current_user, unread_only=unread_only),
+                                      current_app.config["PAGE_SIZE"])
     return render_template("notify/index.html", page=page, unread_only=unread_only,
                            unread=svc.unread_count(db.session, current_user),
-                           link_of=_local_path)
+                           link_of=_local_path, past_end=past_end), \
+        400 if past_end is not None else 200
 
 
 @bp.route("/<int:notification_id>/open", methods=["POST"])
@@ -126,10 +127,11 @@ def undelivered():
     """Admins: the town's mail and robot messages that failed (parked, or waiting for their
     next try), each with its error, attempts and a button to send it again."""
     _town_admin()
-    page = db.paginate(svc.undelivered_query(current_user.town_id), page=page_arg(),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page, past_end = paginate_or_last(svc.undelivered_query(current_user.town_id),
+                                      current_app.config["PAGE_SIZE"])
     return render_template("notify/undelivered.html", page=page, labels=CHANNEL_LABELS,
-                           max_attempts=current_app.config["NOTIFY_MAX_ATTEMPTS"])
+                           max_attempts=current_app.config["NOTIFY_MAX_ATTEMPTS"],
+                           past_end=past_end), 400 if past_end is not None else 200
 
 
 @bp.route("/undelivered/<int:notification_id>/retry", methods=["POST"])

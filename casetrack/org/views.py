@@ -28,8 +28,8 @@ from casetrack.auth.views import require_town_admin
 from casetrack.cases.numbering import DEFAULT_PREFIXES
 from casetrack.cases.rules import KIND_LABELS
 from casetrack.core.errors import DomainError, ValidationError
-from casetrack.core.i18n import N_, Msg
-from casetrack.core.params import MAX_INT, page_arg
+from casetrack.core.i18n import N_, Msg, tr
+from casetrack.core.params import MAX_INT, paginate_or_last
 from casetrack.core.time import app_now, to_local
 from casetrack.core.unit import page_unit
 from casetrack.extensions import db
@@ -274,15 +274,11 @@ def users():
             notices.append(_("角色“%(value)s”无效，本次列出全部角色", value=role[:20]))
         role = ""
     q = request.args.get("q", "")
-    stmt = user_svc.users_query(current_user.town_id, role or None, q)
-    per_page, number = current_app.config["PAGE_SIZE"] * 2, page_arg()
-    page = db.paginate(stmt, page=number, per_page=per_page, error_out=False)
-    if not page.items and number > 1:
-        # a page past the end: the last page, said, not an empty page under "共 N 人"
-        last = max(1, page.pages)
-        notices.append(_("第 %(page)s 页超出列表范围（共 %(pages)s 页），本次显示最后一页",
-                         page=number, pages=last))
-        page = db.paginate(stmt, page=last, per_page=per_page, error_out=False)
+    page, past_end = paginate_or_last(
+        user_svc.users_query(current_user.town_id, role or None, q),
+        current_app.config["PAGE_SIZE"] * 2)
+    if past_end is not None:
+        notices.append(tr(past_end))
     return render_template(
         "admin/users.html",
         page=page,

@@ -25,7 +25,7 @@ from casetrack.cases.rules import OPEN_STATUSES
 from casetrack.cases.scoping import scope_cases
 from casetrack.core.errors import DomainError
 from casetrack.core.i18n import N_, Msg
-from casetrack.core.params import page_arg
+from casetrack.core.params import paginate_or_last
 from casetrack.core.templating import add_banner_provider, add_nav_provider
 from casetrack.core.time import app_now, local_date
 from casetrack.core.unit import page_unit
@@ -171,14 +171,15 @@ def provisional():
                                Case.due_is_exact.is_(False))
             .options(selectinload(Case.village), selectinload(Case.handler))
             .order_by(Case.due_on, Case.id))
-    page = db.paginate(scope_cases(stmt, current_user), page=page_arg(), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False)
+    page, past_end = paginate_or_last(scope_cases(stmt, current_user),
+                                      current_app.config["PAGE_SIZE"])
     try:
         cal_url = url_for("calendar.index")
     except Exception:  # BuildError
         cal_url = calendar_path()
     return render_template("reminders/provisional.html", page=page, year=year, today=today,
-                           calendar_url=cal_url, case_url=_case_url)
+                           calendar_url=cal_url, case_url=_case_url,
+                           past_end=past_end), 400 if past_end is not None else 200
 
 
 def _case_url(case_id: int) -> str:

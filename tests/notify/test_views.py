@@ -111,3 +111,18 @@ def test_bell_shows_a_decision_once_not_the_mail(app, world, now, client, auth, 
     mail = db.session.scalar(select(Notification).where(Notification.channel == "email"))
     assert subject in mail.body_html and f"/cases/{case.id}" in mail.body_html
     assert "请勿直接回复" in mail.body_html
+
+
+def test_a_page_past_the_end_shows_the_last_page_and_says_so(client, auth, world):
+    """Not an empty page: the last one, said (400)."""
+    auth.login("super")
+    resp = client.get("/notifications/?page=7")
+    assert resp.status_code == 400
+    assert "第 7 页超出列表范围（共 1 页），本次显示最后一页" in resp.get_data(as_text=True)
+    assert client.get("/notifications/").status_code == 200
+    auth.logout()
+    auth.login("admin")
+    resp = client.get("/notifications/undelivered?page=3")
+    assert resp.status_code == 400 and "第 3 页超出列表范围" in resp.get_data(as_text=True)
+    resp = client.get("/admin/reminders/provisional?page=3")
+    assert resp.status_code == 400 and "第 3 页超出列表范围" in resp.get_data(as_text=True)
