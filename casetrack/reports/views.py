@@ -314,6 +314,11 @@ def _render_sentences(user: User, town: Town, is_admin: bool, status: int = 200,
         flash(_("%(year)s年尚未开始，本次按今年（%(this)s年）统计", year=year, this=today.year),
               "error")
         status, year = max(status, 400), today.year
+    elif year < REPORT_MIN_DAY.year:
+        # before any record could begin: every figure zero, said instead of printed
+        flash(_("%(year)s年早于可统计的范围（%(first)s年起），本次按今年（%(this)s年）统计",
+                year=year, first=REPORT_MIN_DAY.year, this=today.year), "error")
+        status, year = max(status, 400), today.year
     as_of = min(dt.date(year, 12, 31), today)
     raw_as_of = (request.args.get("as_of") or "").strip()
     if raw_as_of:

@@ -99,6 +99,9 @@ def test_the_year_sentences_say_a_cut_off_or_year_still_to_come(client, auth, wo
     resp = client.get("/reports/sentences?year=2027")
     assert resp.status_code == 400
     assert "2027年尚未开始，本次按今年（2026年）统计" in resp.get_data(as_text=True)
+    resp = client.get("/reports/sentences?year=1950")
+    assert resp.status_code == 400
+    assert "1950年早于可统计的范围（2000年起），本次按今年（2026年）统计" in resp.get_data(as_text=True)
     assert client.get("/reports/sentences?year=2026&as_of=2026-11-23").status_code == 200
 
 
