@@ -124,6 +124,11 @@ def test_every_narrowing_is_named_and_kept(client, auth, world, build):
                         ("source", "assigned")):
         assert f'type="hidden" name="{name}" value="{value}"' in form, name
     assert _total(html) == 1
+    # the tester's example: this year so far (the default period), October only
+    resp = client.get("/dashboard?month=2026-10")
+    assert resp.status_code == 200
+    assert "统计口径：2026-10-01至2026-10-31收到" in _caption(resp.get_data(as_text=True))
+    assert 'type="hidden" name="month" value="2026-10"' in resp.get_data(as_text=True)
     # a unit narrowing too
     html = client.get(f"/dashboard?{YEAR}&unit_id={world.unit_sf.id}").get_data(as_text=True)
     assert "承办单位：司法所" in _caption(html) and _total(html) == 1
