@@ -132,6 +132,14 @@ class DefaultConfig:
     #: seconds to wait for the SMTP server / the group robot
     MAIL_TIMEOUT = 10
     WEBHOOK_TIMEOUT = 10
+    #: networks the group robot may never post to, besides the built-in refusals (loopback,
+    #: link-local incl. 169.254.169.254, unspecified, multicast, reserved), e.g.
+    #: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] to refuse the private ranges,
+    #: which are allowed by default (town offices sit on closed government networks)
+    WEBHOOK_DENIED_NETWORKS: list[str] = []
+    #: networks exempt from the built-in refusals (a robot relay on the server itself,
+    #: ["127.0.0.1/32"]); WEBHOOK_DENIED_NETWORKS still wins
+    WEBHOOK_ALLOWED_NETWORKS: list[str] = []
     #: SMS gateway: "http" (JSON POST to SMS_GATEWAY_URL), "log" (write to the log only) or
     #: None (no SMS channel)
     SMS_GATEWAY: str | None = None

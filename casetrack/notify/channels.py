@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
+from casetrack.notify.targets import RefusedTarget, TargetPolicy, guarded_opener, url_refusal
+
 
 class DeliveryError(Exception):
     """The channel refused or could not take the message; it will be retried."""
@@ -176,8 +178,13 @@ def webhook_payload(style: str, subject: str, markdown: str, mention_mobile: str
 
 
 def post_webhook(url: str, payload: dict, *, secret: str = "", now: dt.datetime,
-                 timeout: float = 10.0) -> None:
-    """POST the JSON payload; an HTTP error or a non-zero ``errcode`` raises DeliveryError."""
+                 timeout: float = 10.0, policy: TargetPolicy) -> None:
+    """POST the JSON payload; an HTTP error, a non-zero ``errcode`` or an address the
+    ``policy`` refuses (checked again here: a name may resolve elsewhere by now; the
+    connection goes to the address checked; no redirect is followed) raises DeliveryError."""
+    reason = url_refusal(url)
+    if reason:
+        raise DeliveryError(f"refused webhook address ({reason})")
     if secret:
         url = signed_url(url, secret, now)
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -185,13 +192,15 @@ def post_webhook(url: str, payload: dict, *, secret: str = "", now: dt.datetime,
         url, data=data, method="POST",
         headers={"Content-Type": "application/json; charset=utf-8"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with guarded_opener(policy).open(request, timeout=timeout) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
         exc.close()
         raise DeliveryError(f"HTTP {exc.code}") from None
     except urllib.error.URLError as exc:
         raise DeliveryError(f"connection failed: {exc.reason}") from None
+    except RefusedTarget as exc:
+        raise DeliveryError(str(exc)) from None
     try:
         answer = json.loads(body.decode("utf-8") or "{}")
     except ValueError:

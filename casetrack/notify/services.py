@@ -22,6 +22,7 @@ from casetrack.core.errors import NotFound, ValidationError
 from casetrack.core.i18n import N_
 from casetrack.core.unit import unit_of_work
 from casetrack.notify import channels as ch
+from casetrack.notify import targets
 from casetrack.notify.models import (
     Channel,
     Notification,
@@ -411,21 +412,49 @@ def deliver_pending(session: Session, now: dt.datetime, *, batch: int | None = N
 
 def save_webhook(session: Session, town_id: int, *, url: str, style: str,
                  secret: str | None) -> None:
-    """Store the town's group robot (``secret`` None keeps the stored one; "" clears it)."""
-    from urllib.parse import urlsplit
+    """Store the town's group robot (``secret`` None keeps the stored one; "" clears it).
 
+    The address must be one the server may post to (``notify/targets.py``): refused when it
+    is not http(s), carries a user name or password, or resolves to an address the policy
+    refuses. A name that does not resolve here is kept: it is checked again at each send."""
     from casetrack.org.settings import set_setting
 
     url = (url or "").strip()
-    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
-        raise ValidationError(N_("机器人地址应以 http:// 或 https:// 开头"),
-                              fields={"webhook_url": N_("机器人地址无效")})
+    if url:
+        _check_webhook_url(url)
     if style not in WEBHOOK_STYLES:
         raise ValidationError(N_("机器人类型无效"), fields={"webhook_style": N_("机器人类型无效")})
     set_setting(session, town_id, WEBHOOK_URL_KEY, url)
     set_setting(session, town_id, WEBHOOK_STYLE_KEY, style)
     if secret is not None:
         set_setting(session, town_id, WEBHOOK_SECRET_KEY, secret.strip())
+
+
+#: the administrator's message for each reason an address is refused
+_TARGET_REFUSALS = {
+    "malformed": N_("机器人地址格式不正确"),
+    "scheme": N_("机器人地址应以 http:// 或 https:// 开头"),
+    "credentials": N_("机器人地址不能包含用户名或密码"),
+    "denied": N_("机器人地址所在的网络已被系统运维禁止"),
+    "internal": N_("机器人地址不能指向本机、链路本地（如云服务器元数据）、组播或保留地址"),
+}
+
+
+def _check_webhook_url(url: str) -> None:
+    """Raise ValidationError (on the ``webhook_url`` field) for an address the robot may
+    not post to."""
+    reason = targets.url_refusal(url)
+    if reason is None:
+        try:
+            targets.check_target(url, targets.TargetPolicy.from_config(current_app.config))
+        except targets.RefusedTarget as exc:
+            reason = "denied" if exc.reason.startswith("denied") else "internal"
+        except targets.UnresolvedTarget:
+            return  # checked again when sending
+        else:
+            return
+    message = _TARGET_REFUSALS[reason]
+    raise ValidationError(message, fields={"webhook_url": message})
 
 
 # --------------------------------------------------------------------------- failed messages

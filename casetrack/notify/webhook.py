@@ -13,6 +13,7 @@ from casetrack.notify import channels as ch
 from casetrack.notify.mail import MailChannel
 from casetrack.notify.models import Channel
 from casetrack.notify.registry import Message, OutboxRow
+from casetrack.notify.targets import TargetPolicy
 
 
 class WebhookChannel:
@@ -56,7 +57,8 @@ class WebhookSender:
             raise ch.DeliveryError("the town has no group robot URL")
         payload = ch.webhook_payload(hook["style"], row.subject, markdown_of(row), row.address)
         ch.post_webhook(hook["url"], payload, secret=hook["secret"], now=now,
-                        timeout=float(self.config.get("WEBHOOK_TIMEOUT", 10)))
+                        timeout=float(self.config.get("WEBHOOK_TIMEOUT", 10)),
+                        policy=TargetPolicy.from_config(self.config))
 
     def close(self) -> None:
         return None

@@ -109,7 +109,9 @@ def test_opting_out_of_mail_leaves_in_app(app, emails, now, smtp):
     assert smtp.recipients() == ["handler2@beihe.example"]
 
 
-def test_webhook_fails_then_succeeds_signed_and_once(app, world, now):
+def test_webhook_fails_then_succeeds_signed_and_once(app, world, now, monkeypatch):
+    # the test robot listens on loopback, which only the operator may allow
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_NETWORKS", ["127.0.0.1/32"])
     world.handler1.phone = "13800138000"
     secret = "SEC-test-秘钥"
     with Robot(statuses=[500]) as robot:
@@ -144,7 +146,8 @@ def test_webhook_fails_then_succeeds_signed_and_once(app, world, now):
     assert row.status == "sent" and row.attempts == 2
 
 
-def test_wecom_style_unsigned(app, world, now):
+def test_wecom_style_unsigned(app, world, now, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_NETWORKS", ["127.0.0.1/32"])
     with Robot() as robot:
         set_setting(db.session, world.town.id, svc.WEBHOOK_URL_KEY, robot.url)
         db.session.commit()
