@@ -33,6 +33,7 @@ from wtforms.validators import ValidationError as WTFormsValidationError
 
 from casetrack.cases import kinds, rules, steps
 from casetrack.cases.kinds.petition import rules as prules
+from casetrack.cases.labels import FORM_LABELS
 from casetrack.cases.services import CaseInput, PartyInput
 from casetrack.core.params import MAX_INT
 
@@ -100,10 +101,10 @@ class PartyForm(Form):
     """One petitioner or dispute party (a sub-form: no CSRF token of its own)."""
 
     role = SelectField(_l("身份"), choices=_choices(rules.PARTY_ROLES), validate_choice=False)
-    name = StringField(_l("姓名"), filters=[lambda v: v.strip() if v else v])
-    id_number = StringField(_l("身份证号"), filters=[lambda v: v.strip().upper() if v else v])
-    phone = StringField(_l("联系电话"), filters=[lambda v: v.strip() if v else v])
-    address = StringField(_l("住址"), filters=[lambda v: v.strip() if v else v])
+    name = StringField(_l(FORM_LABELS["party_name"]), filters=[lambda v: v.strip() if v else v])
+    id_number = StringField(_l(FORM_LABELS["id_number"]), filters=[lambda v: v.strip().upper() if v else v])
+    phone = StringField(_l(FORM_LABELS["phone"]), filters=[lambda v: v.strip() if v else v])
+    address = StringField(_l(FORM_LABELS["address"]), filters=[lambda v: v.strip() if v else v])
 
     def is_blank(self) -> bool:
         """True when nothing but the role was entered."""
@@ -114,19 +115,19 @@ class CaseForm(FlaskForm):
     """Registering a petition or a dispute. ``configure`` sets the kind-dependent lists."""
 
     kind = HiddenField()
-    title = StringField(_l("事项标题"))
-    summary = TextAreaField(_l("主要内容"))
-    source = SelectField(_l("来源"), choices=[])
-    petition_class = SelectField(_l("信访类别"), choices=[])
-    category = SelectField(_l("内容分类"), choices=[])
-    village_id = SelectField(_l("所在村（居）"), choices=[], coerce=_int_or_none,
+    title = StringField(_l(FORM_LABELS["title"]))
+    summary = TextAreaField(_l(FORM_LABELS["summary"]))
+    source = SelectField(_l(FORM_LABELS["source"]), choices=[])
+    petition_class = SelectField(_l(FORM_LABELS["petition_class"]), choices=[])
+    category = SelectField(_l(FORM_LABELS["category"]), choices=[])
+    village_id = SelectField(_l(FORM_LABELS["village"]), choices=[], coerce=_int_or_none,
                              validate_choice=False)
-    received_on = LocalDateField(_l("收到日期"), validators=[_required(_l("请填写收到日期"))])
-    external_ref = StringField(_l("上级交办文号"))
-    external_due_on = LocalDateField(_l("上级规定办理期限"), validators=[Optional()])
-    external_authority = StringField(_l("交办机关"))
+    received_on = LocalDateField(_l(FORM_LABELS["received_on"]), validators=[_required(_l("请填写收到日期"))])
+    external_ref = StringField(_l(FORM_LABELS["external_ref"]))
+    external_due_on = LocalDateField(_l(FORM_LABELS["external_due_on"]), validators=[Optional()])
+    external_authority = StringField(_l(FORM_LABELS["external_authority"]))
     #: petitions only (group visits); a dispute leaves it empty and counts as 1
-    group_size = LocalIntegerField(_l("人数"), default=1, validators=[Optional()])
+    group_size = LocalIntegerField(_l(FORM_LABELS["group_size"]), default=1, validators=[Optional()])
     parties = FieldList(FormField(PartyForm), min_entries=MAX_PARTIES, max_entries=MAX_PARTIES)
     check = SubmitField(_l("查询重信重访"))
     submit = SubmitField(_l("登记"))

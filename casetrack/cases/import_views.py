@@ -214,7 +214,7 @@ def mapping():
     if sheet is None:
         return render_template("imports/mapping.html", filename=state["filename"], sheet=None,
                                sheets=state.get("sheets", []), columns=importing.COLUMNS,
-                               chosen={}, errors={}, samples=[], unmapped=[])
+                               chosen={}, errors={}, samples=[], unmapped=[], derived=[])
     chosen = {k: int(v) for k, v in state["mapping"].items()}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -233,7 +233,8 @@ def mapping():
                            sheets=sheet.sheets if _raw_path(state).is_file() else [],
                            columns=importing.COLUMNS, chosen=chosen, errors=errors,
                            samples=samples,
-                           unmapped=importing.unmapped_headers(sheet.headers, chosen)), \
+                           unmapped=importing.unmapped_headers(sheet.headers, chosen),
+                           derived=importing.derived_headers(sheet.headers, chosen)), \
         (422 if errors else 200)
 
 

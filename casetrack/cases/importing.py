@@ -49,6 +49,7 @@ from casetrack.cases.import_files import (
 from casetrack.cases.import_files import cell_text as _text
 from casetrack.cases.import_files import present as _present
 from casetrack.cases.kinds.petition import rules as prules
+from casetrack.cases.labels import FORM_LABELS, LEDGER_HEADERS
 from casetrack.cases.models import Case, CaseKind
 from casetrack.cases.numbering import reserve_numbers
 from casetrack.cases.repeats import EarlierCases
@@ -86,7 +87,7 @@ COLUMNS: tuple[Column, ...] = (
            N_("不超过200字")),
     Column("source", "来源", False, ("信访来源", "来源渠道", "渠道", "信访形式", "信访方式"),
            "默认“上级交办”；可填 " + "、".join(prules.SOURCES.values())),
-    Column("petition_class", "信访类别", True, ("类别", "信访类型", "诉求类别", "信访性质"),
+    Column("petition_class", "信访类别", True, ("信访类型", "诉求类别", "信访性质"),
            "、".join(prules.CLASSES)),
     Column("category", "内容分类", False,
            ("问题分类", "内容类别", "问题类别", "事项分类", "问题属性", "分类"),
@@ -228,21 +229,51 @@ def _norm(header: str) -> str:
 _HEADER_NOISE = str.maketrans("", "", "*:※＊")
 
 
-_LOOKUP: dict[str, str] = {}
-for _col in COLUMNS:
-    for _name in (_col.header, *_col.synonyms, _col.key):
-        _LOOKUP.setdefault(_norm(_name), _col.key)
+def _lookup() -> dict[str, tuple[int, str]]:
+    """Normalised header → (rank, column key). Rank 0: the template's header and the app's
+    own labels (the registration form's and the ledger's, ``cases/labels.py``), so a file
+    the app exported maps back whole; rank 1: the common synonyms of other offices' lists.
+    A name that is one of our labels means what our label means (the ledger's 类别 is the
+    content category)."""
+    table: dict[str, tuple[int, str]] = {}
+    for col in COLUMNS:
+        own = (col.header, FORM_LABELS.get(col.key), LEDGER_HEADERS.get(col.key))
+        for rank, names in ((0, own), (1, (*col.synonyms, col.key))):
+            for name in names:
+                if name and table.get(_norm(name), (2, ""))[0] > rank:
+                    table[_norm(name)] = (rank, col.key)
+    return table
+
+
+_LOOKUP = _lookup()
+#: the ledger's columns computed from a case's history (编号, 状态, 办结日期...): recognised
+#: in a file the app exported, never imported
+_DERIVED = frozenset(_norm(h) for k, h in LEDGER_HEADERS.items() if k not in COLUMN_BY_KEY)
+
+
+def _match(header: str) -> tuple[int, str] | None:
+    return _LOOKUP.get(_norm(header)) if header else None
 
 
 def match_header(header: str) -> str | None:
     """Our column key for a header in the file, or None."""
-    return _LOOKUP.get(_norm(header)) if header else None
+    found = _match(header)
+    return found[1] if found else None
+
+
+def derived_headers(headers: list[str], mapping: dict[str, int]) -> list[str]:
+    """The file's headers that fill no field and are the app's own computed ledger columns
+    (an exported ledger): known, and not imported."""
+    used = set(mapping.values())
+    return [h for i, h in enumerate(headers) if h and i not in used and _norm(h) in _DERIVED]
 
 
 def unmapped_headers(headers: list[str], mapping: dict[str, int]) -> list[str]:
-    """The file's column headers that fill no field: their data is not imported."""
+    """The file's column headers that fill no field and are not the app's own computed
+    columns: their data is not imported, and nobody said why."""
     used = set(mapping.values())
-    return [h for i, h in enumerate(headers) if h and i not in used]
+    return [h for i, h in enumerate(headers)
+            if h and i not in used and _norm(h) not in _DERIVED]
 
 
 def mapping_complete(headers: list[str], mapping: dict[str, int]) -> bool:
@@ -252,13 +283,15 @@ def mapping_complete(headers: list[str], mapping: dict[str, int]) -> bool:
 
 
 def auto_mapping(headers: list[str]) -> dict[str, int]:
-    """Column key → index of the header in the file, for every header recognised."""
-    mapping: dict[str, int] = {}
+    """Column key → index of the header in the file, for every header recognised; when two
+    headers name one field, our own label wins over a synonym (in an exported ledger
+    上级规定期限 fills the authority's deadline, not the computed 办理期限), else the first."""
+    best: dict[str, tuple[int, int]] = {}
     for index, header in enumerate(headers):
-        key = match_header(header)
-        if key and key not in mapping:
-            mapping[key] = index
-    return mapping
+        found = _match(header)
+        if found and (found[1] not in best or found[0] < best[found[1]][0]):
+            best[found[1]] = (found[0], index)
+    return {key: index for key, (_rank, index) in sorted(best.items(), key=lambda kv: kv[1][1])}
 
 
 def check_mapping(headers: list[str], mapping: dict[str, int]) -> dict[str, str]:
@@ -384,6 +417,10 @@ def sheet_warnings(sheet: Sheet, mapping: dict[str, int]) -> list[str]:
     (their data is not imported), the sheet read, the example rows left out."""
     warnings: list[str] = [Msg(N_("“%(column)s”列未对应任何字段，该列内容不会导入"), column=h)
                            for h in unmapped_headers(sheet.headers, mapping)]
+    derived = derived_headers(sheet.headers, mapping)
+    if derived:
+        warnings.append(Msg(N_("本系统台账中由办理过程得出的列（%(columns)s）不会导入"),
+                            columns=Joined(derived, LIST_SEPARATOR)))
     if len(sheet.sheets) > 1:
         warnings.append(Msg(N_("读取的工作表：“%(sheet)s”（工作簿中可见的工作表：%(sheets)s）"),
                             sheet=sheet.sheet_name,

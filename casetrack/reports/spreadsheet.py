@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from casetrack.cases import rules
 from casetrack.cases.asof import cases_as_of
 from casetrack.cases.kinds.dispute import rules as drules
+from casetrack.cases.labels import LEDGER_HEADERS
 from casetrack.cases.models import Case, CaseStatus
 from casetrack.core.time import end_of_local_day
 from casetrack.deadlines.rules import DEFAULT_RULES, warning_level
@@ -43,34 +44,41 @@ def _party_names(case: Case) -> str:
     return "、".join(p.name for p in case.parties)
 
 
+def _column(key: str, width: int, value: Callable[[Case], object]) -> Column:
+    """A ledger column headed by its label in ``cases/labels.py`` (which the import reads)."""
+    return Column(LEDGER_HEADERS[key], width, value)
+
+
 COLUMNS: tuple[Column, ...] = (
-    Column("编号", 20, lambda c: c.number),
-    Column("类型", 10, lambda c: rules.KIND_LABELS.get(c.kind, c.kind)),
-    Column("来源", 10, lambda c: rules.SOURCE_LABELS.get(c.source, c.source)),
-    Column("上级交办文号", 20, lambda c: c.external_ref or ""),
-    Column("类别", 12, lambda c: c.category),
-    Column("事项", 36, lambda c: c.title),
-    Column("当事人", 16, _party_names),
-    Column("村（居）", 12, lambda c: c.village.name if c.village else ""),
-    Column("收到日期", 12, lambda c: c.received_on),
-    Column("受理日期", 12, lambda c: c.accepted_on),
-    Column("办理期限", 12, lambda c: c.due_on),
-    Column("上级规定期限", 14, lambda c: c.external_due_on),
-    Column("交办机关", 16, lambda c: c.external_authority or ""),
+    _column("number", 20, lambda c: c.number),
+    _column("kind", 10, lambda c: rules.KIND_LABELS.get(c.kind, c.kind)),
+    _column("source", 10, lambda c: rules.SOURCE_LABELS.get(c.source, c.source)),
+    _column("external_ref", 20, lambda c: c.external_ref or ""),
+    _column("petition_class", 10, lambda c: c.petition_class or ""),
+    _column("category", 12, lambda c: c.category),
+    _column("title", 36, lambda c: c.title),
+    _column("party_name", 16, _party_names),
+    _column("village", 12, lambda c: c.village.name if c.village else ""),
+    _column("received_on", 12, lambda c: c.received_on),
+    _column("accepted_on", 12, lambda c: c.accepted_on),
+    _column("due_on", 12, lambda c: c.due_on),
+    _column("external_due_on", 14, lambda c: c.external_due_on),
+    _column("external_authority", 16, lambda c: c.external_authority or ""),
     #: a due date in a year whose holidays nobody has entered yet is provisional
-    Column("期限暂定", 10, lambda c: "暂定" if c.due_on and not c.due_is_exact else ""),
+    _column("due_is_provisional", 10, lambda c: "暂定" if c.due_on and not c.due_is_exact else ""),
     #: an assigned case: the statutory date beside the authority's, and which one governs
-    Column("法定期限", 12, lambda c: c.statutory_due_on if c.external_due_on else None),
-    Column("期限依据", 10, lambda c: ("上级期限" if c.due_basis == "external" else "法定期限")
-           if c.external_due_on else ""),
-    Column("承办单位", 14, lambda c: c.unit.name if c.unit else ""),
-    Column("承办人", 10, lambda c: c.handler.name if c.handler else ""),
-    Column("状态", 10, lambda c: rules.STATUS_LABELS.get(CaseStatus(c.status), c.status)),
-    Column("处理意见", 10, lambda c: c.outcome or ""),
-    Column("答复送达日期", 14, lambda c: c.reply_delivered_on),
-    Column("办结日期", 12, lambda c: c.closed_on),
-    Column("评价", 10, lambda c: c.rating or ""),
-    Column("化解层级", 14, lambda c: drules.MEDIATION_LEVELS.get(c.resolution_level or "", "")),
+    _column("statutory_due_on", 12, lambda c: c.statutory_due_on if c.external_due_on else None),
+    _column("due_basis", 10, lambda c: ("上级期限" if c.due_basis == "external" else "法定期限")
+            if c.external_due_on else ""),
+    _column("unit", 14, lambda c: c.unit.name if c.unit else ""),
+    _column("handler", 10, lambda c: c.handler.name if c.handler else ""),
+    _column("status", 10, lambda c: rules.STATUS_LABELS.get(CaseStatus(c.status), c.status)),
+    _column("outcome", 10, lambda c: c.outcome or ""),
+    _column("reply_delivered_on", 14, lambda c: c.reply_delivered_on),
+    _column("closed_on", 12, lambda c: c.closed_on),
+    _column("rating", 10, lambda c: c.rating or ""),
+    _column("resolution_level", 14,
+            lambda c: drules.MEDIATION_LEVELS.get(c.resolution_level or "", "")),
 )
 
 
@@ -123,7 +131,7 @@ def _warning_column(heading: LedgerHeading | None) -> Column:
         level = warning_level(c.due_on, heading.as_of, c.is_open, heading.yellow_days).value
         return WARNING_TEXT.get(level, "")
 
-    return Column("预警", 14, value)
+    return _column("warning", 14, value)
 
 
 def _clock(c: Case) -> str:
@@ -137,8 +145,8 @@ def _clock(c: Case) -> str:
 
 def columns_for(heading: LedgerHeading | None) -> tuple[Column, ...]:
     """The ledger's columns, with 预警 and the running clock's name (期限类型) after 办理期限."""
-    at = next(i for i, c in enumerate(COLUMNS) if c.header == "办理期限") + 1
-    return (*COLUMNS[:at], _warning_column(heading), Column("期限类型", 14, _clock),
+    at = next(i for i, c in enumerate(COLUMNS) if c.header == LEDGER_HEADERS["due_on"]) + 1
+    return (*COLUMNS[:at], _warning_column(heading), _column("clock", 14, _clock),
             *COLUMNS[at:])
 
 
@@ -171,7 +179,7 @@ def ledger_xlsx(session: Session, stmt: Select, heading: LedgerHeading | None = 
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
     ws["A2"].alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
     ws.row_dimensions[1].height = 24
-    ws.append(["序号", *[c.header for c in columns]])
+    ws.append([LEDGER_HEADERS["row"], *[c.header for c in columns]])
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="EEEEEE")
     for cell in ws[HEADER_ROW]:
@@ -226,7 +234,7 @@ def ledger_csv(session: Session, stmt: Select, heading: LedgerHeading | None = N
     writer = csv.writer(buf)
     if as_of is not None and heading is not None:
         writer.writerow([export_text(heading.line)])
-    writer.writerow(["序号", *[c.header for c in columns]])
+    writer.writerow([LEDGER_HEADERS["row"], *[c.header for c in columns]])
     for n, case in enumerate(_cases(session, stmt, as_of), start=1):
         row = []
         for col in columns:

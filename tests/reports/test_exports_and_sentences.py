@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from stats.builder import CaseBuilder
 from toolcheck import require_tool
 
@@ -56,7 +57,7 @@ def test_ledger_xlsx_of_the_case_list_filter(client, auth, world, cases):
     head = rows[0]
     assert head[:3] == ["序号", "编号", "类型"] and "收到日期" in head and "办结日期" in head
     assert frozen == "A4"
-    assert widths["G"] >= 30  # 事项
+    assert widths[get_column_letter(head.index("事项") + 1)] >= 30
     body = rows[1:]
     assert {r[head.index("事项")] for r in body} == {"道路破损反映", "灌溉水渠堵塞"}
     row = next(r for r in body if r[head.index("事项")] == "道路破损反映")
