@@ -624,7 +624,8 @@ def close_case(session: Session, actor: User, now: dt.datetime, case: Case,
     day = closed_on or _today(now)
     _step_date(case, day, now, "closed_on", N_("办结日期"),
                [(N_("收到日期"), case.received_on), (N_("受理日期"), case.accepted_on),
-                (N_("答复送达日期"), case.reply_delivered_on), (N_("回访日期"), case.follow_up_on),
+                (N_("答复送达日期"), case.reply_delivered_on),
+                (N_("调解结果日期"), case.mediated_on), (N_("回访日期"), case.follow_up_on),
                 (N_("退回重办日期"), _reopened_on(case))])
     if "rating" in kinds.kind_of(case.kind).fields:
         if rating not in rules.RATINGS:

@@ -266,8 +266,12 @@ def test_resolved_dispute_closes_only_after_the_follow_up(world, now):
     err = _refused(InvalidTransition, case, svc.close_case, g, now, case)
     assert "回访" in err.message
 
-    svc.record_follow_up(db.session, g, now, case, dt.date(2026, 11, 22), True, "已履行")
-    assert _last_event(case).changes == {"follow_up_on": [None, "2026-11-22"],
+    # the visit follows the agreement reached today: not the day before, the same day is fine
+    err = _refused(ValidationError, case, svc.record_follow_up, g, now, case,
+                   dt.date(2026, 11, 22), True, "已履行")
+    assert err.message == "回访日期不能早于调解协议达成日期（2026-11-23）"
+    svc.record_follow_up(db.session, g, now, case, dt.date(2026, 11, 23), True, "已履行")
+    assert _last_event(case).changes == {"follow_up_on": [None, "2026-11-23"],
                                          "follow_up_honoured": [None, True]}
     svc.close_case(db.session, g, now, case)
     ev = _last_event(case)

@@ -133,7 +133,10 @@ def record_follow_up(session: Session, actor: User, now: dt.datetime, case: Case
                      visited_on: dt.date, honoured: bool, note: str = "") -> Case:
     """回访: is the agreement honoured?"""
     t = _check(session, actor, case, "follow_up", now)
-    _step_date(case, visited_on, now, "visited_on", N_("回访日期"), [(N_("收到日期"), case.received_on)])
+    # the visit follows the agreement it checks on, which follows the receipt
+    _step_date(case, visited_on, now, "visited_on", N_("回访日期"),
+               [(N_("收到日期"), case.received_on),
+                (N_("调解协议达成日期"), agreement_day(case))])
 
     def change(c: Case) -> None:
         c.follow_up_on = visited_on

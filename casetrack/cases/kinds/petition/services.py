@@ -126,6 +126,13 @@ def extend_authority_deadline(session: Session, actor: User, now: dt.datetime, c
     return case
 
 
+def _delivery_bounds(case: Case) -> list[tuple[str, dt.date | None]]:
+    """The steps a reply's delivery follows, whether the handler replies directly or a
+    leader approves the draft: receipt, acceptance and the latest 退回重办."""
+    return [(N_("收到日期"), case.received_on), (N_("受理日期"), case.accepted_on),
+            (N_("退回重办日期"), _reopened_on(case))]
+
+
 @implements("reply")
 def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outcome: str,
                reply_text: str, delivered_on: dt.date) -> Case:
@@ -134,9 +141,7 @@ def reply_case(session: Session, actor: User, now: dt.datetime, case: Case, outc
     if outcome not in prules.OUTCOMES:
         raise ValidationError(N_("请选择处理意见（支持、解释说明、不予支持）"), fields={"outcome": N_("处理意见无效")})
     reply_text = _require_text(reply_text, "reply_text", N_("请填写答复意见"))
-    _step_date(case, delivered_on, now, "delivered_on", N_("送达日期"),
-               [(N_("收到日期"), case.received_on), (N_("受理日期"), case.accepted_on),
-                (N_("退回重办日期"), _reopened_on(case))])
+    _step_date(case, delivered_on, now, "delivered_on", N_("送达日期"), _delivery_bounds(case))
 
     def change(c: Case) -> None:
         c.outcome, c.reply_text, c.reply_delivered_on = outcome, reply_text, delivered_on
@@ -204,9 +209,7 @@ def approve_reply(session: Session, actor: User, now: dt.datetime, case: Case,
                   delivered_on: dt.date, note: str = "") -> Case:
     """The leader approves the draft reply; it is then delivered (on ``delivered_on``)."""
     t = _check(session, actor, case, "approve_reply", now)
-    _not_future(delivered_on, now, "delivered_on", N_("送达日期"))
-    if case.accepted_on and delivered_on < case.accepted_on:
-        raise ValidationError(N_("送达日期不能早于受理日期"), fields={"delivered_on": N_("送达日期不能早于受理日期")})
+    _step_date(case, delivered_on, now, "delivered_on", N_("送达日期"), _delivery_bounds(case))
 
     def change(c: Case) -> None:
         c.reply_delivered_on = delivered_on
