@@ -6,6 +6,8 @@ are the same check, and a policy edit takes effect without a restart); and outbo
 every minute. Any number of scheduler processes may run: only the one holding the sender
 lock works (a PostgreSQL advisory lock held on a dedicated connection, or a lease row on
 SQLite renewed each tick); the others retry each tick and take over when the holder dies.
+An orderly shutdown (SIGTERM, Ctrl+C, exit) releases the lock at once, and a lease whose
+holder was a process on this host that no longer exists is taken over without waiting.
 The jobs are idempotent anyway (unique reminder keys, claimed outbox rows).
 """
 
@@ -37,8 +39,41 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "casetrack-sender"
 
 
+#: the holder ids this process made (another id with our pid is a previous process's)
+_OWN_HOLDERS: set[str] = set()
+
+
 def _holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+    holder = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+    _OWN_HOLDERS.add(holder)
+    return holder
+
+
+def _holder_is_gone(holder: str) -> bool:
+    """Whether the process named by a ``host:pid:random`` holder id is known to be dead: it
+    ran on this host and its pid is now ours (a restarted container) or no process's. A
+    holder on another host, or one we cannot tell about, is taken to be alive."""
+    host, _sep, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return holder not in _OWN_HOLDERS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. another user's process: alive
+        return False
+    return False
+
+
+def _local_text(instant: dt.datetime) -> str:
+    """An instant as the town reads it, for log lines."""
+    from casetrack.core.time import TOWN_ZONE
+
+    return instant.astimezone(TOWN_ZONE).isoformat(timespec="seconds")
 
 
 class AdvisoryLock:
@@ -47,9 +82,11 @@ class AdvisoryLock:
     PostgreSQL releases it when that connection ends, so a killed holder frees it at once.
     """
 
-    def __init__(self, engine: Engine, name: str = LOCK_NAME):
+    def __init__(self, engine: Engine, name: str = LOCK_NAME, holder: str | None = None):
         self.engine = engine
         self.name = name
+        #: shown as the holding connection's application_name (pg_stat_activity)
+        self.holder = holder or _holder_id()
         self.key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big",
                                   signed=True)
         self._conn: Connection | None = None
@@ -74,10 +111,34 @@ class AdvisoryLock:
             conn.close()
             return False
         if got:
+            try:
+                conn.execute(text("SELECT set_config('application_name', :n, false)"),
+                             {"n": f"casetrack-scheduler {self.holder}"[:63]})
+            except DBAPIError:
+                pass  # only a name for the log of the others
             self._conn = conn
             return True
         conn.close()
         return False
+
+    def holder_text(self) -> str:
+        """Which PostgreSQL session holds the lock (its application_name names the
+        scheduler process); it holds it until that session ends."""
+        unsigned = self.key & 0xFFFFFFFFFFFFFFFF
+        with self.engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT l.pid, a.application_name, a.client_addr, a.backend_start "
+                "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi "
+                "AND l.objid = :lo AND l.objsubid = 1"),
+                {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF}).first()
+        if row is None:
+            return "nobody holds it now"
+        who = row.application_name or "an unnamed session"
+        where = f" from {row.client_addr}" if row.client_addr else ""
+        since = f" since {_local_text(row.backend_start)}" if row.backend_start else ""
+        return (f"{who} (PostgreSQL backend pid {row.pid}{where}{since}) holds it until "
+                "that session ends")
 
     def release(self) -> None:
         """Give the lock up (and drop the connection, which would release it anyway)."""
@@ -123,7 +184,8 @@ class LeaseLock:
                     if row is None:
                         session.add(SchedulerLease(name=self.name, holder=self.holder,
                                                    expires_at=now + self.ttl))
-                    elif row.holder == self.holder or row.expires_at <= now:
+                    elif (row.holder == self.holder or row.expires_at <= now
+                          or _holder_is_gone(row.holder)):
                         row.holder, row.expires_at = self.holder, now + self.ttl
                     else:
                         self.held = False
@@ -143,12 +205,23 @@ class LeaseLock:
                                                          SchedulerLease.holder == self.holder))
         self.held = False
 
+    def holder_text(self) -> str:
+        """Who holds the lease and until when (for the log), as far as the row says."""
+        from casetrack.reminders.models import SchedulerLease
+
+        with Session(self.engine) as session:
+            row = session.get(SchedulerLease, self.name)
+            if row is None:
+                return "nobody holds it now"
+            return (f"{row.holder} holds it until {_local_text(row.expires_at)} (a lease "
+                    "renewed each tick; taken over when it lapses or its process is gone)")
+
 
 def make_sender_lock(engine: Engine, name: str = LOCK_NAME, holder: str | None = None,
                      ttl_seconds: int = 180) -> AdvisoryLock | LeaseLock:
     """The right lock for the database: advisory on PostgreSQL, a lease row elsewhere."""
     if engine.dialect.name == "postgresql":
-        return AdvisoryLock(engine, name)
+        return AdvisoryLock(engine, name, holder)
     return LeaseLock(engine, name, holder, ttl_seconds)
 
 
@@ -161,20 +234,53 @@ class Jobs:
         self._mutex = threading.Lock()
         #: the lock state last logged (None: nothing logged yet)
         self._had_lock: bool | None = None
+        #: set by ``stop``: no job takes the lock again
+        self._stopped = False
 
     def _have_lock(self) -> bool:
         with self._mutex:
+            if self._stopped:
+                return False
             try:
                 got = self.lock.acquire(app_now())
             except Exception:  # the database is away: try again next tick
                 log.exception("scheduler: could not check the sender lock")
                 got = False
             if got != self._had_lock:
-                log.info("scheduler (pid %s): %s", os.getpid(),
-                         "holds the sender lock: this process sends" if got
-                         else "does not hold the sender lock: another process sends")
+                if got:
+                    log.info("scheduler (pid %s): holds the sender lock: this process sends",
+                             os.getpid())
+                else:
+                    log.info("scheduler (pid %s): does not hold the sender lock: %s; that "
+                             "process sends", os.getpid(), self.holder_text())
                 self._had_lock = got
             return got
+
+    def holder_text(self) -> str:
+        """Who holds the sender lock and until when, or why that is unknown."""
+        try:
+            return self.lock.holder_text()
+        except Exception as exc:  # noqa: BLE001 - only words for a log line
+            return f"its holder could not be read ({type(exc).__name__})"
+
+    def stop(self) -> None:
+        """Orderly shutdown: give the lock up at once (another process may take over on its
+        next tick) and never take it again. Safe to call twice, and from a signal handler."""
+        self._stopped = True
+        # a job checking the lock in another thread finishes that first (a signal handler
+        # must not wait for ever, so not longer than a database round trip should take)
+        locked = self._mutex.acquire(timeout=10)
+        try:
+            if not self.lock.held:
+                return
+            self.lock.release()
+        except Exception:  # the database may already be gone at exit
+            log.warning("scheduler: could not release the sender lock", exc_info=True)
+        else:
+            log.info("scheduler (pid %s): released the sender lock", os.getpid())
+        finally:
+            if locked:
+                self._mutex.release()
 
     def reminders(self) -> list[int]:
         """Run reminders for the towns whose send time has passed and that have no run
@@ -282,7 +388,8 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     lock = make_sender_lock(engine, ttl_seconds=int(app.config.get("SCHEDULER_LEASE_SECONDS",
                                                                    180)))
-    scheduler = build_scheduler(app, Jobs(app, lock), blocking=False)
+    jobs = Jobs(app, lock)
+    scheduler = build_scheduler(app, jobs, blocking=False)
     _log_to_stderr()
     scheduler.start()
     log.info("scheduler (pid %s): reminder scheduler started inside the web process "
@@ -291,12 +398,32 @@ def init_app(app: Flask) -> None:
 
     def _stop() -> None:
         scheduler.shutdown(wait=False)
-        try:
-            lock.release()
-        except Exception:  # the database may already be gone at exit
-            pass
+        jobs.stop()
 
     atexit.register(_stop)
+    _stop_on_sigterm(_stop)
+
+
+def _stop_on_sigterm(stop) -> None:
+    """Run ``stop`` when the process is told to end (SIGTERM), then end it as before.
+
+    Python's default SIGTERM ends the process without running ``atexit``, so a web server
+    stopped by systemd or ``kill`` (``flask run``) kept its lease for SCHEDULER_LEASE_SECONDS
+    and a quick restart sent nothing meanwhile. A server that handles SIGTERM itself
+    (gunicorn's workers) keeps its handler: it is called after ``stop``."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals are the main thread's; atexit still releases on a normal exit
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def handler(signum, frame) -> None:
+        stop()
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)  # ends the process as the default would
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 @click.group("scheduler")
@@ -319,26 +446,30 @@ def run(once: bool) -> None:
     if once:
         try:
             if not jobs._have_lock():
-                click.echo("another scheduler holds the sender lock; nothing done")
+                click.echo("another scheduler holds the sender lock "
+                           f"({jobs.holder_text()}); nothing done")
                 return
             towns = jobs.reminders()
             sent = jobs.deliver()
             click.echo(f"reminder run for {len(towns)} town(s); {sent} notification(s) sent")
         finally:
-            lock.release()
+            jobs.stop()
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     scheduler = build_scheduler(app, jobs, blocking=True)
 
     def _stop(signum, frame) -> None:
+        # give the lock up now: jobs still running finish without it, and none takes it again
+        jobs.stop()
         scheduler.shutdown(wait=False)
 
-    signal.signal(signal.SIGTERM, _stop)
+    previous = signal.signal(signal.SIGTERM, _stop)
     click.echo("scheduler running (Ctrl+C stops)")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        lock.release()
+        jobs.stop()
+        signal.signal(signal.SIGTERM, previous)
         click.echo("scheduler stopped")
