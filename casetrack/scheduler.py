@@ -43,19 +43,32 @@ LOCK_NAME = "casetrack-sender"
 _OWN_HOLDERS: set[str] = set()
 
 
+def _pid_space() -> str:
+    """Which pid namespace this process lives in (containers sharing a host name have
+    their own): a pid means the same process only within one."""
+    try:
+        return format(os.stat("/proc/self/ns/pid").st_ino, "x")
+    except OSError:
+        return "-"
+
+
 def _holder_id() -> str:
-    holder = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+    """``host:pid:random:pid-namespace``, unique per lock object."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}:{_pid_space()}"
     _OWN_HOLDERS.add(holder)
     return holder
 
 
 def _holder_is_gone(holder: str) -> bool:
-    """Whether the process named by a ``host:pid:random`` holder id is known to be dead: it
-    ran on this host and its pid is now ours (a restarted container) or no process's. A
-    holder on another host, or one we cannot tell about, is taken to be alive."""
-    host, _sep, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    """Whether the process named by a holder id (``_holder_id``) is known to be dead: it
+    ran on this host, in our pid namespace, and its pid is now ours (a restarted
+    container) or no process's. A holder elsewhere, or one we cannot tell about (another
+    id format, a namespace we cannot read), is taken to be alive."""
+    parts = holder.split(":")
+    if len(parts) != 4 or not parts[1].isdigit() or parts[3] == "-":
+        return False
+    host, pid_text, _random, space = parts
+    if host != socket.gethostname() or space != _pid_space():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
