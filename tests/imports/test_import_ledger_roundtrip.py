@@ -93,3 +93,22 @@ def test_own_labels_beat_synonyms_and_synonyms_still_work(app):
     # another office's list: its 编号 and 办理期限 are the authority's
     other = ["编号", "标题", "办理期限"]
     assert auto_mapping(other) == {"external_ref": 0, "title": 1, "external_due_on": 2}
+
+
+def test_cli_imports_an_exported_ledger(world, now, client, auth, runner, tmp_path,
+                                        create_town, create_user, exported):
+    """`cases import` reads the exported ledger the same way (into another town)."""
+    auth.login("super")
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(client.get("/reports/ledger.xlsx?kind=petition&status=all").data)
+    town = create_town("南山镇")
+    create_user("nanshan", Role.SUPERVISOR, town)
+    db.session.commit()
+    result = runner.invoke(args=["cases", "import", str(path), "--user", "nanshan"])
+    assert result.exit_code == 0, result.output
+    assert "列未对应任何字段" not in result.output
+    assert "本系统台账中由办理过程得出的列（序号、编号、类型、受理日期" in result.output
+    assert "新案件 2 件" in result.output
+    db.session.rollback()
+    assert {c.external_ref for c in db.session.scalars(
+        select(Case).where(Case.town_id == town.id))} == {"湛信交〔2026〕214号", "湛信交〔2026〕215号"}
