@@ -60,16 +60,21 @@ class TargetPolicy:
     def from_config(cls, config: Any) -> TargetPolicy:
         """From WEBHOOK_ALLOWED_NETWORKS / WEBHOOK_DENIED_NETWORKS (lists of CIDR strings,
         or one comma-separated string); a malformed network raises ValueError."""
-        return cls(allowed=_networks(config.get("WEBHOOK_ALLOWED_NETWORKS")),
-                   denied=_networks(config.get("WEBHOOK_DENIED_NETWORKS")))
+        return cls(allowed=_networks(config, "WEBHOOK_ALLOWED_NETWORKS"),
+                   denied=_networks(config, "WEBHOOK_DENIED_NETWORKS"))
 
 
-def _networks(value: str | Iterable[str] | None) -> tuple[IPNetwork, ...]:
+def _networks(config: Any, name: str) -> tuple[IPNetwork, ...]:
+    value: str | Iterable[str] | None = config.get(name)
     if not value:
         return ()
     items = value.split(",") if isinstance(value, str) else value
-    return tuple(ipaddress.ip_network(str(v).strip(), strict=False)
-                 for v in items if str(v).strip())
+    try:
+        return tuple(ipaddress.ip_network(str(v).strip(), strict=False)
+                     for v in items if str(v).strip())
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc} (a list of networks such as "
+                         '["10.0.0.0/8", "fd00::/8"])') from None
 
 
 def address_refusal(address: str | IPAddress, policy: TargetPolicy) -> str | None:

@@ -30,7 +30,11 @@ bp = Blueprint("notify", __name__, url_prefix="/notifications")
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint and the bell in the top navigation."""
+    """Register the blueprint and the bell in the top navigation; refuse to start with a
+    malformed WEBHOOK_ALLOWED_NETWORKS / WEBHOOK_DENIED_NETWORKS (not at the first send)."""
+    from casetrack.notify.targets import TargetPolicy
+
+    TargetPolicy.from_config(app.config)
     app.register_blueprint(bp)
     add_nav_provider(app, _bell)
 

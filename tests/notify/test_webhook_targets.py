@@ -174,3 +174,12 @@ def test_sender_refuses_credentials_and_denied_networks(app, world, now, runner,
 ])
 def test_address_rule(address, reason):
     assert address_refusal(address, TargetPolicy()) == reason
+
+
+def test_a_malformed_operator_network_stops_the_app_at_start(tmp_path):
+    from casetrack import create_app
+
+    with pytest.raises(ValueError, match="WEBHOOK_DENIED_NETWORKS: .*10.0.0.0/33"):
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+                    "WEBHOOK_DENIED_NETWORKS": ["10.0.0.0/33"]})
+    assert TargetPolicy.from_config({"WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32, ::1"}).allowed
