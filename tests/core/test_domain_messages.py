@@ -25,7 +25,8 @@ def test_a_refusal_on_a_page_is_shown_in_english(client, world):
     # the same refusal in the Chinese UI
     client.post("/lang/zh", data={"next": "/"})
     page = client.post("/admin/calendar/overrides",
-                       data={"day": "2026-12-05", "name": "节" * 101}).get_data(as_text=True)
+                       data={"day": "2026-12-05", "name": "节" * 101, "is_workday": "0"}
+                       ).get_data(as_text=True)
     assert "名称不能超过100个字" in page
 
 
