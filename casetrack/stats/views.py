@@ -418,7 +418,7 @@ def cases():
     problems = period_problems(request.args)
     page = page_arg()
     found = batch.drill_down(db.session, user, q, metric, page, DRILL_PAGE_SIZE,
-                                 lambda: _drill_down_page(user, q, metric, page))
+                             lambda: _drill_down_page(user, q, metric, page))
     last = max(1, -(-found["total"] // DRILL_PAGE_SIZE))
     if page > last:
         # a page past the end (an old link, a typo): the last page, said, not an empty page
