@@ -393,6 +393,35 @@ def _sum_parts(parts: list[Part], groupings: tuple[tuple[str, ...], ...],
     return out, late
 
 
+def _town_keys(session: Session, q: sq.StatsQuery, towns: list[int], kind: str,
+               *parts: Hashable) -> tuple[dict[int, str], tuple, list]:
+    """The cache key of each town's part of ``q`` (``kind`` and ``parts`` say which part):
+    ``(keys by town, the keys' common base, [(town, generation, settings), ...])``. A town
+    with no generation row has no key: its part is computed every time, never cached."""
+    gens = generations.read(session, towns)  # before anything is computed
+    figures_version, rules, calendar, settings = cache.static_version(session, towns)
+    params = sorted((k, v) for k, v in q.params().items() if k != "town_id")
+    base = (kind, _url(session), params, *parts, figures_version, rules, calendar)
+    keys = {t: cache.key_for(*base, t, gens[t], settings.get(t)) for t in towns if t in gens}
+    return keys, base, [(t, gens.get(t), settings.get(t)) for t in towns]
+
+
+def _town_parts(keys: dict[int, str], towns: list[int],
+                compute: Callable[[list[int]], dict[int, Any]]) -> dict[int, Any]:
+    """Each town's part: from the cache (one MGET), the missing ones computed together by
+    ``compute(missing towns)`` and stored."""
+    parts: dict[int, Any] = {}
+    for town, value in zip(keys, cache.get_values(list(keys.values())), strict=True):
+        if value is not None:
+            parts[town] = value
+    missing = [t for t in towns if t not in parts]
+    if missing:
+        computed = compute(missing)
+        parts.update(computed)
+        cache.set_values({keys[t]: computed[t] for t in missing if t in keys})
+    return parts
+
+
 def _by_towns(session: Session, q: sq.StatsQuery, towns: list[int],
               groupings: tuple[tuple[str, ...], ...], metrics: tuple[str, ...],
               overdue_limit: int | None) -> tuple[list[Rows], Overdue | None]:
@@ -403,29 +432,18 @@ def _by_towns(session: Session, q: sq.StatsQuery, towns: list[int],
         return _sum_parts(list(_fetch_towns(session, q, towns, groupings, metrics,
                                             overdue_limit).values()),
                           groupings, metrics, overdue_limit)
-    gens = generations.read(session, towns)  # before anything is computed
-    figures_version, rules, calendar, settings = cache.static_version(session, towns)
-    params = sorted((k, v) for k, v in q.params().items() if k != "town_id")
-    base = ("town", _url(session), params, groupings, metrics, overdue_limit,
-            figures_version, rules, calendar)
-    keys = {t: cache.key_for(*base, t, gens[t], settings.get(t)) for t in towns if t in gens}
+    keys, base, tagged = _town_keys(session, q, towns, "town", groupings, metrics,
+                                    overdue_limit)
     whole = None
     if len(towns) > 1 and len(keys) == len(towns):
-        whole = cache.key_for("towns", *base, [(t, gens[t], settings.get(t)) for t in towns])
+        whole = cache.key_for("towns", *base, tagged)
         raw = cache.get_many([whole])[0]
         if raw is not None:
             rows, late = json.loads(raw)
             return [_decode(r) for r in rows], None if late is None else \
                 [(int(c), str(d)) for c, d in late]
-    parts: dict[int, Part] = {}
-    for town, value in zip(keys, cache.get_values(list(keys.values())), strict=True):
-        if value is not None:
-            parts[town] = value
-    missing = [t for t in towns if t not in parts]
-    if missing:
-        computed = _fetch_towns(session, q, missing, groupings, metrics, overdue_limit)
-        parts.update(computed)
-        cache.set_values({keys[t]: computed[t] for t in missing if t in keys})
+    parts = _town_parts(keys, towns, lambda missing: _fetch_towns(
+        session, q, missing, groupings, metrics, overdue_limit))
     results, late = _sum_parts([parts[t] for t in towns], groupings, metrics, overdue_limit)
     if whole is not None:
         cache.set_many({whole: json.dumps([[[[k, c] for k, c in rows] for rows in results],
@@ -458,21 +476,9 @@ def drill_down(session: Session, scope: User | None, q: sq.StatsQuery, metric: s
     if towns is None or len(towns) < 2 or end > DRILL_TOWN_ROWS_MAX:
         return cached(session, scope, q, ("drill-down", metric, page, page_size), compute)
     need = -(-end // DRILL_TOWN_ROWS_STEP) * DRILL_TOWN_ROWS_STEP
-    gens = generations.read(session, towns)  # before anything is computed
-    figures_version, rules, calendar, settings = cache.static_version(session, towns)
-    params = sorted((k, v) for k, v in q.params().items() if k != "town_id")
-    base = ("drill-town", _url(session), params, metric, need, figures_version, rules,
-            calendar)
-    keys = {t: cache.key_for(*base, t, gens[t], settings.get(t)) for t in towns if t in gens}
-    parts: dict[int, dict] = {}
-    for town, value in zip(keys, cache.get_values(list(keys.values())), strict=True):
-        if value is not None:
-            parts[town] = value
-    missing = [t for t in towns if t not in parts]
-    if missing:
-        computed = _drill_towns(session, q, metric, missing, need)
-        parts.update(computed)
-        cache.set_values({keys[t]: computed[t] for t in missing if t in keys})
+    keys, _, _ = _town_keys(session, q, towns, "drill-town", metric, need)
+    parts = _town_parts(keys, towns,
+                        lambda missing: _drill_towns(session, q, metric, missing, need))
     merged = heapq.merge(*(parts[t]["rows"] for t in towns), key=lambda r: (r[3], r[0]))
     rows = itertools.islice(merged, end - page_size, end)
     return {"rows": [[cid, status, due] for cid, status, due, _ in rows],
