@@ -15,7 +15,7 @@ from casetrack.auth.models import Role, User
 from casetrack.cases import queues as Q
 from casetrack.cases.display import warnings_for, yellow_days
 from casetrack.cases.models import Case
-from casetrack.cases.queries import LIST_DEFERRED, CaseFilters, count_capped, page_or_last
+from casetrack.cases.queries import LIST_DEFERRED, CaseFilters, first_counted, page_or_last
 from casetrack.core.db import read_only_page
 from casetrack.core.params import page_arg
 from casetrack.core.time import app_now, local_date
@@ -65,9 +65,8 @@ def sections_for(user: User, today: dt.date) -> list[Section]:
     ctx = context_for(user, today)
     out = []
     for queue in Q.queues_for(user):
-        stmt = Q.queue_select(queue, ctx)
-        count, more = count_capped(db.session, stmt)
-        items = db.session.scalars(stmt.options(*_options()).limit(SHOWN)).all() if count else []
+        items, count, more = first_counted(db.session, Q.queue_select(queue, ctx), SHOWN,
+                                           _options())
         out.append(Section(queue, warnings_for(items, today), count, more,
                            url_for("work.queue", key=queue.key)))
     return out

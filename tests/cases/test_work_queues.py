@@ -151,3 +151,27 @@ def test_full_queue_page_and_foreign_queue(client, world, now, monkeypatch, app)
     # another role's queue is still scoped to the user's cases (the dashboard links to it)
     assert client.get("/work/approvals").status_code == 200
     assert client.get("/work/nothing").status_code == 404
+
+
+def test_a_queue_longer_than_the_page_shows_its_first_items_and_its_whole_count(
+        client, world, now):
+    """Ten cases to accept: the heading counts ten, the page shows the first eight (each
+    queue's items and capped count read in one statement), and an empty queue counts 0."""
+    from sqlalchemy import event
+
+    for i in range(10):
+        make_petition(world, now, title=f"待受理{i}")
+    login_as(client, "super")
+    seen: list[str] = []
+
+    def _seen(conn, cursor, statement, *args):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", _seen)
+    try:
+        html = client.get("/").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", _seen)
+    section = _section(html, "to_accept")
+    assert _count(html, "to_accept") == 10 and len(_links(section)) == 8
+    assert _count(html, "to_assign") == 0
+    assert len([s for s in seen if "FROM cases" in s]) == len(Q.queues_for(world.supervisor))
