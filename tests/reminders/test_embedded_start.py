@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,29 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from casetrack import create_app
-from casetrack.extensions import db
+from reminders.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTED = "reminder scheduler started inside the web process"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-@pytest.fixture
-def database(tmp_path) -> str:
-    """A SQLite file with the schema (its own: the server process writes its lease there)."""
-    url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-                      "UPLOAD_FOLDER": str(tmp_path / "uploads")})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    return url
 
 
 def _serve(database: str, tmp_path: Path, *extra: str) -> str:
@@ -49,7 +32,7 @@ def _serve(database: str, tmp_path: Path, *extra: str) -> str:
     env.pop("WERKZEUG_SERVER_FD", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "casetrack", "run", "--port",
-         str(_free_port()), *extra],
+         str(free_port()), *extra],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
     lines: list[str] = []

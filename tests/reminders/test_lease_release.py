@@ -14,34 +14,18 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, select
 
-from casetrack import create_app
 from casetrack import scheduler as sched
 from casetrack.extensions import db
 from casetrack.reminders.models import SchedulerLease
+from reminders.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDS = "holds the sender lock: this process sends"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-@pytest.fixture
-def database(tmp_path) -> str:
-    """A SQLite file with the schema, for the server processes' lease."""
-    url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-                      "UPLOAD_FOLDER": str(tmp_path / "uploads")})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    return url
 
 
 def _leases(url: str) -> list[tuple[str, dt.datetime]]:
@@ -101,7 +85,7 @@ class Process:
 
 
 def _web(database: str, tmp_path: Path) -> Process:
-    return Process(database, tmp_path, "run", "--port", str(_free_port()),
+    return Process(database, tmp_path, "run", "--port", str(free_port()),
                    CASETRACK_SCHEDULER_EMBEDDED="1")
 
 
