@@ -20,15 +20,18 @@ import heapq
 import itertools
 import json
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from flask import has_app_context, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import Integer, bindparam, case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from casetrack.auth.models import Role, User, user_villages
 from casetrack.auth.permissions import TOWN_WIDE_ROLES
 from casetrack.cases import generations
+from casetrack.core.db import reading_only
+from casetrack.extensions import db
 from casetrack.org.models import Town
 from casetrack.stats import cache
 from casetrack.stats import queries as sq
@@ -393,6 +396,38 @@ def _sum_parts(parts: list[Part], groupings: tuple[tuple[str, ...], ...],
     return out, late
 
 
+#: the fewest towns a statement of its own is worth (``STATS_PARALLEL_STATEMENTS``)
+PARALLEL_MIN_TOWNS = 8
+
+
+def _in_parallel(session: Session, towns: list[int],
+                 compute: Callable[[Session, list[int]], dict[int, Any]]) -> dict[int, Any]:
+    """``compute(session, towns)``, the towns split over ``STATS_PARALLEL_STATEMENTS``
+    statements run at once: this request's session takes one share, worker threads the
+    others, each with its own session and connection, reading only (on SQLite a deferred
+    transaction: no write lock). SQLite and PostgreSQL both run the statements on separate
+    cores (sqlite3 releases the GIL while a statement runs). Returns the parts by town."""
+    n = int(current_app.config.get("STATS_PARALLEL_STATEMENTS", 1)) if has_app_context() else 1
+    if n <= 1 or len(towns) < n * PARALLEL_MIN_TOWNS:
+        return compute(session, towns)
+    shares = [towns[i::n] for i in range(n)]  # interleaved: big and small towns in each
+    app = current_app._get_current_object()
+
+    def share(chunk: list[int]) -> dict[int, Any]:
+        with app.app_context(), reading_only():
+            try:
+                return compute(db.session, chunk)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=n - 1) as pool:
+        others = [pool.submit(share, chunk) for chunk in shares[1:]]
+        out = compute(session, shares[0])
+        for future in others:
+            out.update(future.result())
+    return out
+
+
 def _town_keys(session: Session, q: sq.StatsQuery, towns: list[int], kind: str,
                *parts: Hashable) -> tuple[dict[int, str], tuple, list]:
     """The cache key of each town's part of ``q`` (``kind`` and ``parts`` say which part):
@@ -442,8 +477,9 @@ def _by_towns(session: Session, q: sq.StatsQuery, towns: list[int],
             rows, late = json.loads(raw)
             return [_decode(r) for r in rows], None if late is None else \
                 [(int(c), str(d)) for c, d in late]
-    parts = _town_parts(keys, towns, lambda missing: _fetch_towns(
-        session, q, missing, groupings, metrics, overdue_limit))
+    parts = _town_parts(keys, towns, lambda missing: _in_parallel(
+        session, missing, lambda s, chunk: _fetch_towns(s, q, chunk, groupings, metrics,
+                                                        overdue_limit)))
     results, late = _sum_parts([parts[t] for t in towns], groupings, metrics, overdue_limit)
     if whole is not None:
         cache.set_many({whole: json.dumps([[[[k, c] for k, c in rows] for rows in results],
@@ -478,8 +514,8 @@ def drill_down(session: Session, scope: User | None, q: sq.StatsQuery, metric: s
         return cached(session, scope, q, ("drill-down", metric, page, page_size), compute)
     need = -(-end // DRILL_TOWN_ROWS_STEP) * DRILL_TOWN_ROWS_STEP
     keys, _, _ = _town_keys(session, q, towns, "drill-town", metric, need)
-    parts = _town_parts(keys, towns,
-                        lambda missing: _drill_towns(session, q, metric, missing, need))
+    parts = _town_parts(keys, towns, lambda missing: _in_parallel(
+        session, missing, lambda s, chunk: _drill_towns(s, q, metric, chunk, need)))
     merged = heapq.merge(*(parts[t]["rows"] for t in towns), key=lambda r: (r[3], r[0]))
     rows = itertools.islice(merged, end - page_size, end)
     return {"rows": [[cid, status, due] for cid, status, due, _ in rows],

@@ -425,3 +425,33 @@ def test_a_write_in_one_town_recomputes_its_drill_down_part_only(client, auth, w
     cache.clear_memory()
     assert _page(client, "/dashboard/cases", **args) == after
     assert "已改" in after
+
+
+def test_a_county_computed_in_parallel_statements_is_the_same(client, auth, app, world,
+                                                              county, monkeypatch):
+    """Two statements at once, one on a worker thread with its own connection (reading only:
+    on SQLite no write lock): the county's dashboard and drill-down pages are those of one
+    statement."""
+    import threading
+
+    threads: set[int] = set()
+    real = batch._fetch_towns
+
+    def fetch_towns(session, q, towns, *args):
+        threads.add(threading.get_ident())
+        return real(session, q, towns, *args)
+    monkeypatch.setattr(batch, "_fetch_towns", fetch_towns)
+    _login(auth, "county1")
+    pages = [("/dashboard", YEAR), ("/dashboard", PAST),
+             ("/dashboard/cases", {**PAST, "metric": "closed"}),
+             ("/dashboard/cases", {**YEAR, "metric": "overdue"})]
+    monkeypatch.setitem(app.config, "STATS_PARALLEL_STATEMENTS", 1)
+    alone = [_page(client, path, **args) for path, args in pages]
+    assert len(threads) == 1
+    cache.clear_memory()
+    threads.clear()
+    monkeypatch.setitem(app.config, "STATS_PARALLEL_STATEMENTS", 2)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_TOWNS", 1)
+    together = [_page(client, path, **args) for path, args in pages]
+    assert len(threads) == 2, "one share ran on a worker thread"
+    assert together == alone
