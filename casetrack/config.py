@@ -89,11 +89,11 @@ class DefaultConfig:
     #: work_mem, with jit off): a county year groups ~150,000 as-of rows, which spill to
     #: disk at the server's default 4MB (5.9 s -> 2.5 s at a million cases); None keeps it
     STATS_WORK_MEM: str | None = "64MB"
-    #: a county's figures computed afresh (the towns whose cached parts are out of date) are
-    #: split over this many statements run at once, each on its own connection, when every
-    #: one gets at least ``stats.batch.PARALLEL_MIN_TOWNS`` towns: the database runs them on
-    #: separate cores (a cold county year at a million cases, 2 cores: see the README). 1: one
-    #: statement. Each takes a pooled connection for its time: keep it below the pool's size.
+    #: PostgreSQL: a county's figures computed afresh (the towns whose cached parts are out of
+    #: date) are split over this many statements run at once, each on its own connection, when
+    #: every one gets at least ``stats.batch.PARALLEL_MIN_TOWNS`` towns: the server runs them
+    #: on separate cores (``stats.batch._in_parallel``). 1: one statement (SQLite always).
+    #: Each takes a pooled connection for its time: keep it below the pool's size.
     STATS_PARALLEL_STATEMENTS: int = 2
     #: folder of filesystem attachments; None means instance/uploads
     UPLOAD_FOLDER: str | None = None

@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, exc
 from sqlalchemy.engine import Engine
@@ -138,30 +135,10 @@ def _postgresql_on_connect(dbapi_connection, connection_record) -> None:
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-#: set (``reading_only``) where work outside a request only reads: a worker thread computing
-#: part of a page's figures on its own connection
-_reading_only: ContextVar[bool] = ContextVar("casetrack_reading_only", default=False)
-
-
-@contextmanager
-def reading_only() -> Iterator[None]:
-    """Mark the statements run inside as reads only (outside a request: a worker thread of a
-    page): on SQLite their transactions begin deferred, taking no write lock, like a page
-    request's that only reads (``_sqlite_begin``)."""
-    token = _reading_only.set(True)
-    try:
-        yield
-    finally:
-        _reading_only.reset(token)
-
-
 def _read_only_request() -> bool:
-    """A page request that writes nothing (the API's GETs may write: token use, ID views), or
-    work marked ``reading_only``."""
+    """A page request that writes nothing (the API's GETs may write: token use, ID views)."""
     from flask import has_request_context, request
 
-    if _reading_only.get():
-        return True
     return (
         has_request_context()
         and request.method in _READ_METHODS
