@@ -6,24 +6,10 @@ hour while the search index spaced it out), and a received date before 2000 is r
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from views_support import login_as, make_petition, text
+from views_support import dispute_form, login_as, make_petition, text
 
 from casetrack.cases.models import Case
 from casetrack.extensions import db
-
-
-def _dispute_form(world, **over):
-    data = {
-        "kind": "dispute", "title": "邻里排水纠纷（虚构）", "summary": "两户因排水沟堵塞发生争执",
-        "source": "screening", "category": "邻里", "village_id": str(world.v1.id),
-        "received_on": "2026-11-23",
-        "parties-0-role": "applicant", "parties-0-name": "王五（虚构）",
-        "parties-0-phone": "13800138000",
-        "parties-1-role": "respondent", "parties-1-name": "赵六（虚构）",
-        "submit": "1",
-    }
-    data.update(over)
-    return data
 
 
 def _count() -> int:
@@ -32,17 +18,17 @@ def _count() -> int:
 
 def test_the_registration_page_refuses_a_summary_longer_than_the_api_allows(client, world):
     login_as(client, "grid1")
-    resp = client.post("/cases/new?kind=dispute", data=_dispute_form(world, summary="纠" * 20_001))
+    resp = client.post("/cases/new?kind=dispute", data=dispute_form(world, summary="纠" * 20_001))
     assert resp.status_code == 422
     assert "不能超过20000个字" in text(resp)
     assert _count() == 0
-    resp = client.post("/cases/new?kind=dispute", data=_dispute_form(world, summary="纠" * 20_000))
+    resp = client.post("/cases/new?kind=dispute", data=dispute_form(world, summary="纠" * 20_000))
     assert resp.status_code == 302
 
 
 def test_the_registration_page_refuses_party_texts_longer_than_their_columns(client, world):
     login_as(client, "grid1")
-    resp = client.post("/cases/new?kind=dispute", data=_dispute_form(
+    resp = client.post("/cases/new?kind=dispute", data=dispute_form(
         world, **{"parties-0-name": "王" * 65, "parties-1-address": "北" * 201}))
     assert resp.status_code == 422
     page = text(resp)
@@ -52,7 +38,7 @@ def test_the_registration_page_refuses_party_texts_longer_than_their_columns(cli
 
 def test_the_registration_page_refuses_a_received_date_before_2000(client, world):
     login_as(client, "grid1")
-    resp = client.post("/cases/new?kind=dispute", data=_dispute_form(world, received_on="1900-01-01"))
+    resp = client.post("/cases/new?kind=dispute", data=dispute_form(world, received_on="1900-01-01"))
     assert resp.status_code == 422
     assert "日期 1900-01-01 超出合理范围" in text(resp)
     assert _count() == 0

@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from views_support import ID_LI, ID_ZHANG, login_as, make_petition, text
+from views_support import ID_LI, ID_ZHANG, dispute_form, login_as, make_petition, text
 
 from casetrack.cases.models import Case, CaseEvent
 from casetrack.extensions import db
-
-
-def _dispute_form(world, **over):
-    data = {
-        "kind": "dispute", "title": "邻里排水纠纷（虚构）", "summary": "两户因排水沟堵塞发生争执",
-        "source": "screening", "category": "邻里", "village_id": str(world.v1.id),
-        "received_on": "2026-11-23",
-        "parties-0-role": "applicant", "parties-0-name": "王五（虚构）",
-        "parties-0-phone": "13800138000",
-        "parties-1-role": "respondent", "parties-1-name": "赵六（虚构）",
-        "submit": "1",
-    }
-    data.update(over)
-    return data
 
 
 def _petition_form(world, **over):
@@ -43,7 +29,7 @@ def test_grid_worker_registers_dispute(client, world):
     form = text(client.get("/cases/new"))
     assert "矛盾纠纷" in form and "网格排查" in form and "邻里" in form
     assert "鹅感村" not in form  # only the worker's own village is offered
-    resp = client.post("/cases/new?kind=dispute", data=_dispute_form(world))
+    resp = client.post("/cases/new?kind=dispute", data=dispute_form(world))
     assert resp.status_code == 302
     case = db.session.scalar(select(Case))
     assert resp.headers["Location"].endswith(f"/cases/{case.id}")
@@ -106,11 +92,11 @@ def test_missing_fields_show_chinese_errors(client, world):
     for message in ("请填写事项标题", "请选择信访类别", "上级交办、转送的事项须填写上级交办文号",
                     "请至少填写一名当事人"):
         assert message in html
-    resp = client.post("/cases/new?kind=dispute", data=_dispute_form(
+    resp = client.post("/cases/new?kind=dispute", data=dispute_form(
         world, received_on="2026-13-40", **{"parties-0-phone": "12345"}))
     html = text(resp)
     assert resp.status_code == 422 and "日期格式不正确" in html
-    resp = client.post("/cases/new?kind=dispute", data=_dispute_form(
+    resp = client.post("/cases/new?kind=dispute", data=dispute_form(
         world, **{"parties-1-name": "", "parties-1-phone": "12345"}))
     html = text(resp)
     assert resp.status_code == 422
@@ -142,7 +128,7 @@ def test_repeat_petition_shown_and_flagged(client, world, now):
 def test_grid_worker_cannot_register_in_other_village(client, world):
     login_as(client, "grid1")
     resp = client.post("/cases/new?kind=dispute",
-                       data=_dispute_form(world, village_id=str(world.v2.id)))
+                       data=dispute_form(world, village_id=str(world.v2.id)))
     assert resp.status_code == 403
     assert "网格员只能登记本人负责村（居）的案件" in text(resp)
     assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == 0
@@ -152,7 +138,7 @@ def test_roles_without_register_right_get_403(client, world):
     for user in ("handler1", "leader"):
         login_as(client, user)
         assert client.get("/cases/new").status_code == 403
-        assert client.post("/cases/new", data=_dispute_form(world)).status_code == 403
+        assert client.post("/cases/new", data=dispute_form(world)).status_code == 403
 
 
 def test_a_group_of_no_people_is_refused_not_counted_as_one(client, world):

@@ -56,6 +56,22 @@ def make_dispute(world, now, *, actor=None, village=None, title="邻里排水纠
     return case
 
 
+def dispute_form(world, **over) -> dict:
+    """The registration form of a dispute with two parties, as a browser posts it; ``over``
+    replaces fields."""
+    data = {
+        "kind": "dispute", "title": "邻里排水纠纷（虚构）", "summary": "两户因排水沟堵塞发生争执",
+        "source": "screening", "category": "邻里", "village_id": str(world.v1.id),
+        "received_on": "2026-11-23",
+        "parties-0-role": "applicant", "parties-0-name": "王五（虚构）",
+        "parties-0-phone": "13800138000",
+        "parties-1-role": "respondent", "parties-1-name": "赵六（虚构）",
+        "submit": "1",
+    }
+    data.update(over)
+    return data
+
+
 def login_as(client, username: str) -> None:
     """Log ``client`` in (after logging out whoever was logged in)."""
     client.post("/logout")

@@ -70,7 +70,24 @@ class SmtpServer:
             return [to for r in self.sink.received for to in r[1]]
 
 
-class Robot:
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 (``self.server``, made by the subclass), served on a thread
+    while used as a context manager."""
+
+    server: ThreadingHTTPServer
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+class Robot(LoopbackServer):
     """A group-robot webhook receiver: answers the scripted statuses, then 200 errcode 0;
     records each request's query and JSON body."""
 
@@ -103,16 +120,7 @@ class Robot:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/robot/send?access_token=t1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> Robot:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
     @property
     def delivered(self) -> list[dict]:

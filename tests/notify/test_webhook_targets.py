@@ -3,7 +3,6 @@ through the client, the CLI runner and real local HTTP servers."""
 
 from __future__ import annotations
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,7 +14,7 @@ from casetrack.notify.models import Notification
 from casetrack.notify.targets import TargetPolicy, address_refusal
 from casetrack.org.models import TownSetting
 from casetrack.org.settings import set_setting
-from notify.support import Robot
+from notify.support import LoopbackServer, Robot
 
 INTERNAL = "机器人地址不能指向本机、链路本地（如云服务器元数据）、组播或保留地址"
 
@@ -101,7 +100,7 @@ def test_sender_refuses_an_address_that_now_resolves_to_loopback(app, world, now
     assert row.status == "pending" and "loopback" in row.last_error
 
 
-class _Redirector:
+class _Redirector(LoopbackServer):
     """An HTTP server that answers every POST with a redirect to ``location``."""
 
     def __init__(self, location: str):
@@ -122,16 +121,7 @@ class _Redirector:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/robot/send"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> _Redirector:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
 
 def test_sender_follows_no_redirect(app, world, now, runner, monkeypatch):
