@@ -5,7 +5,6 @@ the cache until something it depends on changes; today's too, by the towns' gene
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 
 import pytest
@@ -178,31 +177,19 @@ def test_a_deleted_or_back_dated_case_changes_the_cached_figures(client, auth, w
         seen.close()
 
 
-def test_past_figures_are_shared_through_redis(client, auth, world, history, app,
-                                               monkeypatch):
-    redis = pytest.importorskip("redis")
-    url = os.environ.get("CASETRACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+def test_past_figures_are_shared_through_redis(client, auth, world, history, redis_cache):
+    r = redis_cache
+    auth.login("leader")
+    first = _page(client, **YEAR)
+    keys = r.keys(cache.PREFIX + "*")
+    assert keys
+    cache.clear_memory()
+    seen = Statements()
     try:
-        redis.Redis.from_url(url).ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis does not answer at {url}")
-    r = redis.Redis.from_url(url)
-    r.flushdb()
-    monkeypatch.setitem(app.config, "REDIS_URL", url)
-    try:
-        auth.login("leader")
-        first = _page(client, **YEAR)
-        keys = r.keys(cache.PREFIX + "*")
-        assert keys
-        cache.clear_memory()
-        seen = Statements()
-        try:
-            assert _page(client, **YEAR) == first
-            assert seen.asof == 0
-        finally:
-            seen.close()
+        assert _page(client, **YEAR) == first
+        assert seen.asof == 0
     finally:
-        r.flushdb()
+        seen.close()
 
 
 def test_county_dashboard_breaks_down_by_town_and_by_village_within_one(

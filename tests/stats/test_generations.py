@@ -7,7 +7,6 @@ nothing changed; the same through Redis."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 
 import pytest
@@ -345,37 +344,26 @@ def _json(rows):
 # --------------------------------------------------------------------------- Redis
 
 
-def test_county_parts_are_shared_through_redis(client, auth, world, county, app, monkeypatch,
-                                               seen):
-    redis = pytest.importorskip("redis")
-    url = os.environ.get("CASETRACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis does not answer at {url}")
-    r = redis.Redis.from_url(url)
-    r.flushdb()
-    monkeypatch.setitem(app.config, "REDIS_URL", url)
-    try:
-        _login(auth, "county1")
-        first = _page(client)
-        assert len(r.keys(cache.PREFIX + "*")) >= 3  # two towns' parts and the county's
-        cache.clear_memory()
-        seen.reset()
-        assert _page(client) == first
-        assert seen.asof == 0 and seen.towns == []
+def test_county_parts_are_shared_through_redis(client, auth, world, county, seen,
+                                               redis_cache):
+    r = redis_cache
+    _login(auth, "county1")
+    first = _page(client)
+    assert len(r.keys(cache.PREFIX + "*")) >= 3  # two towns' parts and the county's
+    cache.clear_memory()
+    seen.reset()
+    assert _page(client) == first
+    assert seen.asof == 0 and seen.towns == []
 
-        case = db.session.scalars(select(Case).where(Case.town_id == world.town.id)).first()
-        db.session.execute(text("UPDATE cases SET category = '教育' WHERE id = :id"),
-                           {"id": case.id})
-        db.session.commit()
-        seen.reset()
-        after = _page(client)
-        assert seen.towns == [[world.town.id]]
-        r.flushdb()
-        assert _page(client) == after
-    finally:
-        r.flushdb()
+    case = db.session.scalars(select(Case).where(Case.town_id == world.town.id)).first()
+    db.session.execute(text("UPDATE cases SET category = '教育' WHERE id = :id"),
+                       {"id": case.id})
+    db.session.commit()
+    seen.reset()
+    after = _page(client)
+    assert seen.towns == [[world.town.id]]
+    r.flushdb()
+    assert _page(client) == after
 
 
 # --------------------------------------------------------------------------- drill-downs
