@@ -4,8 +4,8 @@ must be called; the reply box is large; the handling sheet opens in the browser.
 
 from __future__ import annotations
 
-from test_views_register import _dispute_form, _petition_form
-from views_support import login_as, make_dispute, make_petition, text
+from test_views_register import _petition_form
+from views_support import dispute_form, login_as, make_dispute, make_petition, text
 
 from casetrack.cases import services as svc
 from casetrack.extensions import db
@@ -14,7 +14,7 @@ from casetrack.extensions import db
 def test_repeat_check_on_a_dispute_speaks_of_disputes(client, world, now):
     earlier = make_dispute(world, now, title="第一次排水纠纷")
     login_as(client, "grid1")
-    data = _dispute_form(world)
+    data = dispute_form(world)
     data.pop("submit")
     html = text(client.post("/cases/new?kind=dispute", data={**data, "check": "1"}))
     assert earlier.number in html and "同一纠纷" in html
